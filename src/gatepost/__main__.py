@@ -1,0 +1,5 @@
+"""`python -m gatepost` runs the command-line interface."""
+
+from gatepost.cli import main
+
+main()

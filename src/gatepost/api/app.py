@@ -1,0 +1,98 @@
+"""create_app(settings, container): the FastAPI application, deny-by-default.
+
+Every route must declare an access rule (``require`` or ``public``); building the app
+fails otherwise. OpenAPI and the docs page need a login outside ``dev``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+from gatepost import __version__
+from gatepost.api.deps import GuardedRoute, access_rule_of, public, require
+from gatepost.api.errors import install_error_handlers
+from gatepost.api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from gatepost.api.routes import audit, auth, devices, events, health, media, persons, tenants, users
+from gatepost.errors import ConfigError
+from gatepost.security.permissions import Permission
+from gatepost.services.container import Container
+
+__all__ = ["create_app", "undeclared_routes"]
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
+
+_DOCS_HTML = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>gatepost API</title><link rel="stylesheet" href="/static/swagger/swagger-ui.css">
+</head><body><div id="swagger-ui"></div>
+<script src="/static/swagger/swagger-ui-bundle.js"></script>
+<script src="/static/swagger/init.js"></script></body></html>"""
+
+
+def undeclared_routes(app: FastAPI) -> list[str]:
+    """Routes that declare no access rule, or more than one."""
+    bad = []
+    for route in app.routes:
+        if isinstance(route, APIRoute) and (
+            not isinstance(route, GuardedRoute) or len(access_rule_of(route.dependant)) != 1
+        ):
+            bad.append(f"{sorted(route.methods)} {route.path}")
+    return bad
+
+
+def _docs_router(docs_public: bool) -> APIRouter:
+    rule = public("docs are public in dev") if docs_public else require(Permission.TENANT_READ)
+    router = APIRouter(route_class=GuardedRoute, include_in_schema=False)
+
+    @router.get("/api/openapi.json", dependencies=[rule])
+    def openapi_json() -> JSONResponse:
+        return JSONResponse(_app_ref["app"].openapi())
+
+    @router.get("/docs", dependencies=[rule])
+    def docs() -> HTMLResponse:
+        return HTMLResponse(_DOCS_HTML)
+
+    _app_ref: dict[str, Any] = {}
+    router.app_ref = _app_ref  # type: ignore[attr-defined]
+    return router
+
+
+def create_app(container: Container) -> FastAPI:
+    settings = container.settings
+    app = FastAPI(
+        title="gatepost",
+        version=__version__,
+        summary="Privacy-first access control for people and vehicles.",
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.container = container
+    for module in (health, auth, tenants, users, persons, devices, events, audit, media):
+        app.include_router(module.router)
+    docs = _docs_router(settings.docs_public)
+    docs.app_ref["app"] = app  # type: ignore[attr-defined]
+    app.include_router(docs)
+
+    from gatepost.web.app import install_web
+
+    install_web(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    install_error_handlers(app)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_json=settings.security.max_json_bytes,
+        max_upload=settings.media.max_upload_bytes,
+    )
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.server.allowed_hosts)
+    if bad := undeclared_routes(app):
+        raise ConfigError(f"routes without an access rule: {', '.join(bad)}")
+    return app

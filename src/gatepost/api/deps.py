@@ -1,0 +1,163 @@
+"""Request dependencies: the container, the principal and per-route permissions.
+
+Every route declares exactly one access rule in its ``dependencies``: ``require(P)``
+for a permission, or ``public("why")`` for the few routes that need no login (health,
+login, first-run setup). :class:`GuardedRoute` reads that rule and authenticates and
+authorises *before* the request body is parsed, so an unauthenticated caller gets 401
+on every route whatever it sends, and ``create_app`` refuses to build an app with a
+route that declares no rule (deny by default, no exempt-path lists).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
+
+from gatepost.errors import AuthenticationFailed, PermissionDenied
+from gatepost.security.csrf import csrf_valid
+from gatepost.security.permissions import Permission
+from gatepost.security.policy import Principal, authorize
+from gatepost.services.audit import AuditRecord
+from gatepost.services.container import Container
+
+__all__ = [
+    "SESSION_COOKIE",
+    "AccessRule",
+    "ContainerDep",
+    "CurrentPrincipal",
+    "GuardedRoute",
+    "access_rule_of",
+    "public",
+    "require",
+]
+
+SESSION_COOKIE = "__Host-gatepost_session"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class AccessRule:
+    permission: Permission | None
+    reason: str = ""
+
+    @property
+    def is_public(self) -> bool:
+        return self.permission is None
+
+
+def _marked(rule: AccessRule) -> Callable[[Request], Any]:
+    def dependency(request: Request) -> None:
+        return None
+
+    dependency.__gatepost_access__ = rule  # type: ignore[attr-defined]
+    return dependency
+
+
+def require(permission: Permission) -> Any:
+    """Route dependency: the caller must hold ``permission``."""
+    return Depends(_marked(AccessRule(permission)))
+
+
+def public(reason: str) -> Any:
+    """Route dependency: no login needed (health, login, first-run setup only)."""
+    return Depends(_marked(AccessRule(None, reason)))
+
+
+def access_rule_of(dependant: Dependant) -> list[AccessRule]:
+    rules: list[AccessRule] = []
+    for sub in dependant.dependencies:
+        rule = getattr(sub.call, "__gatepost_access__", None)
+        if isinstance(rule, AccessRule):
+            rules.append(rule)
+        rules.extend(access_rule_of(sub))
+    return rules
+
+
+def get_container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+ContainerDep = Annotated[Container, Depends(get_container)]
+
+
+def _presented_token(request: Request) -> tuple[str | None, bool]:
+    """The token and whether it came from the session cookie."""
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip(), False
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        return cookie, True
+    return None, False
+
+
+def authenticate_request(request: Request, container: Container) -> Principal:
+    """Resolve the caller; CSRF is enforced for cookie-authenticated writes."""
+    token, from_cookie = _presented_token(request)
+    if token is None:
+        raise AuthenticationFailed()
+    principal = container.auth.authenticate(token)
+    if from_cookie and request.method not in _SAFE_METHODS:
+        presented = request.headers.get("x-csrf-token")
+        if presented is None:
+            presented = request.state.__dict__.get("form_csrf")
+        if not csrf_valid(token, presented):
+            raise PermissionDenied("csrf")
+    request.state.session_token = token
+    return principal
+
+
+def check_permission(container: Container, principal: Principal, permission: Permission) -> None:
+    decision = authorize(principal, permission)
+    if not decision.allowed:
+        container.audit.record_alone(
+            tenant_id=principal.tenant_id,
+            record=AuditRecord(actor=principal.actor, action="authz.denied", outcome="denied",
+                               details={"permission": permission.value}),
+        )  # fmt: skip
+        raise PermissionDenied(permission.value)
+
+
+class GuardedRoute(APIRoute):
+    """An APIRoute that enforces its declared access rule before anything else."""
+
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        handler = super().get_route_handler()
+        rules = access_rule_of(self.dependant)
+        rule = rules[0] if len(rules) == 1 else None
+
+        async def guarded(request: Request) -> Response:
+            if rule is None:
+                raise PermissionDenied("undeclared")
+            if rule.permission is not None:
+                container = get_container(request)
+                if request.method not in _SAFE_METHODS and request.headers.get(
+                    "content-type", ""
+                ).startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+                    form = await request.form()
+                    token = form.get("csrf_token")
+                    request.state.form_csrf = token if isinstance(token, str) else None
+                principal = await run_in_threadpool(authenticate_request, request, container)
+                await run_in_threadpool(check_permission, container, principal, rule.permission)
+                request.state.principal = principal
+            return await handler(request)
+
+        return guarded
+
+
+def get_principal(request: Request) -> Principal:
+    principal = getattr(request.state, "principal", None)
+    if not isinstance(principal, Principal):
+        raise AuthenticationFailed()
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

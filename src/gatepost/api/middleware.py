@@ -1,0 +1,139 @@
+"""ASGI middleware: body-size and content-type limits, and security headers.
+
+Limits are enforced while the body streams in, so an oversized request is refused with
+413 before it is buffered, whatever its Content-Length says.
+"""
+
+from __future__ import annotations
+
+import json
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = ["BodyLimitMiddleware", "SecurityHeadersMiddleware"]
+
+_BODY_METHODS = {b"POST", b"PUT", b"PATCH", b"DELETE"}
+
+
+def _error(status: int, code: str, message: str) -> tuple[int, bytes]:
+    return status, json.dumps({"error": {"code": code, "message": message}}).encode()
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BodyLimitMiddleware:
+    """Caps request bodies (JSON and form bodies vs. uploads) and API content types."""
+
+    def __init__(self, app: ASGIApp, *, max_json: int, max_upload: int) -> None:
+        self.app = app
+        self.max_json = max_json
+        self.max_upload = max_upload
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers", []))
+        content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
+        path: str = scope.get("path", "")
+        is_upload = content_type.startswith("multipart/form-data")
+        limit = self.max_upload + 64 * 1024 if is_upload else self.max_json
+        method = scope.get("method", "GET").encode()
+        if method in _BODY_METHODS and path.startswith("/api/"):
+            length = headers.get(b"content-length")
+            has_body = (length is not None and length != b"0") or b"transfer-encoding" in headers
+            if has_body and not (content_type.startswith("application/json") or is_upload):
+                await self._reply(send, *_error(
+                    415, "unsupported_media_type",
+                    "send application/json (or multipart/form-data for uploads)"))  # fmt: skip
+                return
+        declared = headers.get(b"content-length")
+        if declared is not None:
+            try:
+                too_big = int(declared) > limit
+            except ValueError:
+                await self._reply(send, *_error(400, "bad_request", "invalid Content-Length"))
+                return
+            if too_big:
+                await self._reply(send, *_error(413, "too_large",
+                                                f"the body is larger than {limit} bytes"))  # fmt: skip
+                return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _TooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await self._reply(send, *_error(413, "too_large",
+                                                f"the body is larger than {limit} bytes"))  # fmt: skip
+
+    @staticmethod
+    async def _reply(send: Send, status: int, body: bytes) -> None:
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode()),
+                                (b"cache-control", b"no-store")]})  # fmt: skip
+        await send({"type": "http.response.body", "body": body})
+
+
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
+)
+_DOCS_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; frame-ancestors 'none'"
+)
+
+
+class SecurityHeadersMiddleware:
+    """no-store, nosniff, no-referrer and a strict CSP on every response (SECURITY.md 22)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        static = path.startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", [])
+                           if k.lower() != b"cache-control" or static]  # fmt: skip
+                headers += [
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"cross-origin-opener-policy", b"same-origin"),
+                    (b"cross-origin-resource-policy", b"same-origin"),
+                    (b"content-security-policy",
+                     (_DOCS_CSP if path == "/docs" else _CSP).encode()),
+                ]  # fmt: skip
+                if not static:
+                    headers.append((b"cache-control", b"no-store"))
+                    headers.append((b"pragma", b"no-cache"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,38 @@
+"""Reading and verifying the tenant's audit log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from gatepost.api.deps import ContainerDep, CurrentPrincipal, GuardedRoute, require
+from gatepost.api.routes.common import LimitQuery
+from gatepost.api.schemas.base import PagePublic
+from gatepost.api.schemas.resources import AuditEntryPublic, AuditVerifyPublic
+from gatepost.security.permissions import Permission
+
+router = APIRouter(route_class=GuardedRoute, prefix="/api/v1/audit", tags=["audit"])
+
+
+@router.get("", dependencies=[require(Permission.AUDIT_READ)])
+def list_audit(
+    principal: CurrentPrincipal,
+    container: ContainerDep,
+    limit: LimitQuery = 50,
+    cursor: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    action: Annotated[str | None, Query(max_length=60)] = None,
+    actor: Annotated[str | None, Query(max_length=80)] = None,
+) -> PagePublic[AuditEntryPublic]:
+    """Newest first; ``cursor`` is the ``seq`` to continue below."""
+    rows = container.audit.list(principal, limit=limit + 1, before_seq=cursor, action=action,
+                                actor=actor)  # fmt: skip
+    items = [AuditEntryPublic.model_validate(r) for r in rows[:limit]]
+    next_cursor = str(rows[limit - 1].seq) if len(rows) > limit else None
+    return PagePublic(items=items, next_cursor=next_cursor, limit=limit)
+
+
+@router.post("/verify", dependencies=[require(Permission.AUDIT_READ)])
+def verify_audit(principal: CurrentPrincipal, container: ContainerDep) -> AuditVerifyPublic:
+    report = container.audit.verify(tenant_id=principal.tenant_id)
+    return AuditVerifyPublic(entries=report.entries, intact=report.intact, problems=report.problems)

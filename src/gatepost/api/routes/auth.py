@@ -1,0 +1,98 @@
+"""First-run setup, login, logout, the current principal, password and TOTP."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from gatepost.api.deps import (
+    SESSION_COOKIE,
+    ContainerDep,
+    CurrentPrincipal,
+    GuardedRoute,
+    public,
+    require,
+)
+from gatepost.api.schemas.accounts import (
+    LoginRequest,
+    LoginResponse,
+    MePublic,
+    PasswordChange,
+    SetupRequest,
+    SetupResponse,
+    SetupStatus,
+    TotpConfirm,
+    TotpEnrolmentPublic,
+)
+from gatepost.security.permissions import Permission
+
+router = APIRouter(route_class=GuardedRoute, prefix="/api/v1", tags=["auth"])
+
+
+def client_of(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.get("/setup", dependencies=[public("first-run setup")])
+def setup_status(container: ContainerDep) -> SetupStatus:
+    return SetupStatus(needed=container.setup.needed())
+
+
+@router.post("/setup", status_code=201, dependencies=[public("first-run setup")])
+def complete_setup(body: SetupRequest, container: ContainerDep) -> SetupResponse:
+    result = container.setup.complete(
+        token=body.token, tenant_name=body.tenant_name, tenant_slug=body.tenant_slug,
+        username=body.username, password=body.password,
+    )  # fmt: skip
+    return SetupResponse(tenant_id=result.tenant_id, user_id=result.user_id)
+
+
+@router.post("/auth/login", dependencies=[public("login")])
+def login(
+    body: LoginRequest, request: Request, response: Response, container: ContainerDep
+) -> LoginResponse:
+    result = container.auth.login(
+        tenant_slug=body.tenant, username=body.username, password=body.password,
+        totp_code=body.totp, client=client_of(request),
+    )  # fmt: skip
+    response.set_cookie(
+        SESSION_COOKIE, result.token, httponly=True, secure=True, samesite="strict", path="/",
+        max_age=int(container.settings.security.session_absolute_hours * 3600),
+    )  # fmt: skip
+    return LoginResponse(token=result.token, csrf_token=result.csrf_token,
+                         expires_at=result.expires_at)  # fmt: skip
+
+
+@router.post("/auth/logout", status_code=204, dependencies=[require(Permission.ACCOUNT_SELF)])
+def logout(principal: CurrentPrincipal, response: Response, container: ContainerDep) -> None:
+    container.auth.logout(principal)
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True)
+
+
+@router.get("/auth/me", dependencies=[require(Permission.ACCOUNT_SELF)])
+def me(principal: CurrentPrincipal) -> MePublic:
+    return MePublic(
+        id=principal.id, kind=principal.kind.value, tenant_id=principal.tenant_id,
+        tenant_name=principal.tenant_name, role=principal.role.value, name=principal.name,
+        platform_admin=principal.platform_admin,
+    )  # fmt: skip
+
+
+@router.post("/auth/password", status_code=204, dependencies=[require(Permission.ACCOUNT_SELF)])
+def change_password(
+    body: PasswordChange, principal: CurrentPrincipal, response: Response, container: ContainerDep
+) -> None:
+    container.auth.change_password(principal, current=body.current_password,
+                                   new=body.new_password)  # fmt: skip
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True)
+
+
+@router.post("/auth/totp", dependencies=[require(Permission.ACCOUNT_SELF)])
+def begin_totp(principal: CurrentPrincipal, container: ContainerDep) -> TotpEnrolmentPublic:
+    enrolment = container.auth.begin_totp(principal)
+    return TotpEnrolmentPublic(secret=enrolment.secret, uri=enrolment.uri)
+
+
+@router.post("/auth/totp/confirm", status_code=204,
+             dependencies=[require(Permission.ACCOUNT_SELF)])  # fmt: skip
+def confirm_totp(body: TotpConfirm, principal: CurrentPrincipal, container: ContainerDep) -> None:
+    container.auth.confirm_totp(principal, code=body.code)

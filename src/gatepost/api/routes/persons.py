@@ -1,0 +1,113 @@
+"""Persons: CRUD with masked identity numbers, reveal-with-reason, consents."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from gatepost.api.deps import ContainerDep, CurrentPrincipal, GuardedRoute, require
+from gatepost.api.routes.common import CursorQuery, IdPath, LimitQuery
+from gatepost.api.schemas.base import PagePublic
+from gatepost.api.schemas.resources import (
+    ConsentCreate,
+    ConsentPublic,
+    PersonCreate,
+    PersonPublic,
+    PersonUpdate,
+    RevealedPublic,
+    RevealRequest,
+)
+from gatepost.security.permissions import Permission
+from gatepost.services.persons import PersonDraft
+
+router = APIRouter(route_class=GuardedRoute, prefix="/api/v1/persons", tags=["persons"])
+
+SearchQuery = Annotated[str | None, Query(max_length=200)]
+
+
+@router.get("", dependencies=[require(Permission.PERSONS_READ)])
+def list_persons(
+    principal: CurrentPrincipal,
+    container: ContainerDep,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+    site_id: Annotated[str | None, Query(pattern=r"^[0-9a-f]{32}$")] = None,
+    name: SearchQuery = None,
+    phone: SearchQuery = None,
+    identity_number: SearchQuery = None,
+    identity_kind: SearchQuery = None,
+) -> PagePublic[PersonPublic]:
+    """Exact-match search on name, phone or identity number (through blind indexes)."""
+    page = container.persons.list(
+        principal, limit=limit, after=cursor, site_id=site_id, name=name, phone=phone,
+        identity_number=identity_number, identity_kind=identity_kind,
+    )  # fmt: skip
+    return PagePublic(items=[PersonPublic.model_validate(p) for p in page.items],
+                      next_cursor=page.next_cursor, limit=page.limit)  # fmt: skip
+
+
+@router.post("", status_code=201, dependencies=[require(Permission.PERSONS_WRITE)])
+def create_person(
+    body: PersonCreate, principal: CurrentPrincipal, container: ContainerDep
+) -> PersonPublic:
+    view = container.persons.create(principal, PersonDraft(**body.model_dump()))
+    return PersonPublic.model_validate(view)
+
+
+@router.get("/{person_id}", dependencies=[require(Permission.PERSONS_READ)])
+def get_person(
+    person_id: IdPath, principal: CurrentPrincipal, container: ContainerDep
+) -> PersonPublic:
+    return PersonPublic.model_validate(container.persons.get(principal, person_id))
+
+
+@router.patch("/{person_id}", dependencies=[require(Permission.PERSONS_WRITE)])
+def update_person(
+    person_id: IdPath, body: PersonUpdate, principal: CurrentPrincipal, container: ContainerDep
+) -> PersonPublic:
+    changes = body.model_dump(exclude_unset=True)
+    if changes.get("name", "") is None:
+        changes.pop("name")
+    view = container.persons.update(principal, person_id, changes)
+    return PersonPublic.model_validate(view)
+
+
+@router.delete("/{person_id}", status_code=204, dependencies=[require(Permission.PERSONS_WRITE)])
+def delete_person(person_id: IdPath, principal: CurrentPrincipal, container: ContainerDep) -> None:
+    container.persons.delete(principal, person_id)
+
+
+@router.post("/{person_id}/reveal", dependencies=[require(Permission.PERSONS_REVEAL)])
+def reveal_identity(
+    person_id: IdPath, body: RevealRequest, principal: CurrentPrincipal, container: ContainerDep
+) -> RevealedPublic:
+    """The full identity number and phone; the reason is written to the audit log."""
+    revealed = container.persons.reveal(principal, person_id, reason=body.reason)
+    return RevealedPublic.model_validate(revealed)
+
+
+@router.get("/{person_id}/consents", dependencies=[require(Permission.PERSONS_READ)])
+def list_consents(
+    person_id: IdPath, principal: CurrentPrincipal, container: ContainerDep
+) -> list[ConsentPublic]:
+    return [ConsentPublic.model_validate(c) for c in container.persons.consents(principal, person_id)]
+
+
+@router.post("/{person_id}/consents", status_code=201,
+             dependencies=[require(Permission.PERSONS_WRITE)])  # fmt: skip
+def record_consent(
+    person_id: IdPath, body: ConsentCreate, principal: CurrentPrincipal, container: ContainerDep
+) -> ConsentPublic:
+    consent = container.persons.record_consent(principal, person_id, purpose=body.purpose,
+                                               notice_version=body.notice_version)  # fmt: skip
+    return ConsentPublic.model_validate(consent)
+
+
+@router.post("/{person_id}/consents/{consent_id}/withdraw",
+             dependencies=[require(Permission.PERSONS_WRITE)])  # fmt: skip
+def withdraw_consent(
+    person_id: IdPath, consent_id: IdPath, principal: CurrentPrincipal, container: ContainerDep
+) -> ConsentPublic:
+    consent = container.persons.withdraw_consent(principal, person_id, consent_id)
+    return ConsentPublic.model_validate(consent)

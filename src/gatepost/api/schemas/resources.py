@@ -1,0 +1,216 @@
+"""Tenant, site, person, consent, device, event, media and audit schemas."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import AwareDatetime, Field
+
+from gatepost.api.schemas.base import Input, Output
+
+__all__ = [
+    "AuditEntryPublic",
+    "AuditVerifyPublic",
+    "ConsentCreate",
+    "ConsentPublic",
+    "DeviceCreate",
+    "DeviceIssued",
+    "DevicePublic",
+    "EventBatch",
+    "EventIn",
+    "EventPublic",
+    "IngestResultPublic",
+    "MediaPublic",
+    "MediaUrlPublic",
+    "PersonCreate",
+    "PersonPublic",
+    "PersonUpdate",
+    "RevealRequest",
+    "RevealedPublic",
+    "SiteCreate",
+    "SitePublic",
+    "TenantCreate",
+    "TenantPublic",
+]
+
+Scalar = str | int | float | bool
+
+
+class TenantCreate(Input):
+    name: str = Field(min_length=1, max_length=200)
+    slug: str = Field(min_length=3, max_length=40)
+
+
+class TenantPublic(Output):
+    id: str
+    slug: str
+    name: str
+    created_at: datetime
+
+
+class SiteCreate(Input):
+    name: str = Field(min_length=1, max_length=200)
+    timezone: str = Field(default="UTC", max_length=64)
+
+
+class SitePublic(Output):
+    id: str
+    name: str
+    timezone: str
+    created_at: datetime
+
+
+class PersonCreate(Input):
+    name: str = Field(min_length=1, max_length=200)
+    kind: str = "employee"
+    site_id: str | None = Field(default=None, max_length=32)
+    identity_kind: str | None = Field(default=None, description="cn_resident or generic.")
+    identity_number: str | None = Field(default=None, max_length=40)
+    phone: str | None = Field(default=None, max_length=24)
+    notes: str | None = Field(default=None, max_length=2000)
+    external_ref: str | None = Field(default=None, max_length=64)
+    status: str = "active"
+
+
+class PersonUpdate(Input):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    kind: str | None = None
+    site_id: str | None = Field(default=None, max_length=32)
+    identity_kind: str | None = None
+    identity_number: str | None = Field(default=None, max_length=40)
+    phone: str | None = Field(default=None, max_length=24)
+    notes: str | None = Field(default=None, max_length=2000)
+    external_ref: str | None = Field(default=None, max_length=64)
+    status: str | None = None
+
+
+class PersonPublic(Output):
+    id: str
+    kind: str
+    site_id: str | None
+    name: str
+    identity_kind: str | None
+    identity_masked: str | None = Field(description="First 4 and last 4 characters only.")
+    phone_masked: str | None
+    notes: str | None
+    external_ref: str | None
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class RevealRequest(Input):
+    reason: str = Field(min_length=5, max_length=500, description="Why you need the full value.")
+
+
+class RevealedPublic(Output):
+    id: str
+    identity_number: str | None
+    phone: str | None
+
+
+class ConsentCreate(Input):
+    purpose: str = Field(min_length=1, max_length=40, examples=["biometric_face"])
+    notice_version: str = Field(min_length=1, max_length=40)
+
+
+class ConsentPublic(Output):
+    id: str
+    person_id: str
+    purpose: str
+    notice_version: str
+    granted_at: datetime
+    recorded_by: str
+    withdrawn_at: datetime | None
+
+
+class DeviceCreate(Input):
+    site_id: str = Field(min_length=32, max_length=32)
+    name: str = Field(min_length=1, max_length=120)
+    kind: str
+    direction: str = "in"
+    zone: str = Field(default="main", min_length=1, max_length=80)
+    roles: list[str] = Field(default_factory=lambda: ["access_point"], max_length=4)
+
+
+class DevicePublic(Output):
+    id: str
+    site_id: str
+    name: str
+    kind: str
+    direction: str
+    zone: str
+    roles: list[str]
+    credential_rotated_at: datetime
+    revoked_at: datetime | None
+    created_at: datetime
+    last_seen_at: datetime | None
+
+
+class DeviceIssued(DevicePublic):
+    credential: str = Field(description="Device bearer credential; shown once.")
+
+
+class EventIn(Input):
+    idempotency_key: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
+    kind: str = Field(max_length=40)
+    occurred_at: AwareDatetime
+    person_id: str | None = Field(default=None, min_length=32, max_length=32)
+    snapshot_id: str | None = Field(default=None, min_length=32, max_length=32)
+    data: dict[str, Scalar] = Field(default_factory=dict, max_length=32)
+
+
+class EventBatch(Input):
+    events: list[EventIn] = Field(min_length=1, max_length=1000)
+
+
+class IngestResultPublic(Output):
+    idempotency_key: str
+    event_id: str | None
+    stored: bool = Field(description="False when this key was already stored (a duplicate).")
+
+
+class EventPublic(Output):
+    id: str
+    site_id: str
+    device_id: str
+    kind: str
+    occurred_at: datetime
+    received_at: datetime
+    person_id: str | None
+    snapshot_id: str | None
+    data: dict[str, Any]
+
+
+class MediaPublic(Output):
+    id: str
+    kind: str
+    content_type: str
+    size: int
+    width: int
+    height: int
+    created_at: datetime
+    expires_at: datetime | None
+
+
+class MediaUrlPublic(Output):
+    url: str
+    expires: int
+
+
+class AuditEntryPublic(Output):
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    purpose: str
+    target: str
+    outcome: str
+    details: dict[str, Any]
+
+
+class AuditVerifyPublic(Output):
+    entries: int
+    intact: bool
+    problems: list[str]

@@ -1,0 +1,60 @@
+"""Device kinds, directions and roles, and the device clock rule."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+__all__ = ["DeviceKind", "DeviceRole", "Direction", "EventKind", "clock_problem"]
+
+
+class DeviceKind(StrEnum):
+    DOOR_CONTROLLER = "door_controller"
+    TURNSTILE = "turnstile"
+    BARRIER_GATE = "barrier_gate"
+    CAMERA = "camera"
+    KIOSK = "kiosk"
+
+
+class Direction(StrEnum):
+    IN = "in"
+    OUT = "out"
+    BOTH = "both"
+
+
+class DeviceRole(StrEnum):
+    ACCESS_POINT = "access_point"
+    ATTENDANCE_POINT = "attendance_point"
+    PARKING_ENTRY = "parking_entry"
+    PARKING_EXIT = "parking_exit"
+
+
+class EventKind(StrEnum):
+    ACCESS_GRANTED = "access.granted"
+    ACCESS_DENIED = "access.denied"
+    DOOR_OPENED = "door.opened"
+    DOOR_FORCED = "door.forced"
+    DOOR_HELD = "door.held_open"
+    CARD_PRESENTED = "card.presented"
+    FACE_CAPTURED = "face.captured"
+    PLATE_READ = "plate.read"
+    DEVICE_ONLINE = "device.online"
+    DEVICE_OFFLINE = "device.offline"
+    TAMPER = "device.tamper"
+
+
+def clock_problem(
+    *, occurred_at: datetime, now: datetime, max_skew: timedelta, max_backlog: timedelta
+) -> str | None:
+    """Why a device timestamp is unacceptable, or None if it is fine.
+
+    Devices may upload events recorded while offline (up to ``max_backlog`` old) but
+    never events from the future beyond the tolerated clock skew.
+    """
+    if occurred_at.tzinfo is None:
+        return "timestamp must carry a time zone"
+    if occurred_at - now > max_skew:
+        return "timestamp is in the future beyond the tolerated clock skew"
+    if now - occurred_at > max_backlog:
+        return "timestamp is older than the accepted offline backlog"
+    return None

@@ -1,0 +1,126 @@
+"""The root of gatepost's error hierarchy.
+
+Every error the project raises on purpose derives from :class:`GatepostError`.
+Errors carry structured fields rather than formatted text, and HTTP status codes
+are assigned in exactly one place (``gatepost.api.errors``)::
+
+    GatepostError
+    ├── ConfigError                  settings that are unsafe or inconsistent
+    ├── ValidationFailed             input that breaks a rule (field, reason)
+    │   ├── InvalidIdentityNumber    domain.identities
+    │   ├── WeakPassword             security.passwords
+    │   └── BadImage                 services.media (type, size, pixels)
+    ├── NotFound                     no such object *in this tenant*
+    ├── Conflict                     duplicate or state clash (e.g. username taken)
+    ├── AuthenticationFailed         bad or missing credentials (uniform message)
+    │   └── Throttled                too many attempts (retry_after seconds)
+    ├── PermissionDenied             authenticated but not allowed
+    ├── SetupError                   first-run setup refused (token, already done)
+    ├── CryptoError                  sealed data cannot be opened, key missing
+    │   └── KeyShredded              the tenant's keys were destroyed
+    ├── IntegrityError               audit chain broken
+    └── ServiceUnavailable           database / object store unreachable
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuthenticationFailed",
+    "ConfigError",
+    "Conflict",
+    "CryptoError",
+    "GatepostError",
+    "IntegrityError",
+    "KeyShredded",
+    "NotFound",
+    "PermissionDenied",
+    "ServiceUnavailable",
+    "SetupError",
+    "Throttled",
+    "ValidationFailed",
+]
+
+
+class GatepostError(Exception):
+    """Base class of every deliberate gatepost error."""
+
+    code = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigError(GatepostError):
+    code = "config_error"
+
+    def __init__(self, message: str, *, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+class ValidationFailed(GatepostError):
+    code = "invalid"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class NotFound(GatepostError):
+    code = "not_found"
+
+    def __init__(self, resource: str) -> None:
+        super().__init__(f"{resource} not found")
+        self.resource = resource
+
+
+class Conflict(GatepostError):
+    code = "conflict"
+
+
+class AuthenticationFailed(GatepostError):
+    code = "unauthenticated"
+
+    def __init__(self, message: str = "authentication required") -> None:
+        super().__init__(message)
+
+
+class Throttled(AuthenticationFailed):
+    code = "throttled"
+
+    def __init__(self, *, retry_after: int) -> None:
+        super().__init__("too many attempts; try again later")
+        self.retry_after = retry_after
+
+
+class PermissionDenied(GatepostError):
+    code = "forbidden"
+
+    def __init__(self, permission: str) -> None:
+        super().__init__("you are not allowed to do this")
+        self.permission = permission
+
+
+class SetupError(GatepostError):
+    code = "setup_refused"
+
+
+class CryptoError(GatepostError):
+    code = "crypto_error"
+
+
+class KeyShredded(CryptoError):
+    code = "key_shredded"
+
+
+class IntegrityError(GatepostError):
+    code = "integrity_error"
+
+
+class ServiceUnavailable(GatepostError):
+    code = "unavailable"
+
+    def __init__(self, message: str, *, retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -1,0 +1,1 @@
+"""Keys, sealing, passwords, tokens, permissions, audit chain and signed URLs."""

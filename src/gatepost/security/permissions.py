@@ -1,0 +1,116 @@
+"""Permissions (``scope:resource:action``) and which roles hold them.
+
+Roles are fixed and small. A user has one role within their tenant; a device
+principal has the ``device`` role only. Platform administrators (the operator who
+runs gatepost for many tenants) additionally hold ``platform:tenants:manage``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = ["ROLE_PERMISSIONS", "Permission", "Role", "USER_ROLES"]
+
+
+class Permission(StrEnum):
+    ACCOUNT_SELF = "tenant:account:self"
+    AUDIT_READ = "tenant:audit:read"
+    DEVICE_COMMANDS_READ = "device:commands:read"
+    DEVICE_EVENTS_WRITE = "device:events:write"
+    DEVICES_READ = "tenant:devices:read"
+    DEVICES_WRITE = "tenant:devices:write"
+    EVENTS_READ = "tenant:events:read"
+    KEYS_MANAGE = "tenant:keys:manage"
+    MEDIA_READ = "tenant:media:read"
+    PERSONS_READ = "tenant:persons:read"
+    PERSONS_REVEAL = "tenant:persons:reveal"
+    PERSONS_WRITE = "tenant:persons:write"
+    PLATFORM_TENANTS_MANAGE = "platform:tenants:manage"
+    SITES_READ = "tenant:sites:read"
+    SITES_WRITE = "tenant:sites:write"
+    TENANT_READ = "tenant:tenant:read"
+    USERS_READ = "tenant:users:read"
+    USERS_WRITE = "tenant:users:write"
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    OPERATOR = "operator"
+    GUARD = "guard"
+    HR = "hr"
+    AUDITOR = "auditor"
+    DEVICE = "device"
+
+
+USER_ROLES = frozenset(Role) - {Role.DEVICE}
+
+_P = Permission
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(
+        {
+            _P.ACCOUNT_SELF,
+            _P.AUDIT_READ,
+            _P.DEVICES_READ,
+            _P.DEVICES_WRITE,
+            _P.EVENTS_READ,
+            _P.KEYS_MANAGE,
+            _P.MEDIA_READ,
+            _P.PERSONS_READ,
+            _P.PERSONS_REVEAL,
+            _P.PERSONS_WRITE,
+            _P.SITES_READ,
+            _P.SITES_WRITE,
+            _P.TENANT_READ,
+            _P.USERS_READ,
+            _P.USERS_WRITE,
+        }
+    ),  # fmt: skip
+    Role.OPERATOR: frozenset(
+        {
+            _P.ACCOUNT_SELF,
+            _P.DEVICES_READ,
+            _P.DEVICES_WRITE,
+            _P.EVENTS_READ,
+            _P.MEDIA_READ,
+            _P.PERSONS_READ,
+            _P.PERSONS_WRITE,
+            _P.SITES_READ,
+            _P.TENANT_READ,
+        }
+    ),  # fmt: skip
+    Role.GUARD: frozenset(
+        {
+            _P.ACCOUNT_SELF,
+            _P.DEVICES_READ,
+            _P.EVENTS_READ,
+            _P.MEDIA_READ,
+            _P.PERSONS_READ,
+            _P.SITES_READ,
+            _P.TENANT_READ,
+        }
+    ),  # fmt: skip
+    Role.HR: frozenset(
+        {
+            _P.ACCOUNT_SELF,
+            _P.EVENTS_READ,
+            _P.PERSONS_READ,
+            _P.PERSONS_REVEAL,
+            _P.PERSONS_WRITE,
+            _P.SITES_READ,
+            _P.TENANT_READ,
+        }
+    ),  # fmt: skip
+    Role.AUDITOR: frozenset(
+        {
+            _P.ACCOUNT_SELF,
+            _P.AUDIT_READ,
+            _P.DEVICES_READ,
+            _P.EVENTS_READ,
+            _P.PERSONS_READ,
+            _P.SITES_READ,
+            _P.TENANT_READ,
+            _P.USERS_READ,
+        }
+    ),  # fmt: skip
+    Role.DEVICE: frozenset({_P.DEVICE_COMMANDS_READ, _P.DEVICE_EVENTS_WRITE}),
+}

@@ -1,0 +1,1 @@
+"""Use cases: the only layer that combines store, security and domain."""

@@ -1,0 +1,355 @@
+"""AuthService: login, sessions, tokens to principals, logout, passwords and TOTP.
+
+Login answers the same for an unknown organisation, an unknown user, a disabled user
+and a wrong password: same error, and a password hash is always verified (a dummy one
+when there is no account) so timing does not tell them apart (SECURITY.md 17).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from gatepost.domain.ports import Clock
+from gatepost.errors import AuthenticationFailed, NotFound, ValidationFailed
+from gatepost.security import totp
+from gatepost.security.csrf import csrf_token_for
+from gatepost.security.passwords import (
+    check_password_policy,
+    dummy_verify,
+    hash_password,
+    verify_password,
+)
+from gatepost.security.permissions import Role
+from gatepost.security.policy import Principal, PrincipalKind
+from gatepost.security.tokens import (
+    TokenKind,
+    hash_token,
+    issue_token,
+    parse_token,
+    tokens_equal,
+)
+from gatepost.services.audit import AuditRecord, AuditService
+from gatepost.services.keys import KeyService
+from gatepost.services.throttle import LoginThrottleService
+from gatepost.store.db import Database
+from gatepost.store.ids import new_id
+from gatepost.store.repositories import accounts as account_repo
+from gatepost.store.repositories import devices as device_repo
+from gatepost.store.repositories import tenants as tenant_repo
+from gatepost.store.tables import User, UserSession
+
+__all__ = ["AuthService", "LoginResult", "TotpEnrolment", "TotpRequired"]
+
+log = logging.getLogger(__name__)
+
+_INVALID = "invalid organisation, username or password"
+_SEEN_WRITE_INTERVAL = timedelta(seconds=60)
+
+
+class TotpRequired(AuthenticationFailed):
+    code = "totp_required"
+
+    def __init__(self) -> None:
+        super().__init__("a one-time code from your authenticator app is required")
+
+
+@dataclass(frozen=True, repr=False)
+class LoginResult:
+    token: str
+    csrf_token: str
+    principal: Principal
+    expires_at: datetime
+
+    def __repr__(self) -> str:
+        return f"LoginResult(principal={self.principal.actor})"
+
+
+@dataclass(frozen=True)
+class _Failure:
+    tenant_id: str | None
+    user_id: str | None
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True, repr=False)
+class TotpEnrolment:
+    secret: str
+    uri: str
+
+
+def _user_principal(user: User, *, session_id: str | None, tenant_name: str) -> Principal:
+    return Principal(
+        kind=PrincipalKind.USER,
+        id=user.id,
+        tenant_id=user.tenant_id,
+        role=Role(user.role),
+        name=user.username,
+        platform_admin=user.platform_admin,
+        session_id=session_id,
+        tenant_name=tenant_name,
+    )
+
+
+class AuthService:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        keys: KeyService,
+        audit: AuditService,
+        throttle: LoginThrottleService,
+        idle: timedelta,
+        absolute: timedelta,
+        password_min_length: int,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._keys = keys
+        self._audit = audit
+        self._throttle = throttle
+        self._idle = idle
+        self._absolute = absolute
+        self._min_length = password_min_length
+
+    # -- login -----------------------------------------------------------------
+
+    def login(
+        self,
+        *,
+        tenant_slug: str,
+        username: str,
+        password: str,
+        totp_code: str | None,
+        client: str,
+    ) -> LoginResult:
+        slug = tenant_slug.strip().lower()
+        username = username.strip().lower()
+        account = f"{slug}/{username}"
+        self._throttle.check(account=account, client=client)
+        with self._db.session() as session:
+            outcome = self._attempt(session, slug, username, password, totp_code)
+        if isinstance(outcome, LoginResult):
+            self._throttle.succeeded(account=account)
+            return outcome
+        self._throttle.failed(account=account, client=client)
+        if outcome.tenant_id is not None:
+            self._audit.record_alone(
+                tenant_id=outcome.tenant_id,
+                record=AuditRecord(
+                    actor=f"user:{outcome.user_id}" if outcome.user_id else "anonymous",
+                    action="auth.login",
+                    outcome="denied",
+                    details={"reason": outcome.reason},
+                ),
+            )
+        raise AuthenticationFailed(
+            _INVALID if outcome.reason == "bad_credentials" else outcome.message
+        )
+
+    def _attempt(
+        self,
+        session: Session,
+        slug: str,
+        username: str,
+        password: str,
+        totp_code: str | None,
+    ) -> LoginResult | _Failure:
+        now = self._clock.now()
+        tenant = tenant_repo.get_by_slug(session, slug)
+        user = (
+            account_repo.user_by_username(session, tenant_id=tenant.id, username=username)
+            if tenant is not None
+            else None
+        )
+        if tenant is None or user is None:
+            dummy_verify(password)
+            return _Failure(tenant.id if tenant else None, None, "bad_credentials", _INVALID)
+        ok, new_hash = verify_password(user.password_hash, password)
+        if not ok or user.disabled:
+            return _Failure(tenant.id, user.id, "bad_credentials", _INVALID)
+        if new_hash is not None:
+            user.password_hash = new_hash
+        if user.totp_required and user.totp_sealed is not None:
+            if not totp_code:
+                raise TotpRequired()
+            keys = self._keys.keys_for(session, tenant_id=user.tenant_id)
+            secret = keys.open_text(user.totp_sealed, table="users", column="totp", row_id=user.id)
+            step = totp.verify_totp(
+                secret, totp_code.strip(), now=now, last_step=user.totp_last_step
+            )
+            if step is None:
+                return _Failure(tenant.id, user.id, "bad_totp",
+                                "the one-time code is wrong or was already used")  # fmt: skip
+            user.totp_last_step = step
+        token = issue_token(TokenKind.SESSION, tenant.id)
+        row = UserSession(
+            tenant_id=tenant.id,
+            id=new_id(),
+            user_id=user.id,
+            token_hash=hash_token(token),
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + self._absolute,
+            revoked_at=None,
+        )
+        account_repo.add(session, row)
+        self._audit.record(
+            session,
+            tenant_id=tenant.id,
+            record=AuditRecord(
+                actor=f"user:{user.id}", action="auth.login", target=f"session:{row.id}"
+            ),  # fmt: skip
+        )
+        return LoginResult(
+            token=token,
+            csrf_token=csrf_token_for(token),
+            principal=_user_principal(user, session_id=row.id, tenant_name=tenant.name),
+            expires_at=row.expires_at,
+        )
+
+    # -- tokens -> principals ----------------------------------------------------
+
+    def authenticate(self, token: str) -> Principal:
+        """Resolve a bearer or cookie token; raises AuthenticationFailed."""
+        parsed = parse_token(token)
+        if parsed is None or parsed.kind is TokenKind.SETUP:
+            raise AuthenticationFailed()
+        now = self._clock.now()
+        with self._db.session() as session:
+            tenant = tenant_repo.get_tenant(session, tenant_id=parsed.tenant_id)
+            if tenant is None or tenant.keys_shredded_at is not None:
+                raise AuthenticationFailed()
+            if parsed.kind is TokenKind.SESSION:
+                row = account_repo.session_by_hash(
+                    session, tenant_id=parsed.tenant_id, token_hash=parsed.token_hash
+                )
+                if (
+                    row is None
+                    or not tokens_equal(row.token_hash, parsed.token_hash)
+                    or row.revoked_at is not None
+                    or row.expires_at <= now
+                    or now - row.last_seen_at > self._idle
+                ):
+                    raise AuthenticationFailed("session expired; log in again")
+                user = account_repo.get_user(session, tenant_id=row.tenant_id, user_id=row.user_id)
+                if user is None or user.disabled:
+                    raise AuthenticationFailed()
+                if now - row.last_seen_at > _SEEN_WRITE_INTERVAL:
+                    row.last_seen_at = now
+                return _user_principal(user, session_id=row.id, tenant_name=tenant.name)
+            if parsed.kind is TokenKind.API_KEY:
+                key = account_repo.api_key_by_hash(
+                    session, tenant_id=parsed.tenant_id, token_hash=parsed.token_hash
+                )
+                if key is None or key.revoked_at is not None:
+                    raise AuthenticationFailed()
+                if key.last_used_at is None or now - key.last_used_at > _SEEN_WRITE_INTERVAL:
+                    key.last_used_at = now
+                return Principal(
+                    kind=PrincipalKind.API_KEY, id=key.id, tenant_id=key.tenant_id,
+                    role=Role(key.role), name=key.name, tenant_name=tenant.name,
+                )  # fmt: skip
+            device = device_repo.by_credential(
+                session, tenant_id=parsed.tenant_id, credential_hash=parsed.token_hash
+            )
+            if device is None or device.revoked_at is not None:
+                raise AuthenticationFailed()
+            if device.last_seen_at is None or now - device.last_seen_at > _SEEN_WRITE_INTERVAL:
+                device.last_seen_at = now
+            return Principal(
+                kind=PrincipalKind.DEVICE, id=device.id, tenant_id=device.tenant_id,
+                role=Role.DEVICE, name=device.name, tenant_name=tenant.name,
+            )  # fmt: skip
+
+    # -- logout, passwords, TOTP ---------------------------------------------------
+
+    def logout(self, principal: Principal) -> None:
+        if principal.session_id is None:
+            return
+        now = self._clock.now()
+        with self._db.session() as session:
+            row = session.get(UserSession, (principal.tenant_id, principal.session_id))
+            if row is not None and row.revoked_at is None:
+                row.revoked_at = now
+            self._audit.record(
+                session,
+                tenant_id=principal.tenant_id,
+                record=AuditRecord(
+                    actor=principal.actor,
+                    action="auth.logout",
+                    target=f"session:{principal.session_id}",
+                ),  # fmt: skip
+            )
+
+    def change_password(self, principal: Principal, *, current: str, new: str) -> None:
+        """Change one's own password; every session of the user is revoked."""
+        now = self._clock.now()
+        with self._db.session() as session:
+            user = account_repo.get_user(session, tenant_id=principal.tenant_id,
+                                         user_id=principal.id)  # fmt: skip
+            if user is None:
+                raise NotFound("user")
+            ok, _ = verify_password(user.password_hash, current)
+            if not ok:
+                raise ValidationFailed("the current password is wrong", field="current_password")
+            check_password_policy(new, min_length=self._min_length, username=user.username)
+            user.password_hash = hash_password(new)
+            user.password_changed_at = now
+            account_repo.revoke_sessions(session, tenant_id=user.tenant_id, user_id=user.id,
+                                         now=now)  # fmt: skip
+            self._audit.record(
+                session,
+                tenant_id=principal.tenant_id,
+                record=AuditRecord(
+                    actor=principal.actor,
+                    action="auth.password_changed",
+                    target=f"user:{user.id}",
+                ),  # fmt: skip
+            )
+
+    def begin_totp(self, principal: Principal) -> TotpEnrolment:
+        """Store a new (not yet required) TOTP secret, sealed; confirm with a code."""
+        secret = totp.new_totp_secret()
+        with self._db.session() as session:
+            user = account_repo.get_user(session, tenant_id=principal.tenant_id,
+                                         user_id=principal.id)  # fmt: skip
+            if user is None:
+                raise NotFound("user")
+            keys = self._keys.keys_for(session, tenant_id=user.tenant_id)
+            user.totp_sealed = keys.seal_text(secret, table="users", column="totp", row_id=user.id)
+            user.totp_required = False
+            user.totp_last_step = None
+        return TotpEnrolment(
+            secret=secret, uri=totp.provisioning_uri(secret, account=user.username)
+        )
+
+    def confirm_totp(self, principal: Principal, *, code: str) -> None:
+        now = self._clock.now()
+        with self._db.session() as session:
+            user = account_repo.get_user(session, tenant_id=principal.tenant_id,
+                                         user_id=principal.id)  # fmt: skip
+            if user is None or user.totp_sealed is None:
+                raise ValidationFailed("start TOTP enrolment first", field="code")
+            keys = self._keys.keys_for(session, tenant_id=user.tenant_id)
+            secret = keys.open_text(user.totp_sealed, table="users", column="totp",
+                                    row_id=user.id)  # fmt: skip
+            step = totp.verify_totp(secret, code.strip(), now=now, last_step=user.totp_last_step)
+            if step is None:
+                raise ValidationFailed("the one-time code is wrong", field="code")
+            user.totp_last_step = step
+            user.totp_required = True
+            self._audit.record(
+                session,
+                tenant_id=principal.tenant_id,
+                record=AuditRecord(
+                    actor=principal.actor,
+                    action="auth.totp_enabled",
+                    target=f"user:{user.id}",
+                ),  # fmt: skip
+            )

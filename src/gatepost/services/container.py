@@ -1,0 +1,120 @@
+"""Container: wires every service from Settings, with explicit collaborators.
+
+Nothing is built at import time. Tests pass their own clock; everything else comes from
+settings (database URL, media URL, key source).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from gatepost.domain.ports import Clock, SystemClock
+from gatepost.security.kek import EnvKekProvider, FileKekProvider, KekProvider
+from gatepost.services.audit import AuditService
+from gatepost.services.auth import AuthService
+from gatepost.services.devices import DeviceService
+from gatepost.services.events import EventService
+from gatepost.services.keys import KeyService
+from gatepost.services.media import MediaService
+from gatepost.services.persons import PersonService
+from gatepost.services.setup import SetupService
+from gatepost.services.sites import SiteService
+from gatepost.services.tenants import TenantService
+from gatepost.services.throttle import LoginThrottleService
+from gatepost.services.users import UserService
+from gatepost.settings import Settings
+from gatepost.store.db import Database
+from gatepost.store.media import BlobStore, blob_store_from_url
+
+__all__ = ["Container", "build_container", "kek_provider"]
+
+
+def kek_provider(settings: Settings) -> KekProvider:
+    if settings.keys.source == "env":
+        assert settings.keys.kek is not None  # noqa: S101 - enforced by Settings
+        return EnvKekProvider(settings.keys.kek.get_secret_value())
+    return FileKekProvider(settings.key_file)
+
+
+@dataclass
+class Container:
+    settings: Settings
+    clock: Clock
+    db: Database
+    blobs: BlobStore
+    keys: KeyService
+    audit: AuditService
+    tenants: TenantService
+    setup: SetupService
+    auth: AuthService
+    users: UserService
+    sites: SiteService
+    persons: PersonService
+    devices: DeviceService
+    events: EventService
+    media: MediaService
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def build_container(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    kek: KekProvider | None = None,
+    blobs: BlobStore | None = None,
+) -> Container:
+    clock = clock or SystemClock()
+    db = Database(settings.database_url, pool_size=settings.db.pool_size, echo=settings.db.echo)
+    if blobs is None:
+        media = settings.media
+        blobs = blob_store_from_url(
+            media.url,
+            data_dir=settings.data_dir,
+            access_key=media.s3_access_key.get_secret_value() if media.s3_access_key else None,
+            secret_key=media.s3_secret_key.get_secret_value() if media.s3_secret_key else None,
+        )
+    sec = settings.security
+    keys = KeyService(kek=kek or kek_provider(settings), clock=clock)
+    audit = AuditService(db=db, keys=keys, clock=clock)
+    tenants = TenantService(db=db, keys=keys, audit=audit, clock=clock)
+    throttle = LoginThrottleService(
+        db=db, clock=clock, max_failures=sec.login_max_failures,
+        window_seconds=sec.login_window_seconds,
+    )  # fmt: skip
+    return Container(
+        settings=settings,
+        clock=clock,
+        db=db,
+        blobs=blobs,
+        keys=keys,
+        audit=audit,
+        tenants=tenants,
+        setup=SetupService(
+            db=db, clock=clock, tenants=tenants, audit=audit,
+            token_minutes=sec.setup_token_minutes, password_min_length=sec.password_min_length,
+        ),  # fmt: skip
+        auth=AuthService(
+            db=db, clock=clock, keys=keys, audit=audit, throttle=throttle,
+            idle=timedelta(minutes=sec.session_idle_minutes),
+            absolute=timedelta(hours=sec.session_absolute_hours),
+            password_min_length=sec.password_min_length,
+        ),  # fmt: skip
+        users=UserService(db=db, clock=clock, audit=audit,
+                          password_min_length=sec.password_min_length),  # fmt: skip
+        sites=SiteService(db=db, clock=clock, audit=audit),
+        persons=PersonService(db=db, keys=keys, audit=audit, clock=clock),
+        devices=DeviceService(db=db, clock=clock, audit=audit),
+        events=EventService(
+            db=db, clock=clock, max_skew=timedelta(seconds=sec.device_clock_skew_seconds),
+            max_backlog=timedelta(days=sec.device_backlog_days),
+        ),  # fmt: skip
+        media=MediaService(
+            db=db, keys=keys, blobs=blobs, audit=audit, clock=clock,
+            max_bytes=settings.media.max_upload_bytes, max_pixels=settings.media.max_pixels,
+            url_ttl=timedelta(seconds=settings.media.url_ttl_seconds),
+            retention=timedelta(days=settings.media.event_image_days),
+        ),  # fmt: skip
+    )

@@ -1,0 +1,192 @@
+"""EventService: idempotent ingestion of device events and filtered listing.
+
+A device posts events carrying its own idempotency key and timestamp; the same key
+from the same device is stored once however often it arrives (SECURITY.md 33). Device
+clocks are checked against the server clock (future skew, offline backlog). Event data
+holds codes and numbers only: personal data never goes into ``data``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from gatepost.domain.devices import EventKind, clock_problem
+from gatepost.domain.ports import Clock
+from gatepost.errors import AuthenticationFailed, NotFound, ValidationFailed
+from gatepost.security.policy import Principal, PrincipalKind
+from gatepost.services.pages import Page
+from gatepost.store.db import Database
+from gatepost.store.ids import is_id, new_id
+from gatepost.store.repositories import devices as device_repo
+from gatepost.store.repositories import events as event_repo
+from gatepost.store.tables import Event, MediaObject, Person
+
+__all__ = ["EventDraft", "EventFilter", "EventService", "IngestResult", "MAX_BATCH"]
+
+MAX_BATCH = 1000
+_KEY = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+_KINDS = {kind.value for kind in EventKind}
+
+
+@dataclass(frozen=True)
+class EventDraft:
+    idempotency_key: str
+    kind: str
+    occurred_at: datetime
+    person_id: str | None = None
+    snapshot_id: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    idempotency_key: str
+    event_id: str | None
+    stored: bool
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    site_id: str | None = None
+    device_id: str | None = None
+    person_id: str | None = None
+    kind: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def _check_data(data: dict[str, Any], index: int) -> None:
+    if len(data) > 32:
+        raise ValidationFailed(f"events[{index}].data has more than 32 keys", field="data")
+    for key, value in data.items():
+        if not _KEY.match(key):
+            raise ValidationFailed(f"events[{index}].data key {key!r} is not allowed",
+                                   field="data")  # fmt: skip
+        if not isinstance(value, (str, int, float, bool)) or (
+            isinstance(value, str) and len(value) > 200
+        ):
+            raise ValidationFailed(
+                f"events[{index}].data[{key!r}] must be a number, boolean or short string",
+                field="data",
+            )
+
+
+def _cursor(event: Event) -> str:
+    return f"{event.occurred_at.isoformat()}|{event.id}"
+
+
+def _parse_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        at, event_id = cursor.rsplit("|", 1)
+        parsed = datetime.fromisoformat(at)
+    except ValueError as exc:
+        raise ValidationFailed("cursor is malformed", field="cursor") from exc
+    if not is_id(event_id) or parsed.tzinfo is None:
+        raise ValidationFailed("cursor is malformed", field="cursor")
+    return parsed, event_id
+
+
+class EventService:
+    def __init__(
+        self, *, db: Database, clock: Clock, max_skew: timedelta, max_backlog: timedelta
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._max_skew = max_skew
+        self._max_backlog = max_backlog
+
+    def ingest(self, principal: Principal, drafts: Sequence[EventDraft]) -> list[IngestResult]:
+        """Store a device's events; duplicates (same idempotency key) are reported, not stored."""
+        if principal.kind is not PrincipalKind.DEVICE:
+            raise AuthenticationFailed("only devices post events")
+        if not 1 <= len(drafts) <= MAX_BATCH:
+            raise ValidationFailed(f"send 1-{MAX_BATCH} events at a time", field="events")
+        now = self._clock.now()
+        keys_seen: set[str] = set()
+        for index, draft in enumerate(drafts):
+            if not _KEY.match(draft.idempotency_key):
+                raise ValidationFailed(
+                    f"events[{index}].idempotency_key must be 1-64 of A-Z a-z 0-9 . _ : -",
+                    field="idempotency_key",
+                )
+            if draft.idempotency_key in keys_seen:
+                raise ValidationFailed(f"events[{index}].idempotency_key repeats in this batch",
+                                       field="idempotency_key")  # fmt: skip
+            keys_seen.add(draft.idempotency_key)
+            if draft.kind not in _KINDS:
+                raise ValidationFailed(f"events[{index}].kind {draft.kind!r} is unknown",
+                                       field="kind")  # fmt: skip
+            problem = clock_problem(occurred_at=draft.occurred_at, now=now,
+                                    max_skew=self._max_skew, max_backlog=self._max_backlog)  # fmt: skip
+            if problem:
+                raise ValidationFailed(f"events[{index}].occurred_at: {problem}",
+                                       field="occurred_at")  # fmt: skip
+            _check_data(draft.data, index)
+        tenant_id = principal.tenant_id
+        with self._db.session() as session:
+            device = device_repo.get_device(session, tenant_id=tenant_id, device_id=principal.id)
+            if device is None or device.revoked_at is not None:
+                raise AuthenticationFailed()
+            self._check_references(session, tenant_id, drafts)
+            rows = [
+                {
+                    "tenant_id": tenant_id, "id": new_id(), "site_id": device.site_id,
+                    "device_id": device.id, "kind": d.kind, "occurred_at": d.occurred_at,
+                    "received_at": now, "idempotency_key": d.idempotency_key,
+                    "person_id": d.person_id, "snapshot_id": d.snapshot_id, "data": d.data,
+                }  # fmt: skip
+                for d in drafts
+            ]
+            stored = event_repo.insert_events(session, rows)
+        return [
+            IngestResult(
+                idempotency_key=row["idempotency_key"],
+                event_id=row["id"] if row["idempotency_key"] in stored else None,
+                stored=row["idempotency_key"] in stored,
+            )
+            for row in rows
+        ]
+
+    @staticmethod
+    def _check_references(session: Any, tenant_id: str, drafts: Sequence[EventDraft]) -> None:
+        person_ids = {d.person_id for d in drafts if d.person_id}
+        media_ids = {d.snapshot_id for d in drafts if d.snapshot_id}
+        for ids, table, name in ((person_ids, Person, "person_id"),
+                                 (media_ids, MediaObject, "snapshot_id")):  # fmt: skip
+            if not ids:
+                continue
+            if any(not is_id(i) for i in ids):
+                raise ValidationFailed(f"{name} is not a valid id", field=name)
+            found = set(
+                session.scalars(
+                    select(table.id).where(table.tenant_id == tenant_id, table.id.in_(ids))
+                )
+            )
+            if missing := ids - found:
+                raise ValidationFailed(f"{name} {sorted(missing)[0]} does not exist", field=name)
+
+    def get(self, principal: Principal, event_id: str) -> Event:
+        with self._db.session() as session:
+            event = event_repo.get_event(session, tenant_id=principal.tenant_id, event_id=event_id)
+        if event is None:
+            raise NotFound("event")
+        return event
+
+    def list(
+        self, principal: Principal, *, limit: int, cursor: str | None, where: EventFilter
+    ) -> Page[Event]:
+        with self._db.session() as session:
+            rows = event_repo.list_events(
+                session, tenant_id=principal.tenant_id, limit=limit + 1,
+                before=_parse_cursor(cursor) if cursor else None, site_id=where.site_id,
+                device_id=where.device_id, person_id=where.person_id, kind=where.kind,
+                since=where.since, until=where.until,
+            )  # fmt: skip
+        next_cursor = _cursor(rows[limit - 1]) if len(rows) > limit else None
+        return Page(list(rows[:limit]), next_cursor, limit)

@@ -1,0 +1,181 @@
+"""MediaService: image uploads sealed into the blob store, served by signed URL only.
+
+Uploads are checked before anything is stored: allowed types (JPEG, PNG, WebP) by
+content, the declared content type must agree, bytes and pixels are capped, and the
+image must decode completely. The object is sealed with the tenant's data key, bound
+to its id, written to the blob store, and only then recorded; if recording fails the
+blob is removed again, so a failed request leaves no orphan (SECURITY.md 21, 31).
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+from datetime import timedelta
+
+from PIL import Image, UnidentifiedImageError
+
+from gatepost.domain.ports import Clock
+from gatepost.errors import NotFound, ServiceUnavailable, ValidationFailed
+from gatepost.security.media_urls import media_signature, signature_valid
+from gatepost.security.policy import Principal
+from gatepost.services.audit import AuditService
+from gatepost.services.keys import KeyService
+from gatepost.store.db import Database
+from gatepost.store.ids import new_id
+from gatepost.store.media import BlobNotFound, BlobStore, BlobStoreUnavailable
+from gatepost.store.repositories import media as media_repo
+from gatepost.store.tables import MediaObject
+
+__all__ = ["BadImage", "MediaContent", "MediaService", "SignedMediaUrl"]
+
+_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+
+
+class BadImage(ValidationFailed):
+    code = "bad_image"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="file")
+
+
+@dataclass(frozen=True)
+class SignedMediaUrl:
+    url: str
+    expires: int
+
+
+@dataclass(frozen=True, repr=False)
+class MediaContent:
+    data: bytes
+    content_type: str
+
+    def __repr__(self) -> str:
+        return f"MediaContent({self.content_type}, {len(self.data)} bytes)"
+
+
+@dataclass(frozen=True)
+class ImageFacts:
+    content_type: str
+    width: int
+    height: int
+
+
+def inspect_image(data: bytes, *, declared: str | None, max_bytes: int, max_pixels: int) -> ImageFacts:
+    """Validate an uploaded image; raises BadImage naming the problem."""
+    if not data:
+        raise BadImage("the file is empty")
+    if len(data) > max_bytes:
+        raise BadImage(f"the file is larger than {max_bytes} bytes")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                fmt = image.format or ""
+                width, height = image.size
+                if fmt not in _FORMATS:
+                    raise BadImage("only JPEG, PNG and WebP images are accepted")
+                if width * height > max_pixels:
+                    raise BadImage(f"the image has more than {max_pixels} pixels")
+                image.load()
+    except BadImage:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise BadImage(f"the image has more than {max_pixels} pixels") from exc
+    except UnidentifiedImageError as exc:
+        raise BadImage("the file is not an image gatepost can read") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise BadImage("the image is truncated or corrupt") from exc
+    content_type = _FORMATS[fmt]
+    if declared is not None and declared.split(";")[0].strip().lower() != content_type:
+        raise BadImage(f"the declared content type does not match the file ({content_type})")
+    return ImageFacts(content_type=content_type, width=width, height=height)
+
+
+class MediaService:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        keys: KeyService,
+        blobs: BlobStore,
+        audit: AuditService,
+        clock: Clock,
+        max_bytes: int,
+        max_pixels: int,
+        url_ttl: timedelta,
+        retention: timedelta,
+    ) -> None:
+        self._db = db
+        self._keys = keys
+        self._blobs = blobs
+        self._audit = audit
+        self._clock = clock
+        self._max_bytes = max_bytes
+        self._max_pixels = max_pixels
+        self._url_ttl = url_ttl
+        self._retention = retention
+
+    def store_image(
+        self, principal: Principal, *, data: bytes, declared_type: str | None, kind: str
+    ) -> MediaObject:
+        facts = inspect_image(data, declared=declared_type, max_bytes=self._max_bytes,
+                              max_pixels=self._max_pixels)  # fmt: skip
+        now = self._clock.now()
+        media_id = new_id()
+        with self._db.session() as session:
+            keys = self._keys.keys_for(session, tenant_id=principal.tenant_id)
+        sealed = keys.seal(data, table="media", column="blob", row_id=media_id)
+        try:
+            self._blobs.put(tenant_id=principal.tenant_id, object_id=media_id, data=sealed)
+        except BlobStoreUnavailable as exc:
+            raise ServiceUnavailable("the media store is unavailable") from exc
+        media = MediaObject(
+            tenant_id=principal.tenant_id, id=media_id, kind=kind,
+            content_type=facts.content_type, size=len(data), width=facts.width,
+            height=facts.height, created_at=now, expires_at=now + self._retention,
+            uploaded_by=principal.actor,
+        )  # fmt: skip
+        try:
+            with self._db.session() as session:
+                media_repo.add_media(session, media)
+        except BaseException:
+            self._blobs.delete(tenant_id=principal.tenant_id, object_id=media_id)
+            raise
+        return media
+
+    def signed_url(self, principal: Principal, media_id: str) -> SignedMediaUrl:
+        with self._db.session() as session:
+            media = media_repo.get_media(session, tenant_id=principal.tenant_id, media_id=media_id)
+            if media is None:
+                raise NotFound("media")
+            keys = self._keys.keys_for(session, tenant_id=principal.tenant_id)
+        expires = int((self._clock.now() + self._url_ttl).timestamp())
+        sig = media_signature(keys, object_id=media_id, user_id=principal.id, expires=expires)
+        return SignedMediaUrl(url=f"/media/{media_id}?exp={expires}&sig={sig}", expires=expires)
+
+    def fetch(self, principal: Principal, media_id: str, *, expires: int, sig: str) -> MediaContent:
+        """The plaintext object, if the URL was signed for this user and is unexpired."""
+        with self._db.session() as session:
+            media = media_repo.get_media(session, tenant_id=principal.tenant_id, media_id=media_id)
+            if media is None:
+                raise NotFound("media")
+            keys = self._keys.keys_for(session, tenant_id=principal.tenant_id)
+        if not signature_valid(keys, object_id=media_id, user_id=principal.id, expires=expires,
+                               sig=sig, now=self._clock.now()):  # fmt: skip
+            raise NotFound("media")
+        try:
+            sealed = self._blobs.get(tenant_id=principal.tenant_id, object_id=media_id)
+        except BlobNotFound as exc:
+            raise NotFound("media") from exc
+        except BlobStoreUnavailable as exc:
+            raise ServiceUnavailable("the media store is unavailable") from exc
+        data = keys.open(sealed, table="media", column="blob", row_id=media_id)
+        return MediaContent(data=data, content_type=media.content_type)
+
+    def exists(self, *, tenant_id: str, media_id: str) -> bool:
+        with self._db.session() as session:
+            return media_repo.get_media(session, tenant_id=tenant_id, media_id=media_id) is not None
+
+

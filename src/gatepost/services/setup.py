@@ -1,0 +1,136 @@
+"""SetupService: first-run setup with a one-time, expiring token (SECURITY.md 3).
+
+A fresh install has no accounts and no keys. ``gatepost init`` (or ``serve`` while no
+administrator exists) issues a setup token valid for at most 30 minutes; completing
+setup creates the operator's tenant, its keys and the first administrator, and spends
+the token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from gatepost.domain.ports import Clock
+from gatepost.domain.tenants import normalise_slug
+from gatepost.errors import Conflict, SetupError
+from gatepost.security.passwords import check_password_policy, hash_password
+from gatepost.security.permissions import Role
+from gatepost.security.tokens import TokenKind, issue_token, parse_token, tokens_equal
+from gatepost.services.audit import AuditRecord, AuditService
+from gatepost.services.tenants import TenantService
+from gatepost.store.db import Database
+from gatepost.store.ids import new_id
+from gatepost.store.repositories import accounts as account_repo
+from gatepost.store.repositories import tenants as tenant_repo
+from gatepost.store.tables import SetupToken, User
+
+__all__ = ["SetupResult", "SetupService"]
+
+
+@dataclass(frozen=True)
+class SetupResult:
+    tenant_id: str
+    user_id: str
+
+
+class SetupService:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        tenants: TenantService,
+        audit: AuditService,
+        token_minutes: int,
+        password_min_length: int,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._tenants = tenants
+        self._audit = audit
+        self._ttl = timedelta(minutes=min(token_minutes, 30))
+        self._min_length = password_min_length
+
+    def needed(self) -> bool:
+        with self._db.session() as session:
+            return not account_repo.admin_exists(session)
+
+    def issue_token(self) -> str:
+        """A new one-time setup token; refused once an administrator exists."""
+        now = self._clock.now()
+        token_id = new_id()
+        token = issue_token(TokenKind.SETUP, token_id)
+        parsed = parse_token(token, expect=TokenKind.SETUP)
+        assert parsed is not None  # noqa: S101 - issue_token makes well-formed tokens
+        with self._db.session() as session:
+            if account_repo.admin_exists(session):
+                raise SetupError("setup is already complete")
+            account_repo.add(
+                session,
+                SetupToken(
+                    id=token_id,
+                    token_hash=parsed.token_hash,
+                    created_at=now,
+                    expires_at=now + self._ttl,
+                    used_at=None,
+                ),
+            )
+        return token
+
+    def complete(
+        self,
+        *,
+        token: str,
+        tenant_name: str,
+        tenant_slug: str,
+        username: str,
+        password: str,
+    ) -> SetupResult:
+        slug = normalise_slug(tenant_slug)
+        username = username.strip().lower()
+        check_password_policy(password, min_length=self._min_length, username=username)
+        parsed = parse_token(token.strip(), expect=TokenKind.SETUP)
+        now = self._clock.now()
+        with self._db.session() as session:
+            if account_repo.admin_exists(session):
+                raise SetupError("setup is already complete")
+            row = account_repo.setup_token_by_hash(session, parsed.token_hash) if parsed else None
+            if (
+                row is None
+                or parsed is None
+                or not tokens_equal(row.token_hash, parsed.token_hash)
+                or row.used_at is not None
+                or row.expires_at <= now
+            ):
+                raise SetupError("the setup token is invalid, used or expired")
+            if tenant_repo.get_by_slug(session, slug) is not None:
+                raise Conflict("a tenant with this slug exists")
+            row.used_at = now
+            tenant = self._tenants.create_in(session, name=tenant_name, slug=slug)
+            user = User(
+                tenant_id=tenant.id,
+                id=new_id(),
+                username=username,
+                password_hash=hash_password(password),
+                role=Role.ADMIN.value,
+                platform_admin=True,
+                totp_sealed=None,
+                totp_required=False,
+                totp_last_step=None,
+                disabled=False,
+                created_at=now,
+                password_changed_at=now,
+            )
+            account_repo.add(session, user)
+            self._audit.record(
+                session,
+                tenant_id=tenant.id,
+                record=AuditRecord(
+                    actor=f"user:{user.id}",
+                    action="setup.completed",
+                    target=f"user:{user.id}",
+                    purpose="first-run setup",
+                ),
+            )
+        return SetupResult(tenant_id=tenant.id, user_id=user.id)

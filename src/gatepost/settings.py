@@ -1,0 +1,251 @@
+"""All of gatepost's settings: one pydantic-settings tree, built by :func:`get_settings`.
+
+Environment variables use the prefix ``GATEPOST_`` and ``__`` between sections, for
+example ``GATEPOST_DB__URL`` or ``GATEPOST_SECURITY__SESSION_IDLE_MINUTES``. Nothing
+here is built at import time; unsafe combinations are refused with the key path of the
+offending setting (see :meth:`Settings.verify_exposure`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    computed_field,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = [
+    "DbSettings",
+    "Environment",
+    "KeySettings",
+    "MediaSettings",
+    "ServerSettings",
+    "SecuritySettings",
+    "Settings",
+    "get_settings",
+    "is_loopback",
+]
+
+
+class Environment(StrEnum):
+    DEV = "dev"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DbSettings(_Section):
+    url: str = Field(
+        default="",
+        description="SQLAlchemy URL. Empty means SQLite at <data_dir>/gatepost.db; "
+        "use postgresql+psycopg://user:pass@host/db for PostgreSQL.",
+    )
+    pool_size: int = Field(default=5, ge=1, le=100, description="PostgreSQL pool size.")
+    echo: bool = Field(default=False, description="Log SQL statements (never in production).")
+
+
+class MediaSettings(_Section):
+    url: str = Field(
+        default="",
+        description="Where sealed media objects live. Empty: <data_dir>/media. "
+        "s3://bucket/prefix?endpoint=http://host:port for any S3 API.",
+    )
+    s3_access_key: SecretStr | None = Field(default=None, description="S3 access key id.")
+    s3_secret_key: SecretStr | None = Field(default=None, description="S3 secret key.")
+    max_upload_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=1024,
+        le=256 * 1024 * 1024,
+        description="Largest upload.",
+    )
+    max_pixels: int = Field(
+        default=40_000_000,
+        ge=10_000,
+        le=400_000_000,
+        description="Largest image in pixels.",
+    )
+    event_image_days: int = Field(
+        default=30, ge=1, le=3650, description="How long event snapshots are kept."
+    )
+    url_ttl_seconds: int = Field(
+        default=300, ge=10, le=3600, description="Lifetime of a signed media URL."
+    )
+
+
+class KeySettings(_Section):
+    source: str = Field(
+        default="file",
+        pattern="^(file|env)$",
+        description="Where the key-encryption key (KEK) comes from: 'file' (0600 key file) "
+        "or 'env' (GATEPOST_KEK, base64).",
+    )
+    file: Path | None = Field(
+        default=None, description="Key file path. Empty: <data_dir>/keys/kek.key."
+    )
+    kek: SecretStr | None = Field(
+        default=None, description="Base64 KEK when source is 'env' (32 bytes)."
+    )
+
+
+class SecuritySettings(_Section):
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60, description="Idle timeout.")
+    session_absolute_hours: int = Field(
+        default=12, ge=1, le=24 * 30, description="Absolute session lifetime."
+    )
+    setup_token_minutes: int = Field(
+        default=30,
+        ge=1,
+        le=30,
+        description="Lifetime of the first-run setup token (max 30).",
+    )
+    login_max_failures: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description="Failures per account or client before throttling.",
+    )
+    login_window_seconds: int = Field(
+        default=900,
+        ge=10,
+        le=86_400,
+        description="Window in which failures are counted.",
+    )
+    password_min_length: int = Field(default=12, ge=12, le=64, description="Minimum length.")
+    device_clock_skew_seconds: int = Field(
+        default=300, ge=5, le=86_400, description="Largest accepted device clock skew."
+    )
+    device_backlog_days: int = Field(
+        default=14,
+        ge=1,
+        le=365,
+        description="Oldest offline event a device may still upload.",
+    )
+    max_json_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        le=64 * 1024 * 1024,
+        description="Largest JSON body.",
+    )
+    page_limit_max: int = Field(default=200, ge=10, le=1000, description="Pagination cap.")
+
+
+class ServerSettings(_Section):
+    host: str = Field(default="127.0.0.1", description="Bind address. Loopback by default.")
+    port: int = Field(default=8000, ge=1, le=65535, description="TCP port.")
+    tls_certfile: Path | None = Field(default=None, description="TLS certificate (PEM).")
+    tls_keyfile: Path | None = Field(default=None, description="TLS private key (PEM).")
+    trusted_proxy: str | None = Field(
+        default=None,
+        description="Address of a TLS-terminating reverse proxy; allows a plain-HTTP "
+        "non-loopback bind and trusts its X-Forwarded-* headers.",
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1", "localhost", "testserver", "[::1]"],
+        description="Host headers accepted (TrustedHost).",
+    )
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names only the loopback interface."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class Settings(BaseSettings):
+    """The root of gatepost's configuration."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GATEPOST_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    env: Environment = Field(default=Environment.PRODUCTION, description="Run mode.")
+    data_dir: Path = Field(
+        default=Path("gatepost-data"),
+        description="Database, media and key file live here.",
+    )
+    db: DbSettings = Field(default_factory=DbSettings, description="Database.")
+    media: MediaSettings = Field(default_factory=MediaSettings, description="Media store.")
+    keys: KeySettings = Field(default_factory=KeySettings, description="Key material.")
+    security: SecuritySettings = Field(
+        default_factory=SecuritySettings, description="Authentication and limits."
+    )
+    server: ServerSettings = Field(default_factory=ServerSettings, description="HTTP server.")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def database_url(self) -> str:
+        return self.db.url or f"sqlite:///{(self.data_dir / 'gatepost.db').as_posix()}"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def key_file(self) -> Path:
+        return self.keys.file or self.data_dir / "keys" / "kek.key"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def docs_public(self) -> bool:
+        """OpenAPI and docs are served without login only in dev."""
+        return self.env is Environment.DEV
+
+    @model_validator(mode="after")
+    def verify_key_source(self) -> Settings:
+        if self.keys.source == "env" and self.keys.kek is None:
+            raise ValueError("keys.kek must be set when keys.source is 'env'")
+        return self
+
+    @model_validator(mode="after")
+    def verify_tls_pair(self) -> Settings:
+        if (self.server.tls_certfile is None) != (self.server.tls_keyfile is None):
+            raise ValueError("server.tls_certfile and server.tls_keyfile go together")
+        return self
+
+    @model_validator(mode="after")
+    def verify_s3_credentials(self) -> Settings:
+        if self.media.url.startswith("s3://") and (
+            self.media.s3_access_key is None or self.media.s3_secret_key is None
+        ):
+            raise ValueError("media.s3_access_key and media.s3_secret_key are required for s3://")
+        return self
+
+    def exposure_problems(self, *, admin_exists: bool) -> list[str]:
+        """Reasons ``serve`` must refuse to start (SECURITY.md 2); empty when safe."""
+        problems: list[str] = []
+        if is_loopback(self.server.host):
+            return problems
+        has_tls = self.server.tls_certfile is not None
+        if not has_tls and self.server.trusted_proxy is None:
+            problems.append(
+                f"server.host={self.server.host} is not loopback: configure "
+                "server.tls_certfile/tls_keyfile or server.trusted_proxy"
+            )
+        if not admin_exists:
+            problems.append(
+                "no administrator exists yet: finish first-run setup on 127.0.0.1 "
+                "before binding to another address"
+            )
+        return problems
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Build settings from the environment once per process."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy tables, repositories, migrations and the media blob store."""

@@ -1,0 +1,1 @@
+"""Repositories: one module per aggregate; every tenant-owned query takes ``tenant_id``."""

@@ -1,0 +1,53 @@
+"""Registered devices and their credentials."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gatepost.store.tables import Device
+
+__all__ = ["add_device", "by_credential", "by_name", "get_device", "list_devices"]
+
+
+def add_device(session: Session, device: Device) -> None:
+    session.add(device)
+    session.flush()
+
+
+def get_device(session: Session, *, tenant_id: str, device_id: str) -> Device | None:
+    return session.get(Device, (tenant_id, device_id))
+
+
+def by_credential(session: Session, *, tenant_id: str, credential_hash: bytes) -> Device | None:
+    return session.scalars(
+        select(Device).where(
+            Device.tenant_id == tenant_id, Device.credential_hash == credential_hash
+        )
+    ).one_or_none()
+
+
+def list_devices(
+    session: Session,
+    *,
+    tenant_id: str,
+    limit: int,
+    after: str | None,
+    site_id: str | None = None,
+) -> Sequence[Device]:
+    query = select(Device).where(Device.tenant_id == tenant_id).order_by(Device.id).limit(limit)
+    if after:
+        query = query.where(Device.id > after)
+    if site_id:
+        query = query.where(Device.site_id == site_id)
+    return session.scalars(query).all()
+
+
+def by_name(session: Session, *, tenant_id: str, site_id: str, name: str) -> Device | None:
+    return session.scalars(
+        select(Device).where(
+            Device.tenant_id == tenant_id, Device.site_id == site_id, Device.name == name
+        )
+    ).one_or_none()

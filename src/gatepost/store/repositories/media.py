@@ -1,0 +1,25 @@
+"""Metadata rows of sealed media objects."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from gatepost.store.tables import MediaObject
+
+__all__ = ["add_media", "delete_media", "get_media"]
+
+
+def add_media(session: Session, media: MediaObject) -> None:
+    session.add(media)
+    session.flush()
+
+
+def get_media(session: Session, *, tenant_id: str, media_id: str) -> MediaObject | None:
+    return session.get(MediaObject, (tenant_id, media_id))
+
+
+def delete_media(session: Session, *, tenant_id: str, media_id: str) -> None:
+    session.execute(
+        delete(MediaObject).where(MediaObject.tenant_id == tenant_id, MediaObject.id == media_id)
+    )

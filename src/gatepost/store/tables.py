@@ -1,0 +1,317 @@
+"""The database schema as SQLAlchemy 2 mapped classes.
+
+Every tenant-owned table has a non-null ``tenant_id`` that leads its primary key and
+every unique key and foreign key, so the schema can be distributed by tenant. Columns
+named ``*_sealed`` hold AES-GCM ciphertext (see ``gatepost.security.crypto``); columns
+named ``*_index`` hold blind indexes. Two tables are platform-wide by nature and carry
+no tenant: ``setup_tokens`` (first-run, before any tenant exists) and
+``login_throttle`` (keyed by a hash of account or client).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from gatepost.store.types import UTCDateTime
+
+__all__ = [
+    "ApiKey",
+    "AuditEntry",
+    "Base",
+    "Consent",
+    "Device",
+    "Event",
+    "LoginThrottle",
+    "MediaObject",
+    "Person",
+    "SetupToken",
+    "Site",
+    "Tenant",
+    "TenantKey",
+    "User",
+    "UserSession",
+]
+
+ID = String(32)
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON,
+        bytes: LargeBinary,
+    }
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    audit_seq: Mapped[int] = mapped_column(Integer, default=0)
+    audit_head: Mapped[bytes] = mapped_column(LargeBinary(32))
+    keys_shredded_at: Mapped[datetime | None]
+
+
+class TenantKey(Base):
+    """A data key wrapped by the KEK; purposes: data (by generation), index, mac."""
+
+    __tablename__ = "tenant_keys"
+    __table_args__ = (ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),)
+
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16), primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wrapped: Mapped[bytes]
+    active: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime]
+
+
+class Site(Base):
+    __tablename__ = "sites"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
+        UniqueConstraint("tenant_id", "name"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
+        UniqueConstraint("tenant_id", "username"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    username: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    platform_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    totp_sealed: Mapped[bytes | None]
+    totp_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    password_changed_at: Mapped[datetime]
+
+
+class UserSession(Base):
+    __tablename__ = "sessions"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "user_id"], ["users.tenant_id", "users.id"]),
+        UniqueConstraint("tenant_id", "token_hash"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    user_id: Mapped[str] = mapped_column(ID)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
+        UniqueConstraint("tenant_id", "token_hash"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class Person(Base):
+    __tablename__ = "persons"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
+        ForeignKeyConstraint(["tenant_id", "site_id"], ["sites.tenant_id", "sites.id"]),
+        UniqueConstraint("tenant_id", "identity_index"),
+        Index(None, "tenant_id", "phone_index"),
+        Index(None, "tenant_id", "name_index"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    site_id: Mapped[str | None] = mapped_column(ID)
+    kind: Mapped[str] = mapped_column(String(16))
+    name_sealed: Mapped[bytes]
+    name_index: Mapped[bytes] = mapped_column(LargeBinary(32))
+    identity_kind: Mapped[str | None] = mapped_column(String(16))
+    identity_sealed: Mapped[bytes | None]
+    identity_index: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    phone_sealed: Mapped[bytes | None]
+    phone_index: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    notes_sealed: Mapped[bytes | None]
+    external_ref: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Consent(Base):
+    """A separate, recorded consent for one purpose (e.g. biometric face access)."""
+
+    __tablename__ = "consents"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "person_id"], ["persons.tenant_id", "persons.id"]),
+        Index(None, "tenant_id", "person_id"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    person_id: Mapped[str] = mapped_column(ID)
+    purpose: Mapped[str] = mapped_column(String(40))
+    notice_version: Mapped[str] = mapped_column(String(40))
+    granted_at: Mapped[datetime]
+    recorded_by: Mapped[str] = mapped_column(String(80))
+    withdrawn_at: Mapped[datetime | None]
+
+
+class Device(Base):
+    __tablename__ = "devices"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "site_id"], ["sites.tenant_id", "sites.id"]),
+        UniqueConstraint("tenant_id", "site_id", "name"),
+        UniqueConstraint("tenant_id", "credential_hash"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    site_id: Mapped[str] = mapped_column(ID)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(24))
+    direction: Mapped[str] = mapped_column(String(8))
+    zone: Mapped[str] = mapped_column(String(80))
+    roles: Mapped[list[str]] = mapped_column(JSON)
+    credential_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    credential_rotated_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime | None]
+
+
+class MediaObject(Base):
+    """Metadata of a sealed object in the blob store; the bytes live there."""
+
+    __tablename__ = "media_objects"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
+        Index(None, "tenant_id", "expires_at"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    content_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    uploaded_by: Mapped[str] = mapped_column(String(80))
+
+
+class Event(Base):
+    """Append-only: an UPDATE is refused by a trigger (see the initial migration)."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "device_id"], ["devices.tenant_id", "devices.id"]),
+        UniqueConstraint("tenant_id", "device_id", "idempotency_key"),
+        Index(None, "tenant_id", "occurred_at"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    site_id: Mapped[str] = mapped_column(ID)
+    device_id: Mapped[str] = mapped_column(ID)
+    kind: Mapped[str] = mapped_column(String(40))
+    occurred_at: Mapped[datetime]
+    received_at: Mapped[datetime]
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    person_id: Mapped[str | None] = mapped_column(ID)
+    snapshot_id: Mapped[str | None] = mapped_column(ID)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class AuditEntry(Base):
+    """Append-only hash chain per tenant; UPDATE and DELETE are refused by triggers."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
+        Index(None, "tenant_id", "at"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(60))
+    purpose: Mapped[str] = mapped_column(Text)
+    target: Mapped[str] = mapped_column(String(120))
+    outcome: Mapped[str] = mapped_column(String(16))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_mac: Mapped[bytes] = mapped_column(LargeBinary(32))
+    mac: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class SetupToken(Base):
+    __tablename__ = "setup_tokens"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class LoginThrottle(Base):
+    __tablename__ = "login_throttle"
+
+    key_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    window_start: Mapped[datetime]
