@@ -147,6 +147,7 @@ cmd_start() {
         -master.port="$MASTER_PORT" \
         -master.port.grpc=$((MASTER_PORT + 10000)) \
         -master.telemetry=false \
+        -master.electionTimeout=1s \
         -master.volumeSizeLimitMB=64 \
         -volume.port="$VOLUME_PORT" \
         -volume.port.grpc=$((VOLUME_PORT + 10000)) \
@@ -208,6 +209,11 @@ cmd_stop() {
         if ((waited >= STOP_TIMEOUT_S * 10)); then
             log "pid $pid still running after ${STOP_TIMEOUT_S}s, sending SIGKILL"
             kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+            waited=0
+            while kill -0 "$pid" 2>/dev/null && ((waited < 50)); do
+                sleep 0.1
+                waited=$((waited + 1))
+            done
             break
         fi
         sleep 0.1

@@ -123,6 +123,10 @@ class SecuritySettings(_Section):
         description="Window in which failures are counted.",
     )
     password_min_length: int = Field(default=12, ge=12, le=64, description="Minimum length.")
+    argon2_memory_kib: int = Field(
+        default=65_536, ge=19_456, le=4_194_304, description="argon2id memory (KiB)."
+    )
+    argon2_time_cost: int = Field(default=3, ge=2, le=20, description="argon2id iterations.")
     device_clock_skew_seconds: int = Field(
         default=300, ge=5, le=86_400, description="Largest accepted device clock skew."
     )

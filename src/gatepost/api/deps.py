@@ -120,9 +120,13 @@ def check_permission(container: Container, principal: Principal, permission: Per
     if not decision.allowed:
         container.audit.record_alone(
             tenant_id=principal.tenant_id,
-            record=AuditRecord(actor=principal.actor, action="authz.denied", outcome="denied",
-                               details={"permission": permission.value}),
-        )  # fmt: skip
+            record=AuditRecord(
+                actor=principal.actor,
+                action="authz.denied",
+                outcome="denied",
+                details={"permission": permission.value},
+            ),
+        )
         raise PermissionDenied(permission.value)
 
 

@@ -71,8 +71,9 @@ def _gatepost_error(request: Request, exc: Exception) -> JSONResponse:
     if status >= 500:
         log.error("request failed: %s (%s)", exc.code, type(exc).__name__)
         return error_response(status, exc.code, "the server could not complete this request")
-    return error_response(status, exc.code, exc.message, field=getattr(exc, "field", None),
-                          headers=headers)  # fmt: skip
+    return error_response(
+        status, exc.code, exc.message, field=getattr(exc, "field", None), headers=headers
+    )
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:
@@ -101,10 +102,13 @@ def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for this type only
-    code = {404: "not_found", 405: "method_not_allowed", 413: "too_large",
-            415: "unsupported_media_type"}.get(exc.status_code, "http_error")  # fmt: skip
-    return error_response(exc.status_code, code, str(exc.detail),
-                          headers=dict(exc.headers or {}))  # fmt: skip
+    code = {
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "too_large",
+        415: "unsupported_media_type",
+    }.get(exc.status_code, "http_error")
+    return error_response(exc.status_code, code, str(exc.detail), headers=dict(exc.headers or {}))
 
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -45,9 +45,14 @@ class BodyLimitMiddleware:
             length = headers.get(b"content-length")
             has_body = (length is not None and length != b"0") or b"transfer-encoding" in headers
             if has_body and not (content_type.startswith("application/json") or is_upload):
-                await self._reply(send, *_error(
-                    415, "unsupported_media_type",
-                    "send application/json (or multipart/form-data for uploads)"))  # fmt: skip
+                await self._reply(
+                    send,
+                    *_error(
+                        415,
+                        "unsupported_media_type",
+                        "send application/json (or multipart/form-data for uploads)",
+                    ),
+                )
                 return
         declared = headers.get(b"content-length")
         if declared is not None:
@@ -57,8 +62,9 @@ class BodyLimitMiddleware:
                 await self._reply(send, *_error(400, "bad_request", "invalid Content-Length"))
                 return
             if too_big:
-                await self._reply(send, *_error(413, "too_large",
-                                                f"the body is larger than {limit} bytes"))  # fmt: skip
+                await self._reply(
+                    send, *_error(413, "too_large", f"the body is larger than {limit} bytes")
+                )
                 return
         received = 0
         started = False
@@ -82,15 +88,23 @@ class BodyLimitMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except _TooLarge:
             if not started:
-                await self._reply(send, *_error(413, "too_large",
-                                                f"the body is larger than {limit} bytes"))  # fmt: skip
+                await self._reply(
+                    send, *_error(413, "too_large", f"the body is larger than {limit} bytes")
+                )
 
     @staticmethod
     async def _reply(send: Send, status: int, body: bytes) -> None:
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode()),
-                                (b"cache-control", b"no-store")]})  # fmt: skip
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"cache-control", b"no-store"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 
@@ -119,17 +133,19 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", [])
-                           if k.lower() != b"cache-control" or static]  # fmt: skip
+                headers = [
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if k.lower() != b"cache-control" or static
+                ]
                 headers += [
                     (b"x-content-type-options", b"nosniff"),
                     (b"referrer-policy", b"no-referrer"),
                     (b"x-frame-options", b"DENY"),
                     (b"cross-origin-opener-policy", b"same-origin"),
                     (b"cross-origin-resource-policy", b"same-origin"),
-                    (b"content-security-policy",
-                     (_DOCS_CSP if path == "/docs" else _CSP).encode()),
-                ]  # fmt: skip
+                    (b"content-security-policy", (_DOCS_CSP if path == "/docs" else _CSP).encode()),
+                ]
                 if not static:
                     headers.append((b"cache-control", b"no-store"))
                     headers.append((b"pragma", b"no-cache"))

@@ -14,20 +14,9 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from gatepost.errors import ValidationFailed
 
-__all__ = [
-    "MAX_PASSWORD_LENGTH",
-    "WeakPassword",
-    "check_password_policy",
-    "dummy_verify",
-    "hash_password",
-    "verify_password",
-]
+__all__ = ["MAX_PASSWORD_LENGTH", "Passwords", "WeakPassword", "check_password_policy"]
 
 MAX_PASSWORD_LENGTH = 1024
-
-# argon2id, RFC 9106 second recommended option scaled for a 2-core server.
-_HASHER = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=2)
-_DUMMY_HASH = _HASHER.hash("gatepost dummy password for uniform timing")
 
 
 class WeakPassword(ValidationFailed):
@@ -59,24 +48,31 @@ def check_password_policy(password: str, *, min_length: int = 12, username: str 
         raise WeakPassword("password repeats too few characters")
 
 
-def hash_password(password: str) -> str:
-    return _HASHER.hash(password)
+class Passwords:
+    """argon2id hashing with parameters from settings (OWASP minimum: 19 MiB, t=2)."""
 
+    def __init__(self, *, time_cost: int = 3, memory_kib: int = 64 * 1024, parallelism: int = 2):
+        self._hasher = PasswordHasher(
+            time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism
+        )
+        self._dummy = self._hasher.hash("gatepost dummy password for uniform timing")
 
-def verify_password(stored_hash: str, password: str) -> tuple[bool, str | None]:
-    """Check a password; returns (ok, new_hash) where new_hash is set when parameters aged."""
-    try:
-        _HASHER.verify(stored_hash, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False, None
-    if _HASHER.check_needs_rehash(stored_hash):
-        return True, _HASHER.hash(password)
-    return True, None
+    def hash(self, password: str) -> str:
+        return self._hasher.hash(password)
 
+    def verify(self, stored_hash: str, password: str) -> tuple[bool, str | None]:
+        """Check a password; returns (ok, new_hash), new_hash set when parameters changed."""
+        try:
+            self._hasher.verify(stored_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False, None
+        if self._hasher.check_needs_rehash(stored_hash):
+            return True, self._hasher.hash(password)
+        return True, None
 
-def dummy_verify(password: str) -> None:
-    """Spend the same time as a real verify, for unknown accounts."""
-    try:
-        _HASHER.verify(_DUMMY_HASH, password)
-    except VerificationError:
-        pass
+    def dummy_verify(self, password: str) -> None:
+        """Spend the same time as a real verify, for unknown accounts."""
+        try:
+            self._hasher.verify(self._dummy, password)
+        except VerificationError:
+            pass

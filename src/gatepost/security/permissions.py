@@ -64,7 +64,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.USERS_READ,
             _P.USERS_WRITE,
         }
-    ),  # fmt: skip
+    ),
     Role.OPERATOR: frozenset(
         {
             _P.ACCOUNT_SELF,
@@ -77,7 +77,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.SITES_READ,
             _P.TENANT_READ,
         }
-    ),  # fmt: skip
+    ),
     Role.GUARD: frozenset(
         {
             _P.ACCOUNT_SELF,
@@ -88,7 +88,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.SITES_READ,
             _P.TENANT_READ,
         }
-    ),  # fmt: skip
+    ),
     Role.HR: frozenset(
         {
             _P.ACCOUNT_SELF,
@@ -99,7 +99,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.SITES_READ,
             _P.TENANT_READ,
         }
-    ),  # fmt: skip
+    ),
     Role.AUDITOR: frozenset(
         {
             _P.ACCOUNT_SELF,
@@ -111,6 +111,6 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.TENANT_READ,
             _P.USERS_READ,
         }
-    ),  # fmt: skip
+    ),
     Role.DEVICE: frozenset({_P.DEVICE_COMMANDS_READ, _P.DEVICE_EVENTS_WRITE}),
 }

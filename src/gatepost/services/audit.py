@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from gatepost.domain.ports import Clock
 from gatepost.errors import NotFound
-from gatepost.security.policy import Principal
 from gatepost.security.audit_chain import ChainEntry, entry_mac, verify_chain
+from gatepost.security.policy import Principal
 from gatepost.services.keys import KeyService
 from gatepost.store.db import Database
 from gatepost.store.repositories import audit as audit_repo
@@ -64,15 +64,30 @@ class AuditService:
         at = self._clock.now()
         details = dict(record.details or {})
         mac = entry_mac(
-            keys, seq=seq, at=at, actor=record.actor, action=record.action,
-            purpose=record.purpose, target=record.target, outcome=record.outcome,
-            details=details, prev_mac=tenant.audit_head,
-        )  # fmt: skip
+            keys,
+            seq=seq,
+            at=at,
+            actor=record.actor,
+            action=record.action,
+            purpose=record.purpose,
+            target=record.target,
+            outcome=record.outcome,
+            details=details,
+            prev_mac=tenant.audit_head,
+        )
         entry = AuditEntry(
-            tenant_id=tenant_id, seq=seq, at=at, actor=record.actor, action=record.action,
-            purpose=record.purpose, target=record.target, outcome=record.outcome,
-            details=details, prev_mac=tenant.audit_head, mac=mac,
-        )  # fmt: skip
+            tenant_id=tenant_id,
+            seq=seq,
+            at=at,
+            actor=record.actor,
+            action=record.action,
+            purpose=record.purpose,
+            target=record.target,
+            outcome=record.outcome,
+            details=details,
+            prev_mac=tenant.audit_head,
+            mac=mac,
+        )
         audit_repo.add_entry(session, entry)
         tenant.audit_seq = seq
         tenant.audit_head = mac
@@ -93,9 +108,14 @@ class AuditService:
         actor: str | None = None,
     ) -> Sequence[AuditEntry]:
         with self._db.session() as session:
-            return audit_repo.list_entries(session, tenant_id=principal.tenant_id, limit=limit,
-                                           before_seq=before_seq, action=action,
-                                           actor=actor)  # fmt: skip
+            return audit_repo.list_entries(
+                session,
+                tenant_id=principal.tenant_id,
+                limit=limit,
+                before_seq=before_seq,
+                action=action,
+                actor=actor,
+            )
 
     def verify(self, *, tenant_id: str) -> VerifyReport:
         with self._db.session() as session:
@@ -122,7 +142,7 @@ class AuditService:
                             details=row.details,
                             prev_mac=row.prev_mac,
                             mac=row.mac,
-                        )  # fmt: skip
+                        )
                     )
                 return entries
 

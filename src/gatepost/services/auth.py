@@ -17,12 +17,7 @@ from gatepost.domain.ports import Clock
 from gatepost.errors import AuthenticationFailed, NotFound, ValidationFailed
 from gatepost.security import totp
 from gatepost.security.csrf import csrf_token_for
-from gatepost.security.passwords import (
-    check_password_policy,
-    dummy_verify,
-    hash_password,
-    verify_password,
-)
+from gatepost.security.passwords import Passwords, check_password_policy
 from gatepost.security.permissions import Role
 from gatepost.security.policy import Principal, PrincipalKind
 from gatepost.security.tokens import (
@@ -100,6 +95,7 @@ class AuthService:
         self,
         *,
         db: Database,
+        passwords: Passwords,
         clock: Clock,
         keys: KeyService,
         audit: AuditService,
@@ -109,6 +105,7 @@ class AuthService:
         password_min_length: int,
     ) -> None:
         self._db = db
+        self._passwords = passwords
         self._clock = clock
         self._keys = keys
         self._audit = audit
@@ -168,9 +165,9 @@ class AuthService:
             else None
         )
         if tenant is None or user is None:
-            dummy_verify(password)
+            self._passwords.dummy_verify(password)
             return _Failure(tenant.id if tenant else None, None, "bad_credentials", _INVALID)
-        ok, new_hash = verify_password(user.password_hash, password)
+        ok, new_hash = self._passwords.verify(user.password_hash, password)
         if not ok or user.disabled:
             return _Failure(tenant.id, user.id, "bad_credentials", _INVALID)
         if new_hash is not None:
@@ -184,8 +181,9 @@ class AuthService:
                 secret, totp_code.strip(), now=now, last_step=user.totp_last_step
             )
             if step is None:
-                return _Failure(tenant.id, user.id, "bad_totp",
-                                "the one-time code is wrong or was already used")  # fmt: skip
+                return _Failure(
+                    tenant.id, user.id, "bad_totp", "the one-time code is wrong or was already used"
+                )
             user.totp_last_step = step
         token = issue_token(TokenKind.SESSION, tenant.id)
         row = UserSession(
@@ -204,7 +202,7 @@ class AuthService:
             tenant_id=tenant.id,
             record=AuditRecord(
                 actor=f"user:{user.id}", action="auth.login", target=f"session:{row.id}"
-            ),  # fmt: skip
+            ),
         )
         return LoginResult(
             token=token,
@@ -252,9 +250,13 @@ class AuthService:
                 if key.last_used_at is None or now - key.last_used_at > _SEEN_WRITE_INTERVAL:
                     key.last_used_at = now
                 return Principal(
-                    kind=PrincipalKind.API_KEY, id=key.id, tenant_id=key.tenant_id,
-                    role=Role(key.role), name=key.name, tenant_name=tenant.name,
-                )  # fmt: skip
+                    kind=PrincipalKind.API_KEY,
+                    id=key.id,
+                    tenant_id=key.tenant_id,
+                    role=Role(key.role),
+                    name=key.name,
+                    tenant_name=tenant.name,
+                )
             device = device_repo.by_credential(
                 session, tenant_id=parsed.tenant_id, credential_hash=parsed.token_hash
             )
@@ -263,9 +265,13 @@ class AuthService:
             if device.last_seen_at is None or now - device.last_seen_at > _SEEN_WRITE_INTERVAL:
                 device.last_seen_at = now
             return Principal(
-                kind=PrincipalKind.DEVICE, id=device.id, tenant_id=device.tenant_id,
-                role=Role.DEVICE, name=device.name, tenant_name=tenant.name,
-            )  # fmt: skip
+                kind=PrincipalKind.DEVICE,
+                id=device.id,
+                tenant_id=device.tenant_id,
+                role=Role.DEVICE,
+                name=device.name,
+                tenant_name=tenant.name,
+            )
 
     # -- logout, passwords, TOTP ---------------------------------------------------
 
@@ -284,25 +290,27 @@ class AuthService:
                     actor=principal.actor,
                     action="auth.logout",
                     target=f"session:{principal.session_id}",
-                ),  # fmt: skip
+                ),
             )
 
     def change_password(self, principal: Principal, *, current: str, new: str) -> None:
         """Change one's own password; every session of the user is revoked."""
         now = self._clock.now()
         with self._db.session() as session:
-            user = account_repo.get_user(session, tenant_id=principal.tenant_id,
-                                         user_id=principal.id)  # fmt: skip
+            user = account_repo.get_user(
+                session, tenant_id=principal.tenant_id, user_id=principal.id
+            )
             if user is None:
                 raise NotFound("user")
-            ok, _ = verify_password(user.password_hash, current)
+            ok, _ = self._passwords.verify(user.password_hash, current)
             if not ok:
                 raise ValidationFailed("the current password is wrong", field="current_password")
             check_password_policy(new, min_length=self._min_length, username=user.username)
-            user.password_hash = hash_password(new)
+            user.password_hash = self._passwords.hash(new)
             user.password_changed_at = now
-            account_repo.revoke_sessions(session, tenant_id=user.tenant_id, user_id=user.id,
-                                         now=now)  # fmt: skip
+            account_repo.revoke_sessions(
+                session, tenant_id=user.tenant_id, user_id=user.id, now=now
+            )
             self._audit.record(
                 session,
                 tenant_id=principal.tenant_id,
@@ -310,15 +318,16 @@ class AuthService:
                     actor=principal.actor,
                     action="auth.password_changed",
                     target=f"user:{user.id}",
-                ),  # fmt: skip
+                ),
             )
 
     def begin_totp(self, principal: Principal) -> TotpEnrolment:
         """Store a new (not yet required) TOTP secret, sealed; confirm with a code."""
         secret = totp.new_totp_secret()
         with self._db.session() as session:
-            user = account_repo.get_user(session, tenant_id=principal.tenant_id,
-                                         user_id=principal.id)  # fmt: skip
+            user = account_repo.get_user(
+                session, tenant_id=principal.tenant_id, user_id=principal.id
+            )
             if user is None:
                 raise NotFound("user")
             keys = self._keys.keys_for(session, tenant_id=user.tenant_id)
@@ -332,13 +341,13 @@ class AuthService:
     def confirm_totp(self, principal: Principal, *, code: str) -> None:
         now = self._clock.now()
         with self._db.session() as session:
-            user = account_repo.get_user(session, tenant_id=principal.tenant_id,
-                                         user_id=principal.id)  # fmt: skip
+            user = account_repo.get_user(
+                session, tenant_id=principal.tenant_id, user_id=principal.id
+            )
             if user is None or user.totp_sealed is None:
                 raise ValidationFailed("start TOTP enrolment first", field="code")
             keys = self._keys.keys_for(session, tenant_id=user.tenant_id)
-            secret = keys.open_text(user.totp_sealed, table="users", column="totp",
-                                    row_id=user.id)  # fmt: skip
+            secret = keys.open_text(user.totp_sealed, table="users", column="totp", row_id=user.id)
             step = totp.verify_totp(secret, code.strip(), now=now, last_step=user.totp_last_step)
             if step is None:
                 raise ValidationFailed("the one-time code is wrong", field="code")
@@ -351,5 +360,5 @@ class AuthService:
                     actor=principal.actor,
                     action="auth.totp_enabled",
                     target=f"user:{user.id}",
-                ),  # fmt: skip
+                ),
             )

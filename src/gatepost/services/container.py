@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from gatepost.domain.ports import Clock, SystemClock
 from gatepost.security.kek import EnvKekProvider, FileKekProvider, KekProvider
+from gatepost.security.passwords import Passwords
 from gatepost.services.audit import AuditService
 from gatepost.services.auth import AuthService
 from gatepost.services.devices import DeviceService
@@ -77,13 +78,16 @@ def build_container(
             secret_key=media.s3_secret_key.get_secret_value() if media.s3_secret_key else None,
         )
     sec = settings.security
+    passwords = Passwords(time_cost=sec.argon2_time_cost, memory_kib=sec.argon2_memory_kib)
     keys = KeyService(kek=kek or kek_provider(settings), clock=clock)
     audit = AuditService(db=db, keys=keys, clock=clock)
     tenants = TenantService(db=db, keys=keys, audit=audit, clock=clock)
     throttle = LoginThrottleService(
-        db=db, clock=clock, max_failures=sec.login_max_failures,
+        db=db,
+        clock=clock,
+        max_failures=sec.login_max_failures,
         window_seconds=sec.login_window_seconds,
-    )  # fmt: skip
+    )
     return Container(
         settings=settings,
         clock=clock,
@@ -93,28 +97,50 @@ def build_container(
         audit=audit,
         tenants=tenants,
         setup=SetupService(
-            db=db, clock=clock, tenants=tenants, audit=audit,
-            token_minutes=sec.setup_token_minutes, password_min_length=sec.password_min_length,
-        ),  # fmt: skip
+            db=db,
+            passwords=passwords,
+            clock=clock,
+            tenants=tenants,
+            audit=audit,
+            token_minutes=sec.setup_token_minutes,
+            password_min_length=sec.password_min_length,
+        ),
         auth=AuthService(
-            db=db, clock=clock, keys=keys, audit=audit, throttle=throttle,
+            db=db,
+            passwords=passwords,
+            clock=clock,
+            keys=keys,
+            audit=audit,
+            throttle=throttle,
             idle=timedelta(minutes=sec.session_idle_minutes),
             absolute=timedelta(hours=sec.session_absolute_hours),
             password_min_length=sec.password_min_length,
-        ),  # fmt: skip
-        users=UserService(db=db, clock=clock, audit=audit,
-                          password_min_length=sec.password_min_length),  # fmt: skip
+        ),
+        users=UserService(
+            db=db,
+            passwords=passwords,
+            clock=clock,
+            audit=audit,
+            password_min_length=sec.password_min_length,
+        ),
         sites=SiteService(db=db, clock=clock, audit=audit),
         persons=PersonService(db=db, keys=keys, audit=audit, clock=clock),
         devices=DeviceService(db=db, clock=clock, audit=audit),
         events=EventService(
-            db=db, clock=clock, max_skew=timedelta(seconds=sec.device_clock_skew_seconds),
+            db=db,
+            clock=clock,
+            max_skew=timedelta(seconds=sec.device_clock_skew_seconds),
             max_backlog=timedelta(days=sec.device_backlog_days),
-        ),  # fmt: skip
+        ),
         media=MediaService(
-            db=db, keys=keys, blobs=blobs, audit=audit, clock=clock,
-            max_bytes=settings.media.max_upload_bytes, max_pixels=settings.media.max_pixels,
+            db=db,
+            keys=keys,
+            blobs=blobs,
+            audit=audit,
+            clock=clock,
+            max_bytes=settings.media.max_upload_bytes,
+            max_pixels=settings.media.max_pixels,
             url_ttl=timedelta(seconds=settings.media.url_ttl_seconds),
             retention=timedelta(days=settings.media.event_image_days),
-        ),  # fmt: skip
+        ),
     )

@@ -50,8 +50,10 @@ def _validated(draft: DeviceDraft) -> DeviceDraft:
         raise ValidationFailed("name must have 1-120 characters", field="name")
     if not 1 <= len(zone) <= 80:
         raise ValidationFailed("zone must have 1-80 characters", field="zone")
-    for enum, value, field in ((DeviceKind, draft.kind, "kind"),
-                               (Direction, draft.direction, "direction")):  # fmt: skip
+    for enum, value, field in (
+        (DeviceKind, draft.kind, "kind"),
+        (Direction, draft.direction, "direction"),
+    ):
         if value not in {m.value for m in enum}:
             allowed = ", ".join(m.value for m in enum)
             raise ValidationFailed(f"{field} must be one of: {allowed}", field=field)
@@ -60,9 +62,14 @@ def _validated(draft: DeviceDraft) -> DeviceDraft:
         raise ValidationFailed(
             f"roles must be a non-empty list of: {', '.join(sorted(allowed_roles))}", field="roles"
         )
-    return DeviceDraft(site_id=draft.site_id, name=name, kind=draft.kind,
-                       direction=draft.direction, zone=zone,
-                       roles=tuple(sorted(set(draft.roles))))  # fmt: skip
+    return DeviceDraft(
+        site_id=draft.site_id,
+        name=name,
+        kind=draft.kind,
+        direction=draft.direction,
+        zone=zone,
+        roles=tuple(sorted(set(draft.roles))),
+    )
 
 
 class DeviceService:
@@ -75,33 +82,47 @@ class DeviceService:
         draft = _validated(draft)
         now = self._clock.now()
         with self._db.session() as session:
-            if site_repo.get_site(session, tenant_id=principal.tenant_id,
-                                  site_id=draft.site_id) is None:  # fmt: skip
+            if (
+                site_repo.get_site(session, tenant_id=principal.tenant_id, site_id=draft.site_id)
+                is None
+            ):
                 raise ValidationFailed("no such site", field="site_id")
-            if device_repo.by_name(session, tenant_id=principal.tenant_id,
-                                   site_id=draft.site_id, name=draft.name):  # fmt: skip
+            if device_repo.by_name(
+                session, tenant_id=principal.tenant_id, site_id=draft.site_id, name=draft.name
+            ):
                 raise Conflict("this site already has a device with this name")
             device_id = new_id()
             credential = issue_token(TokenKind.DEVICE, principal.tenant_id)
             device = Device(
-                tenant_id=principal.tenant_id, id=device_id, site_id=draft.site_id,
-                name=draft.name, kind=draft.kind, direction=draft.direction, zone=draft.zone,
-                roles=list(draft.roles), credential_hash=hash_token(credential),
-                credential_rotated_at=now, revoked_at=None, created_at=now, last_seen_at=None,
-            )  # fmt: skip
+                tenant_id=principal.tenant_id,
+                id=device_id,
+                site_id=draft.site_id,
+                name=draft.name,
+                kind=draft.kind,
+                direction=draft.direction,
+                zone=draft.zone,
+                roles=list(draft.roles),
+                credential_hash=hash_token(credential),
+                credential_rotated_at=now,
+                revoked_at=None,
+                created_at=now,
+                last_seen_at=None,
+            )
             device_repo.add_device(session, device)
             self._audit.record(
                 session,
                 tenant_id=principal.tenant_id,
-                record=AuditRecord(actor=principal.actor, action="device.registered",
-                                   target=f"device:{device.id}"),
-            )  # fmt: skip
+                record=AuditRecord(
+                    actor=principal.actor, action="device.registered", target=f"device:{device.id}"
+                ),
+            )
         return IssuedDevice(device=device, credential=credential)
 
     def get(self, principal: Principal, device_id: str) -> Device:
         with self._db.session() as session:
-            device = device_repo.get_device(session, tenant_id=principal.tenant_id,
-                                            device_id=device_id)  # fmt: skip
+            device = device_repo.get_device(
+                session, tenant_id=principal.tenant_id, device_id=device_id
+            )
         if device is None:
             raise NotFound("device")
         return device
@@ -110,16 +131,21 @@ class DeviceService:
         self, principal: Principal, *, limit: int, after: str | None, site_id: str | None = None
     ) -> Page[Device]:
         with self._db.session() as session:
-            rows = device_repo.list_devices(session, tenant_id=principal.tenant_id,
-                                            limit=limit + 1, after=after,
-                                            site_id=site_id)  # fmt: skip
+            rows = device_repo.list_devices(
+                session,
+                tenant_id=principal.tenant_id,
+                limit=limit + 1,
+                after=after,
+                site_id=site_id,
+            )
         return Page(list(rows[:limit]), rows[limit - 1].id if len(rows) > limit else None, limit)
 
     def rotate_credential(self, principal: Principal, device_id: str) -> IssuedDevice:
         now = self._clock.now()
         with self._db.session() as session:
-            device = device_repo.get_device(session, tenant_id=principal.tenant_id,
-                                            device_id=device_id)  # fmt: skip
+            device = device_repo.get_device(
+                session, tenant_id=principal.tenant_id, device_id=device_id
+            )
             if device is None:
                 raise NotFound("device")
             if device.revoked_at is not None:
@@ -130,15 +156,19 @@ class DeviceService:
             self._audit.record(
                 session,
                 tenant_id=principal.tenant_id,
-                record=AuditRecord(actor=principal.actor, action="device.credential_rotated",
-                                   target=f"device:{device.id}"),
-            )  # fmt: skip
+                record=AuditRecord(
+                    actor=principal.actor,
+                    action="device.credential_rotated",
+                    target=f"device:{device.id}",
+                ),
+            )
         return IssuedDevice(device=device, credential=credential)
 
     def revoke(self, principal: Principal, device_id: str) -> Device:
         with self._db.session() as session:
-            device = device_repo.get_device(session, tenant_id=principal.tenant_id,
-                                            device_id=device_id)  # fmt: skip
+            device = device_repo.get_device(
+                session, tenant_id=principal.tenant_id, device_id=device_id
+            )
             if device is None:
                 raise NotFound("device")
             if device.revoked_at is None:
@@ -146,7 +176,8 @@ class DeviceService:
             self._audit.record(
                 session,
                 tenant_id=principal.tenant_id,
-                record=AuditRecord(actor=principal.actor, action="device.revoked",
-                                   target=f"device:{device.id}"),
-            )  # fmt: skip
+                record=AuditRecord(
+                    actor=principal.actor, action="device.revoked", target=f"device:{device.id}"
+                ),
+            )
         return device

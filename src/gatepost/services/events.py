@@ -66,8 +66,7 @@ def _check_data(data: dict[str, Any], index: int) -> None:
         raise ValidationFailed(f"events[{index}].data has more than 32 keys", field="data")
     for key, value in data.items():
         if not _KEY.match(key):
-            raise ValidationFailed(f"events[{index}].data key {key!r} is not allowed",
-                                   field="data")  # fmt: skip
+            raise ValidationFailed(f"events[{index}].data key {key!r} is not allowed", field="data")
         if not isinstance(value, (str, int, float, bool)) or (
             isinstance(value, str) and len(value) > 200
         ):
@@ -116,17 +115,25 @@ class EventService:
                     field="idempotency_key",
                 )
             if draft.idempotency_key in keys_seen:
-                raise ValidationFailed(f"events[{index}].idempotency_key repeats in this batch",
-                                       field="idempotency_key")  # fmt: skip
+                raise ValidationFailed(
+                    f"events[{index}].idempotency_key repeats in this batch",
+                    field="idempotency_key",
+                )
             keys_seen.add(draft.idempotency_key)
             if draft.kind not in _KINDS:
-                raise ValidationFailed(f"events[{index}].kind {draft.kind!r} is unknown",
-                                       field="kind")  # fmt: skip
-            problem = clock_problem(occurred_at=draft.occurred_at, now=now,
-                                    max_skew=self._max_skew, max_backlog=self._max_backlog)  # fmt: skip
+                raise ValidationFailed(
+                    f"events[{index}].kind {draft.kind!r} is unknown", field="kind"
+                )
+            problem = clock_problem(
+                occurred_at=draft.occurred_at,
+                now=now,
+                max_skew=self._max_skew,
+                max_backlog=self._max_backlog,
+            )
             if problem:
-                raise ValidationFailed(f"events[{index}].occurred_at: {problem}",
-                                       field="occurred_at")  # fmt: skip
+                raise ValidationFailed(
+                    f"events[{index}].occurred_at: {problem}", field="occurred_at"
+                )
             _check_data(draft.data, index)
         tenant_id = principal.tenant_id
         with self._db.session() as session:
@@ -136,11 +143,18 @@ class EventService:
             self._check_references(session, tenant_id, drafts)
             rows = [
                 {
-                    "tenant_id": tenant_id, "id": new_id(), "site_id": device.site_id,
-                    "device_id": device.id, "kind": d.kind, "occurred_at": d.occurred_at,
-                    "received_at": now, "idempotency_key": d.idempotency_key,
-                    "person_id": d.person_id, "snapshot_id": d.snapshot_id, "data": d.data,
-                }  # fmt: skip
+                    "tenant_id": tenant_id,
+                    "id": new_id(),
+                    "site_id": device.site_id,
+                    "device_id": device.id,
+                    "kind": d.kind,
+                    "occurred_at": d.occurred_at,
+                    "received_at": now,
+                    "idempotency_key": d.idempotency_key,
+                    "person_id": d.person_id,
+                    "snapshot_id": d.snapshot_id,
+                    "data": d.data,
+                }
                 for d in drafts
             ]
             stored = event_repo.insert_events(session, rows)
@@ -157,8 +171,10 @@ class EventService:
     def _check_references(session: Any, tenant_id: str, drafts: Sequence[EventDraft]) -> None:
         person_ids = {d.person_id for d in drafts if d.person_id}
         media_ids = {d.snapshot_id for d in drafts if d.snapshot_id}
-        for ids, table, name in ((person_ids, Person, "person_id"),
-                                 (media_ids, MediaObject, "snapshot_id")):  # fmt: skip
+        for ids, table, name in (
+            (person_ids, Person, "person_id"),
+            (media_ids, MediaObject, "snapshot_id"),
+        ):
             if not ids:
                 continue
             if any(not is_id(i) for i in ids):
@@ -183,10 +199,16 @@ class EventService:
     ) -> Page[Event]:
         with self._db.session() as session:
             rows = event_repo.list_events(
-                session, tenant_id=principal.tenant_id, limit=limit + 1,
-                before=_parse_cursor(cursor) if cursor else None, site_id=where.site_id,
-                device_id=where.device_id, person_id=where.person_id, kind=where.kind,
-                since=where.since, until=where.until,
-            )  # fmt: skip
+                session,
+                tenant_id=principal.tenant_id,
+                limit=limit + 1,
+                before=_parse_cursor(cursor) if cursor else None,
+                site_id=where.site_id,
+                device_id=where.device_id,
+                person_id=where.person_id,
+                kind=where.kind,
+                since=where.since,
+                until=where.until,
+            )
         next_cursor = _cursor(rows[limit - 1]) if len(rows) > limit else None
         return Page(list(rows[:limit]), next_cursor, limit)

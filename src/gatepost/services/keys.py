@@ -70,8 +70,13 @@ class KeyService:
             raise KeyShredded("this tenant's keys do not exist (shredded or never created)")
         kek = self._current_kek()
         try:
-            unwrap_key(kek, rows[0].wrapped, tenant_id=tenant_id, purpose=rows[0].purpose,
-                       generation=rows[0].generation)  # fmt: skip
+            unwrap_key(
+                kek,
+                rows[0].wrapped,
+                tenant_id=tenant_id,
+                purpose=rows[0].purpose,
+                generation=rows[0].generation,
+            )
         except CryptoError:
             kek = self._recover_staged_kek()
         data: dict[int, bytes] = {}
@@ -147,13 +152,19 @@ class KeyService:
         count = 0
         for row in tenant_repo.all_keys(session):
             key = unwrap_key(
-                old, row.wrapped, tenant_id=row.tenant_id, purpose=row.purpose,
+                old,
+                row.wrapped,
+                tenant_id=row.tenant_id,
+                purpose=row.purpose,
                 generation=row.generation,
-            )  # fmt: skip
+            )
             row.wrapped = wrap_key(
-                new_kek, key, tenant_id=row.tenant_id, purpose=row.purpose,
+                new_kek,
+                key,
+                tenant_id=row.tenant_id,
+                purpose=row.purpose,
                 generation=row.generation,
-            )  # fmt: skip
+            )
             count += 1
         session.flush()
         return count

@@ -62,7 +62,9 @@ class ImageFacts:
     height: int
 
 
-def inspect_image(data: bytes, *, declared: str | None, max_bytes: int, max_pixels: int) -> ImageFacts:
+def inspect_image(
+    data: bytes, *, declared: str | None, max_bytes: int, max_pixels: int
+) -> ImageFacts:
     """Validate an uploaded image; raises BadImage naming the problem."""
     if not data:
         raise BadImage("the file is empty")
@@ -120,8 +122,9 @@ class MediaService:
     def store_image(
         self, principal: Principal, *, data: bytes, declared_type: str | None, kind: str
     ) -> MediaObject:
-        facts = inspect_image(data, declared=declared_type, max_bytes=self._max_bytes,
-                              max_pixels=self._max_pixels)  # fmt: skip
+        facts = inspect_image(
+            data, declared=declared_type, max_bytes=self._max_bytes, max_pixels=self._max_pixels
+        )
         now = self._clock.now()
         media_id = new_id()
         with self._db.session() as session:
@@ -132,11 +135,17 @@ class MediaService:
         except BlobStoreUnavailable as exc:
             raise ServiceUnavailable("the media store is unavailable") from exc
         media = MediaObject(
-            tenant_id=principal.tenant_id, id=media_id, kind=kind,
-            content_type=facts.content_type, size=len(data), width=facts.width,
-            height=facts.height, created_at=now, expires_at=now + self._retention,
+            tenant_id=principal.tenant_id,
+            id=media_id,
+            kind=kind,
+            content_type=facts.content_type,
+            size=len(data),
+            width=facts.width,
+            height=facts.height,
+            created_at=now,
+            expires_at=now + self._retention,
             uploaded_by=principal.actor,
-        )  # fmt: skip
+        )
         try:
             with self._db.session() as session:
                 media_repo.add_media(session, media)
@@ -162,8 +171,14 @@ class MediaService:
             if media is None:
                 raise NotFound("media")
             keys = self._keys.keys_for(session, tenant_id=principal.tenant_id)
-        if not signature_valid(keys, object_id=media_id, user_id=principal.id, expires=expires,
-                               sig=sig, now=self._clock.now()):  # fmt: skip
+        if not signature_valid(
+            keys,
+            object_id=media_id,
+            user_id=principal.id,
+            expires=expires,
+            sig=sig,
+            now=self._clock.now(),
+        ):
             raise NotFound("media")
         try:
             sealed = self._blobs.get(tenant_id=principal.tenant_id, object_id=media_id)
@@ -177,5 +192,3 @@ class MediaService:
     def exists(self, *, tenant_id: str, media_id: str) -> bool:
         with self._db.session() as session:
             return media_repo.get_media(session, tenant_id=tenant_id, media_id=media_id) is not None
-
-

@@ -172,15 +172,19 @@ class PersonService:
             updated_at=person.updated_at,
         )
 
-    def _apply(self, session: Session, keys: TenantKeys, person: Person, draft: PersonDraft) -> None:
+    def _apply(
+        self, session: Session, keys: TenantKeys, person: Person, draft: PersonDraft
+    ) -> None:
         name = normalise_name(draft.name)
         if not 1 <= len(name) <= 200:
             raise ValidationFailed("name must have 1-200 characters", field="name")
         person.kind = _choice(PersonKind, draft.kind, "kind").value
         person.status = _choice(PersonStatus, draft.status, "status").value
-        if draft.site_id is not None and site_repo.get_site(
-            session, tenant_id=person.tenant_id, site_id=draft.site_id
-        ) is None:
+        if (
+            draft.site_id is not None
+            and site_repo.get_site(session, tenant_id=person.tenant_id, site_id=draft.site_id)
+            is None
+        ):
             raise ValidationFailed("no such site", field="site_id")
         person.site_id = draft.site_id
         person.name_sealed = self._seal(keys, person.id, "name", name)
@@ -209,8 +213,9 @@ class PersonService:
         person.notes_sealed = self._seal(keys, person.id, "notes", notes) if notes else None
         ref = (draft.external_ref or "").strip() or None
         if ref is not None and len(ref) > 64:
-            raise ValidationFailed("external_ref must have at most 64 characters",
-                                   field="external_ref")  # fmt: skip
+            raise ValidationFailed(
+                "external_ref must have at most 64 characters", field="external_ref"
+            )
         person.external_ref = ref
 
     # -- use cases --------------------------------------------------------------
@@ -219,33 +224,39 @@ class PersonService:
         now = self._clock.now()
         with self._db.session() as session:
             keys = self._keys.keys_for(session, tenant_id=principal.tenant_id)
-            person = Person(tenant_id=principal.tenant_id, id=new_id(), created_at=now,
-                            updated_at=now)  # fmt: skip
+            person = Person(
+                tenant_id=principal.tenant_id, id=new_id(), created_at=now, updated_at=now
+            )
             self._apply(session, keys, person, draft)
             person_repo.add_person(session, person)
             self._audit.record(
                 session,
                 tenant_id=principal.tenant_id,
-                record=AuditRecord(actor=principal.actor, action="person.created",
-                                   target=f"person:{person.id}"),
-            )  # fmt: skip
+                record=AuditRecord(
+                    actor=principal.actor, action="person.created", target=f"person:{person.id}"
+                ),
+            )
             return self._view(keys, person)
 
     def get(self, principal: Principal, person_id: str) -> PersonView:
         with self._db.session() as session:
-            person = person_repo.get_person(session, tenant_id=principal.tenant_id,
-                                            person_id=person_id)  # fmt: skip
+            person = person_repo.get_person(
+                session, tenant_id=principal.tenant_id, person_id=person_id
+            )
             if person is None:
                 raise NotFound("person")
             keys = self._keys.keys_for(session, tenant_id=principal.tenant_id)
             return self._view(keys, person)
 
-    def update(self, principal: Principal, person_id: str, changes: dict[str, object]) -> PersonView:
+    def update(
+        self, principal: Principal, person_id: str, changes: dict[str, object]
+    ) -> PersonView:
         """Apply a partial update; ``changes`` holds only the fields the client sent."""
         now = self._clock.now()
         with self._db.session() as session:
-            person = person_repo.get_person(session, tenant_id=principal.tenant_id,
-                                            person_id=person_id)  # fmt: skip
+            person = person_repo.get_person(
+                session, tenant_id=principal.tenant_id, person_id=person_id
+            )
             if person is None:
                 raise NotFound("person")
             keys = self._keys.keys_for(session, tenant_id=principal.tenant_id)
@@ -253,20 +264,29 @@ class PersonService:
             identity = self._open(keys, person, "identity", person.identity_sealed)
             phone = self._open(keys, person, "phone", person.phone_sealed)
             draft = PersonDraft(
-                name=current.name, kind=current.kind, site_id=current.site_id,
-                identity_kind=current.identity_kind, identity_number=identity, phone=phone,
-                notes=current.notes, external_ref=current.external_ref, status=current.status,
-            )  # fmt: skip
+                name=current.name,
+                kind=current.kind,
+                site_id=current.site_id,
+                identity_kind=current.identity_kind,
+                identity_number=identity,
+                phone=phone,
+                notes=current.notes,
+                external_ref=current.external_ref,
+                status=current.status,
+            )
             draft = replace(draft, **changes)  # type: ignore[arg-type]
             self._apply(session, keys, person, draft)
             person.updated_at = now
             self._audit.record(
                 session,
                 tenant_id=principal.tenant_id,
-                record=AuditRecord(actor=principal.actor, action="person.updated",
-                                   target=f"person:{person.id}",
-                                   details={"fields": ",".join(sorted(changes))}),
-            )  # fmt: skip
+                record=AuditRecord(
+                    actor=principal.actor,
+                    action="person.updated",
+                    target=f"person:{person.id}",
+                    details={"fields": ",".join(sorted(changes))},
+                ),
+            )
             return self._view(keys, person)
 
     def list(
@@ -287,8 +307,9 @@ class PersonService:
             if identity_number:
                 kind = _choice(IdentityKind, identity_kind or "cn_resident", "identity_kind")
                 number = normalise_identity_number(identity_number, kind)
-                identity_index = keys.blind_index(f"{kind.value}:{number}",
-                                                  purpose="person.identity")  # fmt: skip
+                identity_index = keys.blind_index(
+                    f"{kind.value}:{number}", purpose="person.identity"
+                )
             rows = person_repo.list_persons(
                 session,
                 tenant_id=principal.tenant_id,
@@ -313,8 +334,9 @@ class PersonService:
         if len(reason) > 500:
             raise ValidationFailed("the reason must have at most 500 characters", field="reason")
         with self._db.session() as session:
-            person = person_repo.get_person(session, tenant_id=principal.tenant_id,
-                                            person_id=person_id)  # fmt: skip
+            person = person_repo.get_person(
+                session, tenant_id=principal.tenant_id, person_id=person_id
+            )
             if person is None:
                 raise NotFound("person")
             keys = self._keys.keys_for(session, tenant_id=principal.tenant_id)
@@ -326,24 +348,30 @@ class PersonService:
             self._audit.record(
                 session,
                 tenant_id=principal.tenant_id,
-                record=AuditRecord(actor=principal.actor, action="person.identity_revealed",
-                                   target=f"person:{person.id}", purpose=reason),
-            )  # fmt: skip
+                record=AuditRecord(
+                    actor=principal.actor,
+                    action="person.identity_revealed",
+                    target=f"person:{person.id}",
+                    purpose=reason,
+                ),
+            )
         return revealed
 
     def delete(self, principal: Principal, person_id: str) -> None:
         with self._db.session() as session:
-            person = person_repo.get_person(session, tenant_id=principal.tenant_id,
-                                            person_id=person_id)  # fmt: skip
+            person = person_repo.get_person(
+                session, tenant_id=principal.tenant_id, person_id=person_id
+            )
             if person is None:
                 raise NotFound("person")
             person_repo.delete_person(session, tenant_id=principal.tenant_id, person_id=person_id)
             self._audit.record(
                 session,
                 tenant_id=principal.tenant_id,
-                record=AuditRecord(actor=principal.actor, action="person.erased",
-                                   target=f"person:{person_id}"),
-            )  # fmt: skip
+                record=AuditRecord(
+                    actor=principal.actor, action="person.erased", target=f"person:{person_id}"
+                ),
+            )
 
     # -- consents ---------------------------------------------------------------
 
@@ -354,40 +382,58 @@ class PersonService:
         if not 1 <= len(purpose) <= 40:
             raise ValidationFailed("purpose must have 1-40 characters", field="purpose")
         if not 1 <= len(notice_version) <= 40:
-            raise ValidationFailed("notice_version must have 1-40 characters",
-                                   field="notice_version")  # fmt: skip
+            raise ValidationFailed(
+                "notice_version must have 1-40 characters", field="notice_version"
+            )
         with self._db.session() as session:
-            if person_repo.get_person(session, tenant_id=principal.tenant_id,
-                                      person_id=person_id) is None:  # fmt: skip
+            if (
+                person_repo.get_person(session, tenant_id=principal.tenant_id, person_id=person_id)
+                is None
+            ):
                 raise NotFound("person")
             consent = Consent(
-                tenant_id=principal.tenant_id, id=new_id(), person_id=person_id, purpose=purpose,
-                notice_version=notice_version, granted_at=self._clock.now(),
-                recorded_by=principal.actor, withdrawn_at=None,
-            )  # fmt: skip
+                tenant_id=principal.tenant_id,
+                id=new_id(),
+                person_id=person_id,
+                purpose=purpose,
+                notice_version=notice_version,
+                granted_at=self._clock.now(),
+                recorded_by=principal.actor,
+                withdrawn_at=None,
+            )
             person_repo.add_consent(session, consent)
             self._audit.record(
                 session,
                 tenant_id=principal.tenant_id,
-                record=AuditRecord(actor=principal.actor, action="consent.recorded",
-                                   target=f"person:{person_id}", purpose=purpose,
-                                   details={"consent": consent.id, "notice": notice_version}),
-            )  # fmt: skip
+                record=AuditRecord(
+                    actor=principal.actor,
+                    action="consent.recorded",
+                    target=f"person:{person_id}",
+                    purpose=purpose,
+                    details={"consent": consent.id, "notice": notice_version},
+                ),
+            )
             return _consent_view(consent)
 
     def consents(self, principal: Principal, person_id: str) -> list[ConsentView]:
         with self._db.session() as session:
-            if person_repo.get_person(session, tenant_id=principal.tenant_id,
-                                      person_id=person_id) is None:  # fmt: skip
+            if (
+                person_repo.get_person(session, tenant_id=principal.tenant_id, person_id=person_id)
+                is None
+            ):
                 raise NotFound("person")
-            rows = person_repo.consents_of(session, tenant_id=principal.tenant_id,
-                                           person_id=person_id)  # fmt: skip
+            rows = person_repo.consents_of(
+                session, tenant_id=principal.tenant_id, person_id=person_id
+            )
             return [_consent_view(row) for row in rows]
 
-    def withdraw_consent(self, principal: Principal, person_id: str, consent_id: str) -> ConsentView:
+    def withdraw_consent(
+        self, principal: Principal, person_id: str, consent_id: str
+    ) -> ConsentView:
         with self._db.session() as session:
-            consent = person_repo.get_consent(session, tenant_id=principal.tenant_id,
-                                              consent_id=consent_id)  # fmt: skip
+            consent = person_repo.get_consent(
+                session, tenant_id=principal.tenant_id, consent_id=consent_id
+            )
             if consent is None or consent.person_id != person_id:
                 raise NotFound("consent")
             if consent.withdrawn_at is None:
@@ -395,16 +441,24 @@ class PersonService:
             self._audit.record(
                 session,
                 tenant_id=principal.tenant_id,
-                record=AuditRecord(actor=principal.actor, action="consent.withdrawn",
-                                   target=f"person:{person_id}", purpose=consent.purpose,
-                                   details={"consent": consent.id}),
-            )  # fmt: skip
+                record=AuditRecord(
+                    actor=principal.actor,
+                    action="consent.withdrawn",
+                    target=f"person:{person_id}",
+                    purpose=consent.purpose,
+                    details={"consent": consent.id},
+                ),
+            )
             return _consent_view(consent)
 
 
 def _consent_view(row: Consent) -> ConsentView:
     return ConsentView(
-        id=row.id, person_id=row.person_id, purpose=row.purpose,
-        notice_version=row.notice_version, granted_at=row.granted_at,
-        recorded_by=row.recorded_by, withdrawn_at=row.withdrawn_at,
-    )  # fmt: skip
+        id=row.id,
+        person_id=row.person_id,
+        purpose=row.purpose,
+        notice_version=row.notice_version,
+        granted_at=row.granted_at,
+        recorded_by=row.recorded_by,
+        withdrawn_at=row.withdrawn_at,
+    )

@@ -14,7 +14,7 @@ from datetime import timedelta
 from gatepost.domain.ports import Clock
 from gatepost.domain.tenants import normalise_slug
 from gatepost.errors import Conflict, SetupError
-from gatepost.security.passwords import check_password_policy, hash_password
+from gatepost.security.passwords import Passwords, check_password_policy
 from gatepost.security.permissions import Role
 from gatepost.security.tokens import TokenKind, issue_token, parse_token, tokens_equal
 from gatepost.services.audit import AuditRecord, AuditService
@@ -39,6 +39,7 @@ class SetupService:
         self,
         *,
         db: Database,
+        passwords: Passwords,
         clock: Clock,
         tenants: TenantService,
         audit: AuditService,
@@ -46,6 +47,7 @@ class SetupService:
         password_min_length: int,
     ) -> None:
         self._db = db
+        self._passwords = passwords
         self._clock = clock
         self._tenants = tenants
         self._audit = audit
@@ -112,7 +114,7 @@ class SetupService:
                 tenant_id=tenant.id,
                 id=new_id(),
                 username=username,
-                password_hash=hash_password(password),
+                password_hash=self._passwords.hash(password),
                 role=Role.ADMIN.value,
                 platform_admin=True,
                 totp_sealed=None,

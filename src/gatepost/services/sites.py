@@ -34,15 +34,21 @@ class SiteService:
         with self._db.session() as session:
             if site_repo.site_by_name(session, tenant_id=principal.tenant_id, name=name):
                 raise Conflict("a site with this name exists")
-            site = Site(tenant_id=principal.tenant_id, id=new_id(), name=name, timezone=timezone,
-                        created_at=self._clock.now())  # fmt: skip
+            site = Site(
+                tenant_id=principal.tenant_id,
+                id=new_id(),
+                name=name,
+                timezone=timezone,
+                created_at=self._clock.now(),
+            )
             site_repo.add_site(session, site)
             self._audit.record(
                 session,
                 tenant_id=principal.tenant_id,
-                record=AuditRecord(actor=principal.actor, action="site.created",
-                                   target=f"site:{site.id}"),
-            )  # fmt: skip
+                record=AuditRecord(
+                    actor=principal.actor, action="site.created", target=f"site:{site.id}"
+                ),
+            )
         return site
 
     def get(self, principal: Principal, site_id: str) -> Site:

@@ -53,8 +53,9 @@ class TenantService:
     def create(self, principal: Principal, *, name: str, slug: str) -> Tenant:
         with self._db.session() as session:
             tenant = self.create_in(session, name=name, slug=slug)
-            record = AuditRecord(actor=principal.actor, action="tenant.created",
-                                 target=f"tenant:{tenant.id}")  # fmt: skip
+            record = AuditRecord(
+                actor=principal.actor, action="tenant.created", target=f"tenant:{tenant.id}"
+            )
             self._audit.record(session, tenant_id=principal.tenant_id, record=record)
             self._audit.record(session, tenant_id=tenant.id, record=record)
         return tenant

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from gatepost.domain.ports import Clock
 from gatepost.errors import Conflict, NotFound, ValidationFailed
-from gatepost.security.passwords import check_password_policy, hash_password
+from gatepost.security.passwords import Passwords, check_password_policy
 from gatepost.security.permissions import USER_ROLES, Role
 from gatepost.security.policy import Principal
 from gatepost.security.tokens import TokenKind, hash_token, issue_token
@@ -41,9 +41,16 @@ def _user_role(role: str) -> Role:
 
 class UserService:
     def __init__(
-        self, *, db: Database, clock: Clock, audit: AuditService, password_min_length: int
+        self,
+        *,
+        db: Database,
+        passwords: Passwords,
+        clock: Clock,
+        audit: AuditService,
+        password_min_length: int,
     ) -> None:
         self._db = db
+        self._passwords = passwords
         self._clock = clock
         self._audit = audit
         self._min_length = password_min_length
@@ -51,28 +58,42 @@ class UserService:
     def create(self, principal: Principal, *, username: str, password: str, role: str) -> User:
         username = username.strip().lower()
         if not 3 <= len(username) <= 120 or any(ch.isspace() for ch in username):
-            raise ValidationFailed("username must be 3-120 characters without spaces",
-                                   field="username")  # fmt: skip
+            raise ValidationFailed(
+                "username must be 3-120 characters without spaces", field="username"
+            )
         parsed_role = _user_role(role)
         check_password_policy(password, min_length=self._min_length, username=username)
         now = self._clock.now()
         with self._db.session() as session:
-            if account_repo.user_by_username(session, tenant_id=principal.tenant_id,
-                                             username=username):  # fmt: skip
+            if account_repo.user_by_username(
+                session, tenant_id=principal.tenant_id, username=username
+            ):
                 raise Conflict("this username is taken")
             user = User(
-                tenant_id=principal.tenant_id, id=new_id(), username=username,
-                password_hash=hash_password(password), role=parsed_role.value,
-                platform_admin=False, totp_sealed=None, totp_required=False,
-                totp_last_step=None, disabled=False, created_at=now, password_changed_at=now,
-            )  # fmt: skip
+                tenant_id=principal.tenant_id,
+                id=new_id(),
+                username=username,
+                password_hash=self._passwords.hash(password),
+                role=parsed_role.value,
+                platform_admin=False,
+                totp_sealed=None,
+                totp_required=False,
+                totp_last_step=None,
+                disabled=False,
+                created_at=now,
+                password_changed_at=now,
+            )
             account_repo.add(session, user)
             self._audit.record(
                 session,
                 tenant_id=principal.tenant_id,
-                record=AuditRecord(actor=principal.actor, action="user.created",
-                                   target=f"user:{user.id}", details={"role": user.role}),
-            )  # fmt: skip
+                record=AuditRecord(
+                    actor=principal.actor,
+                    action="user.created",
+                    target=f"user:{user.id}",
+                    details={"role": user.role},
+                ),
+            )
         return user
 
     def get(self, principal: Principal, user_id: str) -> User:
@@ -107,14 +128,19 @@ class UserService:
                 user.disabled = disabled
                 changes["disabled"] = str(disabled).lower()
                 if disabled:
-                    account_repo.revoke_sessions(session, tenant_id=user.tenant_id,
-                                                 user_id=user.id, now=now)  # fmt: skip
+                    account_repo.revoke_sessions(
+                        session, tenant_id=user.tenant_id, user_id=user.id, now=now
+                    )
             self._audit.record(
                 session,
                 tenant_id=principal.tenant_id,
-                record=AuditRecord(actor=principal.actor, action="user.updated",
-                                   target=f"user:{user.id}", details=changes),
-            )  # fmt: skip
+                record=AuditRecord(
+                    actor=principal.actor,
+                    action="user.updated",
+                    target=f"user:{user.id}",
+                    details=changes,
+                ),
+            )
         return user
 
     def create_api_key(self, principal: Principal, *, name: str, role: str) -> IssuedApiKey:
@@ -125,17 +151,27 @@ class UserService:
         token = issue_token(TokenKind.API_KEY, principal.tenant_id)
         with self._db.session() as session:
             key = ApiKey(
-                tenant_id=principal.tenant_id, id=new_id(), name=name, role=parsed_role.value,
-                token_hash=hash_token(token), created_by=principal.actor,
-                created_at=self._clock.now(), last_used_at=None, revoked_at=None,
-            )  # fmt: skip
+                tenant_id=principal.tenant_id,
+                id=new_id(),
+                name=name,
+                role=parsed_role.value,
+                token_hash=hash_token(token),
+                created_by=principal.actor,
+                created_at=self._clock.now(),
+                last_used_at=None,
+                revoked_at=None,
+            )
             account_repo.add(session, key)
             self._audit.record(
                 session,
                 tenant_id=principal.tenant_id,
-                record=AuditRecord(actor=principal.actor, action="api_key.created",
-                                   target=f"api_key:{key.id}", details={"role": key.role}),
-            )  # fmt: skip
+                record=AuditRecord(
+                    actor=principal.actor,
+                    action="api_key.created",
+                    target=f"api_key:{key.id}",
+                    details={"role": key.role},
+                ),
+            )
         return IssuedApiKey(key=key, token=token)
 
     def list_api_keys(self, principal: Principal) -> list[ApiKey]:
@@ -152,7 +188,8 @@ class UserService:
             self._audit.record(
                 session,
                 tenant_id=principal.tenant_id,
-                record=AuditRecord(actor=principal.actor, action="api_key.revoked",
-                                   target=f"api_key:{key.id}"),
-            )  # fmt: skip
+                record=AuditRecord(
+                    actor=principal.actor, action="api_key.revoked", target=f"api_key:{key.id}"
+                ),
+            )
         return key

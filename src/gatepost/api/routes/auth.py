@@ -40,9 +40,12 @@ def setup_status(container: ContainerDep) -> SetupStatus:
 @router.post("/setup", status_code=201, dependencies=[public("first-run setup")])
 def complete_setup(body: SetupRequest, container: ContainerDep) -> SetupResponse:
     result = container.setup.complete(
-        token=body.token, tenant_name=body.tenant_name, tenant_slug=body.tenant_slug,
-        username=body.username, password=body.password,
-    )  # fmt: skip
+        token=body.token,
+        tenant_name=body.tenant_name,
+        tenant_slug=body.tenant_slug,
+        username=body.username,
+        password=body.password,
+    )
     return SetupResponse(tenant_id=result.tenant_id, user_id=result.user_id)
 
 
@@ -51,15 +54,24 @@ def login(
     body: LoginRequest, request: Request, response: Response, container: ContainerDep
 ) -> LoginResponse:
     result = container.auth.login(
-        tenant_slug=body.tenant, username=body.username, password=body.password,
-        totp_code=body.totp, client=client_of(request),
-    )  # fmt: skip
+        tenant_slug=body.tenant,
+        username=body.username,
+        password=body.password,
+        totp_code=body.totp,
+        client=client_of(request),
+    )
     response.set_cookie(
-        SESSION_COOKIE, result.token, httponly=True, secure=True, samesite="strict", path="/",
+        SESSION_COOKIE,
+        result.token,
+        httponly=True,
+        secure=True,
+        samesite="strict",
+        path="/",
         max_age=int(container.settings.security.session_absolute_hours * 3600),
-    )  # fmt: skip
-    return LoginResponse(token=result.token, csrf_token=result.csrf_token,
-                         expires_at=result.expires_at)  # fmt: skip
+    )
+    return LoginResponse(
+        token=result.token, csrf_token=result.csrf_token, expires_at=result.expires_at
+    )
 
 
 @router.post("/auth/logout", status_code=204, dependencies=[require(Permission.ACCOUNT_SELF)])
@@ -71,18 +83,21 @@ def logout(principal: CurrentPrincipal, response: Response, container: Container
 @router.get("/auth/me", dependencies=[require(Permission.ACCOUNT_SELF)])
 def me(principal: CurrentPrincipal) -> MePublic:
     return MePublic(
-        id=principal.id, kind=principal.kind.value, tenant_id=principal.tenant_id,
-        tenant_name=principal.tenant_name, role=principal.role.value, name=principal.name,
+        id=principal.id,
+        kind=principal.kind.value,
+        tenant_id=principal.tenant_id,
+        tenant_name=principal.tenant_name,
+        role=principal.role.value,
+        name=principal.name,
         platform_admin=principal.platform_admin,
-    )  # fmt: skip
+    )
 
 
 @router.post("/auth/password", status_code=204, dependencies=[require(Permission.ACCOUNT_SELF)])
 def change_password(
     body: PasswordChange, principal: CurrentPrincipal, response: Response, container: ContainerDep
 ) -> None:
-    container.auth.change_password(principal, current=body.current_password,
-                                   new=body.new_password)  # fmt: skip
+    container.auth.change_password(principal, current=body.current_password, new=body.new_password)
     response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True)
 
 
@@ -92,7 +107,6 @@ def begin_totp(principal: CurrentPrincipal, container: ContainerDep) -> TotpEnro
     return TotpEnrolmentPublic(secret=enrolment.secret, uri=enrolment.uri)
 
 
-@router.post("/auth/totp/confirm", status_code=204,
-             dependencies=[require(Permission.ACCOUNT_SELF)])  # fmt: skip
+@router.post("/auth/totp/confirm", status_code=204, dependencies=[require(Permission.ACCOUNT_SELF)])
 def confirm_totp(body: TotpConfirm, principal: CurrentPrincipal, container: ContainerDep) -> None:
     container.auth.confirm_totp(principal, code=body.code)

@@ -32,21 +32,32 @@ def _issued(device: object, credential: str) -> DeviceIssued:
 
 @router.get("/devices", dependencies=[require(Permission.DEVICES_READ)])
 def list_devices(
-    principal: CurrentPrincipal, container: ContainerDep, limit: LimitQuery = 50,
+    principal: CurrentPrincipal,
+    container: ContainerDep,
+    limit: LimitQuery = 50,
     cursor: CursorQuery = None,
     site_id: Annotated[str | None, Query(pattern=r"^[0-9a-f]{32}$")] = None,
-) -> PagePublic[DevicePublic]:  # fmt: skip
+) -> PagePublic[DevicePublic]:
     page = container.devices.list(principal, limit=limit, after=cursor, site_id=site_id)
-    return PagePublic(items=[DevicePublic.model_validate(d) for d in page.items],
-                      next_cursor=page.next_cursor, limit=page.limit)  # fmt: skip
+    return PagePublic(
+        items=[DevicePublic.model_validate(d) for d in page.items],
+        next_cursor=page.next_cursor,
+        limit=page.limit,
+    )
 
 
 @router.post("/devices", status_code=201, dependencies=[require(Permission.DEVICES_WRITE)])
 def register_device(
     body: DeviceCreate, principal: CurrentPrincipal, container: ContainerDep
 ) -> DeviceIssued:
-    draft = DeviceDraft(site_id=body.site_id, name=body.name, kind=body.kind,
-                        direction=body.direction, zone=body.zone, roles=tuple(body.roles))  # fmt: skip
+    draft = DeviceDraft(
+        site_id=body.site_id,
+        name=body.name,
+        kind=body.kind,
+        direction=body.direction,
+        zone=body.zone,
+        roles=tuple(body.roles),
+    )
     issued = container.devices.register(principal, draft)
     return _issued(issued.device, issued.credential)
 
@@ -58,8 +69,9 @@ def get_device(
     return DevicePublic.model_validate(container.devices.get(principal, device_id))
 
 
-@router.post("/devices/{device_id}/rotate-credential",
-             dependencies=[require(Permission.DEVICES_WRITE)])  # fmt: skip
+@router.post(
+    "/devices/{device_id}/rotate-credential", dependencies=[require(Permission.DEVICES_WRITE)]
+)
 def rotate_device_credential(
     device_id: IdPath, principal: CurrentPrincipal, container: ContainerDep
 ) -> DeviceIssued:
@@ -74,28 +86,42 @@ def revoke_device(
     return DevicePublic.model_validate(container.devices.revoke(principal, device_id))
 
 
-@router.post("/device/events", dependencies=[require(Permission.DEVICE_EVENTS_WRITE)],
-             tags=["device gateway"])  # fmt: skip
+@router.post(
+    "/device/events",
+    dependencies=[require(Permission.DEVICE_EVENTS_WRITE)],
+    tags=["device gateway"],
+)
 def post_events(
     body: EventBatch, principal: CurrentPrincipal, container: ContainerDep
 ) -> list[IngestResultPublic]:
     """A device posts 1-1000 events; repeats of an idempotency key are not stored again."""
-    drafts = [EventDraft(idempotency_key=e.idempotency_key, kind=e.kind,
-                         occurred_at=e.occurred_at, person_id=e.person_id,
-                         snapshot_id=e.snapshot_id, data=dict(e.data))
-              for e in body.events]  # fmt: skip
+    drafts = [
+        EventDraft(
+            idempotency_key=e.idempotency_key,
+            kind=e.kind,
+            occurred_at=e.occurred_at,
+            person_id=e.person_id,
+            snapshot_id=e.snapshot_id,
+            data=dict(e.data),
+        )
+        for e in body.events
+    ]
     results = container.events.ingest(principal, drafts)
     return [IngestResultPublic.model_validate(r) for r in results]
 
 
-@router.post("/device/snapshots", status_code=201,
-             dependencies=[require(Permission.DEVICE_EVENTS_WRITE)],
-             tags=["device gateway"])  # fmt: skip
+@router.post(
+    "/device/snapshots",
+    status_code=201,
+    dependencies=[require(Permission.DEVICE_EVENTS_WRITE)],
+    tags=["device gateway"],
+)
 def post_snapshot(
     principal: CurrentPrincipal, container: ContainerDep, file: Annotated[UploadFile, File()]
 ) -> MediaPublic:
     """Upload a frame (JPEG, PNG or WebP); reference its id from an event's snapshot_id."""
     data = file.file.read(container.settings.media.max_upload_bytes + 1)
-    media = container.media.store_image(principal, data=data, declared_type=file.content_type,
-                                        kind="event_snapshot")  # fmt: skip
+    media = container.media.store_image(
+        principal, data=data, declared_type=file.content_type, kind="event_snapshot"
+    )
     return MediaPublic.model_validate(media)

@@ -34,15 +34,26 @@ def list_events(
     until: AwareDatetime | None = None,
 ) -> PagePublic[EventPublic]:
     """Newest first. Filter by site, device, person, kind and time range."""
-    where = EventFilter(site_id=site_id, device_id=device_id, person_id=person_id, kind=kind,
-                        since=since, until=until)  # fmt: skip
+    where = EventFilter(
+        site_id=site_id,
+        device_id=device_id,
+        person_id=person_id,
+        kind=kind,
+        since=since,
+        until=until,
+    )
     page = container.events.list(principal, limit=limit, cursor=cursor, where=where)
-    return PagePublic(items=[EventPublic.model_validate(e) for e in page.items],
-                      next_cursor=page.next_cursor, limit=page.limit)  # fmt: skip
+    return PagePublic(
+        items=[EventPublic.model_validate(e) for e in page.items],
+        next_cursor=page.next_cursor,
+        limit=page.limit,
+    )
 
 
 @router.get("/{event_id}", dependencies=[require(Permission.EVENTS_READ)])
-def get_event(event_id: IdPath, principal: CurrentPrincipal, container: ContainerDep) -> EventPublic:
+def get_event(
+    event_id: IdPath, principal: CurrentPrincipal, container: ContainerDep
+) -> EventPublic:
     return EventPublic.model_validate(container.events.get(principal, event_id))
 
 

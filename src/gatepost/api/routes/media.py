@@ -13,9 +13,12 @@ from gatepost.security.permissions import Permission
 router = APIRouter(route_class=GuardedRoute, tags=["media"])
 
 
-@router.get("/media/{media_id}", dependencies=[require(Permission.MEDIA_READ)],
-            response_class=Response,
-            responses={200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}}})  # fmt: skip
+@router.get(
+    "/media/{media_id}",
+    dependencies=[require(Permission.MEDIA_READ)],
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}}},
+)
 def get_media(
     media_id: IdPath,
     principal: CurrentPrincipal,
@@ -24,5 +27,8 @@ def get_media(
     sig: Annotated[str, Query(min_length=1, max_length=64)],
 ) -> Response:
     content = container.media.fetch(principal, media_id, expires=exp, sig=sig)
-    return Response(content=content.data, media_type=content.content_type,
-                    headers={"Content-Disposition": "inline"})  # fmt: skip
+    return Response(
+        content=content.data,
+        media_type=content.content_type,
+        headers={"Content-Disposition": "inline"},
+    )

@@ -40,11 +40,20 @@ def list_persons(
 ) -> PagePublic[PersonPublic]:
     """Exact-match search on name, phone or identity number (through blind indexes)."""
     page = container.persons.list(
-        principal, limit=limit, after=cursor, site_id=site_id, name=name, phone=phone,
-        identity_number=identity_number, identity_kind=identity_kind,
-    )  # fmt: skip
-    return PagePublic(items=[PersonPublic.model_validate(p) for p in page.items],
-                      next_cursor=page.next_cursor, limit=page.limit)  # fmt: skip
+        principal,
+        limit=limit,
+        after=cursor,
+        site_id=site_id,
+        name=name,
+        phone=phone,
+        identity_number=identity_number,
+        identity_kind=identity_kind,
+    )
+    return PagePublic(
+        items=[PersonPublic.model_validate(p) for p in page.items],
+        next_cursor=page.next_cursor,
+        limit=page.limit,
+    )
 
 
 @router.post("", status_code=201, dependencies=[require(Permission.PERSONS_WRITE)])
@@ -91,21 +100,26 @@ def reveal_identity(
 def list_consents(
     person_id: IdPath, principal: CurrentPrincipal, container: ContainerDep
 ) -> list[ConsentPublic]:
-    return [ConsentPublic.model_validate(c) for c in container.persons.consents(principal, person_id)]
+    return [
+        ConsentPublic.model_validate(c) for c in container.persons.consents(principal, person_id)
+    ]
 
 
-@router.post("/{person_id}/consents", status_code=201,
-             dependencies=[require(Permission.PERSONS_WRITE)])  # fmt: skip
+@router.post(
+    "/{person_id}/consents", status_code=201, dependencies=[require(Permission.PERSONS_WRITE)]
+)
 def record_consent(
     person_id: IdPath, body: ConsentCreate, principal: CurrentPrincipal, container: ContainerDep
 ) -> ConsentPublic:
-    consent = container.persons.record_consent(principal, person_id, purpose=body.purpose,
-                                               notice_version=body.notice_version)  # fmt: skip
+    consent = container.persons.record_consent(
+        principal, person_id, purpose=body.purpose, notice_version=body.notice_version
+    )
     return ConsentPublic.model_validate(consent)
 
 
-@router.post("/{person_id}/consents/{consent_id}/withdraw",
-             dependencies=[require(Permission.PERSONS_WRITE)])  # fmt: skip
+@router.post(
+    "/{person_id}/consents/{consent_id}/withdraw", dependencies=[require(Permission.PERSONS_WRITE)]
+)
 def withdraw_consent(
     person_id: IdPath, consent_id: IdPath, principal: CurrentPrincipal, container: ContainerDep
 ) -> ConsentPublic:

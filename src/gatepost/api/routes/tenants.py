@@ -24,12 +24,14 @@ def list_tenants(
 ) -> PagePublic[TenantPublic]:
     rows = container.tenants.list(limit=limit + 1, after=cursor)
     items = [TenantPublic.model_validate(t) for t in rows[:limit]]
-    return PagePublic(items=items, next_cursor=rows[limit - 1].id if len(rows) > limit else None,
-                      limit=limit)  # fmt: skip
+    return PagePublic(
+        items=items, next_cursor=rows[limit - 1].id if len(rows) > limit else None, limit=limit
+    )
 
 
-@router.post("/tenants", status_code=201,
-             dependencies=[require(Permission.PLATFORM_TENANTS_MANAGE)])  # fmt: skip
+@router.post(
+    "/tenants", status_code=201, dependencies=[require(Permission.PLATFORM_TENANTS_MANAGE)]
+)
 def create_tenant(
     body: TenantCreate, principal: CurrentPrincipal, container: ContainerDep
 ) -> TenantPublic:
@@ -40,16 +42,23 @@ def create_tenant(
 
 @router.get("/sites", dependencies=[require(Permission.SITES_READ)])
 def list_sites(
-    principal: CurrentPrincipal, container: ContainerDep, limit: LimitQuery = 50,
+    principal: CurrentPrincipal,
+    container: ContainerDep,
+    limit: LimitQuery = 50,
     cursor: CursorQuery = None,
-) -> PagePublic[SitePublic]:  # fmt: skip
+) -> PagePublic[SitePublic]:
     page = container.sites.list(principal, limit=limit, after=cursor)
-    return PagePublic(items=[SitePublic.model_validate(s) for s in page.items],
-                      next_cursor=page.next_cursor, limit=page.limit)  # fmt: skip
+    return PagePublic(
+        items=[SitePublic.model_validate(s) for s in page.items],
+        next_cursor=page.next_cursor,
+        limit=page.limit,
+    )
 
 
 @router.post("/sites", status_code=201, dependencies=[require(Permission.SITES_WRITE)])
-def create_site(body: SiteCreate, principal: CurrentPrincipal, container: ContainerDep) -> SitePublic:
+def create_site(
+    body: SiteCreate, principal: CurrentPrincipal, container: ContainerDep
+) -> SitePublic:
     return SitePublic.model_validate(
         container.sites.create(principal, name=body.name, timezone=body.timezone)
     )

@@ -22,18 +22,26 @@ router = APIRouter(route_class=GuardedRoute, prefix="/api/v1", tags=["users"])
 
 @router.get("/users", dependencies=[require(Permission.USERS_READ)])
 def list_users(
-    principal: CurrentPrincipal, container: ContainerDep, limit: LimitQuery = 50,
+    principal: CurrentPrincipal,
+    container: ContainerDep,
+    limit: LimitQuery = 50,
     cursor: CursorQuery = None,
-) -> PagePublic[UserPublic]:  # fmt: skip
+) -> PagePublic[UserPublic]:
     page = container.users.list(principal, limit=limit, after=cursor)
-    return PagePublic(items=[UserPublic.model_validate(u) for u in page.items],
-                      next_cursor=page.next_cursor, limit=page.limit)  # fmt: skip
+    return PagePublic(
+        items=[UserPublic.model_validate(u) for u in page.items],
+        next_cursor=page.next_cursor,
+        limit=page.limit,
+    )
 
 
 @router.post("/users", status_code=201, dependencies=[require(Permission.USERS_WRITE)])
-def create_user(body: UserCreate, principal: CurrentPrincipal, container: ContainerDep) -> UserPublic:
-    user = container.users.create(principal, username=body.username, password=body.password,
-                                  role=body.role)  # fmt: skip
+def create_user(
+    body: UserCreate, principal: CurrentPrincipal, container: ContainerDep
+) -> UserPublic:
+    user = container.users.create(
+        principal, username=body.username, password=body.password, role=body.role
+    )
     return UserPublic.model_validate(user)
 
 
@@ -60,8 +68,9 @@ def create_api_key(
     body: ApiKeyCreate, principal: CurrentPrincipal, container: ContainerDep
 ) -> ApiKeyIssued:
     issued = container.users.create_api_key(principal, name=body.name, role=body.role)
-    return ApiKeyIssued.model_validate({**ApiKeyPublic.model_validate(issued.key).model_dump(),
-                                        "token": issued.token})  # fmt: skip
+    return ApiKeyIssued.model_validate(
+        {**ApiKeyPublic.model_validate(issued.key).model_dump(), "token": issued.token}
+    )
 
 
 @router.post("/api-keys/{key_id}/revoke", dependencies=[require(Permission.USERS_WRITE)])
