@@ -17,7 +17,7 @@ POSTGRES_URL = os.environ.get(
 S3_ENDPOINT = f"http://127.0.0.1:{os.environ.get('GATEPOST_TEST_S3_PORT', '8333')}"
 S3_ACCESS_KEY = os.environ.get("GATEPOST_TEST_S3_ACCESS_KEY", "gatepost-test")
 S3_SECRET_KEY = os.environ.get(
-    "GATEPOST_TEST_S3_SECRET_KEY", "gatepost-test-secret-only-for-the-local-test-store"
+    "GATEPOST_TEST_S3_SECRET_KEY", "gatepost-test-secret-not-for-production"
 )
 
 

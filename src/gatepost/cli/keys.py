@@ -1,0 +1,87 @@
+"""`gatepost keys rotate|shred`: key-encryption key rotation and crypto-shredding."""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated
+
+import typer
+
+from gatepost.cli.context import cli_state, console, fail
+from gatepost.security.crypto import new_key
+from gatepost.services.audit import AuditRecord
+from gatepost.store.repositories import tenants as tenant_repo
+
+app = typer.Typer(help="Key management.", no_args_is_help=True)
+
+_ACTOR = "cli:operator"
+
+
+@app.command("rotate")
+def rotate(
+    data_keys: Annotated[
+        bool, typer.Option("--data-keys", help="Also start a new data-key generation per tenant.")
+    ] = False,
+) -> None:
+    """Re-wrap every tenant's data keys under a new key-encryption key (KEK).
+
+    The new KEK is staged beside the old one before the database commits and replaces
+    it after, so an interruption never loses keys. With the env key source the new KEK
+    is printed: put it in GATEPOST_KEYS__KEK before the next start.
+    """
+    container = cli_state.container()
+    new_kek = new_key()
+    container.keys.stage_kek(new_kek)
+    with container.db.session() as session:
+        count = container.keys.rewrap_all(session, new_kek)
+        tenants = tenant_repo.list_tenants(session, limit=1_000_000, after=None)
+        for tenant in tenants:
+            if tenant.keys_shredded_at is None:
+                container.audit.record(
+                    session,
+                    tenant_id=tenant.id,
+                    record=AuditRecord(
+                        actor=_ACTOR, action="keys.kek_rotated", target=f"tenant:{tenant.id}"
+                    ),
+                )
+    container.keys.adopt_kek(new_kek)
+    console.print(f"[green]rotated[/] key-encryption key; re-wrapped {count} data keys")
+    if container.settings.keys.source == "env":
+        console.print(
+            "New GATEPOST_KEYS__KEK (set it before the next start):\n"
+            f"  {base64.b64encode(new_kek).decode()}"
+        )
+    if data_keys:
+        with container.db.session() as session:
+            for tenant in tenant_repo.list_tenants(session, limit=1_000_000, after=None):
+                if tenant.keys_shredded_at is not None:
+                    continue
+                generation = container.keys.add_data_generation(session, tenant_id=tenant.id)
+                container.audit.record(
+                    session,
+                    tenant_id=tenant.id,
+                    record=AuditRecord(
+                        actor=_ACTOR,
+                        action="keys.data_key_added",
+                        target=f"tenant:{tenant.id}",
+                        details={"generation": str(generation)},
+                    ),
+                )
+        console.print("[green]added[/] a new data-key generation for every tenant")
+
+
+@app.command("shred")
+def shred(
+    tenant: Annotated[str, typer.Option(help="Tenant slug whose keys are destroyed.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm: this cannot be undone.")] = False,
+) -> None:
+    """Destroy a tenant's data keys: all its sealed data becomes unreadable for good."""
+    if not yes:
+        raise fail("refusing without --yes: shredding cannot be undone")
+    container = cli_state.container()
+    with container.db.session() as session:
+        row = tenant_repo.get_by_slug(session, tenant)
+        if row is None:
+            raise fail("no such tenant")
+        count = container.keys.shred(session, tenant_id=row.id)
+    console.print(f"[yellow]shredded[/] {count} keys of tenant {tenant}")

@@ -1,0 +1,60 @@
+"""`gatepost serve`: run the API and admin UI, refusing unsafe exposure."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from gatepost.cli.context import cli_state, console, fail
+from gatepost.store.db import migrate
+from gatepost.store.repositories import accounts as account_repo
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port (default 8000).")] = None,
+) -> None:
+    """Serve the API (/api/v1, /docs) and the admin UI (/ui).
+
+    Binds 127.0.0.1 unless told otherwise. A non-loopback bind is refused without TLS
+    (server.tls_certfile/keyfile) or an explicit trusted proxy, and before an
+    administrator exists.
+    """
+    import uvicorn
+
+    from gatepost.api.app import create_app
+
+    settings = cli_state.settings()
+    if host or port:
+        server = settings.server.model_copy(
+            update={k: v for k, v in (("host", host), ("port", port)) if v is not None}
+        )
+        settings = settings.model_copy(update={"server": server})
+        cli_state._settings = settings
+    container = cli_state.container()
+    migrate(container.db)
+    with container.db.session() as session:
+        admin_exists = account_repo.admin_exists(session)
+    problems = settings.exposure_problems(admin_exists=admin_exists)
+    if problems:
+        for problem in problems:
+            console.print(f"[red]refused[/] {problem}")
+        raise fail("not starting: the bind would expose gatepost unsafely", code=2)
+    if not admin_exists:
+        token = container.setup.issue_token()
+        console.print(
+            f"First run: open http://{settings.server.host}:{settings.server.port}"
+            f"/ui/setup with this one-time token:\n\n  [bold]{token}[/]\n"
+        )
+    uvicorn.run(
+        create_app(container),
+        host=settings.server.host,
+        port=settings.server.port,
+        ssl_certfile=str(settings.server.tls_certfile) if settings.server.tls_certfile else None,
+        ssl_keyfile=str(settings.server.tls_keyfile) if settings.server.tls_keyfile else None,
+        proxy_headers=settings.server.trusted_proxy is not None,
+        forwarded_allow_ips=settings.server.trusted_proxy or "127.0.0.1",
+        server_header=False,
+        log_level="info",
+    )
