@@ -42,7 +42,7 @@ def undeclared_routes(app: FastAPI) -> list[str]:
         if isinstance(route, APIRoute) and (
             not isinstance(route, GuardedRoute) or len(access_rule_of(route.dependant)) != 1
         ):
-            bad.append(f"{sorted(route.methods)} {route.path}")
+            bad.append(f"{sorted(route.methods or ())} {route.path}")
     return bad
 
 

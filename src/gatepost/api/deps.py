@@ -10,7 +10,7 @@ route that declares no rule (deny by default, no exempt-path lists).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -133,7 +133,7 @@ def check_permission(container: Container, principal: Principal, permission: Per
 class GuardedRoute(APIRoute):
     """An APIRoute that enforces its declared access rule before anything else."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         rules = access_rule_of(self.dependant)
         rule = rules[0] if len(rules) == 1 else None

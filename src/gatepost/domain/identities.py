@@ -65,10 +65,15 @@ def normalise_identity_number(raw: str, kind: IdentityKind) -> str:
 
 
 def mask_identity_number(number: str) -> str:
-    """Keep the first 4 (region) and last 4 characters: ``1101**********123X``."""
-    if len(number) <= 8:
-        return number[:1] + "*" * (len(number) - 2) + number[-1:]
-    return number[:4] + "*" * (len(number) - 8) + number[-4:]
+    """Show at most a third of the characters.
+
+    Long numbers (16+, e.g. a resident ID) keep the first 4 (region) and last 4:
+    ``1101**********123X``; shorter documents keep only the last 3: ``******736``.
+    """
+    if len(number) >= 16:
+        return number[:4] + "*" * (len(number) - 8) + number[-4:]
+    keep = min(3, len(number) // 3)
+    return "*" * (len(number) - keep) + (number[-keep:] if keep else "")
 
 
 def normalise_phone(raw: str) -> str:

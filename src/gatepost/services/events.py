@@ -141,7 +141,7 @@ class EventService:
             if device is None or device.revoked_at is not None:
                 raise AuthenticationFailed()
             self._check_references(session, tenant_id, drafts)
-            rows = [
+            rows: list[dict[str, Any]] = [
                 {
                     "tenant_id": tenant_id,
                     "id": new_id(),
@@ -158,14 +158,18 @@ class EventService:
                 for d in drafts
             ]
             stored = event_repo.insert_events(session, rows)
-        return [
-            IngestResult(
-                idempotency_key=row["idempotency_key"],
-                event_id=row["id"] if row["idempotency_key"] in stored else None,
-                stored=row["idempotency_key"] in stored,
+        results = []
+        for row in rows:
+            key: str = row["idempotency_key"]
+            event_id: str = row["id"]
+            results.append(
+                IngestResult(
+                    idempotency_key=key,
+                    event_id=event_id if key in stored else None,
+                    stored=key in stored,
+                )
             )
-            for row in rows
-        ]
+        return results
 
     @staticmethod
     def _check_references(session: Any, tenant_id: str, drafts: Sequence[EventDraft]) -> None:

@@ -9,6 +9,7 @@ permission and a stated reason, and is audited (SECURITY.md 15).
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -415,7 +416,7 @@ class PersonService:
             )
             return _consent_view(consent)
 
-    def consents(self, principal: Principal, person_id: str) -> list[ConsentView]:
+    def consents(self, principal: Principal, person_id: str) -> Sequence[ConsentView]:
         with self._db.session() as session:
             if (
                 person_repo.get_person(session, tenant_id=principal.tenant_id, person_id=person_id)

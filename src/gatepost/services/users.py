@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from gatepost.domain.ports import Clock
@@ -174,9 +175,9 @@ class UserService:
             )
         return IssuedApiKey(key=key, token=token)
 
-    def list_api_keys(self, principal: Principal) -> list[ApiKey]:
+    def list_api_keys(self, principal: Principal) -> Sequence[ApiKey]:
         with self._db.session() as session:
-            return list(account_repo.list_api_keys(session, tenant_id=principal.tenant_id))
+            return account_repo.list_api_keys(session, tenant_id=principal.tenant_id)
 
     def revoke_api_key(self, principal: Principal, key_id: str) -> ApiKey:
         with self._db.session() as session:

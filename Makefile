@@ -1,0 +1,57 @@
+# gatepost: two entry points.
+#   make demo   create the venv, install, run `gatepost demo` (embedded SQLite + local media)
+#   make test   install everything the tests need, start the S3 test store, run all checks
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test venv venv-test system-deps lint typecheck security-scan pytest s3-start s3-stop clean
+
+demo: venv
+	$(BIN)/gatepost demo
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(VENV)/.installed $@
+
+venv: $(VENV)/.installed
+
+venv-test: $(VENV)/.installed-test
+
+system-deps:
+	bash scripts/install-system-deps.sh
+
+lint: venv-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check src
+	$(BIN)/lint-imports
+
+typecheck: venv-test
+	$(BIN)/mypy
+
+security-scan: venv-test
+	$(BIN)/bandit -q -r src -lll
+	$(BIN)/pip-audit --progress-spinner off --skip-editable --vulnerability-service pypi
+
+s3-start: venv-test
+	bash scripts/seaweedfs.sh start
+
+s3-stop:
+	-bash scripts/seaweedfs.sh stop
+
+pytest: venv-test
+	$(BIN)/python -m pytest -n 2 -q -p no:cacheprovider
+
+test: system-deps venv-test lint typecheck security-scan s3-start
+	$(MAKE) pytest; status=$$?; $(MAKE) s3-stop; exit $$status
+
+clean:
+	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache

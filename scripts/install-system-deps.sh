@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian packages gatepost's tests need on a fresh machine:
+# Chromium (browser tests) and a CJK font (rendering synthetic plates).
+# Idempotent: does nothing when they are already present.
+set -euo pipefail
+
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+[ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || need+=(fonts-wqy-zenhei)
+
+if [ ${#need[@]} -eq 0 ]; then
+  echo "system packages: all present"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "need root (or sudo) to install: ${need[*]}" >&2; exit 1
+  fi
+fi
+echo "installing system packages: ${need[*]}"
+$SUDO apt-get update -q
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${need[@]}"
