@@ -8,6 +8,7 @@ directory unless a test asks for the S3 store through ``blob_store``.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from collections.abc import Iterator
@@ -26,10 +27,33 @@ from gatepost.services.container import Container, build_container
 from gatepost.settings import Settings
 from gatepost.store.db import Database, migrate
 from gatepost.store.tables import Base
-from tests.support.api import Actor, setup_platform
+from tests.support.api import STRONG_PASSWORD, Actor, setup_platform
+from tests.support.leaks import capture, remember
 from tests.support.services import POSTGRES_URL, missing
 
 DB_KINDS = [k.strip() for k in os.environ.get("GATEPOST_TEST_DBS", "sqlite,postgres").split(",")]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # One id per run, inherited by xdist workers: concurrent runs get separate databases.
+    os.environ.setdefault("GATEPOST_TEST_RUN_ID", str(os.getpid()))
+    root = logging.getLogger()
+    root.addHandler(capture)
+    if root.level > logging.INFO or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)
+    remember(STRONG_PASSWORD)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """SECURITY.md 25: fail the run if a registered secret reached any log record."""
+    leaks = capture.leaks()
+    if leaks:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line("SECRET OR PERSONAL VALUE FOUND IN LOGS (SECURITY.md 25):", red=True)
+            for value, line in leaks:
+                reporter.write_line(f"  {value!r} in: {line}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def _worker() -> str:
@@ -50,7 +74,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def postgres_url() -> Iterator[str | None]:
     """A migrated PostgreSQL database for this xdist worker (None if unreachable)."""
     admin_url = make_url(POSTGRES_URL)
-    name = f"gatepost_test_{_worker()}"
+    name = f"gatepost_test_{os.environ['GATEPOST_TEST_RUN_ID']}_{_worker()}"
     try:
         admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:

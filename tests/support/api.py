@@ -8,6 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from gatepost.services.container import Container
+from tests.support.leaks import remember
 
 STRONG_PASSWORD = "Tangerine-Lighthouse-47"
 
@@ -47,6 +48,7 @@ def login(client: TestClient, tenant: str, username: str, password: str) -> str:
     assert response.status_code == 200, response.text
     client.cookies.clear()
     token: str = response.json()["token"]
+    remember(token)
     return token
 
 
@@ -111,4 +113,5 @@ def add_device(admin: Actor, site_id: str, name: str = "Gate 1") -> Actor:
     )
     assert response.status_code == 201, response.text
     body = response.json()
+    remember(body["credential"])
     return Actor(admin.client, body["credential"], admin.tenant_id, id=body["id"], role="device")

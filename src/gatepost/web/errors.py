@@ -1,0 +1,137 @@
+"""Error pages for ``/ui``: a sign-in redirect for 401, an HTML page for the rest.
+
+The handlers are registered for the concrete subclasses of ``GatepostError`` (never for
+``GatepostError`` itself), so they win over the JSON handler of
+:mod:`gatepost.api.errors` whatever order the two are installed in. Outside ``/ui``
+they hand the error to the next handler up the exception's MRO, which is the JSON one.
+
+htmx requests get the same status, with ``HX-Redirect`` for 401 and otherwise a flash
+message retargeted at the page's ``#flash`` stack.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+
+from fastapi import FastAPI, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import RedirectResponse, Response
+
+from gatepost import errors as e
+from gatepost.api.deps import SESSION_COOKIE
+from gatepost.api.errors import status_for
+from gatepost.security.csrf import csrf_token_for
+from gatepost.security.policy import Principal
+from gatepost.services.container import Container
+from gatepost.web.rendering import Message, render, viewer_of
+
+__all__ = ["UI_PREFIX", "install_error_pages", "is_htmx", "login_redirect"]
+
+log = logging.getLogger("gatepost.web")
+
+UI_PREFIX = "/ui"
+LOGIN_PATH = "/ui/login"
+
+_HANDLED: tuple[type[e.GatepostError], ...] = (
+    e.AuthenticationFailed,
+    e.ConfigError,
+    e.Conflict,
+    e.CryptoError,
+    e.IntegrityError,
+    e.NotFound,
+    e.PermissionDenied,
+    e.ServiceUnavailable,
+    e.SetupError,
+    e.ValidationFailed,
+)
+
+_CSRF_MESSAGE = "This form has expired or came from another site. Reload the page and try again."
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def login_redirect(request: Request) -> Response:
+    """Send the browser to the sign-in page and drop a stale session cookie."""
+    response: Response
+    if is_htmx(request):
+        response = Response(status_code=401, headers={"HX-Redirect": LOGIN_PATH})
+    else:
+        response = RedirectResponse(LOGIN_PATH, status_code=303)
+    if request.cookies.get(SESSION_COOKIE):
+        response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True)
+    return response
+
+
+def _message(exc: e.GatepostError, status: int) -> str | None:
+    if isinstance(exc, e.PermissionDenied) and exc.permission == "csrf":
+        return _CSRF_MESSAGE
+    if isinstance(exc, e.PermissionDenied | e.NotFound) or status >= 500:
+        return None  # the page's default text for the status says it best
+    return exc.message
+
+
+def _signed_in(request: Request) -> Principal | None:
+    """The principal, also when authorisation (not authentication) failed."""
+    principal = getattr(request.state, "principal", None)
+    if isinstance(principal, Principal):
+        return principal
+    token = request.state.__dict__.get("session_token")
+    if not isinstance(token, str):
+        return None
+    container: Container = request.app.state.container
+    try:
+        return container.auth.authenticate(token)
+    except e.GatepostError:
+        return None
+
+
+def _error_page(request: Request, exc: e.GatepostError) -> Response:
+    status = status_for(exc)
+    if status >= 500:
+        log.error("ui request failed: %s (%s)", exc.code, type(exc).__name__)
+    message = _message(exc, status)
+    context: dict[str, object] = {"status_code": status, "message": message}
+    principal = _signed_in(request)
+    if principal is not None:
+        context["principal"] = viewer_of(principal)
+        token = request.state.__dict__.get("session_token")
+        if isinstance(token, str):
+            context["csrf_token"] = csrf_token_for(token)
+    headers: dict[str, str] = {}
+    if isinstance(exc, e.Throttled | e.ServiceUnavailable):
+        headers["Retry-After"] = str(exc.retry_after)
+    if is_htmx(request):
+        text = message or "You do not have permission to do that."
+        if status == 404:
+            text = "That item no longer exists. Reload the page."
+        elif status >= 500:
+            text = "Something went wrong on our side. The error has been logged."
+        headers |= {"HX-Retarget": "#flash", "HX-Reswap": "outerHTML", "HX-Reselect": "#flash"}
+        context["messages"] = [Message("error", text)]
+        return render(request, "partials/flash.html", context, status_code=status, headers=headers)
+    return render(request, "pages/error.html", context, status_code=status, headers=headers)
+
+
+async def _ui_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, e.GatepostError)  # noqa: S101 - registered for these types only
+    if request.url.path == UI_PREFIX or request.url.path.startswith(UI_PREFIX + "/"):
+        if isinstance(exc, e.AuthenticationFailed) and status_for(exc) == 401:
+            return login_redirect(request)
+        return await run_in_threadpool(_error_page, request, exc)
+    for cls in type(exc).__mro__:
+        handler = request.app.exception_handlers.get(cls)
+        if handler is not None and handler is not _ui_error:
+            response = handler(request, exc)
+            if inspect.isawaitable(response):
+                response = await response
+            assert isinstance(response, Response)  # noqa: S101 - handlers return responses
+            return response
+    raise exc
+
+
+def install_error_pages(app: FastAPI) -> None:
+    for cls in _HANDLED:
+        app.add_exception_handler(cls, _ui_error)

@@ -1,0 +1,41 @@
+"""Lenient parsing of query strings and form fields for the views.
+
+Views take raw strings so a malformed query never becomes a JSON 422 inside the UI;
+these functions turn them into clean values or ``None``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from gatepost.errors import ValidationFailed
+
+__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "field_errors", "optional", "page_limit"]
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+
+def page_limit(raw: str | None, default: int = DEFAULT_LIMIT) -> int:
+    """A page size in 1..MAX_LIMIT; anything unreadable becomes ``default``."""
+    try:
+        value = int(raw or default)
+    except ValueError:
+        return default
+    return min(max(value, 1), MAX_LIMIT)
+
+
+def optional(raw: str | None, max_length: int = 200) -> str | None:
+    """Trimmed text, or None when empty; over-long input is cut to ``max_length``."""
+    value = (raw or "").strip()[:max_length]
+    return value or None
+
+
+def field_errors(
+    exc: ValidationFailed, *, known: set[str], aliases: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Map a service's ValidationFailed to ``{form field: message}`` (``_form`` if none)."""
+    field = exc.field or ""
+    field = (aliases or {}).get(field, field)
+    message = exc.message[:1].upper() + exc.message[1:]
+    return {field if field in known else "_form": message}

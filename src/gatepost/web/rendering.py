@@ -1,0 +1,145 @@
+"""The Jinja2 environment and the one function every view renders pages with.
+
+Autoescaping is always on. ``render`` fills in what ``base.html`` expects: the signed-in
+viewer, the CSRF token derived from the session, the active sidebar area and flash
+messages. Flash messages after a redirect travel as a ``notice`` code in the query
+string and are looked up in :data:`NOTICES`, so no user-supplied text is ever echoed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import HTMLResponse
+
+from gatepost.security.csrf import csrf_token_for
+from gatepost.security.permissions import Permission
+from gatepost.security.policy import Principal, authorize
+
+__all__ = [
+    "NOTICES",
+    "TEMPLATE_DIR",
+    "Message",
+    "Viewer",
+    "build_templates",
+    "can",
+    "render",
+    "viewer_of",
+]
+
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+
+
+@dataclass(frozen=True)
+class Message:
+    """A flash message: ``level`` is info, success, warning or error."""
+
+    level: str
+    text: str
+
+
+NOTICES: dict[str, Message] = {
+    "device_revoked": Message("success", "The device was revoked; its credential no longer works."),
+    "person_created": Message("success", "Person created."),
+    "setup_done": Message("success", "Setup is complete. Sign in with your new account."),
+    "signed_out": Message("info", "You have been signed out."),
+    "site_created": Message("success", "Site created."),
+}
+
+_LABELS = {
+    "cn_resident": "Chinese resident ID",
+    "generic": "Other ID",
+    "door_controller": "Door controller",
+    "barrier_gate": "Barrier gate",
+    "access_point": "Access point",
+    "attendance_point": "Attendance point",
+    "parking_entry": "Parking entry",
+    "parking_exit": "Parking exit",
+    "door.held_open": "Door held open",
+    "device.tamper": "Tamper alarm",
+}
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """What the layout shows about the signed-in user (no ids, no secrets)."""
+
+    username: str
+    tenant_name: str
+    role: str
+
+
+def viewer_of(principal: Principal) -> Viewer:
+    return Viewer(username=principal.name, tenant_name=principal.tenant_name, role=principal.role)
+
+
+def can(principal: Principal, permission: Permission) -> bool:
+    """Whether to offer an action in the page (the route still enforces it)."""
+    return authorize(principal, permission).allowed
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else ""
+
+
+def _label(value: object) -> str:
+    text = str(value)
+    if text in _LABELS:
+        return _LABELS[text]
+    return text.replace(".", " ").replace("_", " ").capitalize()
+
+
+@jinja2.pass_context
+def _url_for(context: Mapping[str, Any], name: str, /, **params: Any) -> str:
+    """A root-relative URL (works behind a TLS proxy without rewriting schemes)."""
+    request: Request = context["request"]
+    root = str(request.scope.get("root_path", ""))
+    return root + str(request.app.url_path_for(name, **params))
+
+
+def build_templates() -> Jinja2Templates:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        autoescape=True,
+        undefined=jinja2.Undefined,
+        trim_blocks=False,
+    )
+    env.globals["url_for"] = _url_for
+    env.globals["Permission"] = Permission
+    env.filters["when"] = _when
+    env.filters["label"] = _label
+    return Jinja2Templates(env=env)
+
+
+def render(
+    request: Request,
+    name: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> HTMLResponse:
+    """Render ``name`` with the layout's variables filled in from the request."""
+    ctx: dict[str, Any] = {"request": request, "messages": [], "allowed": frozenset()}
+    principal = getattr(request.state, "principal", None)
+    if isinstance(principal, Principal):
+        ctx["principal"] = viewer_of(principal)
+        ctx["allowed"] = frozenset(p for p in Permission if can(principal, p))
+    session_token = request.state.__dict__.get("session_token")
+    if isinstance(session_token, str):
+        ctx["csrf_token"] = csrf_token_for(session_token)
+    notice = NOTICES.get(request.query_params.get("notice", ""))
+    if notice is not None:
+        ctx["messages"] = [notice]
+    ctx.update(context or {})
+    templates: Jinja2Templates = request.app.state.web_templates
+    return templates.TemplateResponse(
+        request, name, ctx, status_code=status_code, headers=dict(headers or {})
+    )
