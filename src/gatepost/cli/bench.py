@@ -1,7 +1,91 @@
-"""`gatepost bench <name>`: benchmarks that compare against a baseline in the same run."""
+"""`gatepost bench <name>`: benchmarks that compare against a baseline in the same run.
+
+The benchmark code lives in :mod:`gatepost.benchmarks` (shipped with the package, so
+the command works from any install, not only from a source checkout) and is imported
+only when a benchmark runs. ``python -m bench <name>`` in a checkout runs the same app.
+"""
 
 from __future__ import annotations
 
+from enum import StrEnum
+from typing import Annotated
+
 import typer
 
+__all__ = ["app"]
+
 app = typer.Typer(help="Benchmarks (numbers, not tests).", no_args_is_help=True)
+
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+class EngineChoice(StrEnum):
+    SQLITE = "sqlite"
+    POSTGRES = "postgres"
+    ALL = "all"
+
+
+@app.command("ingest")
+def ingest(
+    engine: Annotated[
+        EngineChoice, typer.Option(help="Which database engine(s) to measure.")
+    ] = EngineChoice.ALL,
+    events: Annotated[
+        int, typer.Option(min=1, help="Events per batched run (service and baseline each).")
+    ] = 50_000,
+    batch: Annotated[
+        int, typer.Option(min=1, max=1000, help="Events per ingest call / transaction.")
+    ] = 500,
+    single_events: Annotated[
+        int, typer.Option(min=0, help="Events for the single-row runs (0 skips them).")
+    ] = 2_000,
+    seconds: Annotated[
+        float, typer.Option(min=0.1, help="Duration of each API latency run.")
+    ] = 10.0,
+    rate: Annotated[
+        float, typer.Option(min=0.1, help="API requests per second (open loop).")
+    ] = 100.0,
+    skip_api: Annotated[
+        bool, typer.Option("--skip-api", help="Skip the HTTP latency runs.")
+    ] = False,
+    postgres_url: Annotated[
+        str,
+        typer.Option(
+            help="Administrative PostgreSQL URL; the benchmark creates and drops a "
+            "database gatepost_bench_<pid> there (skipped if unreachable)."
+        ),
+    ] = DEFAULT_POSTGRES_URL,
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit with status 1 if a target is missed.")
+    ] = False,
+) -> None:
+    """Event ingestion throughput and device API latency, against raw baselines.
+
+    For each engine (SQLite in a temporary data directory, PostgreSQL in a temporary
+    database) a real instance is set up through the services, then:
+
+    [bold]1.[/] raw DBAPI executemany of the same rows into the same table (baseline);
+    [bold]2.[/] EventService.ingest in batches of --batch;
+    [bold]3.[/] both again with one event per transaction (--single-events);
+    [bold]4.[/] the real app under uvicorn on 127.0.0.1, open loop at --rate requests/s
+    for --seconds: GET /health (framework overhead), then single-event
+    POST /api/v1/device/events; latency p50/p95/p99/max from the scheduled send time.
+
+    Targets: batched >= 20,000 events/s and >= 0.5x the baseline's events/s; API p99
+    <= 20 ms at 100 requests/s. Everything runs on loopback and is removed afterwards.
+    """
+    from gatepost.benchmarks.ingest import ENGINES, IngestOptions, run
+
+    options = IngestOptions(
+        engines=ENGINES if engine is EngineChoice.ALL else (engine.value,),
+        events=events,
+        batch=batch,
+        single_events=single_events,
+        seconds=seconds,
+        rate=rate,
+        skip_api=skip_api,
+        postgres_url=postgres_url,
+    )
+    reports = run(options)
+    if check and any(report.failed for report in reports):
+        raise typer.Exit(1)

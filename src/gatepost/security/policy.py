@@ -32,6 +32,7 @@ class Principal:
     platform_admin: bool = False
     session_id: str | None = None
     tenant_name: str = ""
+    totp_pending: bool = False
 
     @property
     def actor(self) -> str:
@@ -55,6 +56,8 @@ def authorize(principal: Principal, permission: Permission) -> Decision:
         return Decision(False, "device credentials carry only the device role")
     if principal.kind is not PrincipalKind.DEVICE and principal.role is Role.DEVICE:
         return Decision(False, "the device role belongs to devices only")
+    if principal.totp_pending and permission is not Permission.ACCOUNT_SELF:
+        return Decision(False, "TOTP enrolment is required first")
     if permission in ROLE_PERMISSIONS[principal.role]:
         return Decision(True, f"role {principal.role.value}")
     return Decision(False, f"role {principal.role.value} lacks {permission.value}")

@@ -87,6 +87,7 @@ def _user_principal(user: User, *, session_id: str | None, tenant_name: str) -> 
         platform_admin=user.platform_admin,
         session_id=session_id,
         tenant_name=tenant_name,
+        totp_pending=user.totp_enforced and not user.totp_enabled,
     )
 
 
@@ -172,7 +173,7 @@ class AuthService:
             return _Failure(tenant.id, user.id, "bad_credentials", _INVALID)
         if new_hash is not None:
             user.password_hash = new_hash
-        if user.totp_required and user.totp_sealed is not None:
+        if user.totp_enabled and user.totp_sealed is not None:
             if not totp_code:
                 raise TotpRequired()
             keys = self._keys.keys_for(session, tenant_id=user.tenant_id)
@@ -332,7 +333,7 @@ class AuthService:
                 raise NotFound("user")
             keys = self._keys.keys_for(session, tenant_id=user.tenant_id)
             user.totp_sealed = keys.seal_text(secret, table="users", column="totp", row_id=user.id)
-            user.totp_required = False
+            user.totp_enabled = False
             user.totp_last_step = None
         return TotpEnrolment(
             secret=secret, uri=totp.provisioning_uri(secret, account=user.username)
@@ -352,7 +353,7 @@ class AuthService:
             if step is None:
                 raise ValidationFailed("the one-time code is wrong", field="code")
             user.totp_last_step = step
-            user.totp_required = True
+            user.totp_enabled = True
             self._audit.record(
                 session,
                 tenant_id=principal.tenant_id,

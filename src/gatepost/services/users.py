@@ -78,7 +78,8 @@ class UserService:
                 role=parsed_role.value,
                 platform_admin=False,
                 totp_sealed=None,
-                totp_required=False,
+                totp_enabled=False,
+                totp_enforced=False,
                 totp_last_step=None,
                 disabled=False,
                 created_at=now,
@@ -112,7 +113,13 @@ class UserService:
         return Page(list(rows[:limit]), rows[limit - 1].id if len(rows) > limit else None, limit)
 
     def update(
-        self, principal: Principal, user_id: str, *, role: str | None, disabled: bool | None
+        self,
+        principal: Principal,
+        user_id: str,
+        *,
+        role: str | None,
+        disabled: bool | None,
+        require_totp: bool | None = None,
     ) -> User:
         now = self._clock.now()
         with self._db.session() as session:
@@ -125,6 +132,9 @@ class UserService:
             if role is not None:
                 user.role = _user_role(role).value
                 changes["role"] = user.role
+            if require_totp is not None:
+                user.totp_enforced = require_totp
+                changes["require_totp"] = str(require_totp).lower()
             if disabled is not None:
                 user.disabled = disabled
                 changes["disabled"] = str(disabled).lower()

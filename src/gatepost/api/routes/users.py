@@ -54,7 +54,9 @@ def get_user(user_id: IdPath, principal: CurrentPrincipal, container: ContainerD
 def update_user(
     user_id: IdPath, body: UserUpdate, principal: CurrentPrincipal, container: ContainerDep
 ) -> UserPublic:
-    user = container.users.update(principal, user_id, role=body.role, disabled=body.disabled)
+    user = container.users.update(
+        principal, user_id, role=body.role, disabled=body.disabled, require_totp=body.require_totp
+    )
     return UserPublic.model_validate(user)
 
 

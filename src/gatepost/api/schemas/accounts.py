@@ -90,6 +90,10 @@ class UserCreate(Input):
 class UserUpdate(Input):
     role: str | None = None
     disabled: bool | None = None
+    require_totp: bool | None = Field(
+        default=None,
+        description="Require TOTP: until the user enrols, their sessions may only enrol.",
+    )
 
 
 class UserPublic(Output):
@@ -97,7 +101,8 @@ class UserPublic(Output):
     username: str
     role: str
     disabled: bool
-    totp_required: bool
+    totp_enabled: bool
+    totp_enforced: bool = Field(description="An administrator requires TOTP for this user.")
     created_at: datetime
 
 

@@ -5,7 +5,7 @@ SQLite and PostgreSQL.
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 10:14:31.649300
+Create Date: 2026-11-27 10:26:02.234439
 """
 
 from __future__ import annotations
@@ -48,9 +48,7 @@ def upgrade() -> None:
         sa.Column("created_at", gatepost.store.types.UTCDateTime(), nullable=False),
         sa.Column("audit_seq", sa.Integer(), nullable=False),
         sa.Column("audit_head", sa.LargeBinary(length=32), nullable=False),
-        sa.Column(
-            "keys_shredded_at", gatepost.store.types.UTCDateTime(), nullable=True
-        ),
+        sa.Column("keys_shredded_at", gatepost.store.types.UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tenants")),
         sa.UniqueConstraint("slug", name=op.f("uq_tenants_slug")),
     )
@@ -109,9 +107,7 @@ def upgrade() -> None:
         sa.Column("expires_at", gatepost.store.types.UTCDateTime(), nullable=True),
         sa.Column("uploaded_by", sa.String(length=80), nullable=False),
         sa.ForeignKeyConstraint(
-            ["tenant_id"],
-            ["tenants.id"],
-            name=op.f("fk_media_objects_tenant_id_tenants"),
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_media_objects_tenant_id_tenants")
         ),
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_media_objects")),
     )
@@ -146,9 +142,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["tenant_id"], ["tenants.id"], name=op.f("fk_tenant_keys_tenant_id_tenants")
         ),
-        sa.PrimaryKeyConstraint(
-            "tenant_id", "purpose", "generation", name=op.f("pk_tenant_keys")
-        ),
+        sa.PrimaryKeyConstraint("tenant_id", "purpose", "generation", name=op.f("pk_tenant_keys")),
     )
     op.create_table(
         "users",
@@ -159,20 +153,17 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("platform_admin", sa.Boolean(), nullable=False),
         sa.Column("totp_sealed", sa.LargeBinary(), nullable=True),
-        sa.Column("totp_required", sa.Boolean(), nullable=False),
+        sa.Column("totp_enabled", sa.Boolean(), nullable=False),
+        sa.Column("totp_enforced", sa.Boolean(), nullable=False),
         sa.Column("totp_last_step", sa.Integer(), nullable=True),
         sa.Column("disabled", sa.Boolean(), nullable=False),
         sa.Column("created_at", gatepost.store.types.UTCDateTime(), nullable=False),
-        sa.Column(
-            "password_changed_at", gatepost.store.types.UTCDateTime(), nullable=False
-        ),
+        sa.Column("password_changed_at", gatepost.store.types.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["tenant_id"], ["tenants.id"], name=op.f("fk_users_tenant_id_tenants")
         ),
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_users")),
-        sa.UniqueConstraint(
-            "tenant_id", "username", name=op.f("uq_users_tenant_id_username")
-        ),
+        sa.UniqueConstraint("tenant_id", "username", name=op.f("uq_users_tenant_id_username")),
     )
     op.create_table(
         "devices",
@@ -185,9 +176,7 @@ def upgrade() -> None:
         sa.Column("zone", sa.String(length=80), nullable=False),
         sa.Column("roles", sa.JSON(), nullable=False),
         sa.Column("credential_hash", sa.LargeBinary(length=32), nullable=False),
-        sa.Column(
-            "credential_rotated_at", gatepost.store.types.UTCDateTime(), nullable=False
-        ),
+        sa.Column("credential_rotated_at", gatepost.store.types.UTCDateTime(), nullable=False),
         sa.Column("revoked_at", gatepost.store.types.UTCDateTime(), nullable=True),
         sa.Column("created_at", gatepost.store.types.UTCDateTime(), nullable=False),
         sa.Column("last_seen_at", gatepost.store.types.UTCDateTime(), nullable=True),
@@ -198,15 +187,10 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_devices")),
         sa.UniqueConstraint(
-            "tenant_id",
-            "credential_hash",
-            name=op.f("uq_devices_tenant_id_credential_hash"),
+            "tenant_id", "credential_hash", name=op.f("uq_devices_tenant_id_credential_hash")
         ),
         sa.UniqueConstraint(
-            "tenant_id",
-            "site_id",
-            "name",
-            name=op.f("uq_devices_tenant_id_site_id_name"),
+            "tenant_id", "site_id", "name", name=op.f("uq_devices_tenant_id_site_id_name")
         ),
     )
     op.create_table(
@@ -237,16 +221,12 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_persons")),
         sa.UniqueConstraint(
-            "tenant_id",
-            "identity_index",
-            name=op.f("uq_persons_tenant_id_identity_index"),
+            "tenant_id", "identity_index", name=op.f("uq_persons_tenant_id_identity_index")
         ),
     )
     with op.batch_alter_table("persons", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_persons_tenant_id_name_index"),
-            ["tenant_id", "name_index"],
-            unique=False,
+            batch_op.f("ix_persons_tenant_id_name_index"), ["tenant_id", "name_index"], unique=False
         )
         batch_op.create_index(
             batch_op.f("ix_persons_tenant_id_phone_index"),
@@ -293,9 +273,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("consents", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_consents_tenant_id_person_id"),
-            ["tenant_id", "person_id"],
-            unique=False,
+            batch_op.f("ix_consents_tenant_id_person_id"), ["tenant_id", "person_id"], unique=False
         )
 
     op.create_table(
@@ -367,6 +345,8 @@ def downgrade() -> None:
     op.drop_table("tenants")
     op.drop_table("setup_tokens")
     op.drop_table("login_throttle")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION IF EXISTS gatepost_append_only()")
     # ### end Alembic commands ###
 
 

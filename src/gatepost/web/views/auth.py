@@ -1,0 +1,200 @@
+"""Sign-in, sign-out and first-run setup pages.
+
+Sign-in and setup are the only public pages. Their forms carry the pre-session CSRF
+token of :mod:`gatepost.web.csrf`; every failure to sign in shows the one uniform
+message the auth service gives, whatever was wrong.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import RedirectResponse, Response
+
+from gatepost.api.deps import SESSION_COOKIE, ContainerDep, CurrentPrincipal, GuardedRoute
+from gatepost.api.deps import public, require
+from gatepost.errors import (
+    AuthenticationFailed,
+    Conflict,
+    GatepostError,
+    SetupError,
+    Throttled,
+    ValidationFailed,
+)
+from gatepost.security.permissions import Permission
+from gatepost.services.auth import TotpRequired
+from gatepost.services.container import Container
+from gatepost.web.csrf import FORM_CSRF_COOKIE, form_csrf, form_csrf_valid
+from gatepost.web.forms import field_errors
+from gatepost.web.rendering import render
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/ui", route_class=GuardedRoute, include_in_schema=False)
+
+_EXPIRED = "This form has expired. Please try again."
+_SETUP_FIELDS = {"token", "tenant_name", "tenant_slug", "username", "password", "password_confirm"}
+_SETUP_ALIASES = {"name": "tenant_name", "slug": "tenant_slug"}
+FormText = Annotated[str, Form()]
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _has_session(request: Request, container: Container) -> bool:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return False
+    try:
+        container.auth.authenticate(token)
+    except GatepostError:
+        return False
+    return True
+
+
+def _login_form(
+    request: Request,
+    container: Container,
+    *,
+    form: dict[str, str],
+    error: str | None = None,
+    need_totp: bool = False,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    guard = form_csrf(request, container.clock.now())
+    context = {"csrf_token": guard.token, "form": form, "error": error, "need_totp": need_totp}
+    page = render(
+        request, "pages/login.html", context, status_code=status_code, headers=headers
+    )
+    return guard.apply(page)
+
+
+@router.get("/login", dependencies=[public("the sign-in page")])
+def login_page(request: Request, container: ContainerDep, tenant: str = "") -> Response:
+    if _has_session(request, container):
+        return RedirectResponse("/ui/", status_code=303)
+    return _login_form(request, container, form={"tenant": tenant.strip()[:63]})
+
+
+@router.post("/login", dependencies=[public("signing in")])
+def login(
+    request: Request,
+    container: ContainerDep,
+    tenant: FormText = "",
+    username: FormText = "",
+    password: FormText = "",
+    totp: FormText = "",
+    csrf_token: FormText = "",
+) -> Response:
+    form = {"tenant": tenant.strip()[:63], "username": username.strip()[:150]}
+    if not form_csrf_valid(request, csrf_token, container.clock.now()):
+        return _login_form(request, container, form=form, error=_EXPIRED, status_code=403)
+    try:
+        result = container.auth.login(
+            tenant_slug=tenant,
+            username=username,
+            password=password,
+            totp_code=totp.strip() or None,
+            client=_client(request),
+        )
+    except TotpRequired:
+        return _login_form(request, container, form=form, need_totp=True, status_code=401)
+    except Throttled as exc:
+        return _login_form(
+            request,
+            container,
+            form=form,
+            error=exc.message[:1].upper() + exc.message[1:] + ".",
+            status_code=429,
+            headers={"Retry-After": str(exc.retry_after)},
+        )
+    except AuthenticationFailed as exc:
+        message = exc.message[:1].upper() + exc.message[1:] + "."
+        return _login_form(
+            request, container, form=form, error=message, need_totp=bool(totp), status_code=401
+        )
+    response = RedirectResponse("/ui/", status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        result.token,
+        max_age=container.settings.security.session_absolute_hours * 3600,
+        path="/",
+        secure=True,
+        httponly=True,
+        samesite="strict",
+    )
+    response.delete_cookie(FORM_CSRF_COOKIE, path="/", secure=True, httponly=True)
+    return response
+
+
+@router.post("/logout", dependencies=[require(Permission.ACCOUNT_SELF)])
+def logout(principal: CurrentPrincipal, container: ContainerDep) -> Response:
+    container.auth.logout(principal)
+    response = RedirectResponse("/ui/login?notice=signed_out", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True)
+    return response
+
+
+def _setup_form(
+    request: Request,
+    container: Container,
+    *,
+    form: dict[str, str],
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    guard = form_csrf(request, container.clock.now())
+    context = {"csrf_token": guard.token, "form": form, "errors": errors or {}}
+    return guard.apply(render(request, "pages/setup.html", context, status_code=status_code))
+
+
+@router.get("/setup", dependencies=[public("first-run setup page")])
+def setup_page(request: Request, container: ContainerDep) -> Response:
+    if not container.setup.needed():
+        return RedirectResponse("/ui/login", status_code=303)
+    return _setup_form(request, container, form={})
+
+
+@router.post("/setup", dependencies=[public("first-run setup")])
+def setup(
+    request: Request,
+    container: ContainerDep,
+    token: FormText = "",
+    tenant_name: FormText = "",
+    tenant_slug: FormText = "",
+    username: FormText = "",
+    password: FormText = "",
+    password_confirm: FormText = "",
+    csrf_token: FormText = "",
+) -> Response:
+    form = {"tenant_name": tenant_name, "tenant_slug": tenant_slug, "username": username}
+    if not form_csrf_valid(request, csrf_token, container.clock.now()):
+        return _setup_form(
+            request, container, form=form, errors={"_form": _EXPIRED}, status_code=403
+        )
+    if password != password_confirm:
+        errors = {"password_confirm": "The passwords do not match."}
+        return _setup_form(request, container, form=form, errors=errors, status_code=422)
+    try:
+        container.setup.complete(
+            token=token,
+            tenant_name=tenant_name,
+            tenant_slug=tenant_slug,
+            username=username,
+            password=password,
+        )
+    except ValidationFailed as exc:
+        errors = field_errors(exc, known=_SETUP_FIELDS, aliases=_SETUP_ALIASES)
+        return _setup_form(request, container, form=form, errors=errors, status_code=422)
+    except (SetupError, Conflict) as exc:
+        field = "token" if isinstance(exc, SetupError) else "tenant_slug"
+        errors = {field: exc.message[:1].upper() + exc.message[1:] + "."}
+        return _setup_form(request, container, form=form, errors=errors, status_code=409)
+    query = urlencode({"notice": "setup_done", "tenant": tenant_slug.strip().lower()})
+    response = RedirectResponse(f"/ui/login?{query}", status_code=303)
+    response.delete_cookie(FORM_CSRF_COOKIE, path="/", secure=True, httponly=True)
+    return response
