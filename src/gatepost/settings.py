@@ -194,17 +194,14 @@ class Settings(BaseSettings):
     )
     server: ServerSettings = Field(default_factory=ServerSettings, description="HTTP server.")
 
-    @computed_field  # type: ignore[prop-decorator]
     @property
     def database_url(self) -> str:
         return self.db.url or f"sqlite:///{(self.data_dir / 'gatepost.db').as_posix()}"
 
-    @computed_field  # type: ignore[prop-decorator]
     @property
     def key_file(self) -> Path:
         return self.keys.file or self.data_dir / "keys" / "kek.key"
 
-    @computed_field  # type: ignore[prop-decorator]
     @property
     def docs_public(self) -> bool:
         """OpenAPI and docs are served without login only in dev."""

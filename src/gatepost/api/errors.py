@@ -70,7 +70,8 @@ def _gatepost_error(request: Request, exc: Exception) -> JSONResponse:
         headers["WWW-Authenticate"] = "Bearer"
     if status >= 500:
         log.error("request failed: %s (%s)", exc.code, type(exc).__name__)
-        return error_response(status, exc.code, "the server could not complete this request")
+        if not isinstance(exc, e.ServiceUnavailable):
+            return error_response(status, exc.code, "the server could not complete this request")
     return error_response(
         status, exc.code, exc.message, field=getattr(exc, "field", None), headers=headers
     )

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from gatepost.domain.ports import Clock, SystemClock
+from gatepost.errors import ConfigError
 from gatepost.security.kek import EnvKekProvider, FileKekProvider, KekProvider
 from gatepost.security.passwords import Passwords
 from gatepost.services.audit import AuditService
@@ -71,12 +72,15 @@ def build_container(
     db = Database(settings.database_url, pool_size=settings.db.pool_size, echo=settings.db.echo)
     if blobs is None:
         media = settings.media
-        blobs = blob_store_from_url(
-            media.url,
-            data_dir=settings.data_dir,
-            access_key=media.s3_access_key.get_secret_value() if media.s3_access_key else None,
-            secret_key=media.s3_secret_key.get_secret_value() if media.s3_secret_key else None,
-        )
+        try:
+            blobs = blob_store_from_url(
+                media.url,
+                data_dir=settings.data_dir,
+                access_key=media.s3_access_key.get_secret_value() if media.s3_access_key else None,
+                secret_key=media.s3_secret_key.get_secret_value() if media.s3_secret_key else None,
+            )
+        except ValueError as exc:
+            raise ConfigError(str(exc), key="media.url") from exc
     sec = settings.security
     passwords = Passwords(time_cost=sec.argon2_time_cost, memory_kib=sec.argon2_memory_kib)
     keys = KeyService(kek=kek or kek_provider(settings), clock=clock)

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from gatepost.errors import ValidationFailed
 
-__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "field_errors", "optional", "page_limit"]
+__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "field_errors", "optional", "page_limit", "sentence"]
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -31,11 +31,18 @@ def optional(raw: str | None, max_length: int = 200) -> str | None:
     return value or None
 
 
+def sentence(message: str) -> str:
+    """A service message as a sentence: capitalised, with a full stop."""
+    text = message.strip()
+    if not text:
+        return text
+    return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
+
+
 def field_errors(
     exc: ValidationFailed, *, known: set[str], aliases: Mapping[str, str] | None = None
 ) -> dict[str, str]:
     """Map a service's ValidationFailed to ``{form field: message}`` (``_form`` if none)."""
     field = exc.field or ""
     field = (aliases or {}).get(field, field)
-    message = exc.message[:1].upper() + exc.message[1:]
-    return {field if field in known else "_form": message}
+    return {field if field in known else "_form": sentence(exc.message)}

@@ -13,8 +13,14 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from gatepost.api.deps import SESSION_COOKIE, ContainerDep, CurrentPrincipal, GuardedRoute
-from gatepost.api.deps import public, require
+from gatepost.api.deps import (
+    SESSION_COOKIE,
+    ContainerDep,
+    CurrentPrincipal,
+    GuardedRoute,
+    public,
+    require,
+)
 from gatepost.errors import (
     AuthenticationFailed,
     Conflict,
@@ -27,7 +33,7 @@ from gatepost.security.permissions import Permission
 from gatepost.services.auth import TotpRequired
 from gatepost.services.container import Container
 from gatepost.web.csrf import FORM_CSRF_COOKIE, form_csrf, form_csrf_valid
-from gatepost.web.forms import field_errors
+from gatepost.web.forms import field_errors, sentence
 from gatepost.web.rendering import render
 
 __all__ = ["router"]
@@ -108,12 +114,12 @@ def login(
             request,
             container,
             form=form,
-            error=exc.message[:1].upper() + exc.message[1:] + ".",
+            error=sentence(exc.message),
             status_code=429,
             headers={"Retry-After": str(exc.retry_after)},
         )
     except AuthenticationFailed as exc:
-        message = exc.message[:1].upper() + exc.message[1:] + "."
+        message = sentence(exc.message)
         return _login_form(
             request, container, form=form, error=message, need_totp=bool(totp), status_code=401
         )
@@ -192,7 +198,7 @@ def setup(
         return _setup_form(request, container, form=form, errors=errors, status_code=422)
     except (SetupError, Conflict) as exc:
         field = "token" if isinstance(exc, SetupError) else "tenant_slug"
-        errors = {field: exc.message[:1].upper() + exc.message[1:] + "."}
+        errors = {field: sentence(exc.message)}
         return _setup_form(request, container, form=form, errors=errors, status_code=409)
     query = urlencode({"notice": "setup_done", "tenant": tenant_slug.strip().lower()})
     response = RedirectResponse(f"/ui/login?{query}", status_code=303)

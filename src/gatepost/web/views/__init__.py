@@ -1,0 +1,19 @@
+"""Page handlers of the admin UI, one module per area; see :data:`ROUTERS`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from gatepost.web.views import audit, auth, dashboard, devices, events, fallback, people
+
+__all__ = ["ROUTERS"]
+
+ROUTERS: tuple[APIRouter, ...] = (
+    auth.router,
+    dashboard.router,
+    people.router,
+    devices.router,
+    events.router,
+    audit.router,
+    fallback.router,  # last: it matches every /ui path
+)

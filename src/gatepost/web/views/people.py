@@ -1,0 +1,238 @@
+"""People: search and list, create, detail with reveal-with-reason, consents.
+
+Identity numbers and phones only ever reach the page masked. Revealing one posts a
+reason to ``/ui/people/{id}/reveal``; the service checks it and writes the audit entry,
+and the answer replaces the masked value in place (htmx) or re-renders the page.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import RedirectResponse, Response
+
+from gatepost.api.deps import ContainerDep, CurrentPrincipal, GuardedRoute, require
+from gatepost.domain.identities import IdentityKind
+from gatepost.errors import Conflict, ValidationFailed
+from gatepost.security.permissions import Permission
+from gatepost.security.policy import Principal
+from gatepost.services.container import Container
+from gatepost.services.pages import Page
+from gatepost.services.persons import PersonDraft, PersonKind, PersonView
+from gatepost.web.errors import is_htmx
+from gatepost.web.forms import field_errors, optional, page_limit, sentence
+from gatepost.web.lookups import site_names
+from gatepost.web.rendering import can, render
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/ui", route_class=GuardedRoute, include_in_schema=False)
+
+FormText = Annotated[str, Form()]
+SEARCH_FIELDS = {"name": "Name", "phone": "Phone", "identity": "Identity number"}
+_PERSON_FIELDS = {"name", "kind", "site_id", "identity_kind", "identity_number", "phone", "notes"}
+
+
+def _search(
+    container: Container, principal: Principal, *, by: str, q: str, cursor: str | None, limit: int
+) -> Page[PersonView]:
+    if by == "name":
+        return container.persons.list(principal, limit=limit, after=cursor, name=q)
+    if by == "phone":
+        return container.persons.list(principal, limit=limit, after=cursor, phone=q)
+    # Identity numbers are unique, so there is at most one match and no next page.
+    failures: list[ValidationFailed] = []
+    for kind in IdentityKind:
+        try:
+            page = container.persons.list(
+                principal, limit=limit, after=None, identity_number=q, identity_kind=kind.value
+            )
+        except ValidationFailed as exc:
+            failures.append(exc)
+            continue
+        if page.items:
+            return page
+    if len(failures) == len(IdentityKind):
+        raise failures[0]
+    return Page([], None, limit)
+
+
+@router.get("/people", dependencies=[require(Permission.PERSONS_READ)])
+def people(
+    request: Request,
+    principal: CurrentPrincipal,
+    container: ContainerDep,
+    by: str = "name",
+    q: str = "",
+    cursor: str = "",
+    limit: str = "",
+) -> Response:
+    by = by if by in SEARCH_FIELDS else "name"
+    query = optional(q)
+    error = None
+    if query is None:
+        page = container.persons.list(
+            principal, limit=page_limit(limit), after=optional(cursor, 64)
+        )
+    else:
+        try:
+            page = _search(
+                container, principal, by=by, q=query, cursor=optional(cursor, 64),
+                limit=page_limit(limit),
+            )
+        except ValidationFailed as exc:
+            error = sentence(exc.message)
+            page = Page([], None, page_limit(limit))
+    context = {
+        "active": "people",
+        "page": page,
+        "by": by,
+        "q": query or "",
+        "search_fields": SEARCH_FIELDS,
+        "error": error,
+        "can_write": can(principal, Permission.PERSONS_WRITE),
+        "pagination_params": {"by": by if query else None, "q": query},
+    }
+    return render(request, "pages/people.html", context)
+
+
+def _person_form(
+    request: Request,
+    principal: Principal,
+    container: Container,
+    *,
+    form: dict[str, str],
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    context = {
+        "active": "people",
+        "form": form,
+        "errors": errors or {},
+        "kinds": [kind.value for kind in PersonKind],
+        "identity_kinds": [kind.value for kind in IdentityKind],
+        "sites": site_names(container, principal),
+    }
+    return render(request, "pages/person_new.html", context, status_code=status_code)
+
+
+@router.get("/people/new", dependencies=[require(Permission.PERSONS_WRITE)])
+def new_person(request: Request, principal: CurrentPrincipal, container: ContainerDep) -> Response:
+    form = {"kind": PersonKind.EMPLOYEE.value, "identity_kind": IdentityKind.CN_RESIDENT.value}
+    return _person_form(request, principal, container, form=form)
+
+
+@router.post("/people", dependencies=[require(Permission.PERSONS_WRITE)])
+def create_person(
+    request: Request,
+    principal: CurrentPrincipal,
+    container: ContainerDep,
+    name: FormText = "",
+    kind: FormText = "",
+    site_id: FormText = "",
+    identity_kind: FormText = "",
+    identity_number: FormText = "",
+    phone: FormText = "",
+    notes: FormText = "",
+) -> Response:
+    form = {
+        "name": name,
+        "kind": kind,
+        "site_id": site_id,
+        "identity_kind": identity_kind,
+        "identity_number": identity_number,
+        "phone": phone,
+        "notes": notes,
+    }
+    draft = PersonDraft(
+        name=name,
+        kind=kind or PersonKind.EMPLOYEE.value,
+        site_id=site_id or None,
+        identity_kind=identity_kind or None,
+        identity_number=identity_number.strip() or None,
+        phone=phone.strip() or None,
+        notes=notes,
+    )
+    try:
+        person = container.persons.create(principal, draft)
+    except ValidationFailed as exc:
+        errors = field_errors(exc, known=_PERSON_FIELDS)
+        return _person_form(
+            request, principal, container, form=form, errors=errors, status_code=422
+        )
+    except Conflict as exc:
+        errors = {"identity_number": sentence(exc.message)}
+        return _person_form(
+            request, principal, container, form=form, errors=errors, status_code=409
+        )
+    return RedirectResponse(f"/ui/people/{person.id}?notice=person_created", status_code=303)
+
+
+def _detail(
+    request: Request,
+    principal: Principal,
+    container: Container,
+    person: PersonView,
+    *,
+    revealed: dict[str, str | None] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    sites = site_names(container, principal)
+    context: dict[str, Any] = {
+        "active": "people",
+        "person": person,
+        "site_name": sites.get(person.site_id or "", ""),
+        "consents": container.persons.consents(principal, person.id),
+        "can_reveal": can(principal, Permission.PERSONS_REVEAL),
+        "revealed": revealed or {},
+        "errors": errors or {},
+    }
+    return render(request, "pages/person.html", context, status_code=status_code)
+
+
+@router.get("/people/{person_id}", dependencies=[require(Permission.PERSONS_READ)])
+def person_detail(
+    request: Request, person_id: str, principal: CurrentPrincipal, container: ContainerDep
+) -> Response:
+    return _detail(request, principal, container, container.persons.get(principal, person_id))
+
+
+@router.post("/people/{person_id}/reveal", dependencies=[require(Permission.PERSONS_REVEAL)])
+def reveal(
+    request: Request,
+    person_id: str,
+    principal: CurrentPrincipal,
+    container: ContainerDep,
+    field: str = "identity",
+    reason: FormText = "",
+) -> Response:
+    """Show one masked value in full; a refused reason re-renders it masked with the error."""
+    field = "phone" if field == "phone" else "identity"
+    try:
+        shown = container.persons.reveal(principal, person_id, reason=reason)
+    except ValidationFailed as exc:
+        error = sentence(exc.message)
+        person = container.persons.get(principal, person_id)
+        if not is_htmx(request):
+            return _detail(request, principal, container, person, errors={field: error})
+        masked = person.phone_masked if field == "phone" else person.identity_masked
+        refused: dict[str, object] = {
+            "person_id": person_id,
+            "field": field,
+            "value": masked,
+            "error": error,
+        }
+        return render(request, "partials/person_reveal.html", refused)
+    value = shown.phone if field == "phone" else shown.identity_number
+    if not is_htmx(request):
+        person = container.persons.get(principal, person_id)
+        return _detail(request, principal, container, person, revealed={field: value})
+    shown_context: dict[str, object] = {
+        "person_id": person_id,
+        "field": field,
+        "value": value,
+        "shown": True,
+    }
+    return render(request, "partials/person_reveal.html", shown_context)
