@@ -132,6 +132,7 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
         data_dir=tmp_path / "data",
         db={"url": db_url},
         security={"argon2_memory_kib": 19_456, "argon2_time_cost": 2},
+        server={"allowed_hosts": ["testserver", "127.0.0.1", "localhost"]},
     )
 
 

@@ -18,7 +18,6 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
-    computed_field,
     model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -156,8 +155,8 @@ class ServerSettings(_Section):
         "non-loopback bind and trusts its X-Forwarded-* headers.",
     )
     allowed_hosts: list[str] = Field(
-        default_factory=lambda: ["127.0.0.1", "localhost", "testserver", "[::1]"],
-        description="Host headers accepted (TrustedHost).",
+        default_factory=lambda: ["127.0.0.1", "localhost", "[::1]"],
+        description="Host headers accepted (TrustedHost); add the names clients use.",
     )
 
 
@@ -237,6 +236,11 @@ class Settings(BaseSettings):
             problems.append(
                 f"server.host={self.server.host} is not loopback: configure "
                 "server.tls_certfile/tls_keyfile or server.trusted_proxy"
+            )
+        if all(is_loopback(name.strip("[]")) for name in self.server.allowed_hosts):
+            problems.append(
+                "server.allowed_hosts lists only loopback names: add the host names "
+                "clients will use to reach this server"
             )
         if not admin_exists:
             problems.append(

@@ -38,6 +38,10 @@ class BodyLimitMiddleware:
         headers = dict(scope.get("headers", []))
         content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
         path: str = scope.get("path", "")
+        query: bytes = scope.get("query_string", b"")
+        if "\x00" in path or b"%00" in query or b"\x00" in query:
+            await self._reply(send, *_error(400, "bad_request", "NUL characters are not allowed"))
+            return
         is_upload = content_type.startswith("multipart/form-data")
         limit = self.max_upload + 64 * 1024 if is_upload else self.max_json
         method = scope.get("method", "GET").encode()

@@ -501,11 +501,13 @@ def measure_throughput(
     results: list[ThroughputResult] = []
     try:
         # Warm up both paths (connections, statement caches, first pages): not timed.
-        for warm in _chunks(make_drafts("warm-raw", _WARMUP_EVENTS, now=now, person_ids=persons),
-                            options.batch):
+        for warm in _chunks(
+            make_drafts("warm-raw", _WARMUP_EVENTS, now=now, person_ids=persons), options.batch
+        ):
             raw.write(warm)
-        for warm in _chunks(make_drafts("warm-svc", _WARMUP_EVENTS, now=now, person_ids=persons),
-                            options.batch):
+        for warm in _chunks(
+            make_drafts("warm-svc", _WARMUP_EVENTS, now=now, person_ids=persons), options.batch
+        ):
             service(warm)
         plans = [("batched", "b", options.events, options.batch)]
         if options.single_events:

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from gatepost.errors import ServiceUnavailable
+from gatepost.errors import Conflict, ServiceUnavailable, ValidationFailed
 
 __all__ = ["Database", "migrate"]
 
@@ -67,6 +67,13 @@ class Database:
                 yield session
         except OperationalError as exc:
             raise ServiceUnavailable("the database is unavailable") from exc
+        except IntegrityError as exc:
+            # A concurrent request won a uniqueness race: report it as the conflict it is.
+            raise Conflict("this conflicts with data that already exists") from exc
+        except DataError as exc:
+            raise ValidationFailed(
+                "a value could not be stored (out of range or malformed)"
+            ) from exc
 
     def check(self) -> None:
         try:

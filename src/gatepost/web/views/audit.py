@@ -30,9 +30,7 @@ def _seq(raw: str) -> int | None:
 def _entries(
     container: Container, principal: Principal, *, action: str | None, cursor: str, limit: int
 ) -> Page[Any]:
-    rows = container.audit.list(
-        principal, limit=limit + 1, before_seq=_seq(cursor), action=action
-    )
+    rows = container.audit.list(principal, limit=limit + 1, before_seq=_seq(cursor), action=action)
     next_cursor = str(rows[limit - 1].seq) if len(rows) > limit else None
     return Page(list(rows[:limit]), next_cursor, limit)
 

@@ -73,9 +73,7 @@ def _login_form(
 ) -> Response:
     guard = form_csrf(request, container.clock.now())
     context = {"csrf_token": guard.token, "form": form, "error": error, "need_totp": need_totp}
-    page = render(
-        request, "pages/login.html", context, status_code=status_code, headers=headers
-    )
+    page = render(request, "pages/login.html", context, status_code=status_code, headers=headers)
     return guard.apply(page)
 
 

@@ -51,14 +51,10 @@ def count_upto(fetch: Callable[[str | None], Page[Any]], cap: int = COUNT_CAP) -
 def dashboard(request: Request, principal: CurrentPrincipal, container: ContainerDep) -> Response:
     stats: list[tuple[str, Count, str, str]] = []
     if can(principal, Permission.PERSONS_READ):
-        people = count_upto(
-            lambda c: container.persons.list(principal, limit=MAX_LIMIT, after=c)
-        )
+        people = count_upto(lambda c: container.persons.list(principal, limit=MAX_LIMIT, after=c))
         stats.append(("People", people, "/ui/people", "people"))
     if can(principal, Permission.DEVICES_READ):
-        devices = count_upto(
-            lambda c: container.devices.list(principal, limit=MAX_LIMIT, after=c)
-        )
+        devices = count_upto(lambda c: container.devices.list(principal, limit=MAX_LIMIT, after=c))
         stats.append(("Devices", devices, "/ui/devices", "devices"))
     recent: list[Any] = []
     if can(principal, Permission.EVENTS_READ):

@@ -55,5 +55,3 @@ def events(
         "pagination_params": {"device": where.device_id, "kind": where.kind},
     }
     return render(request, "pages/events.html", context)
-
-

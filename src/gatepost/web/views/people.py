@@ -78,7 +78,11 @@ def people(
     else:
         try:
             page = _search(
-                container, principal, by=by, q=query, cursor=optional(cursor, 64),
+                container,
+                principal,
+                by=by,
+                q=query,
+                cursor=optional(cursor, 64),
                 limit=page_limit(limit),
             )
         except ValidationFailed as exc:
