@@ -29,6 +29,7 @@ from gatepost.store.tables import TenantKey, User
 from tests.support.api import STRONG_PASSWORD, Actor
 from tests.support.services import in_ci, missing
 
+ANY_ADDRESS = "0.0.0.0"  # noqa: S104 - the unsafe bind these tests refuse
 _SETUP_TOKEN_HEAD = re.compile(r"gpt_[0-9a-f]{32}_")
 _SECRET_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 
@@ -115,6 +116,7 @@ def _fresh_container(data_dir: Path, db_url: str, clock: FixedClock) -> Containe
         data_dir=data_dir,
         db={"url": db_url},
         security={"argon2_memory_kib": 19_456, "argon2_time_cost": 2},
+        server={"allowed_hosts": ["testserver"]},
     )
     return build_container(settings, clock=clock)
 
@@ -133,6 +135,7 @@ def _setup_body(token: str, slug: str = "fresh") -> dict[str, str]:
 
 
 def _settings(**server: Any) -> Settings:
+    server.setdefault("allowed_hosts", ["gate.example.com"])
     return Settings(env="test", data_dir=Path("unused"), server=server)
 
 
@@ -145,7 +148,7 @@ def test_serve_binds_loopback_by_default() -> None:
     assert Settings(data_dir=Path("unused")).server.host == "127.0.0.1"
 
 
-@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.10", "gate.example.com"])
+@pytest.mark.parametrize("host", [ANY_ADDRESS, "::", "192.0.2.10", "gate.example.com"])
 def test_exposure_problems_refuse_public_bind_without_tls_or_proxy(host: str) -> None:
     problems = _settings(host=host).exposure_problems(admin_exists=True)
     assert len(problems) == 1
@@ -153,29 +156,39 @@ def test_exposure_problems_refuse_public_bind_without_tls_or_proxy(host: str) ->
 
 
 def test_exposure_problems_refuse_tls_bind_before_an_administrator_exists() -> None:
-    settings = _settings(host="0.0.0.0", tls_certfile="cert.pem", tls_keyfile="key.pem")
+    settings = _settings(host=ANY_ADDRESS, tls_certfile="cert.pem", tls_keyfile="key.pem")
     problems = settings.exposure_problems(admin_exists=False)
     assert len(problems) == 1
     assert "administrator" in problems[0]
 
 
 def test_exposure_problems_refuse_proxy_bind_before_an_administrator_exists() -> None:
-    settings = _settings(host="0.0.0.0", trusted_proxy="10.0.0.2")
+    settings = _settings(host=ANY_ADDRESS, trusted_proxy="10.0.0.2")
     assert len(settings.exposure_problems(admin_exists=False)) == 1
 
 
 def test_exposure_problems_none_with_tls_and_administrator() -> None:
-    settings = _settings(host="0.0.0.0", tls_certfile="cert.pem", tls_keyfile="key.pem")
+    settings = _settings(host=ANY_ADDRESS, tls_certfile="cert.pem", tls_keyfile="key.pem")
     assert settings.exposure_problems(admin_exists=True) == []
 
 
 def test_exposure_problems_none_with_trusted_proxy_and_administrator() -> None:
-    settings = _settings(host="0.0.0.0", trusted_proxy="10.0.0.2")
+    settings = _settings(host=ANY_ADDRESS, trusted_proxy="10.0.0.2")
     assert settings.exposure_problems(admin_exists=True) == []
 
 
 def test_exposure_problems_refuse_everything_on_fresh_public_bind() -> None:
-    assert len(_settings(host="0.0.0.0").exposure_problems(admin_exists=False)) == 2
+    assert len(_settings(host=ANY_ADDRESS).exposure_problems(admin_exists=False)) == 2
+
+
+def test_exposure_problems_refuse_public_bind_answering_only_loopback_names() -> None:
+    settings = _settings(
+        host=ANY_ADDRESS,
+        tls_certfile="cert.pem",
+        tls_keyfile="key.pem",
+        allowed_hosts=["127.0.0.1", "localhost", "[::1]"],
+    )
+    assert len(settings.exposure_problems(admin_exists=True)) == 1
 
 
 # -- `gatepost serve` ---------------------------------------------------------------
@@ -185,7 +198,7 @@ def test_serve_refuses_public_bind_without_tls_before_starting(
     fresh_dir: Path, no_uvicorn: list[dict[str, Any]]
 ) -> None:
     started = time.monotonic()
-    result = run_cli(["serve", "--host", "0.0.0.0"], cli_env(fresh_dir))
+    result = run_cli(["serve", "--host", ANY_ADDRESS], cli_env(fresh_dir))
     assert time.monotonic() - started < 30
     assert result.exit_code == 2, result.output
     assert "refused" in result.output
@@ -200,7 +213,7 @@ def test_serve_refuses_tls_bind_before_setup(
         GATEPOST_SERVER__TLS_CERTFILE=str(fresh_dir / "cert.pem"),
         GATEPOST_SERVER__TLS_KEYFILE=str(fresh_dir / "key.pem"),
     )
-    result = run_cli(["serve", "--host", "0.0.0.0"], env)
+    result = run_cli(["serve", "--host", ANY_ADDRESS], env)
     assert result.exit_code == 2, result.output
     assert "refused" in result.output and "administrator" in result.output
     assert no_uvicorn == []
@@ -234,11 +247,14 @@ def test_serve_starts_public_bind_with_tls_once_an_administrator_exists(
     assert init.exit_code == 0, init.output
     cert, key = fresh_dir / "cert.pem", fresh_dir / "key.pem"
     env = cli_env(
-        fresh_dir, GATEPOST_SERVER__TLS_CERTFILE=str(cert), GATEPOST_SERVER__TLS_KEYFILE=str(key)
+        fresh_dir,
+        GATEPOST_SERVER__TLS_CERTFILE=str(cert),
+        GATEPOST_SERVER__TLS_KEYFILE=str(key),
+        GATEPOST_SERVER__ALLOWED_HOSTS='["gate.example.com"]',
     )
-    result = run_cli(["serve", "--host", "0.0.0.0"], env)
+    result = run_cli(["serve", "--host", ANY_ADDRESS], env)
     assert result.exit_code == 0, result.output
-    assert no_uvicorn[0]["host"] == "0.0.0.0"
+    assert no_uvicorn[0]["host"] == ANY_ADDRESS
     assert no_uvicorn[0]["ssl_certfile"] == str(cert)
     assert no_uvicorn[0]["ssl_keyfile"] == str(key)
 

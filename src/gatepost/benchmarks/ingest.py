@@ -12,6 +12,8 @@ persons, all through the services), then:
    any writer has to do it.
 2. **service, batched**: ``container.events.ingest(device, drafts)`` with ``--batch``
    events per call (validation, device and reference checks, idempotent insert).
+   Baseline and service batches alternate, so both meet the same table size and the
+   same background load; each side's time is summed separately.
 3. the same two with one event per transaction (``single-row``).
 4. **API latency**: the real app (``create_app``) under uvicorn in a child process on
    127.0.0.1, driven open-loop at ``--rate`` requests/s for ``--seconds``: first
@@ -42,7 +44,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 import sqlalchemy
@@ -164,6 +166,7 @@ class ThroughputResult:
     events: int
     batch: int
     seconds: float
+    cpu_seconds: float
     baseline: ThroughputResult | None = None
     targeted: bool = False
 
@@ -462,20 +465,20 @@ def _progress(console: Console) -> Progress:
     )
 
 
-def _timed(
-    write: Callable[[Sequence[EventDraft]], None],
-    batches: Sequence[Sequence[EventDraft]],
-    progress: Progress,
-    task: TaskID,
-) -> float:
-    """Seconds spent inside ``write`` over all batches (progress updates excluded)."""
-    elapsed = 0.0
-    for batch in batches:
-        start = time.perf_counter()
+@dataclass
+class _Clock:
+    """Wall and process-CPU seconds spent inside one writer."""
+
+    wall: float = 0.0
+    cpu: float = 0.0
+
+    def run(
+        self, write: Callable[[Sequence[EventDraft]], None], batch: Sequence[EventDraft]
+    ) -> None:
+        wall, cpu = time.perf_counter(), time.process_time()
         write(batch)
-        elapsed += time.perf_counter() - start
-        progress.update(task, advance=len(batch), unit=f"{len(batch)}/call")
-    return elapsed
+        self.cpu += time.process_time() - cpu
+        self.wall += time.perf_counter() - wall
 
 
 def _service_writer(instance: Instance) -> Callable[[Sequence[EventDraft]], None]:
@@ -490,6 +493,29 @@ def _service_writer(instance: Instance) -> Callable[[Sequence[EventDraft]], None
     return write
 
 
+def _interleaved(
+    raw: Callable[[Sequence[EventDraft]], None],
+    service: Callable[[Sequence[EventDraft]], None],
+    raw_batches: Sequence[Sequence[EventDraft]],
+    service_batches: Sequence[Sequence[EventDraft]],
+    progress: Progress,
+    task: TaskID,
+) -> tuple[_Clock, _Clock]:
+    """Alternate baseline and service batch by batch (who goes first alternates too).
+
+    Both then meet the same table size, page cache and background load: inserts slow
+    down as the table and its random-UUID primary key outgrow the page cache, and a
+    run-one-then-the-other design would hand that slowdown to whichever ran second.
+    """
+    raw_clock, service_clock = _Clock(), _Clock()
+    for i, (raw_batch, service_batch) in enumerate(zip(raw_batches, service_batches, strict=True)):
+        steps = [(raw_clock, raw, raw_batch), (service_clock, service, service_batch)]
+        for clock, write, batch in steps if i % 2 == 0 else steps[::-1]:
+            clock.run(write, batch)
+        progress.update(task, advance=len(raw_batch))
+    return raw_clock, service_clock
+
+
 def measure_throughput(
     instance: Instance, options: IngestOptions, console: Console
 ) -> list[ThroughputResult]:
@@ -501,48 +527,41 @@ def measure_throughput(
     results: list[ThroughputResult] = []
     try:
         # Warm up both paths (connections, statement caches, first pages): not timed.
-        for warm in _chunks(
-            make_drafts("warm-raw", _WARMUP_EVENTS, now=now, person_ids=persons), options.batch
-        ):
-            raw.write(warm)
-        for warm in _chunks(
-            make_drafts("warm-svc", _WARMUP_EVENTS, now=now, person_ids=persons), options.batch
-        ):
-            service(warm)
+        for prefix, write in (("warm-raw", raw.write), ("warm-svc", service)):
+            drafts = make_drafts(prefix, _WARMUP_EVENTS, now=now, person_ids=persons)
+            for batch in _chunks(drafts, options.batch):
+                write(batch)
         plans = [("batched", "b", options.events, options.batch)]
         if options.single_events:
             plans.append(("single-row", "s", options.single_events, 1))
         with _progress(console) as progress:
             for label, tag, count, size in plans:
-                # The baseline goes first, so the service meets the larger table.
-                base_batches = _chunks(
+                raw_batches = _chunks(
                     make_drafts(f"raw-{tag}", count, now=now, person_ids=persons), size
                 )
-                svc_batches = _chunks(
+                service_batches = _chunks(
                     make_drafts(f"svc-{tag}", count, now=now, person_ids=persons), size
                 )
                 task = progress.add_task(
-                    f"{instance.engine}: raw executemany, {label}", total=count, unit=""
+                    f"{instance.engine}: {label}, baseline and service interleaved",
+                    total=count,
+                    unit=f"{size}/batch",
                 )
+                raw_clock, service_clock = _interleaved(
+                    raw.write, service, raw_batches, service_batches, progress, task
+                )
+                progress.remove_task(task)
                 baseline = ThroughputResult(
-                    f"raw executemany, {label}",
-                    count,
-                    size,
-                    _timed(raw.write, base_batches, progress, task),
+                    f"raw executemany, {label}", count, size, raw_clock.wall, raw_clock.cpu
                 )
-                progress.remove_task(task)
-                task = progress.add_task(
-                    f"{instance.engine}: service ingest, {label}", total=count, unit=""
-                )
-                seconds = _timed(service, svc_batches, progress, task)
-                progress.remove_task(task)
                 results.append(baseline)
                 results.append(
                     ThroughputResult(
                         f"service ingest, {label}",
                         count,
                         size,
-                        seconds,
+                        service_clock.wall,
+                        service_clock.cpu,
                         baseline=baseline,
                         targeted=label == "batched",
                     )
@@ -579,6 +598,105 @@ def _verify(instance: Instance, *, expected: int) -> None:
                 raise RuntimeError(f"baseline and service store values differently: {forms}")
 
 
+# -- PROTOTYPE (temporary; removed before this change is finished) ---------------------
+# Candidate replacements for gatepost.store.repositories.events.insert_events, swapped
+# in with --prototype NAME (and in the uvicorn child via GPBENCH_PROTOTYPE) to measure
+# before/after. Not part of the benchmark proper.
+
+_PROTOTYPE_ENV = "GPBENCH_PROTOTYPE"
+
+
+def _prototype_core(session: Any, rows: Sequence[dict[str, Any]]) -> set[str]:
+    """PROTOTYPE: a Core insert on the Table, not the ORM-enabled insert(Event)."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    if not rows:
+        return set()
+    table = cast(sqlalchemy.Table, Event.__table__)
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=["tenant_id", "device_id", "idempotency_key"])
+        .returning(table.c.idempotency_key)
+    )
+    return set(session.scalars(statement, list(rows)).all())
+
+
+_UNNEST_SQL = (
+    "INSERT INTO events (tenant_id, id, site_id, device_id, kind, occurred_at, received_at,"
+    " idempotency_key, person_id, snapshot_id, data)"
+    " SELECT :tenant_id, u.id, :site_id, :device_id, u.kind, u.occurred_at, :received_at,"
+    " u.idempotency_key, u.person_id, u.snapshot_id, u.data"
+    " FROM unnest(:ids, :kinds, :occurred, :keys, :persons, :snapshots, :datas)"
+    " AS u(id, kind, occurred_at, idempotency_key, person_id, snapshot_id, data)"
+    " ON CONFLICT (tenant_id, device_id, idempotency_key) DO NOTHING"
+    " RETURNING idempotency_key"
+)
+
+
+def _prototype_unnest(session: Any, rows: Sequence[dict[str, Any]]) -> set[str]:
+    """PROTOTYPE: PostgreSQL gets one INSERT ... SELECT FROM unnest(arrays)."""
+    from sqlalchemy import JSON, String, bindparam
+    from sqlalchemy.dialects.postgresql import ARRAY
+
+    from gatepost.store.types import UTCDateTime
+
+    if not rows or session.get_bind().dialect.name != "postgresql":
+        return _prototype_core(session, rows)
+    first = rows[0]
+    if any(
+        r["tenant_id"] != first["tenant_id"]
+        or r["site_id"] != first["site_id"]
+        or r["device_id"] != first["device_id"]
+        or r["received_at"] != first["received_at"]
+        for r in rows
+    ):
+        return _prototype_core(session, rows)
+    ids = ARRAY(String)
+    statement = text(_UNNEST_SQL).bindparams(
+        bindparam("received_at", type_=UTCDateTime()),
+        bindparam("ids", type_=ids),
+        bindparam("kinds", type_=ids),
+        bindparam("occurred", type_=ARRAY(UTCDateTime())),
+        bindparam("keys", type_=ids),
+        bindparam("persons", type_=ids),
+        bindparam("snapshots", type_=ids),
+        bindparam("datas", type_=ARRAY(JSON)),
+    )
+    params = {
+        "tenant_id": first["tenant_id"],
+        "site_id": first["site_id"],
+        "device_id": first["device_id"],
+        "received_at": first["received_at"],
+        "ids": [r["id"] for r in rows],
+        "kinds": [r["kind"] for r in rows],
+        "occurred": [r["occurred_at"] for r in rows],
+        "keys": [r["idempotency_key"] for r in rows],
+        "persons": [r["person_id"] for r in rows],
+        "snapshots": [r["snapshot_id"] for r in rows],
+        "datas": [r["data"] for r in rows],
+    }
+    return set(session.scalars(statement, params).all())
+
+
+_PROTOTYPES: dict[str, Callable[[Any, Sequence[dict[str, Any]]], set[str]]] = {
+    "core": _prototype_core,
+    "unnest": _prototype_unnest,
+}
+
+
+def apply_prototype(name: str | None) -> None:
+    """PROTOTYPE: swap the repository function (this process and the uvicorn child)."""
+    name = name or os.environ.get(_PROTOTYPE_ENV)
+    if not name:
+        return
+    from gatepost.store.repositories import events as event_repo
+
+    event_repo.insert_events = _PROTOTYPES[name]  # type: ignore[assignment]
+    os.environ[_PROTOTYPE_ENV] = name
+
+
 # -- API latency ----------------------------------------------------------------------
 
 
@@ -586,6 +704,7 @@ def app_from_environment() -> FastAPI:
     """The uvicorn factory run in the child process: settings come from GATEPOST_*."""
     from gatepost.api.app import create_app
 
+    apply_prototype(None)  # PROTOTYPE (temporary)
     return create_app(build_container(Settings()))
 
 
@@ -598,6 +717,8 @@ def _free_port() -> int:
 
 def _child_environment(settings: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(_ENV_PREFIX)}
+    if os.environ.get(_PROTOTYPE_ENV):  # PROTOTYPE (temporary)
+        env[_PROTOTYPE_ENV] = os.environ[_PROTOTYPE_ENV]
     env.update(
         {
             "GATEPOST_ENV": settings.env.value,
@@ -807,8 +928,22 @@ def throughput_table(engine: str, results: Sequence[ThroughputResult]) -> Table:
         f"and >= {TARGET_RATIO:.1f}x baseline)",
         title_justify="left",
     )
-    for name in ("mode", "events", "batch", "seconds", "events/s", "vs baseline", "target"):
+    for name in (
+        "mode",
+        "events",
+        "batch",
+        "seconds",
+        "cpu %",
+        "events/s",
+        "vs baseline",
+        "target",
+    ):
         table.add_column(name, justify="left" if name in ("mode", "target") else "right")
+    table.caption = (
+        "baseline and service batches run interleaved; cpu % = this process's CPU time / "
+        "wall time (PostgreSQL's own work is not in it; well under 100 on SQLite means "
+        "other processes took the CPU)"
+    )
     for r in results:
         ratio = "1.00 (base)" if r.baseline is None else f"{r.ratio:.2f}"
         detail = ""
@@ -822,6 +957,7 @@ def throughput_table(engine: str, results: Sequence[ThroughputResult]) -> Table:
             f"{r.events:,}",
             f"{r.batch:,}",
             f"{r.seconds:.2f}",
+            f"{100 * r.cpu_seconds / r.seconds:.0f}" if r.seconds else "-",
             f"{r.rate:,.0f}",
             ratio,
             _check(r.passed, "baseline" if r.baseline is None else "info") + detail,
@@ -864,6 +1000,14 @@ def latency_table(engine: str, results: Sequence[LatencyResult], rate: float) ->
     return table
 
 
+def _load() -> str:
+    try:
+        one, five, _ = os.getloadavg()
+    except OSError:
+        return "load n/a"
+    return f"load average {one:.2f} (1 min) {five:.2f} (5 min)"
+
+
 def _environment(console: Console, options: IngestOptions) -> None:
     import psycopg
 
@@ -871,8 +1015,17 @@ def _environment(console: Console, options: IngestOptions) -> None:
         f"[bold]gatepost bench ingest[/]  cpus={os.cpu_count()}  "
         f"python={platform.python_version()}  sqlalchemy={sqlalchemy.__version__}  "
         f"sqlite={_sqlite_version()}  psycopg={psycopg.__version__}  "
-        f"machine={platform.machine()}"
+        f"machine={platform.machine()}  {_load()}"
     )
+    try:
+        busy = os.getloadavg()[0] > 0.5 * (os.cpu_count() or 1)
+    except OSError:
+        busy = False
+    if busy:
+        console.print(
+            "[yellow]the machine is busy: other processes compete for the CPUs, so every "
+            "number below is low and noisy[/]"
+        )
     console.print(
         f"events={options.events:,} batch={options.batch} single-row events="
         f"{options.single_events:,}  api: {options.rate:g}/s for {options.seconds:g} s"
@@ -900,7 +1053,10 @@ def _server_version(instance: Instance) -> str:
 
 def run(options: IngestOptions, console: Console | None = None) -> list[EngineReport]:
     """Run every selected engine, print its tables, and return the reports."""
-    console = console or Console(highlight=False)
+    if console is None:
+        console = Console(highlight=False)
+        if not console.is_terminal:
+            console = Console(highlight=False, width=max(console.width, 132))
     _environment(console, options)
     reports = []
     for engine in options.engines:
@@ -918,6 +1074,7 @@ def run(options: IngestOptions, console: Console | None = None) -> list[EngineRe
                     for r in report.latency:
                         if r.first_error:
                             console.print(f"[red]{r.mode}: first error: {r.first_error}[/]")
+                console.print(f"[dim]{engine} done; {_load()}[/]")
         except EngineUnavailable as exc:
             url = make_url(options.postgres_url).render_as_string(hide_password=True)
             report.skipped = f"PostgreSQL unreachable at {url} ({exc}); skipped"

@@ -14,7 +14,15 @@ import typer
 
 __all__ = ["app"]
 
-app = typer.Typer(help="Benchmarks (numbers, not tests).", no_args_is_help=True)
+app = typer.Typer(
+    help="Benchmarks (numbers, not tests).", no_args_is_help=True, add_completion=False
+)
+
+
+@app.callback()
+def bench() -> None:
+    """Benchmarks (numbers, not tests), each against a baseline in the same run."""
+
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -55,24 +63,28 @@ def ingest(
             "database gatepost_bench_<pid> there (skipped if unreachable)."
         ),
     ] = DEFAULT_POSTGRES_URL,
+    prototype: Annotated[  # PROTOTYPE (temporary)
+        str | None, typer.Option(hidden=True, help="PROTOTYPE: swap insert_events.")
+    ] = None,
     check: Annotated[
         bool, typer.Option("--check", help="Exit with status 1 if a target is missed.")
     ] = False,
 ) -> None:
-    """Event ingestion throughput and device API latency, against raw baselines.
+    """Event ingestion throughput and device API latency, against baselines.
 
-    For each engine (SQLite in a temporary data directory, PostgreSQL in a temporary
-    database) a real instance is set up through the services, then:
+    Each engine gets a throw-away instance (SQLite: temporary data directory;
+    PostgreSQL: temporary database), set up through the services. Then:
 
-    [bold]1.[/] raw DBAPI executemany of the same rows into the same table (baseline);
-    [bold]2.[/] EventService.ingest in batches of --batch;
-    [bold]3.[/] both again with one event per transaction (--single-events);
-    [bold]4.[/] the real app under uvicorn on 127.0.0.1, open loop at --rate requests/s
-    for --seconds: GET /health (framework overhead), then single-event
-    POST /api/v1/device/events; latency p50/p95/p99/max from the scheduled send time.
+    [bold]1.[/] raw DBAPI executemany of the same rows, same table (baseline)
+    [bold]2.[/] EventService.ingest, --batch events per call
+    [bold]3.[/] both again with one event per transaction (--single-events)
+    [bold]4.[/] the real app under uvicorn on 127.0.0.1, open loop at --rate
+    requests/s for --seconds: GET /health (framework overhead), then
+    single-event POST /api/v1/device/events; p50/p95/p99/max latency
+    counted from each request's scheduled send time
 
-    Targets: batched >= 20,000 events/s and >= 0.5x the baseline's events/s; API p99
-    <= 20 ms at 100 requests/s. Everything runs on loopback and is removed afterwards.
+    Targets: batched >= 20,000 events/s and >= 0.5x the baseline;
+    API p99 <= 20 ms at 100 requests/s. Loopback only; all removed after.
     """
     from gatepost.benchmarks.ingest import ENGINES, IngestOptions, run
 
@@ -86,6 +98,9 @@ def ingest(
         skip_api=skip_api,
         postgres_url=postgres_url,
     )
+    from gatepost.benchmarks.ingest import apply_prototype  # PROTOTYPE (temporary)
+
+    apply_prototype(prototype)
     reports = run(options)
     if check and any(report.failed for report in reports):
         raise typer.Exit(1)

@@ -5,8 +5,9 @@ The handlers are registered for the concrete subclasses of ``GatepostError`` (ne
 :mod:`gatepost.api.errors` whatever order the two are installed in. Outside ``/ui``
 they hand the error to the next handler up the exception's MRO, which is the JSON one.
 
-htmx requests get the same status, with ``HX-Redirect`` for 401 and otherwise a flash
-message retargeted at the page's ``#flash`` stack.
+htmx requests get the same status, with ``HX-Redirect`` for 401; a fragment request
+(not a boosted form) otherwise gets a flash message retargeted at the page's ``#flash``
+stack, so the user sees why nothing changed.
 """
 
 from __future__ import annotations
@@ -24,14 +25,15 @@ from gatepost.api.errors import status_for
 from gatepost.security.csrf import csrf_token_for
 from gatepost.security.policy import Principal
 from gatepost.services.container import Container
-from gatepost.web.rendering import Message, render, viewer_of
+from gatepost.web.rendering import Message, permissions_of, render, viewer_of
 
-__all__ = ["UI_PREFIX", "install_error_pages", "is_htmx", "login_redirect"]
+__all__ = ["TWO_STEP_PATH", "UI_PREFIX", "install_error_pages", "is_htmx", "login_redirect"]
 
 log = logging.getLogger("gatepost.web")
 
 UI_PREFIX = "/ui"
 LOGIN_PATH = "/ui/login"
+TWO_STEP_PATH = "/ui/account/two-step"
 
 _HANDLED: tuple[type[e.GatepostError], ...] = (
     e.AuthenticationFailed,
@@ -50,16 +52,22 @@ _CSRF_MESSAGE = "This form has expired or came from another site. Reload the pag
 
 
 def is_htmx(request: Request) -> bool:
-    return request.headers.get("hx-request") == "true"
+    """An htmx request for a fragment (a boosted form or link wants a whole page)."""
+    return (
+        request.headers.get("hx-request") == "true"
+        and request.headers.get("hx-boosted") != "true"
+    )
+
+
+def _redirect(request: Request, path: str, status_code: int) -> Response:
+    if request.headers.get("hx-request") == "true":
+        return Response(status_code=status_code, headers={"HX-Redirect": path})
+    return RedirectResponse(path, status_code=303)
 
 
 def login_redirect(request: Request) -> Response:
     """Send the browser to the sign-in page and drop a stale session cookie."""
-    response: Response
-    if is_htmx(request):
-        response = Response(status_code=401, headers={"HX-Redirect": LOGIN_PATH})
-    else:
-        response = RedirectResponse(LOGIN_PATH, status_code=303)
+    response = _redirect(request, LOGIN_PATH, 401)
     if request.cookies.get(SESSION_COOKIE):
         response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True)
     return response
@@ -78,7 +86,7 @@ def _signed_in(request: Request) -> Principal | None:
     principal = getattr(request.state, "principal", None)
     if isinstance(principal, Principal):
         return principal
-    token = request.state.__dict__.get("session_token")
+    token = getattr(request.state, "session_token", None)
     if not isinstance(token, str):
         return None
     container: Container = request.app.state.container
@@ -95,9 +103,12 @@ def _error_page(request: Request, exc: e.GatepostError) -> Response:
     message = _message(exc, status)
     context: dict[str, object] = {"status_code": status, "message": message}
     principal = _signed_in(request)
+    if isinstance(exc, e.PermissionDenied) and principal is not None and principal.totp_pending:
+        return _redirect(request, TWO_STEP_PATH, 403)  # enrol first, then everything else
     if principal is not None:
         context["principal"] = viewer_of(principal)
-        token = request.state.__dict__.get("session_token")
+        context["allowed"] = permissions_of(principal)
+        token = getattr(request.state, "session_token", None)
         if isinstance(token, str):
             context["csrf_token"] = csrf_token_for(token)
     headers: dict[str, str] = {}

@@ -30,6 +30,7 @@ __all__ = [
     "Viewer",
     "build_templates",
     "can",
+    "permissions_of",
     "render",
     "viewer_of",
 ]
@@ -50,6 +51,7 @@ NOTICES: dict[str, Message] = {
     "person_created": Message("success", "Person created."),
     "setup_done": Message("success", "Setup is complete. Sign in with your new account."),
     "signed_out": Message("info", "You have been signed out."),
+    "totp_enabled": Message("success", "Two-step verification is on for your account."),
     "site_created": Message("success", "Site created."),
 }
 
@@ -64,6 +66,7 @@ _LABELS = {
     "parking_exit": "Parking exit",
     "door.held_open": "Door held open",
     "device.tamper": "Tamper alarm",
+    "ok": "OK",
 }
 
 
@@ -85,8 +88,17 @@ def can(principal: Principal, permission: Permission) -> bool:
     return authorize(principal, permission).allowed
 
 
+def permissions_of(principal: Principal) -> frozenset[Permission]:
+    """What the layout may offer: navigation shows only the areas these open."""
+    return frozenset(p for p in Permission if can(principal, p))
+
+
 def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else ""
+
+
+def _day(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d") if value is not None else ""
 
 
 def _label(value: object) -> str:
@@ -114,6 +126,7 @@ def build_templates() -> Jinja2Templates:
     env.globals["url_for"] = _url_for
     env.globals["Permission"] = Permission
     env.filters["when"] = _when
+    env.filters["day"] = _day
     env.filters["label"] = _label
     return Jinja2Templates(env=env)
 
@@ -131,8 +144,8 @@ def render(
     principal = getattr(request.state, "principal", None)
     if isinstance(principal, Principal):
         ctx["principal"] = viewer_of(principal)
-        ctx["allowed"] = frozenset(p for p in Permission if can(principal, p))
-    session_token = request.state.__dict__.get("session_token")
+        ctx["allowed"] = permissions_of(principal)
+    session_token = getattr(request.state, "session_token", None)
     if isinstance(session_token, str):
         ctx["csrf_token"] = csrf_token_for(session_token)
     notice = NOTICES.get(request.query_params.get("notice", ""))

@@ -103,7 +103,9 @@ def _principal(kind: PrincipalKind, role: Role, *, platform_admin: bool = False)
     )
 
 
-def _expected(kind: PrincipalKind, role: Role, platform_admin: bool, permission: Permission) -> bool:
+def _expected(
+    kind: PrincipalKind, role: Role, platform_admin: bool, permission: Permission
+) -> bool:
     """The policy, restated: deny by default; kind and role must agree."""
     if kind is PrincipalKind.DEVICE and role is not Role.DEVICE:
         return False

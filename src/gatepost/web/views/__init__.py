@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from gatepost.web.views import audit, auth, dashboard, devices, events, fallback, people
+from gatepost.web.views import (
+    account,
+    audit,
+    auth,
+    dashboard,
+    devices,
+    events,
+    fallback,
+    people,
+)
 
 __all__ = ["ROUTERS"]
 
 ROUTERS: tuple[APIRouter, ...] = (
     auth.router,
+    account.router,
     dashboard.router,
     people.router,
     devices.router,

@@ -33,6 +33,7 @@ from gatepost.security.permissions import Permission
 from gatepost.services.auth import TotpRequired
 from gatepost.services.container import Container
 from gatepost.web.csrf import FORM_CSRF_COOKIE, form_csrf, form_csrf_valid
+from gatepost.web.errors import TWO_STEP_PATH
 from gatepost.web.forms import field_errors, sentence
 from gatepost.web.rendering import render
 
@@ -121,7 +122,8 @@ def login(
         return _login_form(
             request, container, form=form, error=message, need_totp=bool(totp), status_code=401
         )
-    response = RedirectResponse("/ui/", status_code=303)
+    landing = TWO_STEP_PATH if result.principal.totp_pending else "/ui/"
+    response = RedirectResponse(landing, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         result.token,

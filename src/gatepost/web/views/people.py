@@ -21,7 +21,7 @@ from gatepost.services.container import Container
 from gatepost.services.pages import Page
 from gatepost.services.persons import PersonDraft, PersonKind, PersonView
 from gatepost.web.errors import is_htmx
-from gatepost.web.forms import field_errors, optional, page_limit, sentence
+from gatepost.web.forms import MAX_LIMIT, field_errors, optional, page_limit, sentence
 from gatepost.web.lookups import site_names
 from gatepost.web.rendering import can, render
 
@@ -35,18 +35,18 @@ _PERSON_FIELDS = {"name", "kind", "site_id", "identity_kind", "identity_number",
 
 
 def _search(
-    container: Container, principal: Principal, *, by: str, q: str, cursor: str | None, limit: int
+    container: Container, principal: Principal, *, by: str, q: str
 ) -> Page[PersonView]:
     if by == "name":
-        return container.persons.list(principal, limit=limit, after=cursor, name=q)
+        return container.persons.list(principal, limit=MAX_LIMIT, after=None, name=q)
     if by == "phone":
-        return container.persons.list(principal, limit=limit, after=cursor, phone=q)
-    # Identity numbers are unique, so there is at most one match and no next page.
+        return container.persons.list(principal, limit=MAX_LIMIT, after=None, phone=q)
+    # Identity numbers are unique, so there is at most one match.
     failures: list[ValidationFailed] = []
     for kind in IdentityKind:
         try:
             page = container.persons.list(
-                principal, limit=limit, after=None, identity_number=q, identity_kind=kind.value
+                principal, limit=MAX_LIMIT, after=None, identity_number=q, identity_kind=kind.value
             )
         except ValidationFailed as exc:
             failures.append(exc)
@@ -55,7 +55,28 @@ def _search(
             return page
     if len(failures) == len(IdentityKind):
         raise failures[0]
-    return Page([], None, limit)
+    return Page([], None, MAX_LIMIT)
+
+
+def _people_page(
+    request: Request,
+    principal: Principal,
+    page: Page[PersonView],
+    *,
+    by: str = "name",
+    q: str = "",
+    error: str | None = None,
+) -> Response:
+    context = {
+        "active": "people",
+        "page": page,
+        "by": by,
+        "q": q,
+        "search_fields": SEARCH_FIELDS,
+        "error": error,
+        "can_write": can(principal, Permission.PERSONS_WRITE),
+    }
+    return render(request, "pages/people.html", context)
 
 
 @router.get("/people", dependencies=[require(Permission.PERSONS_READ)])
@@ -63,42 +84,32 @@ def people(
     request: Request,
     principal: CurrentPrincipal,
     container: ContainerDep,
-    by: str = "name",
-    q: str = "",
     cursor: str = "",
     limit: str = "",
 ) -> Response:
+    page = container.persons.list(principal, limit=page_limit(limit), after=optional(cursor, 64))
+    return _people_page(request, principal, page)
+
+
+@router.post("/people/search", dependencies=[require(Permission.PERSONS_READ)])
+def search_people(
+    request: Request,
+    principal: CurrentPrincipal,
+    container: ContainerDep,
+    by: FormText = "name",
+    q: FormText = "",
+) -> Response:
+    """Exact search; a POST so names and numbers stay out of URLs, history and logs."""
     by = by if by in SEARCH_FIELDS else "name"
     query = optional(q)
-    error = None
     if query is None:
-        page = container.persons.list(
-            principal, limit=page_limit(limit), after=optional(cursor, 64)
-        )
-    else:
-        try:
-            page = _search(
-                container,
-                principal,
-                by=by,
-                q=query,
-                cursor=optional(cursor, 64),
-                limit=page_limit(limit),
-            )
-        except ValidationFailed as exc:
-            error = sentence(exc.message)
-            page = Page([], None, page_limit(limit))
-    context = {
-        "active": "people",
-        "page": page,
-        "by": by,
-        "q": query or "",
-        "search_fields": SEARCH_FIELDS,
-        "error": error,
-        "can_write": can(principal, Permission.PERSONS_WRITE),
-        "pagination_params": {"by": by if query else None, "q": query},
-    }
-    return render(request, "pages/people.html", context)
+        return RedirectResponse("/ui/people", status_code=303)
+    try:
+        page = _search(container, principal, by=by, q=query)
+    except ValidationFailed as exc:
+        empty: Page[PersonView] = Page([], None, MAX_LIMIT)
+        return _people_page(request, principal, empty, by=by, q=query, error=sentence(exc.message))
+    return _people_page(request, principal, page, by=by, q=query)
 
 
 def _person_form(

@@ -1,0 +1,143 @@
+"""Fixtures for the admin UI: signing in through the forms, and a live server.
+
+``ui_admin`` signs the first administrator in through ``/ui/login`` with the
+TestClient (cookie session, both databases). ``live_server`` runs the real app under
+uvicorn on 127.0.0.1 for the browser tests, on its own SQLite database.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+
+from gatepost.api.app import create_app
+from gatepost.security.kek import create_key_file
+from gatepost.services.container import Container, build_container
+from gatepost.settings import Settings
+from tests.support.api import STRONG_PASSWORD, Actor
+
+_HIDDEN_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+_META_CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+def form_token(html: str) -> str:
+    """The CSRF token of the first form in ``html``."""
+    match = _HIDDEN_CSRF.search(html)
+    assert match, "the page has no form with a CSRF token"
+    return match.group(1)
+
+
+def session_csrf(html: str) -> str:
+    """The session CSRF token a signed-in page publishes for htmx requests."""
+    match = _META_CSRF.search(html)
+    assert match, "the page has no csrf-token meta element (not signed in?)"
+    return match.group(1)
+
+
+def ui_login(client: TestClient, tenant: str, username: str, password: str) -> str:
+    """Sign in through the login form; returns the session's CSRF token."""
+    client.cookies.clear()
+    page = client.get("/ui/login")
+    assert page.status_code == 200, page.text
+    response = client.post(
+        "/ui/login",
+        data={
+            "tenant": tenant,
+            "username": username,
+            "password": password,
+            "csrf_token": form_token(page.text),
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    assert response.headers["location"] == "/ui/"
+    return session_csrf(client.get("/ui/").text)
+
+
+@dataclass
+class UiSession:
+    """A browser-like session: the client carries the cookie; ``csrf`` is for writes."""
+
+    client: TestClient
+    csrf: str
+
+    def htmx_headers(self, *, boosted: bool = False) -> dict[str, str]:
+        headers = {"HX-Request": "true", "X-CSRF-Token": self.csrf}
+        if boosted:
+            headers["HX-Boosted"] = "true"
+        return headers
+
+
+@pytest.fixture
+def ui_admin(client: TestClient, admin: Actor) -> UiSession:
+    """The first administrator, signed in through the UI (tenant ``acme``)."""
+    return UiSession(client, ui_login(client, "acme", "admin", STRONG_PASSWORD))
+
+
+# -- live server -------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class LiveServer:
+    url: str
+    container: Container
+
+
+@pytest.fixture
+def live_container(tmp_path: Path, sqlite_template: Path) -> Iterator[Container]:
+    """A container like ``container`` but on SQLite only and with the system clock."""
+    path = tmp_path / "live.db"
+    shutil.copy(sqlite_template, path)
+    settings = Settings(
+        env="test",
+        data_dir=tmp_path / "data",
+        db={"url": f"sqlite:///{path}"},
+        security={"argon2_memory_kib": 19_456, "argon2_time_cost": 2},
+        server={"allowed_hosts": ["127.0.0.1"]},
+    )
+    create_key_file(settings.key_file)
+    built = build_container(settings)
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def live_server(live_container: Container) -> Iterator[LiveServer]:
+    """The real app under uvicorn on 127.0.0.1:<free port>, in a background thread."""
+    port = _free_port()
+    config = uvicorn.Config(
+        create_app(live_container),
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        access_log=True,
+        lifespan="off",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="uvicorn-live", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("the live server did not start")
+        time.sleep(0.05)
+    yield LiveServer(f"http://127.0.0.1:{port}", live_container)
+    server.should_exit = True
+    thread.join(timeout=10)

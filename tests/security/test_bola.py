@@ -1,0 +1,378 @@
+"""BOLA: tenant A's token on tenant B's objects gets 404, on every route that takes an id.
+
+The routes come from the router (every ``{..._id}`` path parameter), the ids from real
+objects of each kind in two tenants, mapped by parameter name; a route with an id kind
+this test cannot fill fails the test instead of being skipped (SECURITY.md 12, API1).
+The world builder at the top is shared with the other ``tests/security`` modules.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from gatepost.domain.identities import cn_resident_check_digit
+from gatepost.services.container import Container
+from tests.security.test_route_coverage import Operation, operations, random_id
+from tests.support.api import Actor, add_device, add_site, add_tenant, add_user
+
+# -- the shared world -------------------------------------------------------------------
+
+# A valid request body per body model, for routes that need one to reach their handler.
+SAMPLE_BODIES: dict[str, dict[str, Any]] = {
+    "PersonUpdate": {"notes": "checked by the isolation test"},
+    "RevealRequest": {"reason": "checking tenant isolation"},
+    "ConsentCreate": {"purpose": "biometric_face", "notice_version": "v1"},
+    "UserUpdate": {},
+}
+
+
+def cn_identity(seq: int) -> str:
+    """A valid PRC resident identity number (checksum and date) for ``seq`` 0-999."""
+    first17 = f"110105{1950 + seq % 50:04d}0101{seq % 1000:03d}"
+    return first17 + cn_resident_check_digit(first17)
+
+
+def jpeg_bytes(
+    size: tuple[int, int] = (64, 48), color: tuple[int, int, int] = (200, 30, 30)
+) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def container_of(actor: Actor) -> Container:
+    container: Container = actor.client.app.state.container  # type: ignore[attr-defined]
+    return container
+
+
+def now_iso(actor: Actor) -> str:
+    return container_of(actor).clock.now().isoformat()
+
+
+def call(actor: Actor | None, method: str, url: str, **kw: Any) -> Any:
+    """A request with the actor's bearer token (or none) merged into any extra headers."""
+    client: TestClient = kw.pop("client", None) or actor.client  # type: ignore[union-attr]
+    headers = {**(actor.headers if actor else {}), **kw.pop("headers", {})}
+    return client.request(method, url, headers=headers, follow_redirects=False, **kw)
+
+
+def post_snapshot(
+    device: Actor, data: bytes | None = None, content_type: str = "image/jpeg"
+) -> Any:
+    return call(
+        device,
+        "POST",
+        "/api/v1/device/snapshots",
+        files={"file": ("frame.jpg", data if data is not None else jpeg_bytes(), content_type)},
+    )
+
+
+@dataclass
+class World:
+    """One tenant's admin and one real object of every kind an id route can name."""
+
+    admin: Actor
+    device: Actor
+    ids: dict[str, str]
+    identity_number: str
+    phone: str
+    media_url: str
+    image: bytes
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def media_query(self) -> dict[str, str]:
+        query = parse_qs(urlsplit(self.media_url).query)
+        return {name: values[0] for name, values in query.items()}
+
+
+def build_world(admin: Actor, *, tag: str, seq: int) -> World:
+    """Create a site, person, consent, device, user, API key, snapshot and event."""
+    site_id = add_site(admin, f"Site {tag}")
+    identity, phone = cn_identity(seq), f"+86139{seq:08d}"
+    person = admin.post(
+        "/api/v1/persons",
+        json={
+            "name": f"Person {tag}",
+            "identity_kind": "cn_resident",
+            "identity_number": identity,
+            "phone": phone,
+            "site_id": site_id,
+        },
+    )
+    assert person.status_code == 201, person.text
+    person_id = person.json()["id"]
+    consent = admin.post(
+        f"/api/v1/persons/{person_id}/consents",
+        json={"purpose": "biometric_face", "notice_version": "v1"},
+    )
+    assert consent.status_code == 201, consent.text
+    device = add_device(admin, site_id, name=f"Gate {tag}")
+    user = add_user(admin, "guard", username=f"guard-{tag}")
+    key = admin.post("/api/v1/api-keys", json={"name": f"key {tag}", "role": "auditor"})
+    assert key.status_code == 201, key.text
+    image = jpeg_bytes(color=(seq % 256, 80, 160))
+    snapshot = post_snapshot(device, image)
+    assert snapshot.status_code == 201, snapshot.text
+    media_id = snapshot.json()["id"]
+    batch = {
+        "events": [
+            {
+                "idempotency_key": f"{tag}-1",
+                "kind": "access.granted",
+                "occurred_at": now_iso(admin),
+                "person_id": person_id,
+                "snapshot_id": media_id,
+                "data": {"door": 1},
+            }
+        ]
+    }
+    ingested = device.post("/api/v1/device/events", json=batch)
+    assert ingested.status_code == 200, ingested.text
+    event_id = ingested.json()[0]["event_id"]
+    signed = admin.get(f"/api/v1/events/{event_id}/snapshot-url")
+    assert signed.status_code == 200, signed.text
+    return World(
+        admin=admin,
+        device=device,
+        ids={
+            "site_id": site_id,
+            "person_id": person_id,
+            "consent_id": consent.json()["id"],
+            "device_id": device.id,
+            "user_id": user.id,
+            "key_id": key.json()["id"],
+            "event_id": event_id,
+            "media_id": media_id,
+        },
+        identity_number=identity,
+        phone=phone,
+        media_url=signed.json()["url"],
+        image=image,
+        tokens={"device": device.token, "user": user.token, "api_key": key.json()["token"]},
+    )
+
+
+def body_model_name(op: Operation) -> str | None:
+    params = op.route.dependant.body_params
+    if not params:
+        return None
+    annotation = params[0].field_info.annotation
+    return getattr(annotation, "__name__", None)
+
+
+def request_parts(op: Operation, world: World) -> dict[str, Any]:
+    """Body and required query parameters that let ``op`` reach its handler."""
+    parts: dict[str, Any] = {}
+    model = body_model_name(op)
+    if model is not None:
+        parts["json"] = SAMPLE_BODIES[model]
+    required = {q.name for q in op.route.dependant.query_params if q.field_info.is_required()}
+    if required:
+        query = world.media_query
+        parts["params"] = {name: query[name] for name in required}
+    return parts
+
+
+def _order(op: Operation) -> tuple[int, str]:
+    """Reads first, then edits, then revocations, then deletions (own-world sanity)."""
+    if op.method == "DELETE":
+        rank = 4
+    elif op.path.endswith(("/revoke", "/withdraw")):
+        rank = 3
+    elif op.method == "GET":
+        rank = 0
+    else:
+        rank = 1
+    return rank, op.path
+
+
+def id_operations(admin: Actor) -> list[Operation]:
+    return [
+        op
+        for op in operations(admin.client.app)  # type: ignore[arg-type]
+        if op.path_params and not op.is_public and not op.is_ui
+    ]
+
+
+# -- tests -----------------------------------------------------------------------------
+
+
+def test_id_routes_use_only_known_id_kinds_when_generated(admin: Actor) -> None:
+    ops = id_operations(admin)
+    assert len(ops) >= 15
+    world_keys = {
+        "site_id",
+        "person_id",
+        "consent_id",
+        "device_id",
+        "user_id",
+        "key_id",
+        "event_id",
+        "media_id",
+    }
+    unknown = sorted({p for op in ops for p in op.path_params} - world_keys)
+    assert unknown == [], "extend build_world with an object of each new id kind"
+    missing_bodies = sorted(
+        {m for op in ops if (m := body_model_name(op)) is not None} - set(SAMPLE_BODIES)
+    )
+    assert missing_bodies == []
+
+
+def test_foreign_ids_answer_404_on_every_id_route_and_method(admin: Actor) -> None:
+    b_admin = add_tenant(admin, "globex")
+    world_a = build_world(admin, tag="a", seq=1)
+    world_b = build_world(b_admin, tag="b", seq=2)
+    ops = id_operations(admin)
+    failures = []
+    for op in ops:
+        ghost = dict(world_a.ids, **{name: random_id() for name in op.path_params})
+        expected = call(admin, op.method, op.url(ghost), **request_parts(op, world_a))
+        if expected.status_code != 404:
+            failures.append(f"{op} with unknown ids -> {expected.status_code}")
+            continue
+        # Every id from B, then each id from B in turn with A's others.
+        combos = [dict(world_b.ids)]
+        if len(op.path_params) > 1:
+            combos += [dict(world_a.ids, **{name: world_b.ids[name]}) for name in op.path_params]
+        for ids in combos:
+            response = call(admin, op.method, op.url(ids), **request_parts(op, world_b))
+            if response.status_code != 404:
+                failures.append(
+                    f"{op} with B's ids -> {response.status_code} {response.text[:100]}"
+                )
+            elif response.json() != expected.json():
+                failures.append(f"{op}: B's object answers unlike a missing one: {response.text}")
+    assert failures == [], "\n".join(failures)
+    _assert_world_untouched(world_b)
+    # Sanity: the same calls with A's own ids work, so the 404s above are isolation.
+    own_failures = []
+    for op in sorted(ops, key=_order):
+        response = call(admin, op.method, op.url(world_a.ids), **request_parts(op, world_a))
+        if not 200 <= response.status_code < 300:
+            own_failures.append(f"{op} on A's own object -> {response.status_code} {response.text}")
+    assert own_failures == [], "\n".join(own_failures)
+
+
+def _assert_world_untouched(world: World) -> None:
+    admin, ids = world.admin, world.ids
+    person = admin.get(f"/api/v1/persons/{ids['person_id']}")
+    assert person.status_code == 200
+    assert person.json()["notes"] is None
+    consents = admin.get(f"/api/v1/persons/{ids['person_id']}/consents").json()
+    assert [c["withdrawn_at"] for c in consents] == [None]
+    assert admin.get(f"/api/v1/devices/{ids['device_id']}").json()["revoked_at"] is None
+    keys = {k["id"]: k for k in admin.get("/api/v1/api-keys").json()}
+    assert keys[ids["key_id"]]["revoked_at"] is None
+    assert admin.get(f"/api/v1/users/{ids['user_id']}").json()["role"] == "guard"
+    assert (
+        world.device.post(
+            "/api/v1/device/events",
+            json={
+                "events": [
+                    {
+                        "idempotency_key": "still-mine",
+                        "kind": "door.opened",
+                        "occurred_at": now_iso(admin),
+                    }
+                ]
+            },
+        ).status_code
+        == 200
+    ), "B's device credential must not have been rotated or revoked"
+    actions = {
+        e["action"] for e in admin.get("/api/v1/audit", params={"limit": 200}).json()["items"]
+    }
+    foreign = actions & {
+        "person.updated",
+        "person.erased",
+        "person.identity_revealed",
+        "consent.withdrawn",
+        "device.revoked",
+        "device.credential_rotated",
+        "api_key.revoked",
+        "user.updated",
+    }
+    assert foreign == set()
+
+
+def test_foreign_ids_in_filters_return_nothing_of_the_other_tenant(admin: Actor) -> None:
+    b_admin = add_tenant(admin, "globex")
+    build_world(admin, tag="a", seq=1)
+    world_b = build_world(b_admin, tag="b", seq=2)
+    b_ids = set(world_b.ids.values())
+    failures = []
+    for op in operations(admin.client.app):  # type: ignore[arg-type]
+        if op.method != "GET" or op.path_params or op.is_public or op.is_ui:
+            continue
+        names = {q.name for q in op.route.dependant.query_params}
+        params = {name: world_b.ids[name] for name in names if name in world_b.ids}
+        params["tenant_id"] = b_admin.tenant_id  # must be ignored: the tenant is the caller's
+        response = admin.get(op.path, params=params)
+        if response.status_code != 200:
+            failures.append(f"{op} -> {response.status_code}")
+            continue
+        leaked = sorted(i for i in b_ids | {b_admin.tenant_id} if i in response.text)
+        if op.path in ("/api/v1/tenants", "/api/v1/audit"):
+            # The platform admin lists tenants, and A's audit names the tenant A created.
+            leaked = [i for i in leaked if i != b_admin.tenant_id]
+        if leaked:
+            failures.append(f"{op} {params} leaks {leaked}")
+    assert failures == [], "\n".join(failures)
+
+
+def test_foreign_ids_in_bodies_are_refused_when_creating(admin: Actor) -> None:
+    b_admin = add_tenant(admin, "globex")
+    world_a = build_world(admin, tag="a", seq=1)
+    world_b = build_world(b_admin, tag="b", seq=2)
+    b = world_b.ids
+    person = admin.post("/api/v1/persons", json={"name": "Li Si", "site_id": b["site_id"]})
+    assert person.status_code == 422, person.text
+    assert person.json()["error"]["field"] == "site_id"
+    moved = admin.patch(
+        f"/api/v1/persons/{world_a.ids['person_id']}", json={"site_id": b["site_id"]}
+    )
+    assert moved.status_code == 422, moved.text
+    device = admin.post(
+        "/api/v1/devices", json={"site_id": b["site_id"], "name": "Gate X", "kind": "turnstile"}
+    )
+    assert device.status_code == 422, device.text
+    before = admin.get("/api/v1/events").json()["items"]
+    for name, value in (("person_id", b["person_id"]), ("snapshot_id", b["media_id"])):
+        event = {
+            "idempotency_key": f"foreign-{name}",
+            "kind": "access.granted",
+            "occurred_at": now_iso(admin),
+            name: value,
+        }
+        response = world_a.device.post("/api/v1/device/events", json={"events": [event]})
+        assert response.status_code == 422, response.text
+        assert response.json()["error"]["field"] == name
+    assert admin.get("/api/v1/events").json()["items"] == before
+
+
+def test_other_tenant_device_credential_cannot_reach_this_tenant(admin: Actor) -> None:
+    b_admin = add_tenant(admin, "globex")
+    world_a = build_world(admin, tag="a", seq=1)
+    world_b = build_world(b_admin, tag="b", seq=2)
+    # B's device posting an event naming A's person and snapshot is refused, not linked.
+    event = {
+        "idempotency_key": "cross",
+        "kind": "access.granted",
+        "occurred_at": now_iso(admin),
+        "person_id": world_a.ids["person_id"],
+        "snapshot_id": world_a.ids["media_id"],
+    }
+    response = world_b.device.post("/api/v1/device/events", json={"events": [event]})
+    assert response.status_code == 422, response.text
+    events_a = admin.get("/api/v1/events").json()["items"]
+    assert all(e["device_id"] == world_a.ids["device_id"] for e in events_a)
+    # A's signed media URL presented by B's admin is not found.
+    assert call(b_admin, "GET", world_a.media_url).status_code == 404
+    assert call(admin, "GET", world_a.media_url).status_code == 200

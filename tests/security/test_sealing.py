@@ -1,0 +1,318 @@
+"""Sealed values are bound to their place (SECURITY.md 7) and blind indexes are keyed,
+per tenant, exact-match lookups (SECURITY.md 8)."""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from gatepost.domain.identities import cn_resident_check_digit
+from gatepost.errors import CryptoError
+from gatepost.security.crypto import TenantKeys, new_key
+from gatepost.security.permissions import Role
+from gatepost.security.policy import Principal, PrincipalKind
+from gatepost.services.container import Container
+from tests.support.api import Actor, add_tenant
+
+
+def _identity(first17: str) -> str:
+    return first17 + cn_resident_check_digit(first17)
+
+
+ALICE = {
+    "name": "Alice Sealwright",
+    "identity_kind": "cn_resident",
+    "identity_number": _identity("11010119900307123"),
+    "phone": "+8613800000001",
+    "notes": "prefers the north gate",
+}
+BOB = {
+    "name": "Bob Sealwright",
+    "identity_kind": "cn_resident",
+    "identity_number": _identity("11010119850611456"),
+    "phone": "+8613800000002",
+    "notes": "night shift",
+}
+
+
+def _principal(actor: Actor) -> Principal:
+    return Principal(
+        kind=PrincipalKind.USER, id=actor.id, tenant_id=actor.tenant_id, role=Role.ADMIN,
+        name="admin",
+    )
+
+
+def _create(actor: Actor, body: dict[str, str]) -> str:
+    response = actor.post("/api/v1/persons", json=body)
+    assert response.status_code == 201, response.text
+    person_id: str = response.json()["id"]
+    return person_id
+
+
+def _column(container: Container, column: str, person_id: str) -> bytes:
+    with container.db.engine.connect() as conn:
+        value = conn.execute(
+            text(f"SELECT {column} FROM persons WHERE id = :id"),  # noqa: S608 - fixed names
+            {"id": person_id},
+        ).scalar_one()
+    return bytes(value)
+
+
+def _set_column(container: Container, column: str, person_id: str, value: bytes) -> None:
+    with container.db.engine.begin() as conn:
+        conn.execute(
+            text(f"UPDATE persons SET {column} = :value WHERE id = :id"),  # noqa: S608
+            {"value": value, "id": person_id},
+        )
+
+
+# -- sealed values moved in the database ------------------------------------------------
+
+
+SEALED_COLUMNS = ("name_sealed", "identity_sealed", "phone_sealed", "notes_sealed")
+
+
+def test_sealed_value_fails_to_open_when_copied_to_another_row(
+    admin: Actor, container: Container
+) -> None:
+    alice, bob = _create(admin, ALICE), _create(admin, BOB)
+    principal = _principal(admin)
+    for column in SEALED_COLUMNS:
+        original = _column(container, column, bob)
+        _set_column(container, column, bob, _column(container, column, alice))
+        with pytest.raises(CryptoError):
+            container.persons.get(principal, bob)
+        _set_column(container, column, bob, original)
+        assert container.persons.get(principal, bob).name == BOB["name"]
+    assert container.persons.get(principal, alice).name == ALICE["name"]
+
+
+def test_sealed_value_fails_to_open_when_copied_to_another_column(
+    admin: Actor, container: Container
+) -> None:
+    alice = _create(admin, ALICE)
+    principal = _principal(admin)
+    for source, target in zip(SEALED_COLUMNS, SEALED_COLUMNS[1:] + SEALED_COLUMNS[:1], strict=True):
+        original = _column(container, target, alice)
+        _set_column(container, target, alice, _column(container, source, alice))
+        with pytest.raises(CryptoError):
+            container.persons.get(principal, alice)
+        _set_column(container, target, alice, original)
+        assert container.persons.get(principal, alice).name == ALICE["name"]
+
+
+def test_sealed_value_fails_to_open_when_copied_to_another_tenant(
+    admin: Actor, container: Container
+) -> None:
+    beta = add_tenant(admin, "beta")
+    alice = _create(admin, ALICE)
+    bob = _create(beta, BOB)
+    _set_column(container, "name_sealed", alice, _column(container, "name_sealed", bob))
+    with pytest.raises(CryptoError):
+        container.persons.get(_principal(admin), alice)
+    assert container.persons.get(_principal(beta), bob).name == BOB["name"]
+
+
+def test_moved_sealed_value_gives_500_without_internals(
+    admin: Actor, container: Container, client: TestClient
+) -> None:
+    alice, bob = _create(admin, ALICE), _create(admin, BOB)
+    _set_column(container, "name_sealed", bob, _column(container, "name_sealed", alice))
+    response = admin.get(f"/api/v1/persons/{bob}")
+    assert response.status_code == 500
+    body = response.text
+    assert response.json()["error"]["code"] == "crypto_error"
+    for internal in ("InvalidTag", "Traceback", "gatepost/seal", "persons", ALICE["name"]):
+        assert internal not in body
+
+
+def test_sealed_value_fails_to_open_when_one_byte_is_flipped_in_the_database(
+    admin: Actor, container: Container
+) -> None:
+    alice = _create(admin, ALICE)
+    sealed = bytearray(_column(container, "name_sealed", alice))
+    sealed[-5] ^= 0x01
+    _set_column(container, "name_sealed", alice, bytes(sealed))
+    with pytest.raises(CryptoError):
+        container.persons.get(_principal(admin), alice)
+
+
+# -- TenantKeys.open, unit level ------------------------------------------------------
+
+
+def _keys(tenant_id: str = "a" * 32, data_key: bytes | None = None) -> TenantKeys:
+    return TenantKeys(
+        tenant_id=tenant_id,
+        data_keys={1: data_key or new_key()},
+        active_generation=1,
+        index_key=new_key(),
+        mac_key=new_key(),
+    )
+
+
+PLACE = {"table": "persons", "column": "name", "row_id": "b" * 32}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"table": "users"},
+        {"column": "phone"},
+        {"row_id": "c" * 32},
+        {"row_id": "b" * 31},
+        {"column": "name "},
+        {"table": "persons|name"},
+    ],
+)
+def test_open_fails_when_any_associated_data_component_changes(change: dict[str, str]) -> None:
+    keys = _keys()
+    sealed = keys.seal(b"Alice Sealwright", **PLACE)
+    assert keys.open(sealed, **PLACE) == b"Alice Sealwright"
+    with pytest.raises(CryptoError):
+        keys.open(sealed, **{**PLACE, **change})
+
+
+def test_open_fails_when_tenant_changes_even_with_the_same_data_key() -> None:
+    shared = new_key()
+    sealed = _keys("a" * 32, shared).seal(b"Alice", **PLACE)
+    assert _keys("a" * 32, shared).open(sealed, **PLACE) == b"Alice"
+    with pytest.raises(CryptoError):
+        _keys("d" * 32, shared).open(sealed, **PLACE)
+
+
+def test_aad_components_cannot_be_shifted_across_the_separator() -> None:
+    keys = _keys()
+    sealed = keys.seal(b"x", table="persons", column="name", row_id="r1")
+    with pytest.raises(CryptoError):
+        keys.open(sealed, table="persons|name", column="r1", row_id="")
+
+
+def _flip(position: Callable[[int], int]) -> Callable[[bytes], bytes]:
+    def tamper(sealed: bytes) -> bytes:
+        data = bytearray(sealed)
+        data[position(len(data))] ^= 0x01
+        return bytes(data)
+
+    return tamper
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        _flip(lambda n: 0),  # version
+        _flip(lambda n: 2),  # generation
+        _flip(lambda n: 3),  # nonce
+        _flip(lambda n: 14),  # nonce, last byte
+        _flip(lambda n: 15),  # first ciphertext byte
+        _flip(lambda n: n - 17),  # last ciphertext byte
+        _flip(lambda n: n - 1),  # tag
+        lambda s: s[:-1],  # truncated tag
+        lambda s: s[:15],  # header and nonce only
+        lambda s: s + b"\x00",  # extended
+        lambda s: b"",
+    ],
+    ids=[
+        "version", "generation", "nonce-first", "nonce-last", "ciphertext-first",
+        "ciphertext-last", "tag", "truncated", "no-ciphertext", "extended", "empty",
+    ],
+)
+def test_open_fails_when_sealed_bytes_are_tampered(tamper: Callable[[bytes], bytes]) -> None:
+    keys = _keys()
+    sealed = keys.seal(b"a sealed personal value", **PLACE)
+    with pytest.raises(CryptoError):
+        keys.open(tamper(sealed), **PLACE)
+
+
+def test_sealed_layout_carries_version_generation_and_fresh_nonce() -> None:
+    keys = _keys()
+    first = keys.seal(b"same", **PLACE)
+    second = keys.seal(b"same", **PLACE)
+    assert struct.unpack_from(">BH", first) == (1, 1)
+    assert first[3:15] != second[3:15], "a nonce was reused"
+    assert first != second
+    assert len(first) == 3 + 12 + len(b"same") + 16
+
+
+# -- blind indexes -------------------------------------------------------------------
+
+
+def _index_row(container: Container, person_id: str) -> dict[str, bytes]:
+    with container.db.engine.connect() as conn:
+        row = conn.execute(
+            text("SELECT name_index, identity_index, phone_index FROM persons WHERE id = :id"),
+            {"id": person_id},
+        ).one()
+    return {"name": bytes(row[0]), "identity": bytes(row[1]), "phone": bytes(row[2])}
+
+
+def test_blind_index_finds_exact_matches_through_the_api(admin: Actor) -> None:
+    alice, bob = _create(admin, ALICE), _create(admin, BOB)
+    number = str(ALICE["identity_number"])
+    searches = [
+        {"identity_number": number},
+        {"identity_number": f"{number[:6]} {number[6:14]} {number[14:]}"},
+        {"identity_number": number.lower(), "identity_kind": "cn_resident"},
+        {"phone": ALICE["phone"]},
+        {"phone": "+86 138-0000-0001"},
+        {"name": ALICE["name"]},
+        {"name": "  alice   SEALWRIGHT "},
+    ]
+    for params in searches:
+        response = admin.get("/api/v1/persons", params=params)
+        assert response.status_code == 200, response.text
+        assert [p["id"] for p in response.json()["items"]] == [alice], params
+    for params in ({"name": "Alice"}, {"phone": "+8613800000009"}):
+        response = admin.get("/api/v1/persons", params=params)
+        assert response.json()["items"] == [], params
+    assert bob != alice
+
+
+def test_blind_index_differs_between_tenants_for_the_same_value(
+    admin: Actor, container: Container
+) -> None:
+    beta = add_tenant(admin, "beta")
+    in_alpha = _index_row(container, _create(admin, ALICE))
+    in_beta = _index_row(container, _create(beta, ALICE))
+    for field in ("name", "identity", "phone"):
+        assert in_alpha[field] != in_beta[field], field
+    found = beta.get("/api/v1/persons", params={"identity_number": ALICE["identity_number"]})
+    assert len(found.json()["items"]) == 1
+
+
+def _unkeyed_digests(value: str) -> set[bytes]:
+    candidates = {
+        value,
+        value.lower(),
+        value.casefold(),
+        value.upper(),
+        value.strip(),
+        f"cn_resident:{value}",
+        f"person.identity\x00cn_resident:{value}",
+        f"person.phone\x00{value}",
+        f"person.name\x00{value.casefold()}",
+    }
+    digests: set[bytes] = set()
+    for candidate in candidates:
+        raw = candidate.encode()
+        for name in ("sha256", "sha1", "md5", "sha512", "sha3_256", "blake2b", "blake2s"):
+            digest = hashlib.new(name, raw).digest()
+            digests |= {digest, digest[:32], digest.hex().encode()[:32]}
+    return digests
+
+
+def test_blind_index_is_not_an_unkeyed_hash(admin: Actor, container: Container) -> None:
+    alice = _create(admin, ALICE)
+    stored = _index_row(container, alice)
+    values = {
+        "name": str(ALICE["name"]),
+        "identity": str(ALICE["identity_number"]),
+        "phone": str(ALICE["phone"]),
+    }
+    for field, value in values.items():
+        assert stored[field] not in _unkeyed_digests(value), field
+        assert len(stored[field]) == 32

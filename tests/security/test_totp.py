@@ -1,0 +1,152 @@
+"""TOTP: enrolment, required at login, no replay (SECURITY.md 19)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pyotp
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from gatepost.domain.ports import FixedClock
+from gatepost.security.totp import verify_totp
+from gatepost.services.container import Container
+from tests.support.api import STRONG_PASSWORD, Actor, add_user
+from tests.support.leaks import remember
+
+STEP = timedelta(seconds=30)
+
+
+def _login(client: TestClient, code: str | None = None) -> Any:
+    body: dict[str, Any] = {"tenant": "acme", "username": "admin", "password": STRONG_PASSWORD}
+    if code is not None:
+        body["totp"] = code
+    response = client.post("/api/v1/auth/login", json=body)
+    client.cookies.clear()
+    return response
+
+
+def _enrol(admin: Actor, clock: FixedClock) -> pyotp.TOTP:
+    begun = admin.post("/api/v1/auth/totp")
+    assert begun.status_code == 200, begun.text
+    secret = begun.json()["secret"]
+    remember(secret)
+    assert secret in begun.json()["uri"]
+    totp = pyotp.TOTP(secret)
+    confirmed = admin.post("/api/v1/auth/totp/confirm", json={"code": totp.at(clock.now())})
+    assert confirmed.status_code == 204, confirmed.text
+    return totp
+
+
+def test_login_requires_a_totp_code_once_enrolled(
+    admin: Actor, client: TestClient, clock: FixedClock
+) -> None:
+    totp = _enrol(admin, clock)
+    missing = _login(client)
+    assert missing.status_code == 401
+    assert missing.json()["error"]["code"] == "totp_required"
+    assert "set-cookie" not in missing.headers
+    wrong = _login(client, "000000" if totp.at(clock.now()) != "000000" else "111111")
+    assert wrong.status_code == 401
+    clock.advance(STEP)
+    ok = _login(client, totp.at(clock.now()))
+    assert ok.status_code == 200, ok.text
+
+
+def test_totp_code_cannot_be_replayed(
+    admin: Actor, client: TestClient, clock: FixedClock
+) -> None:
+    totp = _enrol(admin, clock)
+    confirm_code = totp.at(clock.now())
+    assert _login(client, confirm_code).status_code == 401, "the enrolment code was reused"
+    clock.advance(STEP)
+    code = totp.at(clock.now())
+    assert _login(client, code).status_code == 200
+    replay = _login(client, code)
+    assert replay.status_code == 401, replay.text
+    clock.advance(STEP)
+    assert _login(client, code).status_code == 401, "an older step was accepted after use"
+    next_code = totp.at(clock.now())
+    assert _login(client, next_code).status_code == 200
+    assert _login(client, next_code).status_code == 401
+
+
+def test_totp_code_from_two_steps_ago_is_refused(
+    admin: Actor, client: TestClient, clock: FixedClock
+) -> None:
+    totp = _enrol(admin, clock)
+    clock.advance(STEP * 3)
+    stale = totp.at(clock.now() - STEP * 2)
+    if stale in (totp.at(clock.now()), totp.at(clock.now() - STEP)):
+        pytest.skip("codes of neighbouring steps coincide")
+    assert _login(client, stale).status_code == 401
+
+
+def test_totp_secret_is_stored_sealed(
+    admin: Actor, container: Container, clock: FixedClock
+) -> None:
+    totp = _enrol(admin, clock)
+    with container.db.engine.connect() as conn:
+        sealed = conn.execute(
+            text("SELECT totp_sealed FROM users WHERE id = :id"), {"id": admin.id}
+        ).scalar_one()
+    raw = bytes(sealed)
+    assert totp.secret.encode() not in raw
+    assert len(raw) > len(totp.secret)
+
+
+def test_starting_a_new_enrolment_does_not_switch_totp_off(
+    admin: Actor, client: TestClient, clock: FixedClock
+) -> None:
+    """Someone holding only a session must not be able to drop the second factor."""
+    _enrol(admin, clock)
+    clock.advance(STEP)
+    restarted = admin.post("/api/v1/auth/totp")
+    if restarted.status_code == 200:
+        remember(restarted.json()["secret"])
+    without_code = _login(client)
+    assert without_code.status_code == 401, "TOTP was switched off without a code"
+    assert without_code.json()["error"]["code"] == "totp_required"
+
+
+def test_administrator_can_require_totp(
+    admin: Actor, client: TestClient, clock: FixedClock
+) -> None:
+    user = add_user(admin, "operator", "must-enrol")
+    response = admin.patch(f"/api/v1/users/{user.id}", json={"require_totp": True})
+    assert response.status_code == 200, response.text
+    assert response.json()["totp_enforced"] is True
+    # until enrolled, the user's sessions may only enrol
+    assert user.get("/api/v1/persons").status_code == 403
+    assert user.post("/api/v1/sites", json={"name": "Not Yet"}).status_code == 403
+    assert user.get("/api/v1/auth/me").status_code == 200
+    totp = _enrol(user, clock)
+    assert user.get("/api/v1/persons").status_code == 200
+    body = {"tenant": "acme", "username": "must-enrol", "password": STRONG_PASSWORD}
+    without = client.post("/api/v1/auth/login", json=body)
+    assert without.status_code == 401
+    assert without.json()["error"]["code"] == "totp_required"
+    clock.advance(STEP)
+    with_code = client.post("/api/v1/auth/login", json={**body, "totp": totp.at(clock.now())})
+    client.cookies.clear()
+    assert with_code.status_code == 200, with_code.text
+
+
+# -- the verifier itself ------------------------------------------------------------
+
+
+def test_verify_totp_accepts_current_and_previous_step_only_once() -> None:
+    secret = pyotp.random_base32()
+    totp = pyotp.TOTP(secret)
+    now = datetime(2030, 1, 1, 12, 0, 15, tzinfo=UTC)
+    step = int(now.timestamp()) // 30
+    assert verify_totp(secret, totp.at(now), now=now, last_step=None) == step
+    assert verify_totp(secret, totp.at(now), now=now, last_step=step) is None
+    previous = totp.at(now - STEP)
+    assert verify_totp(secret, previous, now=now, last_step=None) == step - 1
+    assert verify_totp(secret, previous, now=now, last_step=step - 1) is None
+    assert verify_totp(secret, totp.at(now + STEP), now=now, last_step=None) is None
+    for bad in ("", "12345", "1234567", "12345a", " 123456"):
+        assert verify_totp(secret, bad, now=now, last_step=None) is None
