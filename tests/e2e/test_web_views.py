@@ -190,12 +190,6 @@ def test_post_without_csrf_token_is_refused_when_signed_in(
     assert admin.get("/api/v1/persons").json()["items"] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="api/deps.authenticate_request reads request.state.__dict__, which never holds "
-    "form_csrf (Starlette keeps state in _state): use getattr(request.state, 'form_csrf', "
-    "None). Until then only the X-CSRF-Token header (htmx) is accepted.",
-)
 def test_form_field_csrf_token_is_accepted_when_javascript_is_off(
     ui_admin: UiSession, admin: Actor
 ) -> None:

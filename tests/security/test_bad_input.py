@@ -58,6 +58,7 @@ def _blob_files(container: Container) -> set[str]:
 def _state(container: Container, admin: Actor) -> dict[str, Any]:
     verify = admin.post("/api/v1/audit/verify")
     assert verify.status_code == 200, verify.text
+    assert verify.json()["intact"] is True, verify.text
     with container.db.session() as session:
         media_ids = set(session.scalars(select(tables.MediaObject.id)))
     return {

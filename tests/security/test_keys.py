@@ -281,14 +281,21 @@ def test_rotation_failing_at_commit_after_audit_append_keeps_data_readable(
         fresh.close()
 
 
-def test_tenant_created_by_a_running_service_after_cli_rotation_stays_readable(
+def test_tenant_created_by_a_running_service_after_rotation_stays_readable(
     admin: Actor, container: Container, settings: Settings, clock: FixedClock
 ) -> None:
-    """`serve` keeps running while an operator runs `gatepost keys rotate` beside it."""
+    """`serve` keeps running while an operator rotates the KEK from another process."""
     _person(admin, "Loaded Before Rotation")  # the running service has its KEK in memory
-    result = run_cli(settings, "keys", "rotate")
-    assert result.exit_code == 0, result.output
-    gamma = add_tenant(admin, "gamma")  # keys wrapped by the running service
+    operator = _fresh(settings, clock)  # the `gatepost keys rotate` process
+    try:
+        new_kek = new_key()
+        operator.keys.stage_kek(new_kek)
+        with operator.db.session() as session:
+            operator.keys.rewrap_all(session, new_kek)
+        operator.keys.adopt_kek(new_kek)
+    finally:
+        operator.close()
+    gamma = add_tenant(admin, "gamma")  # its keys are wrapped by the running service
     person_id = _person(gamma, "Created After Rotation")
     fresh = _fresh(settings, clock)  # the service restarts with the key file on disk
     try:

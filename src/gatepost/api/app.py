@@ -11,9 +11,10 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse
-from fastapi.routing import APIRoute
+from fastapi.routing import iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.routing import Mount
 
 from gatepost import __version__
 from gatepost.api.deps import GuardedRoute, access_rule_of, public, require
@@ -36,13 +37,20 @@ _DOCS_HTML = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 
 
 def undeclared_routes(app: FastAPI) -> list[str]:
-    """Routes that declare no access rule, or more than one."""
+    """Routes that bypass the guard or declare no access rule (or more than one).
+
+    Walks the effective routes, including those of included routers (which FastAPI
+    keeps behind lazy wrappers in ``app.routes``). The only non-API route allowed is
+    the static-asset mount.
+    """
     bad = []
-    for route in app.routes:
-        if isinstance(route, APIRoute) and (
-            not isinstance(route, GuardedRoute) or len(access_rule_of(route.dependant)) != 1
-        ):
-            bad.append(f"{sorted(route.methods or ())} {route.path}")
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        where = f"{sorted(context.methods or ())} {context.path}"
+        if isinstance(route, Mount) and route.name == "static":
+            continue
+        if not isinstance(route, GuardedRoute) or len(access_rule_of(route.dependant)) != 1:
+            bad.append(where)
     return bad
 
 

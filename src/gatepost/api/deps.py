@@ -18,6 +18,7 @@ from fastapi import Depends, Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 
 from gatepost.errors import AuthenticationFailed, PermissionDenied
 from gatepost.security.csrf import csrf_valid
@@ -100,19 +101,36 @@ def _presented_token(request: Request) -> tuple[str | None, bool]:
 
 
 def authenticate_request(request: Request, container: Container) -> Principal:
-    """Resolve the caller; CSRF is enforced for cookie-authenticated writes."""
-    token, from_cookie = _presented_token(request)
+    """Resolve the caller (no CSRF check here: see :func:`check_csrf`)."""
+    token, _ = _presented_token(request)
     if token is None:
         raise AuthenticationFailed()
     principal = container.auth.authenticate(token)
-    if from_cookie and request.method not in _SAFE_METHODS:
-        presented = request.headers.get("x-csrf-token")
-        if presented is None:
-            presented = request.state.__dict__.get("form_csrf")
-        if not csrf_valid(token, presented):
-            raise PermissionDenied("csrf")
     request.state.session_token = token
     return principal
+
+
+async def check_csrf(request: Request) -> None:
+    """Cookie-authenticated writes carry the session's CSRF token (header or form field).
+
+    Runs after authentication, so an anonymous caller gets 401 whatever body it sends,
+    and a body that is not a readable form simply has no token.
+    """
+    token, from_cookie = _presented_token(request)
+    if not from_cookie or token is None or request.method in _SAFE_METHODS:
+        return
+    presented = request.headers.get("x-csrf-token")
+    content_type = request.headers.get("content-type", "")
+    if presented is None and content_type.startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        try:
+            field = (await request.form()).get("csrf_token")
+        except HTTPException:  # malformed form bodies: no token
+            field = None
+        presented = field if isinstance(field, str) else None
+    if not csrf_valid(token, presented):
+        raise PermissionDenied("csrf")
 
 
 def check_permission(container: Container, principal: Principal, permission: Permission) -> None:
@@ -143,13 +161,8 @@ class GuardedRoute(APIRoute):
                 raise PermissionDenied("undeclared")
             if rule.permission is not None:
                 container = get_container(request)
-                if request.method not in _SAFE_METHODS and request.headers.get(
-                    "content-type", ""
-                ).startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-                    form = await request.form()
-                    token = form.get("csrf_token")
-                    request.state.form_csrf = token if isinstance(token, str) else None
                 principal = await run_in_threadpool(authenticate_request, request, container)
+                await check_csrf(request)
                 await run_in_threadpool(check_permission, container, principal, rule.permission)
                 request.state.principal = principal
             return await handler(request)

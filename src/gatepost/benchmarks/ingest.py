@@ -680,9 +680,97 @@ def _prototype_unnest(session: Any, rows: Sequence[dict[str, Any]]) -> set[str]:
     return set(session.scalars(statement, params).all())
 
 
+_JSON_ROWS_SQL = {
+    "postgresql": (
+        "INSERT INTO events (tenant_id, id, site_id, device_id, kind, occurred_at,"
+        " received_at, idempotency_key, person_id, snapshot_id, data)"
+        " SELECT :tenant_id, r.id, :site_id, :device_id, r.kind, r.occurred_at,"
+        " :received_at, r.idempotency_key, r.person_id, r.snapshot_id, r.data"
+        " FROM json_to_recordset(CAST(:rows AS json)) AS r(id varchar, kind varchar,"
+        " occurred_at timestamp, idempotency_key varchar, person_id varchar,"
+        " snapshot_id varchar, data json)"
+        " ON CONFLICT (tenant_id, device_id, idempotency_key) DO NOTHING"
+        " RETURNING idempotency_key"
+    ),
+    "sqlite": (
+        "INSERT INTO events (tenant_id, id, site_id, device_id, kind, occurred_at,"
+        " received_at, idempotency_key, person_id, snapshot_id, data)"
+        " SELECT :tenant_id, json_extract(j.value, '$[0]'), :site_id, :device_id,"
+        " json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]'), :received_at,"
+        " json_extract(j.value, '$[3]'), json_extract(j.value, '$[4]'),"
+        " json_extract(j.value, '$[5]'), json_extract(j.value, '$[6]')"
+        " FROM json_each(:rows) AS j WHERE true"
+        " ON CONFLICT (tenant_id, device_id, idempotency_key) DO NOTHING"
+        " RETURNING idempotency_key"
+    ),
+}
+
+
+def _prototype_json_rows(session: Any, rows: Sequence[dict[str, Any]]) -> set[str]:
+    """PROTOTYPE: the whole batch as one JSON parameter, expanded by the database."""
+    from gatepost.store.types import UTCDateTime
+
+    dialect = session.get_bind().dialect
+    if not rows:
+        return set()
+    first = rows[0]
+    if any(
+        r["tenant_id"] != first["tenant_id"]
+        or r["site_id"] != first["site_id"]
+        or r["device_id"] != first["device_id"]
+        or r["received_at"] != first["received_at"]
+        for r in rows
+    ):
+        return _prototype_core(session, rows)
+
+    def naive(value: datetime) -> str:
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
+
+    if dialect.name == "postgresql":
+        payload: Any = [
+            {
+                "id": r["id"],
+                "kind": r["kind"],
+                "occurred_at": naive(r["occurred_at"]),
+                "idempotency_key": r["idempotency_key"],
+                "person_id": r["person_id"],
+                "snapshot_id": r["snapshot_id"],
+                "data": r["data"],
+            }
+            for r in rows
+        ]
+    else:
+        payload = [
+            (
+                r["id"],
+                r["kind"],
+                r["occurred_at"].astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"),
+                r["idempotency_key"],
+                r["person_id"],
+                r["snapshot_id"],
+                json.dumps(r["data"]),
+            )
+            for r in rows
+        ]
+    from sqlalchemy import bindparam
+
+    statement = text(_JSON_ROWS_SQL[dialect.name]).bindparams(
+        bindparam("received_at", type_=UTCDateTime())
+    )
+    params = {
+        "tenant_id": first["tenant_id"],
+        "site_id": first["site_id"],
+        "device_id": first["device_id"],
+        "received_at": first["received_at"],
+        "rows": json.dumps(payload),
+    }
+    return set(session.scalars(statement, params).all())
+
+
 _PROTOTYPES: dict[str, Callable[[Any, Sequence[dict[str, Any]]], set[str]]] = {
     "core": _prototype_core,
     "unnest": _prototype_unnest,
+    "json": _prototype_json_rows,
 }
 
 

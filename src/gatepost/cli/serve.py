@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from gatepost.cli.context import cli_state, console, fail
+from gatepost.logs import uvicorn_log_config
 from gatepost.store.db import migrate
 from gatepost.store.repositories import accounts as account_repo
 
@@ -56,5 +57,5 @@ def serve(
         proxy_headers=settings.server.trusted_proxy is not None,
         forwarded_allow_ips=settings.server.trusted_proxy or "127.0.0.1",
         server_header=False,
-        log_level="info",
+        log_config=uvicorn_log_config(),
     )

@@ -54,8 +54,7 @@ _CSRF_MESSAGE = "This form has expired or came from another site. Reload the pag
 def is_htmx(request: Request) -> bool:
     """An htmx request for a fragment (a boosted form or link wants a whole page)."""
     return (
-        request.headers.get("hx-request") == "true"
-        and request.headers.get("hx-boosted") != "true"
+        request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true"
     )
 
 

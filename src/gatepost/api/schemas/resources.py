@@ -25,6 +25,7 @@ __all__ = [
     "MediaUrlPublic",
     "PersonCreate",
     "PersonPublic",
+    "PersonSearch",
     "PersonUpdate",
     "RevealRequest",
     "RevealedPublic",
@@ -98,6 +99,18 @@ class PersonPublic(Output):
     status: str
     created_at: datetime
     updated_at: datetime
+
+
+class PersonSearch(Input):
+    """Exact-match search; send personal search terms in a body, not in a URL."""
+
+    name: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=24)
+    identity_number: str | None = Field(default=None, max_length=40)
+    identity_kind: str | None = Field(default=None, max_length=16)
+    site_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, max_length=200)
 
 
 class RevealRequest(Input):

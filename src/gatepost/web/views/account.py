@@ -57,5 +57,3 @@ def confirm(
     if is_htmx(request):
         return Response(status_code=204, headers={"HX-Redirect": _DONE})
     return RedirectResponse(_DONE, status_code=303)
-
-

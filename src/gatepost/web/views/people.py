@@ -34,9 +34,7 @@ SEARCH_FIELDS = {"name": "Name", "phone": "Phone", "identity": "Identity number"
 _PERSON_FIELDS = {"name", "kind", "site_id", "identity_kind", "identity_number", "phone", "notes"}
 
 
-def _search(
-    container: Container, principal: Principal, *, by: str, q: str
-) -> Page[PersonView]:
+def _search(container: Container, principal: Principal, *, by: str, q: str) -> Page[PersonView]:
     if by == "name":
         return container.persons.list(principal, limit=MAX_LIMIT, after=None, name=q)
     if by == "phone":
