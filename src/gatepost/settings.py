@@ -46,9 +46,9 @@ class _Section(BaseModel):
 
 
 class DbSettings(_Section):
-    url: str = Field(
-        default="",
-        description="SQLAlchemy URL. Empty means SQLite at <data_dir>/gatepost.db; "
+    url: SecretStr = Field(
+        default=SecretStr(""),
+        description="SQLAlchemy URL (secret: it may hold a password). Empty means SQLite at <data_dir>/gatepost.db; "
         "use postgresql+psycopg://user:pass@host/db for PostgreSQL.",
     )
     pool_size: int = Field(default=5, ge=1, le=100, description="PostgreSQL pool size.")
@@ -195,7 +195,10 @@ class Settings(BaseSettings):
 
     @property
     def database_url(self) -> str:
-        return self.db.url or f"sqlite:///{(self.data_dir / 'gatepost.db').as_posix()}"
+        return (
+            self.db.url.get_secret_value()
+            or f"sqlite:///{(self.data_dir / 'gatepost.db').as_posix()}"
+        )
 
     @property
     def key_file(self) -> Path:

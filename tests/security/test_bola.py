@@ -327,6 +327,30 @@ def test_foreign_ids_in_filters_return_nothing_of_the_other_tenant(admin: Actor)
     assert failures == [], "\n".join(failures)
 
 
+def test_other_tenant_personal_values_find_nothing_when_searched(admin: Actor) -> None:
+    b_admin = add_tenant(admin, "globex")
+    world_a = build_world(admin, tag="a", seq=1)
+    world_b = build_world(b_admin, tag="b", seq=2)
+    searches = [
+        {"identity_kind": "cn_resident", "identity_number": world_b.identity_number},
+        {"phone": world_b.phone},
+        {"name": "Person b"},
+        {"site_id": world_b.ids["site_id"]},
+    ]
+    for terms in searches:
+        listed = admin.get("/api/v1/persons", params=terms)
+        assert listed.status_code == 200, listed.text
+        assert listed.json()["items"] == [], terms
+        searched = admin.post("/api/v1/persons/search", json=terms)
+        assert searched.status_code == 200, searched.text
+        assert searched.json()["items"] == [], terms
+    # Sanity: the same searches find B's person for B, and A's own person for A.
+    own = admin.post("/api/v1/persons/search", json={"phone": world_a.phone}).json()["items"]
+    assert [p["id"] for p in own] == [world_a.ids["person_id"]]
+    theirs = b_admin.post("/api/v1/persons/search", json=searches[0]).json()["items"]
+    assert [p["id"] for p in theirs] == [world_b.ids["person_id"]]
+
+
 def test_foreign_ids_in_bodies_are_refused_when_creating(admin: Actor) -> None:
     b_admin = add_tenant(admin, "globex")
     world_a = build_world(admin, tag="a", seq=1)

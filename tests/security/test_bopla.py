@@ -50,6 +50,7 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
     "SiteCreate": {"name": "S"},
     "PersonCreate": {"name": "N"},
     "PersonUpdate": {},
+    "PersonSearch": {"name": "N"},
     "RevealRequest": {"reason": "a good reason"},
     "ConsentCreate": {"purpose": "biometric_face", "notice_version": "v1"},
     "DeviceCreate": {"site_id": "0" * 32, "name": "d", "kind": "camera"},

@@ -212,6 +212,7 @@ def test_serve_refuses_tls_bind_before_setup(
         fresh_dir,
         GATEPOST_SERVER__TLS_CERTFILE=str(fresh_dir / "cert.pem"),
         GATEPOST_SERVER__TLS_KEYFILE=str(fresh_dir / "key.pem"),
+        GATEPOST_SERVER__ALLOWED_HOSTS='["gate.example.com"]',
     )
     result = run_cli(["serve", "--host", ANY_ADDRESS], env)
     assert result.exit_code == 2, result.output

@@ -21,7 +21,7 @@ def verify(
 
     Exits 1 when any chain is broken.
     """
-    container = cli_state.container()
+    container = cli_state.ready()
     with container.db.session() as session:
         tenants = [
             t

@@ -10,10 +10,11 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from gatepost.errors import GatepostError
+from gatepost.security.kek import create_key_file
 from gatepost.services.container import Container, build_container
 from gatepost.settings import Settings
 
-__all__ = ["cli_state", "console", "fail", "format_validation_error"]
+__all__ = ["cli_state", "console", "fail", "format_validation_error", "prepare_data_dir"]
 
 console = Console(stderr=False, highlight=False)
 err_console = Console(stderr=True, highlight=False)
@@ -31,6 +32,17 @@ def format_validation_error(exc: ValidationError) -> list[str]:
 def fail(message: str, *, code: int = 1) -> typer.Exit:
     err_console.print(f"[bold red]error:[/] {message}")
     return typer.Exit(code)
+
+
+def prepare_data_dir(settings: Settings) -> bool:
+    """Create the data directory (0700) and, for the file key source, the key file.
+
+    Returns True when a new key file was created.
+    """
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if settings.keys.source == "file":
+        return create_key_file(settings.key_file)
+    return False
 
 
 @dataclass
@@ -51,12 +63,30 @@ class CliState:
         return self._settings
 
     def container(self) -> Container:
+        """The container, with the KEK checked (a bad key file fails here, clearly)."""
         if self._container is None:
             try:
-                self._container = build_container(self.settings())
+                container = build_container(self.settings())
+                container.keys.check_kek()
             except GatepostError as exc:
                 raise fail(exc.message) from exc
+            self._container = container
         return self._container
+
+    def ready(self) -> Container:
+        """The container on an up-to-date schema, with any interrupted key rotation settled."""
+        from gatepost.store.db import migrate
+
+        container = self.container()
+        try:
+            migrate(container.db)
+            with container.db.session() as session:
+                finished = container.keys.finish_pending_rotation(session)
+        except GatepostError as exc:
+            raise fail(exc.message) from exc
+        if finished:
+            console.print("[yellow]keys[/] finished a key rotation that had been interrupted")
+        return container
 
 
 cli_state = CliState()

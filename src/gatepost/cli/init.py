@@ -7,10 +7,8 @@ from typing import Annotated
 
 import typer
 
-from gatepost.cli.context import cli_state, console, fail
+from gatepost.cli.context import cli_state, console, fail, prepare_data_dir
 from gatepost.errors import GatepostError
-from gatepost.security.kek import create_key_file
-from gatepost.store.db import migrate
 
 
 def init(
@@ -33,14 +31,12 @@ def init(
     --password-file it completes setup at once.
     """
     settings = cli_state.settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    created = prepare_data_dir(settings)
     if settings.keys.source == "file":
-        created = create_key_file(settings.key_file)
         console.print(
             f"{'created' if created else 'kept   '} key file {settings.key_file} (mode 0600)"
         )
-    container = cli_state.container()
-    migrate(container.db)
+    container = cli_state.ready()
     console.print("schema   up to date")
     if not container.setup.needed():
         console.print("setup    already complete: an administrator exists")
@@ -64,7 +60,8 @@ def init(
     except GatepostError as exc:
         raise fail(exc.message) from exc
     minutes = settings.security.setup_token_minutes
-    console.print(f"setup    token (valid {minutes} min, use once):\n\n  [bold]{token}[/]\n")
+    console.print(f"setup    token (valid {minutes} min, use once):")
+    typer.echo(f"\n  {token}\n")
     console.print(
         "Run `gatepost serve` and open http://127.0.0.1:"
         f"{settings.server.port}/ui/setup to create the first administrator."

@@ -10,6 +10,7 @@ import typer
 from gatepost.cli.context import cli_state, console, fail
 from gatepost.security.crypto import new_key
 from gatepost.services.audit import AuditRecord
+from gatepost.store.repositories import accounts as account_repo
 from gatepost.store.repositories import tenants as tenant_repo
 
 app = typer.Typer(help="Key management.", no_args_is_help=True)
@@ -26,16 +27,16 @@ def rotate(
     """Re-wrap every tenant's data keys under a new key-encryption key (KEK).
 
     The new KEK is staged beside the old one before the database commits and replaces
-    it after, so an interruption never loses keys. With the env key source the new KEK
-    is printed: put it in GATEPOST_KEYS__KEK before the next start.
+    it after, so an interruption never loses keys (the next start finishes the job).
+    With the env key source the new KEK is printed: put it in GATEPOST_KEYS__KEK
+    before the next start.
     """
-    container = cli_state.container()
+    container = cli_state.ready()
     new_kek = new_key()
     container.keys.stage_kek(new_kek)
     with container.db.session() as session:
         count = container.keys.rewrap_all(session, new_kek)
-        tenants = tenant_repo.list_tenants(session, limit=1_000_000, after=None)
-        for tenant in tenants:
+        for tenant in tenant_repo.list_tenants(session, limit=1_000_000, after=None):
             if tenant.keys_shredded_at is None:
                 container.audit.record(
                     session,
@@ -47,10 +48,8 @@ def rotate(
     container.keys.adopt_kek(new_kek)
     console.print(f"[green]rotated[/] key-encryption key; re-wrapped {count} data keys")
     if container.settings.keys.source == "env":
-        console.print(
-            "New GATEPOST_KEYS__KEK (set it before the next start):\n"
-            f"  {base64.b64encode(new_kek).decode()}"
-        )
+        console.print("New GATEPOST_KEYS__KEK (set it before the next start):", soft_wrap=True)
+        typer.echo(base64.b64encode(new_kek).decode())
     if data_keys:
         with container.db.session() as session:
             for tenant in tenant_repo.list_tenants(session, limit=1_000_000, after=None):
@@ -75,13 +74,29 @@ def shred(
     tenant: Annotated[str, typer.Option(help="Tenant slug whose keys are destroyed.")],
     yes: Annotated[bool, typer.Option("--yes", help="Confirm: this cannot be undone.")] = False,
 ) -> None:
-    """Destroy a tenant's data keys: all its sealed data becomes unreadable for good."""
+    """Destroy a tenant's data keys: all its sealed data becomes unreadable for good.
+
+    The shredding is recorded in the operator's own audit log (the shredded tenant's
+    log can no longer be verified, by design).
+    """
     if not yes:
         raise fail("refusing without --yes: shredding cannot be undone")
-    container = cli_state.container()
+    container = cli_state.ready()
     with container.db.session() as session:
         row = tenant_repo.get_by_slug(session, tenant)
         if row is None:
             raise fail("no such tenant")
+        witnesses = [t for t in account_repo.platform_tenant_ids(session) if t != row.id]
+        for witness in witnesses:
+            container.audit.record(
+                session,
+                tenant_id=witness,
+                record=AuditRecord(
+                    actor=_ACTOR,
+                    action="keys.tenant_shredded",
+                    target=f"tenant:{row.id}",
+                    purpose="crypto-shredding on operator request",
+                ),
+            )
         count = container.keys.shred(session, tenant_id=row.id)
     console.print(f"[yellow]shredded[/] {count} keys of tenant {tenant}")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
-from gatepost.cli.context import cli_state, console, fail
+from gatepost.cli.context import cli_state, console, fail, prepare_data_dir
 from gatepost.logs import uvicorn_log_config
-from gatepost.store.db import migrate
 from gatepost.store.repositories import accounts as account_repo
 
 
@@ -33,21 +32,24 @@ def serve(
         )
         settings = settings.model_copy(update={"server": server})
         cli_state._settings = settings
-    container = cli_state.container()
-    migrate(container.db)
+    early = settings.exposure_problems(admin_exists=True)
+    if early:
+        _refuse(early)
+    prepare_data_dir(settings)
+    container = cli_state.ready()
     with container.db.session() as session:
         admin_exists = account_repo.admin_exists(session)
     problems = settings.exposure_problems(admin_exists=admin_exists)
     if problems:
-        for problem in problems:
-            console.print(f"[red]refused[/] {problem}")
-        raise fail("not starting: the bind would expose gatepost unsafely", code=2)
+        _refuse(problems)
     if not admin_exists:
         token = container.setup.issue_token()
         console.print(
             f"First run: open http://{settings.server.host}:{settings.server.port}"
-            f"/ui/setup with this one-time token:\n\n  [bold]{token}[/]\n"
+            "/ui/setup with this one-time token:",
+            soft_wrap=True,
         )
+        typer.echo(f"\n  {token}\n")
     uvicorn.run(
         create_app(container),
         host=settings.server.host,
@@ -59,3 +61,9 @@ def serve(
         server_header=False,
         log_config=uvicorn_log_config(),
     )
+
+
+def _refuse(problems: list[str]) -> NoReturn:
+    for problem in problems:
+        console.print(f"[red]refused[/] {problem}", soft_wrap=True)
+    raise fail("not starting: the bind would expose gatepost unsafely", code=2)

@@ -9,6 +9,7 @@ Masking keeps only what a guard needs to compare against a card in hand.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from enum import StrEnum
 
@@ -25,9 +26,9 @@ __all__ = [
 
 _CN_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CN_CHECK = "10X98765432"
-_CN_PATTERN = re.compile(r"^[1-9]\d{16}[\dX]$")
-_GENERIC_PATTERN = re.compile(r"^[A-Z0-9]{4,32}$")
-_PHONE_PATTERN = re.compile(r"^\+?\d{5,17}$")
+_CN_PATTERN = re.compile(r"^[1-9]\d{16}[\dX]$", re.ASCII)
+_GENERIC_PATTERN = re.compile(r"^[A-Z0-9]{4,32}$", re.ASCII)
+_PHONE_PATTERN = re.compile(r"^\+?\d{5,17}$", re.ASCII)
 
 
 class IdentityKind(StrEnum):
@@ -56,7 +57,7 @@ def _check_cn_resident(number: str) -> None:
 
 def normalise_identity_number(raw: str, kind: IdentityKind) -> str:
     """Upper-case, strip separators and validate; raises InvalidIdentityNumber."""
-    number = re.sub(r"[\s-]", "", raw).upper()
+    number = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", raw)).upper()
     if kind is IdentityKind.CN_RESIDENT:
         _check_cn_resident(number)
     elif not _GENERIC_PATTERN.match(number):
@@ -78,7 +79,7 @@ def mask_identity_number(number: str) -> str:
 
 def normalise_phone(raw: str) -> str:
     """Digits with an optional leading +; raises InvalidPhoneNumber."""
-    phone = re.sub(r"[\s().-]", "", raw)
+    phone = re.sub(r"[\s().-]", "", unicodedata.normalize("NFKC", raw))
     if not _PHONE_PATTERN.match(phone):
         raise InvalidPhoneNumber("5-17 digits with an optional leading + are expected")
     return phone

@@ -95,7 +95,8 @@ class FileKekProvider:
             os.fsync(handle.fileno())
 
     def commit_staged(self) -> None:
-        os.replace(self.staged_path, self.path)
+        if self.staged_path.exists():
+            os.replace(self.staged_path, self.path)
 
 
 class EnvKekProvider:

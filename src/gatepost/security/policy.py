@@ -48,16 +48,16 @@ class Decision:
 
 def authorize(principal: Principal, permission: Permission) -> Decision:
     """Deny by default; allow only what the principal's role (or platform flag) grants."""
-    if permission is Permission.PLATFORM_TENANTS_MANAGE:
-        if principal.kind is PrincipalKind.USER and principal.platform_admin:
-            return Decision(True, "platform administrator")
-        return Decision(False, "only platform administrators manage tenants")
     if principal.kind is PrincipalKind.DEVICE and principal.role is not Role.DEVICE:
         return Decision(False, "device credentials carry only the device role")
     if principal.kind is not PrincipalKind.DEVICE and principal.role is Role.DEVICE:
         return Decision(False, "the device role belongs to devices only")
     if principal.totp_pending and permission is not Permission.ACCOUNT_SELF:
         return Decision(False, "TOTP enrolment is required first")
+    if permission is Permission.PLATFORM_TENANTS_MANAGE:
+        if principal.kind is PrincipalKind.USER and principal.platform_admin:
+            return Decision(True, "platform administrator")
+        return Decision(False, "only platform administrators manage tenants")
     if permission in ROLE_PERMISSIONS[principal.role]:
         return Decision(True, f"role {principal.role.value}")
     return Decision(False, f"role {principal.role.value} lacks {permission.value}")

@@ -54,7 +54,7 @@ def issue_token(kind: TokenKind, tenant_id: str) -> str:
 
 def parse_token(token: str, *, expect: TokenKind | None = None) -> ParsedToken | None:
     """Split a presented token; None if it is not well formed (or not of ``expect``)."""
-    match = _TOKEN.match(token)
+    match = _TOKEN.fullmatch(token)
     if match is None:
         return None
     kind = TokenKind(match.group(1))

@@ -160,6 +160,8 @@ class AuthService:
     ) -> LoginResult | _Failure:
         now = self._clock.now()
         tenant = tenant_repo.get_by_slug(session, slug)
+        if tenant is not None and tenant.keys_shredded_at is not None:
+            tenant = None  # a shredded tenant answers exactly like an unknown one
         user = (
             account_repo.user_by_username(session, tenant_id=tenant.id, username=username)
             if tenant is not None
@@ -322,9 +324,14 @@ class AuthService:
                 ),
             )
 
-    def begin_totp(self, principal: Principal) -> TotpEnrolment:
-        """Store a new (not yet required) TOTP secret, sealed; confirm with a code."""
+    def begin_totp(self, principal: Principal, *, current_code: str | None = None) -> TotpEnrolment:
+        """Store a new TOTP secret as *pending*; it replaces nothing until confirmed.
+
+        If TOTP is already on, starting over needs a valid current code, so a stolen
+        session alone can neither switch TOTP off nor swap in an attacker's secret.
+        """
         secret = totp.new_totp_secret()
+        now = self._clock.now()
         with self._db.session() as session:
             user = account_repo.get_user(
                 session, tenant_id=principal.tenant_id, user_id=principal.id
@@ -332,26 +339,45 @@ class AuthService:
             if user is None:
                 raise NotFound("user")
             keys = self._keys.keys_for(session, tenant_id=user.tenant_id)
-            user.totp_sealed = keys.seal_text(secret, table="users", column="totp", row_id=user.id)
-            user.totp_enabled = False
-            user.totp_last_step = None
+            if user.totp_enabled and user.totp_sealed is not None:
+                active = keys.open_text(
+                    user.totp_sealed, table="users", column="totp", row_id=user.id
+                )
+                step = totp.verify_totp(
+                    active, (current_code or "").strip(), now=now, last_step=user.totp_last_step
+                )
+                if step is None:
+                    raise ValidationFailed(
+                        "enter a current code from your authenticator app to replace it",
+                        field="current_code",
+                    )
+                user.totp_last_step = step
+            user.totp_pending_sealed = keys.seal_text(
+                secret, table="users", column="totp_pending", row_id=user.id
+            )
         return TotpEnrolment(
             secret=secret, uri=totp.provisioning_uri(secret, account=user.username)
         )
 
     def confirm_totp(self, principal: Principal, *, code: str) -> None:
+        """Activate the pending secret with a code from it."""
         now = self._clock.now()
         with self._db.session() as session:
             user = account_repo.get_user(
                 session, tenant_id=principal.tenant_id, user_id=principal.id
             )
-            if user is None or user.totp_sealed is None:
+            if user is None or user.totp_pending_sealed is None:
                 raise ValidationFailed("start TOTP enrolment first", field="code")
             keys = self._keys.keys_for(session, tenant_id=user.tenant_id)
-            secret = keys.open_text(user.totp_sealed, table="users", column="totp", row_id=user.id)
-            step = totp.verify_totp(secret, code.strip(), now=now, last_step=user.totp_last_step)
+            secret = keys.open_text(
+                user.totp_pending_sealed, table="users", column="totp_pending", row_id=user.id
+            )
+            last = user.totp_last_step if user.totp_enabled else None
+            step = totp.verify_totp(secret, code.strip(), now=now, last_step=last)
             if step is None:
                 raise ValidationFailed("the one-time code is wrong", field="code")
+            user.totp_sealed = keys.seal_text(secret, table="users", column="totp", row_id=user.id)
+            user.totp_pending_sealed = None
             user.totp_last_step = step
             user.totp_enabled = True
             self._audit.record(

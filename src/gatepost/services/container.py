@@ -83,7 +83,7 @@ def build_container(
             raise ConfigError(str(exc), key="media.url") from exc
     sec = settings.security
     passwords = Passwords(time_cost=sec.argon2_time_cost, memory_kib=sec.argon2_memory_kib)
-    keys = KeyService(kek=kek or kek_provider(settings), clock=clock)
+    keys = KeyService(kek=kek or kek_provider(settings), clock=clock, db=db)
     audit = AuditService(db=db, keys=keys, clock=clock)
     tenants = TenantService(db=db, keys=keys, audit=audit, clock=clock)
     throttle = LoginThrottleService(

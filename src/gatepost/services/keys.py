@@ -2,12 +2,21 @@
 
 Each tenant has three kinds of data key, wrapped by the KEK: ``data`` (AES-GCM sealing;
 new generations may be added and old ones stay readable), ``index`` (blind indexes)
-and ``mac`` (audit chain, signed URLs). Unwrapped keys are cached per process.
+and ``mac`` (audit chain, signed URLs). Unwrapped data keys are cached per process;
+the KEK itself is read from its provider whenever it is needed, so a rotation done by
+another process (``gatepost keys rotate``) is seen at once.
+
+Rotation is crash-safe: the new KEK is *staged* durably, the database re-wrap commits,
+then the staged KEK replaces the current one. If a process dies between the commit and
+the swap, the next reader finds data keys that open only with the staged KEK *in the
+committed database* and finishes the swap. A staged KEK is never discarded
+automatically: another process may be in the middle of a rotation.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
@@ -15,6 +24,7 @@ from gatepost.domain.ports import Clock
 from gatepost.errors import CryptoError, KeyShredded
 from gatepost.security.crypto import TenantKeys, new_key, unwrap_key, wrap_key
 from gatepost.security.kek import KekProvider
+from gatepost.store.db import Database
 from gatepost.store.repositories import tenants as tenant_repo
 from gatepost.store.tables import TenantKey
 
@@ -23,41 +33,64 @@ __all__ = ["KeyService"]
 PURPOSES = ("data", "index", "mac")
 
 
+def _opens(kek: bytes, row: TenantKey) -> bool:
+    try:
+        unwrap_key(
+            kek,
+            row.wrapped,
+            tenant_id=row.tenant_id,
+            purpose=row.purpose,
+            generation=row.generation,
+        )
+    except CryptoError:
+        return False
+    return True
+
+
 class KeyService:
-    def __init__(self, *, kek: KekProvider, clock: Clock) -> None:
+    def __init__(self, *, kek: KekProvider, clock: Clock, db: Database | None = None) -> None:
         self._kek_provider = kek
-        self._kek: bytes | None = None
         self._clock = clock
+        self._db = db
         self._cache: dict[str, TenantKeys] = {}
         self._lock = threading.Lock()
 
-    def _current_kek(self) -> bytes:
-        if self._kek is None:
-            self._kek = self._kek_provider.load()
-        return self._kek
+    def check_kek(self) -> None:
+        """Load the KEK once; raises ConfigError naming the problem (e.g. file mode)."""
+        self._kek_provider.load()
+
+    def _wrap(self, kek: bytes, *, tenant_id: str, purpose: str, generation: int) -> TenantKey:
+        return TenantKey(
+            tenant_id=tenant_id,
+            purpose=purpose,
+            generation=generation,
+            wrapped=wrap_key(
+                kek, new_key(), tenant_id=tenant_id, purpose=purpose, generation=generation
+            ),
+            active=True,
+            created_at=self._clock.now(),
+        )
 
     def create_tenant_keys(self, session: Session, *, tenant_id: str) -> TenantKeys:
-        kek = self._current_kek()
-        now = self._clock.now()
+        kek = self._kek_provider.load()
         for purpose in PURPOSES:
             tenant_repo.add_key(
-                session,
-                TenantKey(
-                    tenant_id=tenant_id,
-                    purpose=purpose,
-                    generation=1,
-                    wrapped=wrap_key(
-                        kek,
-                        new_key(),
-                        tenant_id=tenant_id,
-                        purpose=purpose,
-                        generation=1,
-                    ),
-                    active=True,
-                    created_at=now,
-                ),
+                session, self._wrap(kek, tenant_id=tenant_id, purpose=purpose, generation=1)
             )
         return self.keys_for(session, tenant_id=tenant_id)
+
+    def _kek_for(self, rows: Sequence[TenantKey]) -> bytes:
+        """The KEK that opens these rows: the current one, else a staged one (in memory)."""
+        kek = self._kek_provider.load()
+        if _opens(kek, rows[0]):
+            return kek
+        staged = self._kek_provider.load_staged()
+        if staged is not None and _opens(staged, rows[0]):
+            if self._db is not None:
+                with self._db.read_committed() as committed:
+                    self.finish_pending_rotation(committed)
+            return staged
+        raise CryptoError("data keys do not open with the key-encryption key")
 
     def keys_for(self, session: Session, *, tenant_id: str) -> TenantKeys:
         """The tenant's unwrapped keys; raises KeyShredded if they were destroyed."""
@@ -68,17 +101,7 @@ class KeyService:
         rows = tenant_repo.keys_of(session, tenant_id=tenant_id)
         if not rows:
             raise KeyShredded("this tenant's keys do not exist (shredded or never created)")
-        kek = self._current_kek()
-        try:
-            unwrap_key(
-                kek,
-                rows[0].wrapped,
-                tenant_id=tenant_id,
-                purpose=rows[0].purpose,
-                generation=rows[0].generation,
-            )
-        except CryptoError:
-            kek = self._recover_staged_kek()
+        kek = self._kek_for(rows)
         data: dict[int, bytes] = {}
         active = 0
         singles: dict[str, bytes] = {}
@@ -109,48 +132,35 @@ class KeyService:
             self._cache[tenant_id] = keys
         return keys
 
-    def _recover_staged_kek(self) -> bytes:
-        """A rotation crashed after the database committed: finish it."""
-        staged = self._kek_provider.load_staged()
-        if staged is None:
-            raise CryptoError("data keys do not open with the key-encryption key")
-        self.adopt_kek(staged)
-        return staged
-
     def add_data_generation(self, session: Session, *, tenant_id: str) -> int:
         """Start sealing new values with a fresh data key; older ones stay readable."""
         keys = self.keys_for(session, tenant_id=tenant_id)
         generation = max(keys.data_keys) + 1
         tenant_repo.deactivate_keys(session, tenant_id=tenant_id, purpose="data")
+        kek = self._kek_for(tenant_repo.keys_of(session, tenant_id=tenant_id))
         tenant_repo.add_key(
-            session,
-            TenantKey(
-                tenant_id=tenant_id,
-                purpose="data",
-                generation=generation,
-                wrapped=wrap_key(
-                    self._current_kek(),
-                    new_key(),
-                    tenant_id=tenant_id,
-                    purpose="data",
-                    generation=generation,
-                ),
-                active=True,
-                created_at=self._clock.now(),
-            ),
+            session, self._wrap(kek, tenant_id=tenant_id, purpose="data", generation=generation)
         )
         self.forget(tenant_id)
         return generation
 
+    # -- KEK rotation -------------------------------------------------------------
+
+    def stage_kek(self, new_kek: bytes) -> None:
+        """Store the new KEK durably beside the current one, before the re-wrap commits."""
+        self._kek_provider.stage(new_kek)
+
     def rewrap_all(self, session: Session, new_kek: bytes) -> int:
         """Re-wrap every tenant's data keys under ``new_kek``; returns the count.
 
-        The caller commits the transaction and then calls :meth:`adopt_kek` after the
-        new KEK is stored, so a crash between the two leaves the old KEK valid.
+        Every tenant's keys are unwrapped (and cached) first, so nothing inside this
+        transaction needs the KEK again. The caller commits, then calls :meth:`adopt_kek`.
         """
-        old = self._current_kek()
-        count = 0
-        for row in tenant_repo.all_keys(session):
+        old = self._kek_provider.load()
+        rows = tenant_repo.all_keys(session)
+        for tenant_id in {row.tenant_id for row in rows}:
+            self.keys_for(session, tenant_id=tenant_id)
+        for row in rows:
             key = unwrap_key(
                 old,
                 row.wrapped,
@@ -165,19 +175,33 @@ class KeyService:
                 purpose=row.purpose,
                 generation=row.generation,
             )
-            count += 1
         session.flush()
-        return count
-
-    def stage_kek(self, new_kek: bytes) -> None:
-        """Store the new KEK durably beside the current one, before the re-wrap commits."""
-        self._kek_provider.stage(new_kek)
+        return len(rows)
 
     def adopt_kek(self, new_kek: bytes) -> None:
-        """After the re-wrap committed: make the new KEK the current one."""
+        """After the re-wrap committed: the staged KEK becomes the current one."""
         self._kek_provider.commit_staged()
-        self._kek = new_kek
-        self.forget()
+        if self._kek_provider.load() != new_kek:
+            raise CryptoError(
+                "the new key-encryption key was not installed: keep the .staged key file "
+                "and run any gatepost command to finish the rotation"
+            )
+
+    def finish_pending_rotation(self, session: Session) -> bool:
+        """Finish a rotation whose re-wrap committed but whose KEK swap did not happen.
+
+        ``session`` must see only committed data. Returns True if it finished one.
+        """
+        staged = self._kek_provider.load_staged()
+        if staged is None:
+            return False
+        rows = tenant_repo.all_keys(session)
+        if rows and not _opens(self._kek_provider.load(), rows[0]) and _opens(staged, rows[0]):
+            self._kek_provider.commit_staged()
+            return True
+        return False
+
+    # -- shredding ----------------------------------------------------------------
 
     def shred(self, session: Session, *, tenant_id: str) -> int:
         """Destroy the tenant's keys: every sealed value of it becomes unreadable."""

@@ -118,6 +118,7 @@ class SetupService:
                 role=Role.ADMIN.value,
                 platform_admin=True,
                 totp_sealed=None,
+                totp_pending_sealed=None,
                 totp_enabled=False,
                 totp_enforced=False,
                 totp_last_step=None,

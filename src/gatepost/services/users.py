@@ -78,6 +78,7 @@ class UserService:
                 role=parsed_role.value,
                 platform_admin=False,
                 totp_sealed=None,
+                totp_pending_sealed=None,
                 totp_enabled=False,
                 totp_enforced=False,
                 totp_last_step=None,

@@ -27,8 +27,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin_immediate(conn: Any) -> None:
-    # Writers take the lock at BEGIN so read-then-write transactions never deadlock.
+def _sqlite_begin(conn: Any) -> None:
+    # Writers take the lock at BEGIN so read-then-write transactions never deadlock;
+    # autocommit connections (see Database.read_committed) start no transaction.
+    if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -52,7 +55,7 @@ class Database:
                 "connect",
                 lambda dbapi_conn, _rec: setattr(dbapi_conn, "isolation_level", None),
             )
-            event.listen(self.engine, "begin", _sqlite_begin_immediate)
+            event.listen(self.engine, "begin", _sqlite_begin)
         else:
             self.engine = create_engine(
                 url, echo=echo, pool_size=pool_size, pool_pre_ping=True, max_overflow=10
@@ -74,6 +77,17 @@ class Database:
             raise ValidationFailed(
                 "a value could not be stored (out of range or malformed)"
             ) from exc
+
+    @contextmanager
+    def read_committed(self) -> Iterator[Session]:
+        """A read-only view of committed data on its own connection (no write lock)."""
+        try:
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+                with Session(bind=conn) as session:
+                    yield session
+        except OperationalError as exc:
+            raise ServiceUnavailable("the database is unavailable") from exc
 
     def check(self) -> None:
         try:

@@ -121,6 +121,7 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     platform_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     totp_sealed: Mapped[bytes | None]
+    totp_pending_sealed: Mapped[bytes | None]
     totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     totp_enforced: Mapped[bool] = mapped_column(Boolean, default=False)
     totp_last_step: Mapped[int | None] = mapped_column(Integer)

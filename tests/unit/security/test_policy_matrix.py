@@ -92,7 +92,9 @@ EXPECTED: dict[Role, frozenset[Permission]] = {
 TENANT = "0" * 32
 
 
-def _principal(kind: PrincipalKind, role: Role, *, platform_admin: bool = False) -> Principal:
+def _principal(
+    kind: PrincipalKind, role: Role, *, platform_admin: bool = False, totp_pending: bool = False
+) -> Principal:
     return Principal(
         kind=kind,
         id="1" * 32,
@@ -100,16 +102,24 @@ def _principal(kind: PrincipalKind, role: Role, *, platform_admin: bool = False)
         role=role,
         name="someone",
         platform_admin=platform_admin,
+        totp_pending=totp_pending,
     )
 
 
 def _expected(
-    kind: PrincipalKind, role: Role, platform_admin: bool, permission: Permission
+    kind: PrincipalKind,
+    role: Role,
+    platform_admin: bool,
+    permission: Permission,
+    totp_pending: bool = False,
 ) -> bool:
-    """The policy, restated: deny by default; kind and role must agree."""
+    """The policy, restated: deny by default; kind and role must agree; a session that
+    still has to enrol TOTP may only manage its own account."""
     if kind is PrincipalKind.DEVICE and role is not Role.DEVICE:
         return False
     if kind is not PrincipalKind.DEVICE and role is Role.DEVICE:
+        return False
+    if totp_pending and permission is not P.ACCOUNT_SELF:
         return False
     if permission is P.PLATFORM_TENANTS_MANAGE:
         return kind is PrincipalKind.USER and platform_admin
@@ -138,19 +148,26 @@ def test_device_role_is_not_a_user_role_when_listed() -> None:
 
 
 @pytest.mark.parametrize(
-    ("kind", "role", "platform_admin"), itertools.product(PrincipalKind, Role, (False, True))
+    ("kind", "role", "platform_admin", "totp_pending"),
+    itertools.product(PrincipalKind, Role, (False, True), (False, True)),
 )
 def test_authorize_matches_expected_matrix_for_every_permission(
-    kind: PrincipalKind, role: Role, platform_admin: bool
+    kind: PrincipalKind, role: Role, platform_admin: bool, totp_pending: bool
 ) -> None:
-    principal = _principal(kind, role, platform_admin=platform_admin)
+    principal = _principal(kind, role, platform_admin=platform_admin, totp_pending=totp_pending)
     wrong = []
     for permission in Permission:
         decision = authorize(principal, permission)
         assert decision.reason, "every decision says why"
-        if decision.allowed != _expected(kind, role, platform_admin, permission):
+        if decision.allowed != _expected(kind, role, platform_admin, permission, totp_pending):
             wrong.append((permission.value, decision.allowed, decision.reason))
     assert wrong == [], f"{kind.value}/{role.value}/platform={platform_admin}: {wrong}"
+
+
+@pytest.mark.parametrize("role", sorted(set(Role) - {Role.DEVICE}))
+def test_totp_pending_session_may_only_manage_its_account(role: Role) -> None:
+    principal = _principal(PrincipalKind.USER, role, platform_admin=True, totp_pending=True)
+    assert {p for p in Permission if authorize(principal, p).allowed} == {P.ACCOUNT_SELF}
 
 
 @pytest.mark.parametrize("role", sorted(set(Role) - {Role.DEVICE}))

@@ -20,6 +20,7 @@ from gatepost.api.schemas.accounts import (
     SetupRequest,
     SetupResponse,
     SetupStatus,
+    TotpBegin,
     TotpConfirm,
     TotpEnrolmentPublic,
 )
@@ -102,8 +103,13 @@ def change_password(
 
 
 @router.post("/auth/totp", dependencies=[require(Permission.ACCOUNT_SELF)])
-def begin_totp(principal: CurrentPrincipal, container: ContainerDep) -> TotpEnrolmentPublic:
-    enrolment = container.auth.begin_totp(principal)
+def begin_totp(
+    principal: CurrentPrincipal, container: ContainerDep, body: TotpBegin | None = None
+) -> TotpEnrolmentPublic:
+    """Start (or replace) TOTP; confirm with a code from the new secret."""
+    enrolment = container.auth.begin_totp(
+        principal, current_code=body.current_code if body else None
+    )
     return TotpEnrolmentPublic(secret=enrolment.secret, uri=enrolment.uri)
 
 

@@ -19,6 +19,7 @@ __all__ = [
     "SetupRequest",
     "SetupResponse",
     "SetupStatus",
+    "TotpBegin",
     "TotpConfirm",
     "TotpEnrolmentPublic",
     "UserCreate",
@@ -75,6 +76,12 @@ class PasswordChange(Input):
 class TotpEnrolmentPublic(Output):
     secret: str
     uri: str
+
+
+class TotpBegin(Input):
+    current_code: str | None = Field(
+        default=None, pattern=r"^\d{6}$", description="Required when TOTP is already on."
+    )
 
 
 class TotpConfirm(Input):

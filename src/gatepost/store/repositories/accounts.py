@@ -18,6 +18,7 @@ __all__ = [
     "get_user",
     "list_api_keys",
     "list_users",
+    "platform_tenant_ids",
     "revoke_sessions",
     "session_by_hash",
     "setup_token_by_hash",
@@ -111,3 +112,11 @@ def setup_token_by_hash(session: Session, token_hash: bytes) -> SetupToken | Non
 
 def throttle_row(session: Session, key_hash: bytes) -> LoginThrottle | None:
     return session.get(LoginThrottle, key_hash, with_for_update=True)
+
+
+def platform_tenant_ids(session: Session) -> list[str]:
+    """Tenants whose users include a platform administrator (the operator's own)."""
+    rows = session.scalars(
+        select(User.tenant_id).where(User.platform_admin.is_(True)).distinct()
+    ).all()
+    return sorted(rows)

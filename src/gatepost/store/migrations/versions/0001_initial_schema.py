@@ -5,7 +5,7 @@ SQLite and PostgreSQL.
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 10:26:02.234439
+Create Date: 2026-11-27 11:09:39.160540
 """
 
 from __future__ import annotations
@@ -153,6 +153,7 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("platform_admin", sa.Boolean(), nullable=False),
         sa.Column("totp_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("totp_pending_sealed", sa.LargeBinary(), nullable=True),
         sa.Column("totp_enabled", sa.Boolean(), nullable=False),
         sa.Column("totp_enforced", sa.Boolean(), nullable=False),
         sa.Column("totp_last_step", sa.Integer(), nullable=True),
