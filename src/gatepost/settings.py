@@ -48,8 +48,8 @@ class _Section(BaseModel):
 class DbSettings(_Section):
     url: SecretStr = Field(
         default=SecretStr(""),
-        description="SQLAlchemy URL (secret: it may hold a password). Empty means SQLite at <data_dir>/gatepost.db; "
-        "use postgresql+psycopg://user:pass@host/db for PostgreSQL.",
+        description="SQLAlchemy URL (secret: it may hold a password). Empty means SQLite "
+        "at <data_dir>/gatepost.db; use postgresql+psycopg://user:pass@host/db for PostgreSQL.",
     )
     pool_size: int = Field(default=5, ge=1, le=100, description="PostgreSQL pool size.")
     echo: bool = Field(default=False, description="Log SQL statements (never in production).")
