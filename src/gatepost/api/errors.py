@@ -103,6 +103,9 @@ def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)  # noqa: S101 - registered for this type only
+    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError | RecursionError):
+        # FastAPI reports an undecodable (or absurdly nested) JSON body as a bare 400.
+        return error_response(422, "invalid", "the body is not valid UTF-8 JSON")
     code = {
         404: "not_found",
         405: "method_not_allowed",

@@ -8,11 +8,13 @@ from fastapi import APIRouter, Query
 
 from gatepost.api.deps import ContainerDep, CurrentPrincipal, GuardedRoute, require
 from gatepost.api.routes.common import LimitQuery
-from gatepost.api.schemas.base import PagePublic
+from gatepost.api.schemas.base import ERROR_RESPONSES, PagePublic
 from gatepost.api.schemas.resources import AuditEntryPublic, AuditVerifyPublic
 from gatepost.security.permissions import Permission
 
-router = APIRouter(route_class=GuardedRoute, prefix="/api/v1/audit", tags=["audit"])
+router = APIRouter(
+    route_class=GuardedRoute, prefix="/api/v1/audit", tags=["audit"], responses=ERROR_RESPONSES
+)
 
 
 @router.get("", dependencies=[require(Permission.AUDIT_READ)])

@@ -24,9 +24,12 @@ from gatepost.api.schemas.accounts import (
     TotpConfirm,
     TotpEnrolmentPublic,
 )
+from gatepost.api.schemas.base import ERROR_RESPONSES
 from gatepost.security.permissions import Permission
 
-router = APIRouter(route_class=GuardedRoute, prefix="/api/v1", tags=["auth"])
+router = APIRouter(
+    route_class=GuardedRoute, prefix="/api/v1", tags=["auth"], responses=ERROR_RESPONSES
+)
 
 
 def client_of(request: Request) -> str:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, Query, UploadFile
 
 from gatepost.api.deps import ContainerDep, CurrentPrincipal, GuardedRoute, require
 from gatepost.api.routes.common import CursorQuery, IdPath, LimitQuery
-from gatepost.api.schemas.base import PagePublic
+from gatepost.api.schemas.base import ERROR_RESPONSES, PagePublic
 from gatepost.api.schemas.resources import (
     DeviceCreate,
     DeviceIssued,
@@ -21,7 +21,9 @@ from gatepost.security.permissions import Permission
 from gatepost.services.devices import DeviceDraft
 from gatepost.services.events import EventDraft
 
-router = APIRouter(route_class=GuardedRoute, prefix="/api/v1", tags=["devices"])
+router = APIRouter(
+    route_class=GuardedRoute, prefix="/api/v1", tags=["devices"], responses=ERROR_RESPONSES
+)
 
 
 def _issued(device: object, credential: str) -> DeviceIssued:

@@ -9,13 +9,15 @@ from pydantic import AwareDatetime
 
 from gatepost.api.deps import ContainerDep, CurrentPrincipal, GuardedRoute, require
 from gatepost.api.routes.common import CursorQuery, IdPath, LimitQuery
-from gatepost.api.schemas.base import PagePublic
+from gatepost.api.schemas.base import ERROR_RESPONSES, PagePublic
 from gatepost.api.schemas.resources import EventPublic, MediaUrlPublic
 from gatepost.errors import NotFound
 from gatepost.security.permissions import Permission
 from gatepost.services.events import EventFilter
 
-router = APIRouter(route_class=GuardedRoute, prefix="/api/v1/events", tags=["events"])
+router = APIRouter(
+    route_class=GuardedRoute, prefix="/api/v1/events", tags=["events"], responses=ERROR_RESPONSES
+)
 
 IdQuery = Annotated[str | None, Query(pattern=r"^[0-9a-f]{32}$")]
 

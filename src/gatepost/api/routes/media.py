@@ -8,9 +8,10 @@ from fastapi import APIRouter, Query, Response
 
 from gatepost.api.deps import ContainerDep, CurrentPrincipal, GuardedRoute, require
 from gatepost.api.routes.common import IdPath
+from gatepost.api.schemas.base import ERROR_RESPONSES
 from gatepost.security.permissions import Permission
 
-router = APIRouter(route_class=GuardedRoute, tags=["media"])
+router = APIRouter(route_class=GuardedRoute, tags=["media"], responses=ERROR_RESPONSES)
 
 
 @router.get(

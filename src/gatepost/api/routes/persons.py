@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from gatepost.api.deps import ContainerDep, CurrentPrincipal, GuardedRoute, require
 from gatepost.api.routes.common import CursorQuery, IdPath, LimitQuery
-from gatepost.api.schemas.base import PagePublic
+from gatepost.api.schemas.base import ERROR_RESPONSES, PagePublic
 from gatepost.api.schemas.resources import (
     ConsentCreate,
     ConsentPublic,
@@ -22,7 +22,9 @@ from gatepost.api.schemas.resources import (
 from gatepost.security.permissions import Permission
 from gatepost.services.persons import PersonDraft
 
-router = APIRouter(route_class=GuardedRoute, prefix="/api/v1/persons", tags=["persons"])
+router = APIRouter(
+    route_class=GuardedRoute, prefix="/api/v1/persons", tags=["persons"], responses=ERROR_RESPONSES
+)
 
 SearchQuery = Annotated[str | None, Query(max_length=200)]
 

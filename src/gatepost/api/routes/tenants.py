@@ -6,11 +6,13 @@ from fastapi import APIRouter
 
 from gatepost.api.deps import ContainerDep, CurrentPrincipal, GuardedRoute, require
 from gatepost.api.routes.common import CursorQuery, IdPath, LimitQuery
-from gatepost.api.schemas.base import PagePublic
+from gatepost.api.schemas.base import ERROR_RESPONSES, PagePublic
 from gatepost.api.schemas.resources import SiteCreate, SitePublic, TenantCreate, TenantPublic
 from gatepost.security.permissions import Permission
 
-router = APIRouter(route_class=GuardedRoute, prefix="/api/v1", tags=["tenants"])
+router = APIRouter(
+    route_class=GuardedRoute, prefix="/api/v1", tags=["tenants"], responses=ERROR_RESPONSES
+)
 
 
 @router.get("/tenant", dependencies=[require(Permission.TENANT_READ)])

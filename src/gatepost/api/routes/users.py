@@ -14,10 +14,12 @@ from gatepost.api.schemas.accounts import (
     UserPublic,
     UserUpdate,
 )
-from gatepost.api.schemas.base import PagePublic
+from gatepost.api.schemas.base import ERROR_RESPONSES, PagePublic
 from gatepost.security.permissions import Permission
 
-router = APIRouter(route_class=GuardedRoute, prefix="/api/v1", tags=["users"])
+router = APIRouter(
+    route_class=GuardedRoute, prefix="/api/v1", tags=["users"], responses=ERROR_RESPONSES
+)
 
 
 @router.get("/users", dependencies=[require(Permission.USERS_READ)])

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["Input", "Output", "PagePublic"]
+__all__ = ["ERROR_RESPONSES", "ErrorDetail", "ErrorPublic", "Input", "Output", "PagePublic"]
 
 T = TypeVar("T")
 
@@ -44,3 +44,35 @@ class PagePublic(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None
     limit: int
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable machine-readable code, e.g. not_found, invalid.")
+    message: str = Field(description="What went wrong, for people.")
+    field: str | None = Field(default=None, description="The offending field, if one.")
+    details: list[dict[str, Any]] | None = Field(default=None, description="Per-field errors.")
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorPublic(BaseModel):
+    """Every error response has this shape."""
+
+    error: ErrorDetail
+    model_config = ConfigDict(extra="forbid")
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorPublic, "description": text}
+    for status, text in (
+        (400, "Malformed request"),
+        (401, "Not authenticated"),
+        (403, "Not allowed (permission or CSRF)"),
+        (404, "Not found in your tenant"),
+        (409, "Conflict with existing data"),
+        (413, "Body too large"),
+        (415, "Unsupported content type"),
+        (422, "Invalid input"),
+        (429, "Too many attempts"),
+        (503, "A backing service is unavailable"),
+    )
+}
