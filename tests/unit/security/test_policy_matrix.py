@@ -149,7 +149,7 @@ def test_device_role_is_not_a_user_role_when_listed() -> None:
 
 @pytest.mark.parametrize(
     ("kind", "role", "platform_admin", "totp_pending"),
-    itertools.product(PrincipalKind, Role, (False, True), (False, True)),
+    list(itertools.product(PrincipalKind, Role, (False, True), (False, True))),
 )
 def test_authorize_matches_expected_matrix_for_every_permission(
     kind: PrincipalKind, role: Role, platform_admin: bool, totp_pending: bool
