@@ -50,7 +50,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if leaks:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
-            reporter.write_line("SECRET OR PERSONAL VALUE FOUND IN LOGS (SECURITY.md 25):", red=True)
+            reporter.write_line("SECRET OR PERSONAL VALUE IN LOGS (SECURITY.md 25):", red=True)
             for value, line in leaks:
                 reporter.write_line(f"  {value!r} in: {line}", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

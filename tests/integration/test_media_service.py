@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
-from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from gatepost.api.app import create_app
