@@ -767,7 +767,15 @@ def _prototype_json_rows(session: Any, rows: Sequence[dict[str, Any]]) -> set[st
     return set(session.scalars(statement, params).all())
 
 
+def _prototype_proposed(session: Any, rows: Sequence[dict[str, Any]]) -> set[str]:
+    """PROTOTYPE: Core insert on SQLite, json_to_recordset on PostgreSQL."""
+    if session.get_bind().dialect.name == "postgresql":
+        return _prototype_json_rows(session, rows)
+    return _prototype_core(session, rows)
+
+
 _PROTOTYPES: dict[str, Callable[[Any, Sequence[dict[str, Any]]], set[str]]] = {
+    "proposed": _prototype_proposed,
     "core": _prototype_core,
     "unnest": _prototype_unnest,
     "json": _prototype_json_rows,

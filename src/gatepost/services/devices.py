@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
 from gatepost.domain.devices import DeviceKind, DeviceRole, Direction
 from gatepost.domain.ports import Clock
 from gatepost.errors import Conflict, NotFound, ValidationFailed
 from gatepost.security.policy import Principal
 from gatepost.security.tokens import TokenKind, hash_token, issue_token
 from gatepost.services.audit import AuditRecord, AuditService
-from gatepost.services.pages import Page
+from gatepost.services.pages import Page, page_by_id
 from gatepost.store.db import Database
 from gatepost.store.ids import new_id
 from gatepost.store.repositories import devices as device_repo
@@ -120,11 +122,7 @@ class DeviceService:
 
     def get(self, principal: Principal, device_id: str) -> Device:
         with self._db.session() as session:
-            device = device_repo.get_device(
-                session, tenant_id=principal.tenant_id, device_id=device_id
-            )
-        if device is None:
-            raise NotFound("device")
+            device = _device(session, principal, device_id)
         return device
 
     def list(
@@ -138,16 +136,12 @@ class DeviceService:
                 after=after,
                 site_id=site_id,
             )
-        return Page(list(rows[:limit]), rows[limit - 1].id if len(rows) > limit else None, limit)
+        return page_by_id(rows, limit)
 
     def rotate_credential(self, principal: Principal, device_id: str) -> IssuedDevice:
         now = self._clock.now()
         with self._db.session() as session:
-            device = device_repo.get_device(
-                session, tenant_id=principal.tenant_id, device_id=device_id
-            )
-            if device is None:
-                raise NotFound("device")
+            device = _device(session, principal, device_id)
             if device.revoked_at is not None:
                 raise Conflict("a revoked device cannot get a new credential; register it again")
             credential = issue_token(TokenKind.DEVICE, principal.tenant_id)
@@ -166,11 +160,7 @@ class DeviceService:
 
     def revoke(self, principal: Principal, device_id: str) -> Device:
         with self._db.session() as session:
-            device = device_repo.get_device(
-                session, tenant_id=principal.tenant_id, device_id=device_id
-            )
-            if device is None:
-                raise NotFound("device")
+            device = _device(session, principal, device_id)
             if device.revoked_at is None:
                 device.revoked_at = self._clock.now()
             self._audit.record(
@@ -181,3 +171,11 @@ class DeviceService:
                 ),
             )
         return device
+
+
+def _device(session: Session, principal: Principal, device_id: str) -> Device:
+    """The device in the caller's tenant, or NotFound (never another tenant's)."""
+    device = device_repo.get_device(session, tenant_id=principal.tenant_id, device_id=device_id)
+    if device is None:
+        raise NotFound("device")
+    return device

@@ -1,14 +1,22 @@
-"""A page of results with an opaque cursor for the next one."""
+"""A page of results with an opaque cursor for the next one (keyset pagination)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, overload
 
-__all__ = ["Page"]
+__all__ = ["Page", "page_by_id"]
 
 T = TypeVar("T")
+
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+R = TypeVar("R", bound=_HasId)
 
 
 @dataclass(frozen=True)
@@ -16,3 +24,20 @@ class Page(Generic[T]):
     items: Sequence[T]
     next_cursor: str | None
     limit: int
+
+
+@overload
+def page_by_id(rows: Sequence[R], limit: int) -> Page[R]: ...
+
+
+@overload
+def page_by_id(rows: Sequence[R], limit: int, view: Callable[[R], T]) -> Page[T]: ...
+
+
+def page_by_id(
+    rows: Sequence[Any], limit: int, view: Callable[[Any], Any] | None = None
+) -> Page[Any]:
+    """A page from ``limit + 1`` rows ordered by id: the extra row says there is more."""
+    shown = rows[:limit]
+    items = [view(row) for row in shown] if view else list(shown)
+    return Page(items, shown[-1].id if len(rows) > limit else None, limit)

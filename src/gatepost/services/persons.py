@@ -30,7 +30,7 @@ from gatepost.security.crypto import TenantKeys
 from gatepost.security.policy import Principal
 from gatepost.services.audit import AuditRecord, AuditService
 from gatepost.services.keys import KeyService
-from gatepost.services.pages import Page
+from gatepost.services.pages import Page, page_by_id
 from gatepost.store.db import Database
 from gatepost.store.ids import new_id
 from gatepost.store.repositories import persons as person_repo
@@ -241,11 +241,7 @@ class PersonService:
 
     def get(self, principal: Principal, person_id: str) -> PersonView:
         with self._db.session() as session:
-            person = person_repo.get_person(
-                session, tenant_id=principal.tenant_id, person_id=person_id
-            )
-            if person is None:
-                raise NotFound("person")
+            person = _person(session, principal, person_id)
             keys = self._keys.keys_for(session, tenant_id=principal.tenant_id)
             return self._view(keys, person)
 
@@ -255,11 +251,7 @@ class PersonService:
         """Apply a partial update; ``changes`` holds only the fields the client sent."""
         now = self._clock.now()
         with self._db.session() as session:
-            person = person_repo.get_person(
-                session, tenant_id=principal.tenant_id, person_id=person_id
-            )
-            if person is None:
-                raise NotFound("person")
+            person = _person(session, principal, person_id)
             keys = self._keys.keys_for(session, tenant_id=principal.tenant_id)
             current = self._view(keys, person)
             identity = self._open(keys, person, "identity", person.identity_sealed)
@@ -325,8 +317,7 @@ class PersonService:
                 else None,
                 identity_index=identity_index,
             )
-            views = [self._view(keys, row) for row in rows[:limit]]
-        return Page(views, rows[limit - 1].id if len(rows) > limit else None, limit)
+            return page_by_id(rows, limit, lambda row: self._view(keys, row))
 
     def reveal(self, principal: Principal, person_id: str, *, reason: str) -> RevealedIdentity:
         reason = " ".join(reason.split())
@@ -335,11 +326,7 @@ class PersonService:
         if len(reason) > 500:
             raise ValidationFailed("the reason must have at most 500 characters", field="reason")
         with self._db.session() as session:
-            person = person_repo.get_person(
-                session, tenant_id=principal.tenant_id, person_id=person_id
-            )
-            if person is None:
-                raise NotFound("person")
+            person = _person(session, principal, person_id)
             keys = self._keys.keys_for(session, tenant_id=principal.tenant_id)
             revealed = RevealedIdentity(
                 id=person.id,
@@ -360,11 +347,7 @@ class PersonService:
 
     def delete(self, principal: Principal, person_id: str) -> None:
         with self._db.session() as session:
-            person = person_repo.get_person(
-                session, tenant_id=principal.tenant_id, person_id=person_id
-            )
-            if person is None:
-                raise NotFound("person")
+            _person(session, principal, person_id)
             person_repo.delete_person(session, tenant_id=principal.tenant_id, person_id=person_id)
             self._audit.record(
                 session,
@@ -387,11 +370,7 @@ class PersonService:
                 "notice_version must have 1-40 characters", field="notice_version"
             )
         with self._db.session() as session:
-            if (
-                person_repo.get_person(session, tenant_id=principal.tenant_id, person_id=person_id)
-                is None
-            ):
-                raise NotFound("person")
+            _person(session, principal, person_id)
             consent = Consent(
                 tenant_id=principal.tenant_id,
                 id=new_id(),
@@ -418,11 +397,7 @@ class PersonService:
 
     def consents(self, principal: Principal, person_id: str) -> Sequence[ConsentView]:
         with self._db.session() as session:
-            if (
-                person_repo.get_person(session, tenant_id=principal.tenant_id, person_id=person_id)
-                is None
-            ):
-                raise NotFound("person")
+            _person(session, principal, person_id)
             rows = person_repo.consents_of(
                 session, tenant_id=principal.tenant_id, person_id=person_id
             )
@@ -451,6 +426,14 @@ class PersonService:
                 ),
             )
             return _consent_view(consent)
+
+
+def _person(session: Session, principal: Principal, person_id: str) -> Person:
+    """The person in the caller's tenant, or NotFound (never another tenant's)."""
+    person = person_repo.get_person(session, tenant_id=principal.tenant_id, person_id=person_id)
+    if person is None:
+        raise NotFound("person")
+    return person
 
 
 def _consent_view(row: Consent) -> ConsentView:

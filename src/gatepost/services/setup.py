@@ -117,12 +117,6 @@ class SetupService:
                 password_hash=self._passwords.hash(password),
                 role=Role.ADMIN.value,
                 platform_admin=True,
-                totp_sealed=None,
-                totp_pending_sealed=None,
-                totp_enabled=False,
-                totp_enforced=False,
-                totp_last_step=None,
-                disabled=False,
                 created_at=now,
                 password_changed_at=now,
             )

@@ -8,7 +8,7 @@ from gatepost.domain.ports import Clock
 from gatepost.errors import Conflict, NotFound, ValidationFailed
 from gatepost.security.policy import Principal
 from gatepost.services.audit import AuditRecord, AuditService
-from gatepost.services.pages import Page
+from gatepost.services.pages import Page, page_by_id
 from gatepost.store.db import Database
 from gatepost.store.ids import new_id
 from gatepost.store.repositories import sites as site_repo
@@ -63,4 +63,4 @@ class SiteService:
             rows = site_repo.list_sites(
                 session, tenant_id=principal.tenant_id, limit=limit + 1, after=after
             )
-        return Page(list(rows[:limit]), rows[limit - 1].id if len(rows) > limit else None, limit)
+        return page_by_id(rows, limit)

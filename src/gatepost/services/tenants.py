@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from sqlalchemy.orm import Session
 
 from gatepost.domain.ports import Clock
@@ -13,6 +11,7 @@ from gatepost.security.audit_chain import GENESIS
 from gatepost.security.policy import Principal
 from gatepost.services.audit import AuditRecord, AuditService
 from gatepost.services.keys import KeyService
+from gatepost.services.pages import Page, page_by_id
 from gatepost.store.db import Database
 from gatepost.store.ids import new_id
 from gatepost.store.repositories import tenants as tenant_repo
@@ -67,6 +66,8 @@ class TenantService:
             raise NotFound("tenant")
         return tenant
 
-    def list(self, *, limit: int, after: str | None) -> Sequence[Tenant]:
+    def list(self, *, limit: int, after: str | None) -> Page[Tenant]:
         with self._db.session() as session:
-            return tenant_repo.list_tenants(session, limit=limit, after=after)
+            return page_by_id(
+                tenant_repo.list_tenants(session, limit=limit + 1, after=after), limit
+            )

@@ -12,7 +12,7 @@ from gatepost.security.permissions import USER_ROLES, Role
 from gatepost.security.policy import Principal
 from gatepost.security.tokens import TokenKind, hash_token, issue_token
 from gatepost.services.audit import AuditRecord, AuditService
-from gatepost.services.pages import Page
+from gatepost.services.pages import Page, page_by_id
 from gatepost.store.db import Database
 from gatepost.store.ids import new_id
 from gatepost.store.repositories import accounts as account_repo
@@ -77,12 +77,6 @@ class UserService:
                 password_hash=self._passwords.hash(password),
                 role=parsed_role.value,
                 platform_admin=False,
-                totp_sealed=None,
-                totp_pending_sealed=None,
-                totp_enabled=False,
-                totp_enforced=False,
-                totp_last_step=None,
-                disabled=False,
                 created_at=now,
                 password_changed_at=now,
             )
@@ -111,7 +105,7 @@ class UserService:
             rows = account_repo.list_users(
                 session, tenant_id=principal.tenant_id, limit=limit + 1, after=after
             )
-        return Page(list(rows[:limit]), rows[limit - 1].id if len(rows) > limit else None, limit)
+        return page_by_id(rows, limit)
 
     def update(
         self,

@@ -41,11 +41,7 @@ def list_devices(
     site_id: Annotated[str | None, Query(pattern=r"^[0-9a-f]{32}$")] = None,
 ) -> PagePublic[DevicePublic]:
     page = container.devices.list(principal, limit=limit, after=cursor, site_id=site_id)
-    return PagePublic(
-        items=[DevicePublic.model_validate(d) for d in page.items],
-        next_cursor=page.next_cursor,
-        limit=page.limit,
-    )
+    return PagePublic.of(page, DevicePublic)
 
 
 @router.post("/devices", status_code=201, dependencies=[require(Permission.DEVICES_WRITE)])

@@ -45,11 +45,7 @@ def list_events(
         until=until,
     )
     page = container.events.list(principal, limit=limit, cursor=cursor, where=where)
-    return PagePublic(
-        items=[EventPublic.model_validate(e) for e in page.items],
-        next_cursor=page.next_cursor,
-        limit=page.limit,
-    )
+    return PagePublic.of(page, EventPublic)
 
 
 @router.get("/{event_id}", dependencies=[require(Permission.EVENTS_READ)])

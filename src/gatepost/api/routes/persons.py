@@ -52,11 +52,7 @@ def list_persons(
         identity_number=identity_number,
         identity_kind=identity_kind,
     )
-    return PagePublic(
-        items=[PersonPublic.model_validate(p) for p in page.items],
-        next_cursor=page.next_cursor,
-        limit=page.limit,
-    )
+    return PagePublic.of(page, PersonPublic)
 
 
 @router.post("/search", dependencies=[require(Permission.PERSONS_READ)])
@@ -75,11 +71,7 @@ def search_persons(
         identity_number=body.identity_number,
         identity_kind=body.identity_kind,
     )
-    return PagePublic(
-        items=[PersonPublic.model_validate(p) for p in page.items],
-        next_cursor=page.next_cursor,
-        limit=page.limit,
-    )
+    return PagePublic.of(page, PersonPublic)
 
 
 @router.post("", status_code=201, dependencies=[require(Permission.PERSONS_WRITE)])

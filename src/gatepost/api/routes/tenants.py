@@ -24,11 +24,7 @@ def own_tenant(principal: CurrentPrincipal, container: ContainerDep) -> TenantPu
 def list_tenants(
     container: ContainerDep, limit: LimitQuery = 50, cursor: CursorQuery = None
 ) -> PagePublic[TenantPublic]:
-    rows = container.tenants.list(limit=limit + 1, after=cursor)
-    items = [TenantPublic.model_validate(t) for t in rows[:limit]]
-    return PagePublic(
-        items=items, next_cursor=rows[limit - 1].id if len(rows) > limit else None, limit=limit
-    )
+    return PagePublic.of(container.tenants.list(limit=limit, after=cursor), TenantPublic)
 
 
 @router.post(
@@ -50,11 +46,7 @@ def list_sites(
     cursor: CursorQuery = None,
 ) -> PagePublic[SitePublic]:
     page = container.sites.list(principal, limit=limit, after=cursor)
-    return PagePublic(
-        items=[SitePublic.model_validate(s) for s in page.items],
-        next_cursor=page.next_cursor,
-        limit=page.limit,
-    )
+    return PagePublic.of(page, SitePublic)
 
 
 @router.post("/sites", status_code=201, dependencies=[require(Permission.SITES_WRITE)])

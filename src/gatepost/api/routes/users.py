@@ -30,11 +30,7 @@ def list_users(
     cursor: CursorQuery = None,
 ) -> PagePublic[UserPublic]:
     page = container.users.list(principal, limit=limit, after=cursor)
-    return PagePublic(
-        items=[UserPublic.model_validate(u) for u in page.items],
-        next_cursor=page.next_cursor,
-        limit=page.limit,
-    )
+    return PagePublic.of(page, UserPublic)
 
 
 @router.post("/users", status_code=201, dependencies=[require(Permission.USERS_WRITE)])

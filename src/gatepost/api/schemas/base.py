@@ -6,9 +6,12 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from gatepost.services.pages import Page
+
 __all__ = ["ERROR_RESPONSES", "ErrorDetail", "ErrorPublic", "Input", "Output", "PagePublic"]
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 
 def _reject_nul(value: Any, path: str) -> None:
@@ -44,6 +47,12 @@ class PagePublic(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None
     limit: int
+
+    @staticmethod
+    def of(page: Page[Any], model: type[M]) -> PagePublic[M]:
+        """Map a service page onto its public schema."""
+        items = [model.model_validate(item) for item in page.items]
+        return PagePublic(items=items, next_cursor=page.next_cursor, limit=page.limit)
 
 
 class ErrorDetail(BaseModel):
