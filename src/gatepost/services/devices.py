@@ -138,6 +138,10 @@ class DeviceService:
             )
         return page_by_id(rows, limit)
 
+    def count(self, principal: Principal) -> int:
+        with self._db.session() as session:
+            return device_repo.count_devices(session, tenant_id=principal.tenant_id)
+
     def rotate_credential(self, principal: Principal, device_id: str) -> IssuedDevice:
         now = self._clock.now()
         with self._db.session() as session:

@@ -191,6 +191,10 @@ class EventService:
             if missing := ids - found:
                 raise ValidationFailed(f"{name} {sorted(missing)[0]} does not exist", field=name)
 
+    def count(self, principal: Principal, *, since: datetime | None = None) -> int:
+        with self._db.session() as session:
+            return event_repo.count_events(session, tenant_id=principal.tenant_id, since=since)
+
     def get(self, principal: Principal, event_id: str) -> Event:
         with self._db.session() as session:
             event = event_repo.get_event(session, tenant_id=principal.tenant_id, event_id=event_id)

@@ -319,6 +319,10 @@ class PersonService:
             )
             return page_by_id(rows, limit, lambda row: self._view(keys, row))
 
+    def count(self, principal: Principal) -> int:
+        with self._db.session() as session:
+            return person_repo.count_persons(session, tenant_id=principal.tenant_id)
+
     def reveal(self, principal: Principal, person_id: str, *, reason: str) -> RevealedIdentity:
         reason = " ".join(reason.split())
         if len(reason) < 5:

@@ -4,17 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gatepost.store.tables import Device
 
-__all__ = ["add_device", "by_credential", "by_name", "get_device", "list_devices"]
+__all__ = ["add_device", "by_credential", "by_name", "count_devices", "get_device", "list_devices"]
 
 
 def add_device(session: Session, device: Device) -> None:
     session.add(device)
     session.flush()
+
+
+def count_devices(session: Session, *, tenant_id: str) -> int:
+    return int(
+        session.scalar(
+            select(func.count()).select_from(Device).where(Device.tenant_id == tenant_id)
+        )
+        or 0
+    )
 
 
 def get_device(session: Session, *, tenant_id: str, device_id: str) -> Device | None:

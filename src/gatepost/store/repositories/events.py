@@ -6,14 +6,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from gatepost.store.tables import Event
 
-__all__ = ["get_event", "insert_events", "list_events"]
+__all__ = ["count_events", "get_event", "insert_events", "list_events"]
 
 
 def insert_events(session: Session, rows: Sequence[dict[str, Any]]) -> set[str]:
@@ -32,6 +32,13 @@ def insert_events(session: Session, rows: Sequence[dict[str, Any]]) -> set[str]:
     )
     stored = session.scalars(statement, list(rows)).all()
     return set(stored)
+
+
+def count_events(session: Session, *, tenant_id: str, since: datetime | None = None) -> int:
+    query = select(func.count()).select_from(Event).where(Event.tenant_id == tenant_id)
+    if since is not None:
+        query = query.where(Event.occurred_at >= since)
+    return int(session.scalar(query) or 0)
 
 
 def get_event(session: Session, *, tenant_id: str, event_id: str) -> Event | None:

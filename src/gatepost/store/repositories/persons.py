@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from gatepost.store.tables import Consent, Person
@@ -14,6 +14,7 @@ __all__ = [
     "add_person",
     "by_identity_index",
     "consents_of",
+    "count_persons",
     "delete_person",
     "get_consent",
     "get_person",
@@ -59,6 +60,15 @@ def list_persons(
     if identity_index is not None:
         query = query.where(Person.identity_index == identity_index)
     return session.scalars(query).all()
+
+
+def count_persons(session: Session, *, tenant_id: str) -> int:
+    return int(
+        session.scalar(
+            select(func.count()).select_from(Person).where(Person.tenant_id == tenant_id)
+        )
+        or 0
+    )
 
 
 def delete_person(session: Session, *, tenant_id: str, person_id: str) -> None:
