@@ -141,15 +141,11 @@ class EventService:
             if device is None or device.revoked_at is not None:
                 raise AuthenticationFailed()
             self._check_references(session, tenant_id, drafts)
-            rows: list[dict[str, Any]] = [
+            events: list[dict[str, Any]] = [
                 {
-                    "tenant_id": tenant_id,
                     "id": new_id(),
-                    "site_id": device.site_id,
-                    "device_id": device.id,
                     "kind": d.kind,
                     "occurred_at": d.occurred_at,
-                    "received_at": now,
                     "idempotency_key": d.idempotency_key,
                     "person_id": d.person_id,
                     "snapshot_id": d.snapshot_id,
@@ -157,9 +153,16 @@ class EventService:
                 }
                 for d in drafts
             ]
-            stored = event_repo.insert_events(session, rows)
+            stored = event_repo.insert_events(
+                session,
+                tenant_id=tenant_id,
+                site_id=device.site_id,
+                device_id=device.id,
+                received_at=now,
+                events=events,
+            )
         results = []
-        for row in rows:
+        for row in events:
             key: str = row["idempotency_key"]
             event_id: str = row["id"]
             results.append(
