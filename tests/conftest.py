@@ -30,6 +30,7 @@ from gatepost.store.tables import Base
 from tests.support.api import STRONG_PASSWORD, Actor, setup_platform
 from tests.support.leaks import capture, remember
 from tests.support.services import POSTGRES_URL, missing
+from tests.support.settings import test_settings
 
 DB_KINDS = [k.strip() for k in os.environ.get("GATEPOST_TEST_DBS", "sqlite,postgres").split(",")]
 
@@ -127,12 +128,8 @@ def clock() -> FixedClock:
 @pytest.fixture
 def settings(tmp_path: Path, db_url: str) -> Settings:
     """The smallest valid configuration, with the OWASP-minimum argon2 cost for speed."""
-    return Settings(
-        env="test",
-        data_dir=tmp_path / "data",
-        db={"url": db_url},
-        security={"argon2_memory_kib": 19_456, "argon2_time_cost": 2},
-        server={"allowed_hosts": ["testserver", "127.0.0.1", "localhost"]},
+    return test_settings(
+        tmp_path / "data", db_url, allowed_hosts=["testserver", "127.0.0.1", "localhost"]
     )
 
 

@@ -23,8 +23,8 @@ from fastapi.testclient import TestClient
 from gatepost.api.app import create_app
 from gatepost.security.kek import create_key_file
 from gatepost.services.container import Container, build_container
-from gatepost.settings import Settings
 from tests.support.api import STRONG_PASSWORD, Actor
+from tests.support.settings import test_settings
 
 _HIDDEN_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 _META_CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
@@ -105,13 +105,7 @@ def live_container(tmp_path: Path, sqlite_template: Path) -> Iterator[Container]
     """A container like ``container`` but on SQLite only and with the system clock."""
     path = tmp_path / "live.db"
     shutil.copy(sqlite_template, path)
-    settings = Settings(
-        env="test",
-        data_dir=tmp_path / "data",
-        db={"url": f"sqlite:///{path}"},
-        security={"argon2_memory_kib": 19_456, "argon2_time_cost": 2},
-        server={"allowed_hosts": ["127.0.0.1"]},
-    )
+    settings = test_settings(tmp_path / "data", f"sqlite:///{path}", allowed_hosts=["127.0.0.1"])
     create_key_file(settings.key_file)
     built = build_container(settings)
     yield built

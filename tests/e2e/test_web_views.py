@@ -60,14 +60,19 @@ def test_login_sets_secure_session_cookie_when_credentials_valid(
     page = client.get("/ui/login")
     response = client.post(
         "/ui/login",
-        data={"tenant": "acme", "username": "admin", "password": STRONG_PASSWORD,
-              "csrf_token": form_token(page.text)},
+        data={
+            "tenant": "acme",
+            "username": "admin",
+            "password": STRONG_PASSWORD,
+            "csrf_token": form_token(page.text),
+        },
         follow_redirects=False,
     )
     assert response.status_code == 303
     assert response.headers["location"] == "/ui/"
-    cookie = next(c for c in response.headers.get_list("set-cookie")
-                  if c.startswith(SESSION_COOKIE + "="))
+    cookie = next(
+        c for c in response.headers.get_list("set-cookie") if c.startswith(SESSION_COOKIE + "=")
+    )
     attributes = {part.strip().lower() for part in cookie.split(";")[1:]}
     assert {"httponly", "secure", "path=/", "samesite=strict"} <= attributes
     assert not any(a.startswith("domain") for a in attributes)
@@ -78,8 +83,11 @@ def test_login_sets_secure_session_cookie_when_credentials_valid(
 
 @pytest.mark.parametrize(
     ("tenant", "username", "password"),
-    [("nope", "admin", STRONG_PASSWORD), ("acme", "nobody", STRONG_PASSWORD),
-     ("acme", "admin", "Wrong-Password-123")],
+    [
+        ("nope", "admin", STRONG_PASSWORD),
+        ("acme", "nobody", STRONG_PASSWORD),
+        ("acme", "admin", "Wrong-Password-123"),
+    ],
     ids=["unknown-organisation", "unknown-user", "wrong-password"],
 )
 def test_login_failure_gives_one_uniform_message_whatever_was_wrong(
@@ -89,8 +97,12 @@ def test_login_failure_gives_one_uniform_message_whatever_was_wrong(
     page = client.get("/ui/login")
     response = client.post(
         "/ui/login",
-        data={"tenant": tenant, "username": username, "password": password,
-              "csrf_token": form_token(page.text)},
+        data={
+            "tenant": tenant,
+            "username": username,
+            "password": password,
+            "csrf_token": form_token(page.text),
+        },
         follow_redirects=False,
     )
     assert response.status_code == 401
@@ -107,8 +119,12 @@ def test_login_is_refused_when_form_csrf_token_missing_or_forged(
     for token in ("", "forged-token"):
         response = client.post(
             "/ui/login",
-            data={"tenant": "acme", "username": "admin", "password": STRONG_PASSWORD,
-                  "csrf_token": token},
+            data={
+                "tenant": "acme",
+                "username": "admin",
+                "password": STRONG_PASSWORD,
+                "csrf_token": token,
+            },
             follow_redirects=False,
         )
         assert response.status_code == 403
@@ -119,8 +135,9 @@ def test_login_is_refused_when_form_csrf_token_missing_or_forged(
 def test_logout_ends_the_session(ui_admin: UiSession) -> None:
     client = ui_admin.client
     stale = client.cookies.get(SESSION_COOKIE)
-    response = client.post("/ui/logout", headers=ui_admin.htmx_headers(boosted=True),
-                           follow_redirects=False)
+    response = client.post(
+        "/ui/logout", headers=ui_admin.htmx_headers(boosted=True), follow_redirects=False
+    )
     assert response.status_code == 303
     assert response.headers["location"].startswith("/ui/login")
     assert "signed out" in client.get(response.headers["location"]).text
@@ -132,8 +149,17 @@ def test_logout_ends_the_session(ui_admin: UiSession) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["/ui/", "/ui/people", "/ui/people/new", "/ui/devices", "/ui/events", "/ui/audit",
-             "/ui/people/" + "a" * 32, "/ui/no-such-page"],
+    "path",
+    [
+        "/ui/",
+        "/ui/people",
+        "/ui/people/new",
+        "/ui/devices",
+        "/ui/events",
+        "/ui/audit",
+        "/ui/people/" + "a" * 32,
+        "/ui/no-such-page",
+    ],
 )
 def test_pages_redirect_to_login_when_signed_out(client: TestClient, path: str) -> None:
     client.cookies.clear()
@@ -144,8 +170,9 @@ def test_pages_redirect_to_login_when_signed_out(client: TestClient, path: str) 
 
 def test_htmx_request_gets_hx_redirect_when_signed_out(client: TestClient) -> None:
     client.cookies.clear()
-    response = client.post("/ui/audit/verify", headers={"HX-Request": "true"},
-                           follow_redirects=False)
+    response = client.post(
+        "/ui/audit/verify", headers={"HX-Request": "true"}, follow_redirects=False
+    )
     assert response.status_code == 401
     assert response.headers["hx-redirect"] == "/ui/login"
 
@@ -184,8 +211,9 @@ def test_post_without_csrf_token_is_refused_when_signed_in(
     response = ui_admin.client.post("/ui/people", data={"name": "Mallory Target"})
     assert response.status_code == 403
     assert "expired or came from another site" in response.text
-    forged = ui_admin.client.post("/ui/people", data={"name": "Mallory Target"},
-                                  headers={"X-CSRF-Token": "forged"})
+    forged = ui_admin.client.post(
+        "/ui/people", data={"name": "Mallory Target"}, headers={"X-CSRF-Token": "forged"}
+    )
     assert forged.status_code == 403
     assert admin.get("/api/v1/persons").json()["items"] == []
 
@@ -194,7 +222,8 @@ def test_form_field_csrf_token_is_accepted_when_javascript_is_off(
     ui_admin: UiSession, admin: Actor
 ) -> None:
     response = ui_admin.client.post(
-        "/ui/people", data={"name": "No Script", "csrf_token": ui_admin.csrf},
+        "/ui/people",
+        data={"name": "No Script", "csrf_token": ui_admin.csrf},
         follow_redirects=False,
     )
     assert response.status_code == 303
@@ -208,8 +237,12 @@ def test_create_person_shows_inline_error_when_identity_number_invalid(
 ) -> None:
     response = ui_admin.client.post(
         "/ui/people",
-        data={"name": "Sun Jiu", "kind": "employee", "identity_kind": "cn_resident",
-              "identity_number": "110105194912310021"},
+        data={
+            "name": "Sun Jiu",
+            "kind": "employee",
+            "identity_kind": "cn_resident",
+            "identity_number": "110105194912310021",
+        },
         headers=ui_admin.htmx_headers(boosted=True),
     )
     assert response.status_code == 422
@@ -230,9 +263,15 @@ def test_create_person_redirects_to_detail_with_masked_number(
     site_id = add_site(admin)
     response = ui_admin.client.post(
         "/ui/people",
-        data={"name": "Zhang San", "kind": "employee", "site_id": site_id,
-              "identity_kind": "cn_resident", "identity_number": ZHANG_ID,
-              "phone": "+86 138 0013 8000", "notes": "Night shift"},
+        data={
+            "name": "Zhang San",
+            "kind": "employee",
+            "site_id": site_id,
+            "identity_kind": "cn_resident",
+            "identity_number": ZHANG_ID,
+            "phone": "+86 138 0013 8000",
+            "notes": "Night shift",
+        },
         headers=ui_admin.htmx_headers(boosted=True),
         follow_redirects=False,
     )
@@ -269,15 +308,18 @@ def test_people_search_finds_exact_match_without_personal_data_in_url(
     _add_person(admin, "Zhang San", ZHANG_ID)
     _add_person(admin, "Li Si")
     headers = ui_admin.htmx_headers(boosted=True)
-    by_id = ui_admin.client.post("/ui/people/search", data={"by": "identity", "q": ZHANG_ID},
-                                 headers=headers)
+    by_id = ui_admin.client.post(
+        "/ui/people/search", data={"by": "identity", "q": ZHANG_ID}, headers=headers
+    )
     assert by_id.status_code == 200
     assert "Zhang San" in by_id.text and "Li Si" not in by_id.text
-    by_name = ui_admin.client.post("/ui/people/search", data={"by": "name", "q": "li si"},
-                                   headers=headers)
+    by_name = ui_admin.client.post(
+        "/ui/people/search", data={"by": "name", "q": "li si"}, headers=headers
+    )
     assert "Li Si" in by_name.text and "Zhang San" not in by_name.text
-    bad = ui_admin.client.post("/ui/people/search", data={"by": "phone", "q": "abc"},
-                               headers=headers)
+    bad = ui_admin.client.post(
+        "/ui/people/search", data={"by": "phone", "q": "abc"}, headers=headers
+    )
     assert bad.status_code == 200
     assert "Invalid phone number" in bad.text
 
@@ -317,9 +359,7 @@ def test_reveal_with_short_reason_returns_masked_partial_with_error(
     assert _audit(admin, "person.identity_revealed") == []
 
 
-def test_reveal_needs_reveal_permission_when_guard(
-    client: TestClient, admin: Actor
-) -> None:
+def test_reveal_needs_reveal_permission_when_guard(client: TestClient, admin: Actor) -> None:
     person_id = _add_person(admin, "Zhang San", ZHANG_ID)
     add_user(admin, "guard", "gate-guard")
     csrf = ui_login(client, "acme", "gate-guard", STRONG_PASSWORD)
@@ -333,8 +373,9 @@ def test_reveal_needs_reveal_permission_when_guard(
     assert "do not have permission" in refused.text
     assert "gate-guard" in refused.text  # still the signed-in layout
     assert ZHANG_ID not in refused.text
-    htmx = client.post(url, data={"reason": REASON},
-                       headers={"X-CSRF-Token": csrf, "HX-Request": "true"})
+    htmx = client.post(
+        url, data={"reason": REASON}, headers={"X-CSRF-Token": csrf, "HX-Request": "true"}
+    )
     assert htmx.status_code == 403
     assert htmx.headers["hx-retarget"] == "#flash"
     assert ZHANG_ID not in htmx.text
@@ -352,8 +393,14 @@ def test_register_device_shows_credential_once_and_revoke_disables_it(
     headers = ui_admin.htmx_headers(boosted=True)
     response = ui_admin.client.post(
         "/ui/devices",
-        data={"site_id": site_id, "name": "North gate", "kind": "turnstile",
-              "direction": "in", "zone": "main", "roles": ["access_point"]},
+        data={
+            "site_id": site_id,
+            "name": "North gate",
+            "kind": "turnstile",
+            "direction": "in",
+            "zone": "main",
+            "roles": ["access_point"],
+        },
         headers=headers,
     )
     assert response.status_code == 201, response.text
@@ -365,14 +412,23 @@ def test_register_device_shows_credential_once_and_revoke_disables_it(
     assert "North gate" in listing.text and credential.group(1) not in listing.text
     device_id = admin.get("/api/v1/devices").json()["items"][0]["id"]
     device_auth = {"Authorization": f"Bearer {credential.group(1)}"}
-    assert admin.client.post("/api/v1/device/events", json={"events": []},
-                             headers=device_auth).status_code == 422
-    revoked = ui_admin.client.post(f"/ui/devices/{device_id}/revoke",
-                                   headers=ui_admin.htmx_headers())
+    assert (
+        admin.client.post(
+            "/api/v1/device/events", json={"events": []}, headers=device_auth
+        ).status_code
+        == 422
+    )
+    revoked = ui_admin.client.post(
+        f"/ui/devices/{device_id}/revoke", headers=ui_admin.htmx_headers()
+    )
     assert revoked.status_code == 200
     assert revoked.text.lstrip().startswith("<tr") and "Revoked" in revoked.text
-    assert admin.client.post("/api/v1/device/events", json={"events": []},
-                             headers=device_auth).status_code == 401
+    assert (
+        admin.client.post(
+            "/api/v1/device/events", json={"events": []}, headers=device_auth
+        ).status_code
+        == 401
+    )
 
 
 def test_register_device_shows_field_error_when_name_blank(
@@ -394,9 +450,14 @@ def test_events_are_filtered_by_kind_and_paginated(
     device = add_device(admin, add_site(admin))
     now = container.clock.now()
     kinds = ["access.granted", "access.denied", "access.granted", "access.granted"]
-    events = [{"idempotency_key": f"k{i}", "kind": kind,
-               "occurred_at": (now - timedelta(minutes=i)).isoformat()}
-              for i, kind in enumerate(kinds)]
+    events = [
+        {
+            "idempotency_key": f"k{i}",
+            "kind": kind,
+            "occurred_at": (now - timedelta(minutes=i)).isoformat(),
+        }
+        for i, kind in enumerate(kinds)
+    ]
     assert device.post("/api/v1/device/events", json={"events": events}).status_code == 200
     denied = ui_admin.client.get("/ui/events", params={"kind": "access.denied"})
     assert denied.status_code == 200
@@ -444,9 +505,15 @@ def test_setup_page_creates_organisation_then_sign_in_works(
 ) -> None:
     page = client.get("/ui/setup")
     assert page.status_code == 200
-    data = {"token": container.setup.issue_token(), "tenant_name": "Beta Works",
-            "tenant_slug": "beta", "username": "root", "password": STRONG_PASSWORD,
-            "password_confirm": STRONG_PASSWORD + "x", "csrf_token": form_token(page.text)}
+    data = {
+        "token": container.setup.issue_token(),
+        "tenant_name": "Beta Works",
+        "tenant_slug": "beta",
+        "username": "root",
+        "password": STRONG_PASSWORD,
+        "password_confirm": STRONG_PASSWORD + "x",
+        "csrf_token": form_token(page.text),
+    }
     mismatch = client.post("/ui/setup", data=data)
     assert mismatch.status_code == 422 and "do not match" in mismatch.text
     data["password_confirm"] = STRONG_PASSWORD
@@ -472,8 +539,12 @@ def test_user_with_required_totp_must_enrol_then_signs_in_with_code(
     page = client.get("/ui/login")
     signed_in = client.post(
         "/ui/login",
-        data={"tenant": "acme", "username": "ops-2fa", "password": STRONG_PASSWORD,
-              "csrf_token": form_token(page.text)},
+        data={
+            "tenant": "acme",
+            "username": "ops-2fa",
+            "password": STRONG_PASSWORD,
+            "csrf_token": form_token(page.text),
+        },
         follow_redirects=False,
     )
     assert signed_in.headers["location"] == "/ui/account/two-step"
@@ -491,16 +562,23 @@ def test_user_with_required_totp_must_enrol_then_signs_in_with_code(
     remember(secret)
     wrong = client.post("/ui/account/two-step/confirm", data={"code": "000000"}, headers=headers)
     assert wrong.status_code == 200 and "wrong" in wrong.text
-    done = client.post("/ui/account/two-step/confirm",
-                       data={"code": totp_code(secret, clock.now())}, headers=headers)
+    done = client.post(
+        "/ui/account/two-step/confirm",
+        data={"code": totp_code(secret, clock.now())},
+        headers=headers,
+    )
     assert done.headers["hx-redirect"] == "/ui/?notice=totp_enabled"
     assert client.get("/ui/").status_code == 200
 
     client.cookies.clear()
     clock.advance(timedelta(seconds=60))
     page = client.get("/ui/login")
-    form = {"tenant": "acme", "username": "ops-2fa", "password": STRONG_PASSWORD,
-            "csrf_token": form_token(page.text)}
+    form = {
+        "tenant": "acme",
+        "username": "ops-2fa",
+        "password": STRONG_PASSWORD,
+        "csrf_token": form_token(page.text),
+    }
     ask = client.post("/ui/login", data=form, follow_redirects=False)
     assert ask.status_code == 401 and 'id="login-totp"' in ask.text
     form |= {"csrf_token": form_token(ask.text), "totp": totp_code(secret, clock.now())}

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
+from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from gatepost.api.app import create_app
@@ -39,20 +40,23 @@ def media_settings(request: pytest.FixtureRequest, settings: Settings) -> Settin
     if not port_open("127.0.0.1", int(S3_ENDPOINT.rsplit(":", 1)[1])):
         missing("the S3 test store (scripts/seaweedfs.sh start)")
     prefix = f"test-{uuid.uuid4().hex[:12]}"
+    return _with_media(
+        settings,
+        f"s3://gatepost-test/{prefix}/?endpoint={S3_ENDPOINT}",
+        S3_ACCESS_KEY,
+        S3_SECRET_KEY,
+    )
+
+
+def _with_media(settings: Settings, url: str, access_key: str, secret_key: str) -> Settings:
     media = settings.media.model_copy(
         update={
-            "url": f"s3://gatepost-test/{prefix}/?endpoint={S3_ENDPOINT}",
-            "s3_access_key": S3_ACCESS_KEY,
-            "s3_secret_key": S3_SECRET_KEY,
+            "url": url,
+            "s3_access_key": SecretStr(access_key),
+            "s3_secret_key": SecretStr(secret_key),
         }
     )
-    return Settings.model_validate(
-        {
-            **settings.model_dump(),
-            "media": media.model_dump()
-            | {"s3_access_key": S3_ACCESS_KEY, "s3_secret_key": S3_SECRET_KEY},
-        }
-    )
+    return settings.model_copy(update={"media": media})
 
 
 @pytest.fixture
@@ -104,12 +108,7 @@ def test_snapshot_round_trips_sealed_on_each_store(
 
 
 def test_upload_leaves_no_row_when_store_is_down(settings: Settings, clock: FixedClock) -> None:
-    media = settings.media.model_dump() | {
-        "url": "s3://gatepost-test/x/?endpoint=http://127.0.0.1:1",
-        "s3_access_key": "k",
-        "s3_secret_key": "s",
-    }
-    down = Settings.model_validate({**settings.model_dump(), "media": media})
+    down = _with_media(settings, "s3://gatepost-test/x/?endpoint=http://127.0.0.1:1", "k", "s")
     create_key_file(down.key_file)
     container = build_container(down, clock=clock)
     try:

@@ -10,8 +10,10 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from gatepost.errors import Conflict
+from gatepost.security.audit_chain import GENESIS
 from gatepost.services.container import Container
-from gatepost.store.tables import Base
+from gatepost.store.tables import Base, Tenant
 from tests.support.api import Actor, add_device, add_site
 
 
@@ -62,3 +64,24 @@ def test_append_only_tables_refuse_changes_when_rows_exist(
     )
     with pytest.raises(DBAPIError), container.db.engine.begin() as conn:
         conn.execute(text(statement))
+
+
+def test_uniqueness_race_surfaces_as_conflict_not_server_error(container: Container) -> None:
+    """A unique-key violation that slips past a service check becomes Conflict (409)."""
+
+    def add(tenant_id: str) -> None:
+        with container.db.session() as session:
+            session.add(
+                Tenant(
+                    id=tenant_id,
+                    slug="race",
+                    name="Race",
+                    created_at=datetime.now(UTC),
+                    audit_seq=0,
+                    audit_head=GENESIS,
+                )
+            )
+
+    add("a" * 32)
+    with pytest.raises(Conflict):
+        add("b" * 32)

@@ -117,14 +117,19 @@ def test_person_creation_and_identity_reveal_are_audited_with_purpose(
 ) -> None:
     created = admin.post(
         "/api/v1/persons",
-        json={"name": "Audited Person", "identity_kind": "cn_resident",
-              "identity_number": IDENTITY},
+        json={
+            "name": "Audited Person",
+            "identity_kind": "cn_resident",
+            "identity_number": IDENTITY,
+        },
     )
     assert created.status_code == 201, created.text
     person_id = created.json()["id"]
     entry = last(container, admin.tenant_id, "person.created")
     assert (entry.actor, entry.target, entry.at) == (
-        f"user:{admin.id}", f"person:{person_id}", clock.now()
+        f"user:{admin.id}",
+        f"person:{person_id}",
+        clock.now(),
     )
     reason = "visitor   desk check, ticket 4411"
     revealed = admin.post(f"/api/v1/persons/{person_id}/reveal", json={"reason": reason})
@@ -145,7 +150,9 @@ def test_device_registration_and_revocation_are_audited(
     device = add_device(admin, add_site(admin))
     registered = last(container, admin.tenant_id, "device.registered")
     assert (registered.actor, registered.target, registered.at) == (
-        f"user:{admin.id}", f"device:{device.id}", clock.now()
+        f"user:{admin.id}",
+        f"device:{device.id}",
+        clock.now(),
     )
     assert admin.post(f"/api/v1/devices/{device.id}/revoke").status_code == 200
     revoked = last(container, admin.tenant_id, "device.revoked")
@@ -158,7 +165,9 @@ def test_user_creation_and_disabling_are_audited(
     user = add_user(admin, "hr", "hr-user")
     created = last(container, admin.tenant_id, "user.created")
     assert (created.actor, created.target, created.details) == (
-        f"user:{admin.id}", f"user:{user.id}", {"role": "hr"}
+        f"user:{admin.id}",
+        f"user:{user.id}",
+        {"role": "hr"},
     )
     assert created.at == clock.now()
     assert admin.patch(f"/api/v1/users/{user.id}", json={"disabled": True}).status_code == 200
@@ -200,13 +209,22 @@ def test_failed_requests_leave_no_audit_entry(admin: Actor, container: Container
     before = total(container)
     bad_check = IDENTITY[:-1] + ("0" if IDENTITY[-1] != "0" else "1")
     failing = [
-        ("/api/v1/persons", {"name": "Bad Number", "identity_kind": "cn_resident",
-                             "identity_number": bad_check}, 422),
-        ("/api/v1/persons", {"name": "Duplicate", "identity_kind": "cn_resident",
-                             "identity_number": IDENTITY}, 409),
+        (
+            "/api/v1/persons",
+            {"name": "Bad Number", "identity_kind": "cn_resident", "identity_number": bad_check},
+            422,
+        ),
+        (
+            "/api/v1/persons",
+            {"name": "Duplicate", "identity_kind": "cn_resident", "identity_number": IDENTITY},
+            409,
+        ),
         ("/api/v1/persons", {"name": "Bad Phone", "phone": "call me"}, 422),
-        ("/api/v1/users", {"username": "weak-user", "password": "password1234",
-                           "role": "guard"}, 422),
+        (
+            "/api/v1/users",
+            {"username": "weak-user", "password": "password1234", "role": "guard"},
+            422,
+        ),
         ("/api/v1/devices", {"site_id": "0" * 32, "name": "Ghost", "kind": "turnstile"}, 422),
         ("/api/v1/devices", {"site_id": site, "name": "Bad Kind", "kind": "toaster"}, 422),
         (f"/api/v1/persons/{person_id}/reveal", {"reason": "no"}, 422),
@@ -229,9 +247,12 @@ def chain(admin: Actor, container: Container) -> Iterator[dict[str, Any]]:
         response = admin.post("/api/v1/persons", json={"name": f"Chain Person {index}"})
         assert response.status_code == 201
     person_id = response.json()["id"]
-    assert admin.post(
-        f"/api/v1/persons/{person_id}/reveal", json={"reason": "chain test reason"}
-    ).status_code == 200
+    assert (
+        admin.post(
+            f"/api/v1/persons/{person_id}/reveal", json={"reason": "chain test reason"}
+        ).status_code
+        == 200
+    )
     rows = entries(container, admin.tenant_id)
     assert [e.seq for e in rows] == list(range(1, len(rows) + 1)) and len(rows) >= 6
     yield {"tenant_id": admin.tenant_id, "seqs": [e.seq for e in rows]}

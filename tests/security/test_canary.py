@@ -400,8 +400,9 @@ def test_reprs_hide_personal_values_and_secrets() -> None:
             updated_at=now,
         ),
         RevealedIdentity(id="3" * 32, identity_number=CANARY_IDENTITY, phone=CANARY_PHONE),
-        LoginResult(token=token, csrf_token="csrf-" + secret_part, principal=principal,
-                    expires_at=now),
+        LoginResult(
+            token=token, csrf_token="csrf-" + secret_part, principal=principal, expires_at=now
+        ),
         keys,
         parse_token(token),
         IssuedDevice(device=Device(id="4" * 32, name="Gate"), credential=device_credential),

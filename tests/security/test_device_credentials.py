@@ -21,8 +21,11 @@ def _events(device: Actor, clock: FixedClock, *keys: str) -> Any:
         "/api/v1/device/events",
         json={
             "events": [
-                {"idempotency_key": key, "kind": "access.granted",
-                 "occurred_at": clock.now().isoformat()}
+                {
+                    "idempotency_key": key,
+                    "kind": "access.granted",
+                    "occurred_at": clock.now().isoformat(),
+                }
                 for key in keys
             ]
         },
@@ -75,9 +78,17 @@ def test_device_events_are_attributed_to_the_posting_device_only(
     assert _events(gate_s, clock, "same-key").json()[0]["stored"] is True
     spoof = gate_n.post(
         "/api/v1/device/events",
-        json={"events": [{"idempotency_key": "spoof", "kind": "access.granted",
-                          "occurred_at": clock.now().isoformat(), "device_id": gate_s.id,
-                          "site_id": south}]},
+        json={
+            "events": [
+                {
+                    "idempotency_key": "spoof",
+                    "kind": "access.granted",
+                    "occurred_at": clock.now().isoformat(),
+                    "device_id": gate_s.id,
+                    "site_id": south,
+                }
+            ]
+        },
     )
     assert spoof.status_code == 422
     events = admin.get("/api/v1/events").json()["items"]
@@ -97,8 +108,10 @@ def test_device_credential_is_stored_only_hashed(admin: Actor, container: Contai
         rows = conn.execute(text("SELECT * FROM devices")).all()
     dumped = "\n".join(
         bytes(v).hex() + "\n" + bytes(v).decode("latin-1")
-        if isinstance(v, bytes | memoryview) else str(v)
-        for row in rows for v in row
+        if isinstance(v, bytes | memoryview)
+        else str(v)
+        for row in rows
+        for v in row
     )
     assert device.token not in dumped and secret not in dumped
     assert hashlib.sha256(device.token.encode()).hexdigest() in dumped

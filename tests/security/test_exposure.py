@@ -238,10 +238,14 @@ def test_serve_starts_public_bind_with_tls_once_an_administrator_exists(
     init = run_cli(
         [
             "init",
-            "--tenant-name", "Fresh Ltd",
-            "--tenant-slug", "fresh",
-            "--admin", "admin",
-            "--password-file", str(password_file),
+            "--tenant-name",
+            "Fresh Ltd",
+            "--tenant-slug",
+            "fresh",
+            "--admin",
+            "admin",
+            "--password-file",
+            str(password_file),
         ],
         cli_env(fresh_dir),
     )

@@ -56,7 +56,10 @@ def run_cli(settings: Settings, *args: str) -> Result:
 
 def _principal(actor: Actor) -> Principal:
     return Principal(
-        kind=PrincipalKind.USER, id=actor.id, tenant_id=actor.tenant_id, role=Role.ADMIN,
+        kind=PrincipalKind.USER,
+        id=actor.id,
+        tenant_id=actor.tenant_id,
+        role=Role.ADMIN,
         name="admin",
     )
 
@@ -136,8 +139,9 @@ def test_kek_rotation_rewraps_every_data_key_and_everything_still_decrypts(
         assert wrapped != before[place], place
         tenant_id, purpose, generation = place
         with pytest.raises(CryptoError):
-            unwrap_key(old_kek, wrapped, tenant_id=tenant_id, purpose=purpose,
-                       generation=generation)
+            unwrap_key(
+                old_kek, wrapped, tenant_id=tenant_id, purpose=purpose, generation=generation
+            )
     fresh = _fresh(settings, clock)
     try:
         _assert_all_readable(fresh, population)

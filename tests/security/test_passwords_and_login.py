@@ -77,8 +77,7 @@ def test_password_shorter_than_12_is_refused(admin: Actor) -> None:
     assert _create_user(admin, "twelve-user", "Xq7#mP2$vL9!").status_code == 201
 
 
-@pytest.mark.parametrize("common", ["password1234", "PASSWORD1234", "qwerty123456",
-                                    "1qaz2wsx3edc"])
+@pytest.mark.parametrize("common", ["password1234", "PASSWORD1234", "qwerty123456", "1qaz2wsx3edc"])
 def test_common_password_is_refused(admin: Actor, common: str) -> None:
     response = _create_user(admin, "common-user", common)
     assert response.status_code == 422, response.text

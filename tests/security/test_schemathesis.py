@@ -33,9 +33,9 @@ from gatepost.api.app import create_app
 from gatepost.domain.ports import SystemClock
 from gatepost.security.kek import create_key_file
 from gatepost.services.container import Container, build_container
-from gatepost.settings import Settings
 from tests.security.test_route_coverage import BASE_URL
 from tests.support.api import STRONG_PASSWORD, Actor, add_device, add_site, setup_platform
+from tests.support.settings import test_settings
 
 pytestmark = pytest.mark.slow
 
@@ -73,13 +73,7 @@ def api(tmp_path: Path, sqlite_template: Path) -> Iterator[Api]:
     """Its own SQLite app: the contract does not depend on the database."""
     path = tmp_path / "gatepost.db"
     shutil.copy(sqlite_template, path)
-    settings_ = Settings(
-        env="test",
-        data_dir=tmp_path / "data",
-        db={"url": f"sqlite:///{path}"},
-        security={"argon2_memory_kib": 19_456, "argon2_time_cost": 2},
-        server={"allowed_hosts": ["testserver"]},
-    )
+    settings_ = test_settings(tmp_path / "data", f"sqlite:///{path}", allowed_hosts=["testserver"])
     create_key_file(settings_.key_file)
     container = build_container(settings_, clock=SystemClock())
     app = create_app(container)

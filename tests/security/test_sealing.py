@@ -42,7 +42,10 @@ BOB = {
 
 def _principal(actor: Actor) -> Principal:
     return Principal(
-        kind=PrincipalKind.USER, id=actor.id, tenant_id=actor.tenant_id, role=Role.ADMIN,
+        kind=PrincipalKind.USER,
+        id=actor.id,
+        tenant_id=actor.tenant_id,
+        role=Role.ADMIN,
         name="admin",
     )
 
@@ -217,8 +220,17 @@ def _flip(position: Callable[[int], int]) -> Callable[[bytes], bytes]:
         lambda s: b"",
     ],
     ids=[
-        "version", "generation", "nonce-first", "nonce-last", "ciphertext-first",
-        "ciphertext-last", "tag", "truncated", "no-ciphertext", "extended", "empty",
+        "version",
+        "generation",
+        "nonce-first",
+        "nonce-last",
+        "ciphertext-first",
+        "ciphertext-last",
+        "tag",
+        "truncated",
+        "no-ciphertext",
+        "extended",
+        "empty",
     ],
 )
 def test_open_fails_when_sealed_bytes_are_tampered(tamper: Callable[[bytes], bytes]) -> None:

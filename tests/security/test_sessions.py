@@ -211,19 +211,24 @@ def test_cookie_authenticated_write_needs_the_csrf_token(admin: Actor, client: T
     assert client.get("/api/v1/auth/me").status_code == 200  # safe methods need no token
     missing = client.post("/api/v1/sites", json={"name": "No CSRF"})
     assert missing.status_code == 403, missing.text
-    wrong = client.post("/api/v1/sites", json={"name": "Bad CSRF"},
-                        headers={"X-CSRF-Token": csrf[:-2] + "AA"})
+    wrong = client.post(
+        "/api/v1/sites", json={"name": "Bad CSRF"}, headers={"X-CSRF-Token": csrf[:-2] + "AA"}
+    )
     assert wrong.status_code == 403
-    token_as_csrf = client.post("/api/v1/sites", json={"name": "Token CSRF"},
-                                headers={"X-CSRF-Token": login.json()["token"]})
+    token_as_csrf = client.post(
+        "/api/v1/sites",
+        json={"name": "Token CSRF"},
+        headers={"X-CSRF-Token": login.json()["token"]},
+    )
     assert token_as_csrf.status_code == 403
     ok = client.post("/api/v1/sites", json={"name": "With CSRF"}, headers={"X-CSRF-Token": csrf})
     assert ok.status_code == 201, ok.text
     # a CSRF token of another session does not fit this cookie
     client.cookies.clear()
     other = _login(client)
-    stale = client.post("/api/v1/sites", json={"name": "Stale CSRF"},
-                        headers={"X-CSRF-Token": csrf})
+    stale = client.post(
+        "/api/v1/sites", json={"name": "Stale CSRF"}, headers={"X-CSRF-Token": csrf}
+    )
     assert stale.status_code == 403
     client.cookies.clear()
     names = {s["name"] for s in admin.get("/api/v1/sites").json()["items"]}

@@ -55,9 +55,7 @@ def test_login_requires_a_totp_code_once_enrolled(
     assert ok.status_code == 200, ok.text
 
 
-def test_totp_code_cannot_be_replayed(
-    admin: Actor, client: TestClient, clock: FixedClock
-) -> None:
+def test_totp_code_cannot_be_replayed(admin: Actor, client: TestClient, clock: FixedClock) -> None:
     totp = _enrol(admin, clock)
     confirm_code = totp.at(clock.now())
     assert _login(client, confirm_code).status_code == 401, "the enrolment code was reused"

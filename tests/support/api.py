@@ -92,7 +92,10 @@ def add_tenant(platform_admin: Actor, slug: str) -> Actor:
     from gatepost.security.policy import Principal, PrincipalKind
 
     acting = Principal(
-        kind=PrincipalKind.USER, id="bootstrap", tenant_id=tenant_id, role=Role.ADMIN,
+        kind=PrincipalKind.USER,
+        id="bootstrap",
+        tenant_id=tenant_id,
+        role=Role.ADMIN,
         name="bootstrap",
     )
     user = container.users.create(acting, username="admin", password=STRONG_PASSWORD, role="admin")

@@ -44,8 +44,13 @@ class LogCapture(logging.Handler):
 
     def leaks(self) -> list[tuple[str, str]]:
         joined = "\n".join(self.lines)
-        return [(value[:4] + "…", line[:120]) for value in remembered() if value in joined
-                for line in self.lines if value in line][:20]
+        return [
+            (value[:4] + "…", line[:120])
+            for value in remembered()
+            if value in joined
+            for line in self.lines
+            if value in line
+        ][:20]
 
 
 capture = LogCapture()

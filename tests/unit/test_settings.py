@@ -72,9 +72,7 @@ def test_unknown_key_source_is_refused() -> None:
         _settings(keys={"source": "database"})
 
 
-@pytest.mark.parametrize(
-    "server", [{"tls_certfile": "cert.pem"}, {"tls_keyfile": "key.pem"}]
-)
+@pytest.mark.parametrize("server", [{"tls_certfile": "cert.pem"}, {"tls_keyfile": "key.pem"}])
 def test_half_a_tls_pair_is_refused(server: dict[str, str]) -> None:
     with pytest.raises(ValidationError, match="tls"):
         _settings(server=server)
@@ -137,8 +135,11 @@ def test_settings_repr_hides_secrets() -> None:
     kek = base64.b64encode(b"K" * 32).decode()
     settings = _settings(
         keys={"source": "env", "kek": kek},
-        media={"url": "s3://b/p", "s3_access_key": "AKIAEXAMPLE",
-               "s3_secret_key": "s3-Secr3t-v@lue"},
+        media={
+            "url": "s3://b/p",
+            "s3_access_key": "AKIAEXAMPLE",
+            "s3_secret_key": "s3-Secr3t-v@lue",
+        },
         db={"url": "postgresql+psycopg://gatepost:Db-Pa55word-x@db.internal/gatepost"},
     )
     for shown in (repr(settings), str(settings), repr(settings.model_dump())):

@@ -102,11 +102,12 @@ def _presented_token(request: Request) -> tuple[str | None, bool]:
 
 def authenticate_request(request: Request, container: Container) -> Principal:
     """Resolve the caller (no CSRF check here: see :func:`check_csrf`)."""
-    token, _ = _presented_token(request)
+    token, from_cookie = _presented_token(request)
     if token is None:
         raise AuthenticationFailed()
     principal = container.auth.authenticate(token)
     request.state.session_token = token
+    request.state.token_from_cookie = from_cookie
     return principal
 
 
@@ -116,8 +117,9 @@ async def check_csrf(request: Request) -> None:
     Runs after authentication, so an anonymous caller gets 401 whatever body it sends,
     and a body that is not a readable form simply has no token.
     """
-    token, from_cookie = _presented_token(request)
-    if not from_cookie or token is None or request.method in _SAFE_METHODS:
+    token = getattr(request.state, "session_token", None)
+    from_cookie = getattr(request.state, "token_from_cookie", False)
+    if not from_cookie or not isinstance(token, str) or request.method in _SAFE_METHODS:
         return
     presented = request.headers.get("x-csrf-token")
     content_type = request.headers.get("content-type", "")

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from gatepost.domain.devices import EventKind, clock_problem
 from gatepost.domain.ports import Clock
@@ -175,7 +176,7 @@ class EventService:
         return results
 
     @staticmethod
-    def _check_references(session: Any, tenant_id: str, drafts: Sequence[EventDraft]) -> None:
+    def _check_references(session: Session, tenant_id: str, drafts: Sequence[EventDraft]) -> None:
         person_ids = {d.person_id for d in drafts if d.person_id}
         media_ids = {d.snapshot_id for d in drafts if d.snapshot_id}
         for ids, table, name in (

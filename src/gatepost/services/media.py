@@ -188,7 +188,3 @@ class MediaService:
             raise ServiceUnavailable("the media store is unavailable") from exc
         data = keys.open(sealed, table="media", column="blob", row_id=media_id)
         return MediaContent(data=data, content_type=media.content_type)
-
-    def exists(self, *, tenant_id: str, media_id: str) -> bool:
-        with self._db.session() as session:
-            return media_repo.get_media(session, tenant_id=tenant_id, media_id=media_id) is not None

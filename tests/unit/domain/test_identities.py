@@ -149,8 +149,12 @@ def test_changing_one_digit_breaks_the_check(first17: str, position: int) -> Non
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("E12345678", "E12345678"), ("e1234-5678", "E12345678"), ("ab12", "AB12"),
-     ("A" * 32, "A" * 32)],
+    [
+        ("E12345678", "E12345678"),
+        ("e1234-5678", "E12345678"),
+        ("ab12", "AB12"),
+        ("A" * 32, "A" * 32),
+    ],
 )
 def test_generic_numbers_are_normalised(raw: str, expected: str) -> None:
     assert normalise_identity_number(raw, GENERIC) == expected
@@ -166,8 +170,9 @@ def test_resident_number_is_masked_to_region_and_last_four() -> None:
     assert mask_identity_number("11010519491231002X") == "1101**********002X"
 
 
-@pytest.mark.parametrize("number", ["E12345678", "AB12", "ABCDEFGHIJKLMNO", "A" * 32,
-                                    "11010519491231002X"])
+@pytest.mark.parametrize(
+    "number", ["E12345678", "AB12", "ABCDEFGHIJKLMNO", "A" * 32, "11010519491231002X"]
+)
 def test_masking_shows_at_most_a_third_of_short_numbers_or_the_ends_of_long_ones(
     number: str,
 ) -> None:
@@ -184,8 +189,11 @@ def test_masking_shows_at_most_a_third_of_short_numbers_or_the_ends_of_long_ones
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("+86 139-0731-4159", "+8613907314159"), ("(010) 6552 9988", "01065529988"),
-     ("12345", "12345")],
+    [
+        ("+86 139-0731-4159", "+8613907314159"),
+        ("(010) 6552 9988", "01065529988"),
+        ("12345", "12345"),
+    ],
 )
 def test_phone_numbers_are_normalised(raw: str, expected: str) -> None:
     assert normalise_phone(raw) == expected

@@ -115,8 +115,12 @@ def test_old_generations_stay_readable_and_new_values_use_the_active_one() -> No
     first, second = new_key(), new_key()
     old = _keys(data_keys={1: first})
     sealed_old = old.seal(b"old", table="t", column="c", row_id="r")
-    rotated = _keys(data_keys={1: first, 2: second}, active_generation=2,
-                    index_key=old.index_key, mac_key=old.mac_key)
+    rotated = _keys(
+        data_keys={1: first, 2: second},
+        active_generation=2,
+        index_key=old.index_key,
+        mac_key=old.mac_key,
+    )
     assert rotated.open(sealed_old, table="t", column="c", row_id="r") == b"old"
     sealed_new = rotated.seal(b"new", table="t", column="c", row_id="r")
     assert int.from_bytes(sealed_new[1:3], "big") == 2
@@ -173,8 +177,11 @@ def test_file_provider_refuses_missing_malformed_or_short_keys(tmp_path: Path) -
     path = tmp_path / "kek.key"
     with pytest.raises(ConfigError, match="gatepost init"):
         FileKekProvider(path).load()
-    for content in ("not base64 at all!", base64.b64encode(b"short").decode(),
-                    base64.b64encode(new_key() + b"x").decode()):
+    for content in (
+        "not base64 at all!",
+        base64.b64encode(b"short").decode(),
+        base64.b64encode(new_key() + b"x").decode(),
+    ):
         path.write_text(content)
         os.chmod(path, 0o600)
         with pytest.raises(ConfigError):
