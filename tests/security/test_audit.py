@@ -10,40 +10,16 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, func, select, text
 from sqlalchemy.exc import DBAPIError
-from typer.testing import CliRunner, Result
 
-from gatepost.cli import app as cli_app
-from gatepost.cli.context import cli_state
 from gatepost.domain.identities import cn_resident_check_digit
 from gatepost.domain.ports import FixedClock
 from gatepost.services.container import Container
 from gatepost.settings import Settings
 from gatepost.store.tables import AuditEntry
 from tests.support.api import STRONG_PASSWORD, Actor, add_device, add_site, add_tenant, add_user
+from tests.support.cli import run_cli
 
 IDENTITY = "11010519491231002" + cn_resident_check_digit("11010519491231002")
-
-
-def run_cli(settings: Settings, *args: str) -> Result:
-    env = {
-        "GATEPOST_DATA_DIR": str(settings.data_dir),
-        "GATEPOST_DB__URL": settings.database_url,
-        "GATEPOST_ENV": "test",
-        "GATEPOST_SECURITY__ARGON2_MEMORY_KIB": "19456",
-        "GATEPOST_SECURITY__ARGON2_TIME_COST": "2",
-    }
-
-    def reset() -> None:
-        if cli_state._container is not None:
-            cli_state._container.close()
-        cli_state._container = cli_state._settings = None
-        cli_state.data_dir = None
-
-    reset()
-    try:
-        return CliRunner().invoke(cli_app, list(args), env=env)
-    finally:
-        reset()
 
 
 def entries(container: Container, tenant_id: str | None = None) -> list[AuditEntry]:

@@ -22,13 +22,13 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import select
 
-from gatepost.domain.identities import cn_resident_check_digit
 from gatepost.services.container import Container
 from gatepost.store import tables
-from tests.security.test_bola import jpeg_bytes
-from tests.security.test_bopla import row_counts
-from tests.security.test_route_coverage import BASE_URL, operations
 from tests.support.api import STRONG_PASSWORD, Actor, add_device, add_site
+from tests.support.identities import cn_number
+from tests.support.routes import BASE_URL, operations
+from tests.support.rows import row_counts
+from tests.support.world import jpeg_bytes
 
 # -- a client that reports server errors as 500s, and the state to compare -------------
 
@@ -311,25 +311,21 @@ def test_hostile_query_values_never_cause_server_errors(admin: Actor, container:
     assert failures == [], "\n".join(failures)
 
 
-def _cn(first17: str) -> str:
-    return first17 + cn_resident_check_digit(first17)
-
-
 def test_invalid_identity_numbers_get_422_naming_the_field(
     admin: Actor, container: Container
 ) -> None:
     probe = _probe(admin)
     person = admin.post("/api/v1/persons", json={"name": "Zhao Liu"}).json()["id"]
-    valid = _cn("11010519491231002")
+    valid = cn_number("11010519491231002")
     bad_check = valid[:17] + ("0" if valid[17] != "0" else "1")
     cases_in: dict[str, tuple[str, str]] = {
         "bad checksum": ("cn_resident", bad_check),
-        "bad month": ("cn_resident", _cn("11010519491331002")),
-        "bad day": ("cn_resident", _cn("11010519490230002")),
+        "bad month": ("cn_resident", cn_number("11010519491331002")),
+        "bad day": ("cn_resident", cn_number("11010519490230002")),
         "too short": ("cn_resident", valid[:17]),
         "too long": ("cn_resident", valid + "1"),
         "letters": ("cn_resident", "11010519491231ABCD"),
-        "leading zero region": ("cn_resident", _cn("01010519491231002")),
+        "leading zero region": ("cn_resident", cn_number("01010519491231002")),
         "generic too short": ("generic", "AB1"),
         "generic symbols": ("generic", "AB12;DROP"),
         "unknown kind": ("passport-ish", "E12345678"),

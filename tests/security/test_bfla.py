@@ -16,9 +16,17 @@ import pytest
 
 from gatepost.security.permissions import ROLE_PERMISSIONS, Permission, Role
 from gatepost.security.policy import Principal, authorize
-from tests.security.test_bola import body_model_name, call, container_of
-from tests.security.test_route_coverage import Operation, operations, random_id
-from tests.support.api import STRONG_PASSWORD, Actor, add_device, add_site, add_user, login
+from tests.support.api import (
+    STRONG_PASSWORD,
+    Actor,
+    add_device,
+    add_site,
+    add_user,
+    call,
+    container_of,
+    login,
+)
+from tests.support.routes import Operation, body_model_name, operations, random_id
 
 USER_ROLES = ("admin", "operator", "guard", "hr", "auditor")
 

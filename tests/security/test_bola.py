@@ -3,25 +3,19 @@
 The routes come from the router (every ``{..._id}`` path parameter), the ids from real
 objects of each kind in two tenants, mapped by parameter name; a route with an id kind
 this test cannot fill fails the test instead of being skipped (SECURITY.md 12, API1).
-The world builder at the top is shared with the other ``tests/security`` modules.
+The world builder lives in ``tests/support/world.py``, shared with the other
+``tests/security`` modules.
 """
 
 from __future__ import annotations
 
-import io
-from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
-from fastapi.testclient import TestClient
-from PIL import Image
+from tests.support.api import Actor, add_tenant, call, now_iso
+from tests.support.routes import Operation, body_model_name, operations, random_id
+from tests.support.world import World, build_world
 
-from gatepost.domain.identities import cn_resident_check_digit
-from gatepost.services.container import Container
-from tests.security.test_route_coverage import Operation, operations, random_id
-from tests.support.api import Actor, add_device, add_site, add_tenant, add_user
-
-# -- the shared world -------------------------------------------------------------------
+# -- request parts ----------------------------------------------------------------------
 
 # A valid request body per body model, for routes that need one to reach their handler.
 SAMPLE_BODIES: dict[str, dict[str, Any]] = {
@@ -30,141 +24,6 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "ConsentCreate": {"purpose": "biometric_face", "notice_version": "v1"},
     "UserUpdate": {},
 }
-
-
-def cn_identity(seq: int) -> str:
-    """A valid PRC resident identity number (checksum and date) for ``seq`` 0-999."""
-    first17 = f"110105{1950 + seq % 50:04d}0101{seq % 1000:03d}"
-    return first17 + cn_resident_check_digit(first17)
-
-
-def jpeg_bytes(
-    size: tuple[int, int] = (64, 48), color: tuple[int, int, int] = (200, 30, 30)
-) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, color).save(buffer, "JPEG", quality=90)
-    return buffer.getvalue()
-
-
-def container_of(actor: Actor) -> Container:
-    container: Container = actor.client.app.state.container  # type: ignore[attr-defined]
-    return container
-
-
-def now_iso(actor: Actor) -> str:
-    return container_of(actor).clock.now().isoformat()
-
-
-def call(actor: Actor | None, method: str, url: str, **kw: Any) -> Any:
-    """A request with the actor's bearer token (or none) merged into any extra headers."""
-    client: TestClient = kw.pop("client", None) or actor.client  # type: ignore[union-attr]
-    headers = {**(actor.headers if actor else {}), **kw.pop("headers", {})}
-    return client.request(method, url, headers=headers, follow_redirects=False, **kw)
-
-
-def post_snapshot(
-    device: Actor, data: bytes | None = None, content_type: str = "image/jpeg"
-) -> Any:
-    return call(
-        device,
-        "POST",
-        "/api/v1/device/snapshots",
-        files={"file": ("frame.jpg", data if data is not None else jpeg_bytes(), content_type)},
-    )
-
-
-@dataclass
-class World:
-    """One tenant's admin and one real object of every kind an id route can name."""
-
-    admin: Actor
-    device: Actor
-    ids: dict[str, str]
-    identity_number: str
-    phone: str
-    media_url: str
-    image: bytes
-    tokens: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def media_query(self) -> dict[str, str]:
-        query = parse_qs(urlsplit(self.media_url).query)
-        return {name: values[0] for name, values in query.items()}
-
-
-def build_world(admin: Actor, *, tag: str, seq: int) -> World:
-    """Create a site, person, consent, device, user, API key, snapshot and event."""
-    site_id = add_site(admin, f"Site {tag}")
-    identity, phone = cn_identity(seq), f"+86139{seq:08d}"
-    person = admin.post(
-        "/api/v1/persons",
-        json={
-            "name": f"Person {tag}",
-            "identity_kind": "cn_resident",
-            "identity_number": identity,
-            "phone": phone,
-            "site_id": site_id,
-        },
-    )
-    assert person.status_code == 201, person.text
-    person_id = person.json()["id"]
-    consent = admin.post(
-        f"/api/v1/persons/{person_id}/consents",
-        json={"purpose": "biometric_face", "notice_version": "v1"},
-    )
-    assert consent.status_code == 201, consent.text
-    device = add_device(admin, site_id, name=f"Gate {tag}")
-    user = add_user(admin, "guard", username=f"guard-{tag}")
-    key = admin.post("/api/v1/api-keys", json={"name": f"key {tag}", "role": "auditor"})
-    assert key.status_code == 201, key.text
-    image = jpeg_bytes(color=(seq % 256, 80, 160))
-    snapshot = post_snapshot(device, image)
-    assert snapshot.status_code == 201, snapshot.text
-    media_id = snapshot.json()["id"]
-    batch = {
-        "events": [
-            {
-                "idempotency_key": f"{tag}-1",
-                "kind": "access.granted",
-                "occurred_at": now_iso(admin),
-                "person_id": person_id,
-                "snapshot_id": media_id,
-                "data": {"door": 1},
-            }
-        ]
-    }
-    ingested = device.post("/api/v1/device/events", json=batch)
-    assert ingested.status_code == 200, ingested.text
-    event_id = ingested.json()[0]["event_id"]
-    signed = admin.get(f"/api/v1/events/{event_id}/snapshot-url")
-    assert signed.status_code == 200, signed.text
-    return World(
-        admin=admin,
-        device=device,
-        ids={
-            "site_id": site_id,
-            "person_id": person_id,
-            "consent_id": consent.json()["id"],
-            "device_id": device.id,
-            "user_id": user.id,
-            "key_id": key.json()["id"],
-            "event_id": event_id,
-            "media_id": media_id,
-        },
-        identity_number=identity,
-        phone=phone,
-        media_url=signed.json()["url"],
-        image=image,
-        tokens={"device": device.token, "user": user.token, "api_key": key.json()["token"]},
-    )
-
-
-def body_model_name(op: Operation) -> str | None:
-    params = op.route.dependant.body_params
-    if not params:
-        return None
-    annotation = params[0].field_info.annotation
-    return getattr(annotation, "__name__", None)
 
 
 def request_parts(op: Operation, world: World) -> dict[str, Any]:

@@ -16,20 +16,22 @@ from typing import Any
 
 import pytest
 from pydantic import BaseModel
-from sqlalchemy import func, select
 
 from gatepost.security.tokens import hash_token
 from gatepost.security.totp import totp_code
 from gatepost.services.container import Container
-from gatepost.store import tables
-from tests.security.test_bola import World, build_world, call, container_of
-from tests.security.test_route_coverage import (
-    Operation,
-    anonymous_client,
-    operations,
-    random_id,
+from tests.support.api import (
+    STRONG_PASSWORD,
+    Actor,
+    add_device,
+    add_site,
+    add_user,
+    call,
+    container_of,
 )
-from tests.support.api import STRONG_PASSWORD, Actor, add_device, add_site, add_user
+from tests.support.routes import Operation, anonymous_client, operations, random_id
+from tests.support.rows import row_counts
+from tests.support.world import World, build_world
 
 # A valid body per model: the mass-assignment probes add one field to it at a time.
 VALID_BODIES: dict[str, dict[str, Any]] = {
@@ -87,29 +89,7 @@ SERVER_FIELDS: dict[str, Any] = {
     "uploaded_by": "user:x",
 }
 
-COUNTED = (
-    tables.Tenant,
-    tables.User,
-    tables.ApiKey,
-    tables.Site,
-    tables.Person,
-    tables.Consent,
-    tables.Device,
-    tables.Event,
-    tables.MediaObject,
-    tables.AuditEntry,
-    tables.UserSession,
-)
-
 SECRET_KEYS = re.compile(r"(hash|sealed|secret|password|_index$|template|^credential$|^token$)")
-
-
-def row_counts(container: Container) -> dict[str, int]:
-    with container.db.session() as session:
-        return {
-            t.__tablename__: session.scalar(select(func.count()).select_from(t)) or 0
-            for t in COUNTED
-        }
 
 
 def body_model(op: Operation) -> type[BaseModel] | None:
@@ -234,7 +214,10 @@ def _secrets(world: World, totp_secret: str, extra_tokens: list[str]) -> dict[st
         *world.tokens.items(),
         *((f"token{i}", t) for i, t in enumerate(extra_tokens)),
     ]:
-        found[name] = [token, token.rsplit("_", 1)[-1]]
+        # <kind>_<tenant>_<secret>: the secret may itself contain "_", so split twice
+        # from the left (a right split can leave a one-letter fragment that matches
+        # any page).
+        found[name] = [token, token.split("_", 2)[2]]
         found[f"{name} hash"] = _encodings(hash_token(token))
     return found
 

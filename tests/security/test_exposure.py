@@ -16,17 +16,15 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import create_engine, func, select, text
-from typer.testing import CliRunner, Result
 
 from gatepost.api.app import create_app
-from gatepost.cli import app as cli_app
-from gatepost.cli.context import cli_state
 from gatepost.domain.ports import FixedClock
 from gatepost.errors import SetupError
 from gatepost.services.container import Container, build_container
 from gatepost.settings import Settings
 from gatepost.store.tables import TenantKey, User
 from tests.support.api import STRONG_PASSWORD, Actor
+from tests.support.cli import run_cli_env
 from tests.support.services import in_ci, missing
 
 ANY_ADDRESS = "0.0.0.0"  # noqa: S104 - the unsafe bind these tests refuse
@@ -35,23 +33,6 @@ _SECRET_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0
 
 
 # -- helpers ------------------------------------------------------------------------
-
-
-def _reset_cli_state() -> None:
-    # The CLI builds one container per process; tests run many commands in one process.
-    if cli_state._container is not None:
-        cli_state._container.close()
-    cli_state._container = None
-    cli_state._settings = None
-    cli_state.data_dir = None
-
-
-def run_cli(args: list[str], env: dict[str, str]) -> Result:
-    _reset_cli_state()
-    try:
-        return CliRunner().invoke(cli_app, args, env=env)
-    finally:
-        _reset_cli_state()
 
 
 def cli_env(data_dir: Path, db_url: str | None = None, **extra: str) -> dict[str, str]:
@@ -198,7 +179,7 @@ def test_serve_refuses_public_bind_without_tls_before_starting(
     fresh_dir: Path, no_uvicorn: list[dict[str, Any]]
 ) -> None:
     started = time.monotonic()
-    result = run_cli(["serve", "--host", ANY_ADDRESS], cli_env(fresh_dir))
+    result = run_cli_env(["serve", "--host", ANY_ADDRESS], cli_env(fresh_dir))
     assert time.monotonic() - started < 30
     assert result.exit_code == 2, result.output
     assert "refused" in result.output
@@ -214,7 +195,7 @@ def test_serve_refuses_tls_bind_before_setup(
         GATEPOST_SERVER__TLS_KEYFILE=str(fresh_dir / "key.pem"),
         GATEPOST_SERVER__ALLOWED_HOSTS='["gate.example.com"]',
     )
-    result = run_cli(["serve", "--host", ANY_ADDRESS], env)
+    result = run_cli_env(["serve", "--host", ANY_ADDRESS], env)
     assert result.exit_code == 2, result.output
     assert "refused" in result.output and "administrator" in result.output
     assert no_uvicorn == []
@@ -223,7 +204,7 @@ def test_serve_refuses_tls_bind_before_setup(
 def test_serve_binds_127_0_0_1_without_options(
     fresh_dir: Path, no_uvicorn: list[dict[str, Any]]
 ) -> None:
-    result = run_cli(["serve"], cli_env(fresh_dir))
+    result = run_cli_env(["serve"], cli_env(fresh_dir))
     assert result.exit_code == 0, result.output
     assert len(no_uvicorn) == 1
     assert no_uvicorn[0]["host"] == "127.0.0.1"
@@ -235,7 +216,7 @@ def test_serve_starts_public_bind_with_tls_once_an_administrator_exists(
 ) -> None:
     password_file = tmp_path / "password.txt"
     password_file.write_text(STRONG_PASSWORD + "\n")
-    init = run_cli(
+    init = run_cli_env(
         [
             "init",
             "--tenant-name",
@@ -257,7 +238,7 @@ def test_serve_starts_public_bind_with_tls_once_an_administrator_exists(
         GATEPOST_SERVER__TLS_KEYFILE=str(key),
         GATEPOST_SERVER__ALLOWED_HOSTS='["gate.example.com"]',
     )
-    result = run_cli(["serve", "--host", ANY_ADDRESS], env)
+    result = run_cli_env(["serve", "--host", ANY_ADDRESS], env)
     assert result.exit_code == 0, result.output
     assert no_uvicorn[0]["host"] == ANY_ADDRESS
     assert no_uvicorn[0]["ssl_certfile"] == str(cert)
@@ -268,7 +249,7 @@ def test_serve_starts_public_bind_with_tls_once_an_administrator_exists(
 
 
 def test_fresh_install_has_no_users_and_no_tenant_keys(fresh_dir: Path, db_url: str) -> None:
-    result = run_cli(["init"], cli_env(fresh_dir, db_url))
+    result = run_cli_env(["init"], cli_env(fresh_dir, db_url))
     assert result.exit_code == 0, result.output
     assert _count(db_url, User) == 0
     assert _count(db_url, TenantKey) == 0
@@ -276,7 +257,7 @@ def test_fresh_install_has_no_users_and_no_tenant_keys(fresh_dir: Path, db_url: 
 
 
 def test_fresh_install_key_file_is_owner_only(fresh_dir: Path) -> None:
-    result = run_cli(["init"], cli_env(fresh_dir))
+    result = run_cli_env(["init"], cli_env(fresh_dir))
     assert result.exit_code == 0, result.output
     key_file = fresh_dir / "keys" / "kek.key"
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
@@ -284,14 +265,14 @@ def test_fresh_install_key_file_is_owner_only(fresh_dir: Path) -> None:
     assert stat.S_IMODE(fresh_dir.stat().st_mode) == 0o700
     # a second init keeps the key (never silently replaces it)
     before = key_file.read_bytes()
-    again = run_cli(["init"], cli_env(fresh_dir))
+    again = run_cli_env(["init"], cli_env(fresh_dir))
     assert again.exit_code == 0, again.output
     assert key_file.read_bytes() == before
 
 
 def test_init_prints_the_setup_token_on_one_line(fresh_dir: Path) -> None:
     """A folded token cannot be copied from an 80-column terminal or a log."""
-    result = run_cli(["init"], cli_env(fresh_dir))
+    result = run_cli_env(["init"], cli_env(fresh_dir))
     assert result.exit_code == 0, result.output
     token = setup_token_from(result.output)
     assert any(token in line for line in result.output.splitlines()), (
@@ -300,7 +281,7 @@ def test_init_prints_the_setup_token_on_one_line(fresh_dir: Path) -> None:
 
 
 def test_setup_token_works_once(fresh_dir: Path, db_url: str, clock: FixedClock) -> None:
-    result = run_cli(["init"], cli_env(fresh_dir, db_url))
+    result = run_cli_env(["init"], cli_env(fresh_dir, db_url))
     assert result.exit_code == 0, result.output
     token = setup_token_from(result.output)
     container = _fresh_container(fresh_dir, db_url, clock)
@@ -324,7 +305,7 @@ def test_setup_token_works_once(fresh_dir: Path, db_url: str, clock: FixedClock)
 def test_setup_token_refused_after_30_minutes(
     fresh_dir: Path, db_url: str, clock: FixedClock
 ) -> None:
-    result = run_cli(["init"], cli_env(fresh_dir, db_url))
+    result = run_cli_env(["init"], cli_env(fresh_dir, db_url))
     assert result.exit_code == 0, result.output
     expired = setup_token_from(result.output)
     container = _fresh_container(fresh_dir, db_url, clock)
@@ -355,7 +336,7 @@ def test_setup_token_minutes_cannot_exceed_30() -> None:
 
 def test_setup_token_minutes_above_30_refused_from_environment(fresh_dir: Path) -> None:
     env = cli_env(fresh_dir, GATEPOST_SECURITY__SETUP_TOKEN_MINUTES="90")
-    result = run_cli(["init"], env)
+    result = run_cli_env(["init"], env)
     assert result.exit_code == 2, result.output
     assert not (fresh_dir / "keys" / "kek.key").exists()
 

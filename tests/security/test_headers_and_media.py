@@ -19,9 +19,9 @@ from starlette.routing import Mount
 
 from gatepost.domain.ports import FixedClock
 from gatepost.services.container import Container
-from tests.security.test_bola import World, build_world, call, jpeg_bytes, post_snapshot
-from tests.security.test_route_coverage import anonymous_client, flat_routes, operations
-from tests.support.api import Actor, add_user
+from tests.support.api import Actor, add_user, call
+from tests.support.routes import anonymous_client, flat_routes, operations
+from tests.support.world import World, build_world, jpeg_bytes, post_snapshot
 
 REQUIRED_HEADERS = {
     "referrer-policy": "no-referrer",

@@ -17,8 +17,7 @@ from sqlalchemy.exc import DBAPIError
 
 from gatepost.services.container import Container
 from gatepost.store.tables import Event
-from tests.security.test_bola import call, now_iso
-from tests.support.api import Actor, add_device, add_site
+from tests.support.api import Actor, add_device, add_site, call, now_iso
 
 
 def _event(actor: Actor, key: str, **over: Any) -> dict[str, Any]:

@@ -12,56 +12,18 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
-from typer.testing import CliRunner, Result
 
-from gatepost.cli import app as cli_app
-from gatepost.cli.context import cli_state
 from gatepost.domain.ports import FixedClock
 from gatepost.errors import ConfigError, CryptoError, KeyShredded
 from gatepost.security.crypto import new_key, unwrap_key
 from gatepost.security.kek import FileKekProvider
-from gatepost.security.permissions import Role
-from gatepost.security.policy import Principal, PrincipalKind
 from gatepost.services.container import Container, build_container
 from gatepost.settings import Settings
 from gatepost.store.tables import TenantKey
-from tests.support.api import STRONG_PASSWORD, Actor, add_tenant
+from tests.support.api import STRONG_PASSWORD, Actor, add_tenant, admin_principal
+from tests.support.cli import run_cli
 
 # -- helpers ------------------------------------------------------------------------
-
-
-def _reset_cli_state() -> None:
-    if cli_state._container is not None:
-        cli_state._container.close()
-    cli_state._container = None
-    cli_state._settings = None
-    cli_state.data_dir = None
-
-
-def run_cli(settings: Settings, *args: str) -> Result:
-    """Run `gatepost ...` against the same data directory and database as ``settings``."""
-    env = {
-        "GATEPOST_DATA_DIR": str(settings.data_dir),
-        "GATEPOST_DB__URL": settings.database_url,
-        "GATEPOST_ENV": "test",
-        "GATEPOST_SECURITY__ARGON2_MEMORY_KIB": "19456",
-        "GATEPOST_SECURITY__ARGON2_TIME_COST": "2",
-    }
-    _reset_cli_state()
-    try:
-        return CliRunner().invoke(cli_app, list(args), env=env)
-    finally:
-        _reset_cli_state()
-
-
-def _principal(actor: Actor) -> Principal:
-    return Principal(
-        kind=PrincipalKind.USER,
-        id=actor.id,
-        tenant_id=actor.tenant_id,
-        role=Role.ADMIN,
-        name="admin",
-    )
 
 
 def _person(actor: Actor, name: str) -> str:
@@ -110,7 +72,7 @@ def population(admin: Actor) -> dict[str, Any]:
 
 def _assert_all_readable(container: Container, population: dict[str, Any]) -> None:
     for tenant in ("alpha", "beta"):
-        principal = _principal(population[tenant])
+        principal = admin_principal(population[tenant])
         for person_id, name in population["people"][tenant]:
             assert container.persons.get(principal, person_id).name == name
 
@@ -163,7 +125,7 @@ def test_data_key_generation_seals_new_values_while_old_ones_still_open(
     assert _generation_of(container, old_id) == 1
     fresh = _fresh(settings, clock)
     try:
-        principal = _principal(population["alpha"])
+        principal = admin_principal(population["alpha"])
         from gatepost.services.persons import PersonDraft
 
         new_view = fresh.persons.create(principal, PersonDraft(name="Sealed With Generation Two"))
@@ -204,7 +166,7 @@ def test_new_data_generation_through_the_key_service_keeps_old_values_open(
     alpha = population["alpha"]
     with container.db.session() as session:
         assert container.keys.add_data_generation(session, tenant_id=alpha.tenant_id) == 2
-    principal = _principal(alpha)
+    principal = admin_principal(alpha)
     view = container.persons.create(principal, PersonDraft(name="Generation Two Person"))
     assert _generation_of(container, view.id) == 2
     old_id, _ = population["people"]["alpha"][0]
@@ -303,7 +265,7 @@ def test_tenant_created_by_a_running_service_after_rotation_stays_readable(
     person_id = _person(gamma, "Created After Rotation")
     fresh = _fresh(settings, clock)  # the service restarts with the key file on disk
     try:
-        assert fresh.persons.get(_principal(gamma), person_id).name == "Created After Rotation"
+        assert fresh.persons.get(admin_principal(gamma), person_id).name == "Created After Rotation"
     finally:
         fresh.close()
 
@@ -335,11 +297,11 @@ def test_shredded_tenant_data_is_unreadable_and_its_tokens_fail(
     try:
         for person_id, _ in population["people"]["beta"]:
             with pytest.raises(KeyShredded):
-                fresh.persons.get(_principal(beta), person_id)
+                fresh.persons.get(admin_principal(beta), person_id)
         with pytest.raises(KeyShredded), fresh.db.session() as session:
             fresh.keys.keys_for(session, tenant_id=beta.tenant_id)
         for person_id, name in population["people"]["alpha"]:
-            assert fresh.persons.get(_principal(alpha), person_id).name == name
+            assert fresh.persons.get(admin_principal(alpha), person_id).name == name
     finally:
         fresh.close()
 

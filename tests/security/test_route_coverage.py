@@ -2,39 +2,41 @@
 
 The routes are generated from the app itself (``app.routes``, flattened through included
 routers, and the app's own OpenAPI document), never from a hand list, so a new route is
-covered the moment it exists (SECURITY.md 1, 4; STYLE.md 8). The helpers at the top are
-shared with the other ``tests/security`` modules.
+covered the moment it exists (SECURITY.md 1, 4; STYLE.md 8). The route walk itself
+lives in ``tests/support/routes.py``, shared with the other ``tests/security`` modules.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import APIRouter, FastAPI
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from starlette.routing import BaseRoute, Mount
+from starlette.routing import Mount
 from starlette.websockets import WebSocket
 
 from gatepost.api.app import create_app, undeclared_routes
-from gatepost.api.deps import AccessRule, GuardedRoute, access_rule_of, public, require
+from gatepost.api.deps import GuardedRoute, public, require
 from gatepost.errors import ConfigError
 from gatepost.security.kek import create_key_file
 from gatepost.security.permissions import Permission
 from gatepost.services.container import Container, build_container
 from gatepost.settings import Environment, Settings
 from tests.support.api import Actor
-
-BASE_URL = "https://testserver"
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
-_PARAM = re.compile(r"\{([^}:]+)(?::[^}]*)?\}")
+from tests.support.routes import (
+    METHODS,
+    Operation,
+    anonymous_client,
+    flat_routes,
+    openapi_operations,
+    operations,
+    random_id,
+)
 
 # The only routes anyone may call without logging in (SECURITY.md 1). Web UI pages
 # may add their own sign-in and first-run setup pages under /ui, and nothing else.
@@ -48,94 +50,7 @@ PUBLIC_DOCS = {("GET", "/api/openapi.json"), ("GET", "/docs")}
 PUBLIC_UI_PAGE = re.compile(r"^/ui/(login|setup)/?$")
 
 
-# -- helpers shared by the security suite ---------------------------------------------
-
-
-def flat_routes(app: FastAPI) -> list[tuple[str, BaseRoute]]:
-    """Every route of ``app`` with its effective path, through included routers.
-
-    FastAPI >= 0.16x keeps included routers as lazy wrappers in ``app.routes``;
-    ``iter_route_contexts`` resolves them to the original route objects.
-    """
-    try:
-        from fastapi.routing import iter_route_contexts
-    except ImportError:  # older FastAPI copies routes into app.routes
-        return [(getattr(r, "path", ""), r) for r in app.routes]
-    result = []
-    for context in iter_route_contexts(app.routes):
-        route = context.original_route
-        path = context.path if isinstance(route, APIRoute) else getattr(route, "path", "")
-        result.append((path or getattr(route, "path", ""), route))
-    return result
-
-
-@dataclass(frozen=True)
-class Operation:
-    """One (method, path) of the app and the route that serves it."""
-
-    method: str
-    path: str
-    route: APIRoute
-
-    @property
-    def rules(self) -> list[AccessRule]:
-        return access_rule_of(self.route.dependant)
-
-    @property
-    def rule(self) -> AccessRule:
-        (rule,) = self.rules
-        return rule
-
-    @property
-    def permission(self) -> Permission | None:
-        return self.rule.permission
-
-    @property
-    def is_public(self) -> bool:
-        return self.rule.is_public
-
-    @property
-    def path_params(self) -> list[str]:
-        return _PARAM.findall(self.path)
-
-    @property
-    def is_ui(self) -> bool:
-        return self.path == "/ui" or self.path.startswith("/ui/")
-
-    def url(self, ids: dict[str, str]) -> str:
-        return _PARAM.sub(lambda m: ids[m.group(1)], self.path)
-
-    def __str__(self) -> str:
-        return f"{self.method} {self.path}"
-
-
-def operations(app: FastAPI) -> list[Operation]:
-    ops = []
-    for path, route in flat_routes(app):
-        if isinstance(route, APIRoute):
-            for method in sorted(route.methods or ()):
-                ops.append(Operation(method, path, route))
-    return sorted(ops, key=lambda op: (op.path, op.method))
-
-
-def random_id() -> str:
-    return uuid.uuid4().hex
-
-
-def anonymous_client(app: Any) -> TestClient:
-    """A client with no cookies and no token; server errors come back as 500s."""
-    return TestClient(app, base_url=BASE_URL, raise_server_exceptions=False)
-
-
-def openapi_operations(actor: Actor) -> set[tuple[str, str]]:
-    response = actor.get("/api/openapi.json")
-    assert response.status_code == 200, response.text
-    return {
-        (method.upper(), path)
-        for path, item in response.json()["paths"].items()
-        for method in item
-        if method.upper() in METHODS
-    }
+# -- helpers -------------------------------------------------------------------------
 
 
 def _redirects_to_sign_in(response: Any) -> bool:

@@ -33,8 +33,8 @@ from gatepost.api.app import create_app
 from gatepost.domain.ports import SystemClock
 from gatepost.security.kek import create_key_file
 from gatepost.services.container import Container, build_container
-from tests.security.test_route_coverage import BASE_URL
 from tests.support.api import STRONG_PASSWORD, Actor, add_device, add_site, setup_platform
+from tests.support.routes import BASE_URL
 from tests.support.settings import test_settings
 
 pytestmark = pytest.mark.slow

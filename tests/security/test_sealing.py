@@ -11,43 +11,26 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from gatepost.domain.identities import cn_resident_check_digit
 from gatepost.errors import CryptoError
 from gatepost.security.crypto import TenantKeys, new_key
-from gatepost.security.permissions import Role
-from gatepost.security.policy import Principal, PrincipalKind
 from gatepost.services.container import Container
-from tests.support.api import Actor, add_tenant
-
-
-def _identity(first17: str) -> str:
-    return first17 + cn_resident_check_digit(first17)
-
+from tests.support.api import Actor, add_tenant, admin_principal
+from tests.support.identities import cn_number
 
 ALICE = {
     "name": "Alice Sealwright",
     "identity_kind": "cn_resident",
-    "identity_number": _identity("11010119900307123"),
+    "identity_number": cn_number("11010119900307123"),
     "phone": "+8613800000001",
     "notes": "prefers the north gate",
 }
 BOB = {
     "name": "Bob Sealwright",
     "identity_kind": "cn_resident",
-    "identity_number": _identity("11010119850611456"),
+    "identity_number": cn_number("11010119850611456"),
     "phone": "+8613800000002",
     "notes": "night shift",
 }
-
-
-def _principal(actor: Actor) -> Principal:
-    return Principal(
-        kind=PrincipalKind.USER,
-        id=actor.id,
-        tenant_id=actor.tenant_id,
-        role=Role.ADMIN,
-        name="admin",
-    )
 
 
 def _create(actor: Actor, body: dict[str, str]) -> str:
@@ -84,7 +67,7 @@ def test_sealed_value_fails_to_open_when_copied_to_another_row(
     admin: Actor, container: Container
 ) -> None:
     alice, bob = _create(admin, ALICE), _create(admin, BOB)
-    principal = _principal(admin)
+    principal = admin_principal(admin)
     for column in SEALED_COLUMNS:
         original = _column(container, column, bob)
         _set_column(container, column, bob, _column(container, column, alice))
@@ -99,7 +82,7 @@ def test_sealed_value_fails_to_open_when_copied_to_another_column(
     admin: Actor, container: Container
 ) -> None:
     alice = _create(admin, ALICE)
-    principal = _principal(admin)
+    principal = admin_principal(admin)
     for source, target in zip(SEALED_COLUMNS, SEALED_COLUMNS[1:] + SEALED_COLUMNS[:1], strict=True):
         original = _column(container, target, alice)
         _set_column(container, target, alice, _column(container, source, alice))
@@ -117,8 +100,8 @@ def test_sealed_value_fails_to_open_when_copied_to_another_tenant(
     bob = _create(beta, BOB)
     _set_column(container, "name_sealed", alice, _column(container, "name_sealed", bob))
     with pytest.raises(CryptoError):
-        container.persons.get(_principal(admin), alice)
-    assert container.persons.get(_principal(beta), bob).name == BOB["name"]
+        container.persons.get(admin_principal(admin), alice)
+    assert container.persons.get(admin_principal(beta), bob).name == BOB["name"]
 
 
 def test_moved_sealed_value_gives_500_without_internals(
@@ -142,7 +125,7 @@ def test_sealed_value_fails_to_open_when_one_byte_is_flipped_in_the_database(
     sealed[-5] ^= 0x01
     _set_column(container, "name_sealed", alice, bytes(sealed))
     with pytest.raises(CryptoError):
-        container.persons.get(_principal(admin), alice)
+        container.persons.get(admin_principal(admin), alice)
 
 
 # -- TenantKeys.open, unit level ------------------------------------------------------

@@ -1,4 +1,8 @@
-"""A thin client helper for driving the real app over HTTP in tests."""
+"""A thin client helper for driving the real app over HTTP in tests.
+
+Also the few helpers that reach behind the client: the app's container and clock, and
+an admin actor as the services see it (for calling them directly).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from gatepost.security.permissions import Role
+from gatepost.security.policy import Principal, PrincipalKind
 from gatepost.services.container import Container
 from tests.support.leaks import remember
 
@@ -88,9 +94,6 @@ def add_tenant(platform_admin: Actor, slug: str) -> Actor:
     response = platform_admin.post("/api/v1/tenants", json={"name": slug.title(), "slug": slug})
     assert response.status_code == 201, response.text
     tenant_id = response.json()["id"]
-    from gatepost.security.permissions import Role
-    from gatepost.security.policy import Principal, PrincipalKind
-
     acting = Principal(
         kind=PrincipalKind.USER,
         id="bootstrap",
@@ -118,3 +121,32 @@ def add_device(admin: Actor, site_id: str, name: str = "Gate 1") -> Actor:
     body = response.json()
     remember(body["credential"])
     return Actor(admin.client, body["credential"], admin.tenant_id, id=body["id"], role="device")
+
+
+def call(actor: Actor | None, method: str, url: str, **kw: Any) -> Any:
+    """A request with the actor's bearer token (or none) merged into any extra headers."""
+    client: TestClient = kw.pop("client", None) or actor.client  # type: ignore[union-attr]
+    headers = {**(actor.headers if actor else {}), **kw.pop("headers", {})}
+    return client.request(method, url, headers=headers, follow_redirects=False, **kw)
+
+
+def container_of(actor: Actor) -> Container:
+    """The container behind the app ``actor``'s client drives."""
+    container: Container = actor.client.app.state.container  # type: ignore[attr-defined]
+    return container
+
+
+def now_iso(actor: Actor) -> str:
+    """The app's clock, now, as ISO 8601 (for event ``occurred_at``)."""
+    return container_of(actor).clock.now().isoformat()
+
+
+def admin_principal(actor: Actor) -> Principal:
+    """An admin ``actor`` as the services see it, for calling them directly."""
+    return Principal(
+        kind=PrincipalKind.USER,
+        id=actor.id,
+        tenant_id=actor.tenant_id,
+        role=Role.ADMIN,
+        name="admin",
+    )

@@ -1,0 +1,129 @@
+"""Two-tenant worlds: one real object of every kind an id route can name, per tenant.
+
+:func:`build_world` creates, through the API as the given tenant admin, a site, a
+person (with a consent, an identity number and a phone), a device, a user, an API key,
+a snapshot and an event, and returns their ids by path-parameter name (``site_id``,
+``person_id``, ...) with the secrets and personal values a leak check looks for. The
+isolation tests build one world per tenant and aim one tenant's calls at the other's.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from PIL import Image
+
+from tests.support.api import Actor, add_device, add_site, add_user, call, now_iso
+from tests.support.identities import cn_identity
+
+__all__ = ["World", "build_world", "jpeg_bytes", "post_snapshot"]
+
+
+def jpeg_bytes(
+    size: tuple[int, int] = (64, 48), color: tuple[int, int, int] = (200, 30, 30)
+) -> bytes:
+    """A small, valid JPEG image."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def post_snapshot(
+    device: Actor, data: bytes | None = None, content_type: str = "image/jpeg"
+) -> Any:
+    """Upload a snapshot as ``device`` (a fresh JPEG unless ``data`` is given)."""
+    return call(
+        device,
+        "POST",
+        "/api/v1/device/snapshots",
+        files={"file": ("frame.jpg", data if data is not None else jpeg_bytes(), content_type)},
+    )
+
+
+@dataclass
+class World:
+    """One tenant's admin and one real object of every kind an id route can name."""
+
+    admin: Actor
+    device: Actor
+    ids: dict[str, str]
+    identity_number: str
+    phone: str
+    media_url: str
+    image: bytes
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def media_query(self) -> dict[str, str]:
+        query = parse_qs(urlsplit(self.media_url).query)
+        return {name: values[0] for name, values in query.items()}
+
+
+def build_world(admin: Actor, *, tag: str, seq: int) -> World:
+    """Create a site, person, consent, device, user, API key, snapshot and event."""
+    site_id = add_site(admin, f"Site {tag}")
+    identity, phone = cn_identity(seq), f"+86139{seq:08d}"
+    person = admin.post(
+        "/api/v1/persons",
+        json={
+            "name": f"Person {tag}",
+            "identity_kind": "cn_resident",
+            "identity_number": identity,
+            "phone": phone,
+            "site_id": site_id,
+        },
+    )
+    assert person.status_code == 201, person.text
+    person_id = person.json()["id"]
+    consent = admin.post(
+        f"/api/v1/persons/{person_id}/consents",
+        json={"purpose": "biometric_face", "notice_version": "v1"},
+    )
+    assert consent.status_code == 201, consent.text
+    device = add_device(admin, site_id, name=f"Gate {tag}")
+    user = add_user(admin, "guard", username=f"guard-{tag}")
+    key = admin.post("/api/v1/api-keys", json={"name": f"key {tag}", "role": "auditor"})
+    assert key.status_code == 201, key.text
+    image = jpeg_bytes(color=(seq % 256, 80, 160))
+    snapshot = post_snapshot(device, image)
+    assert snapshot.status_code == 201, snapshot.text
+    media_id = snapshot.json()["id"]
+    batch = {
+        "events": [
+            {
+                "idempotency_key": f"{tag}-1",
+                "kind": "access.granted",
+                "occurred_at": now_iso(admin),
+                "person_id": person_id,
+                "snapshot_id": media_id,
+                "data": {"door": 1},
+            }
+        ]
+    }
+    ingested = device.post("/api/v1/device/events", json=batch)
+    assert ingested.status_code == 200, ingested.text
+    event_id = ingested.json()[0]["event_id"]
+    signed = admin.get(f"/api/v1/events/{event_id}/snapshot-url")
+    assert signed.status_code == 200, signed.text
+    return World(
+        admin=admin,
+        device=device,
+        ids={
+            "site_id": site_id,
+            "person_id": person_id,
+            "consent_id": consent.json()["id"],
+            "device_id": device.id,
+            "user_id": user.id,
+            "key_id": key.json()["id"],
+            "event_id": event_id,
+            "media_id": media_id,
+        },
+        identity_number=identity,
+        phone=phone,
+        media_url=signed.json()["url"],
+        image=image,
+        tokens={"device": device.token, "user": user.token, "api_key": key.json()["token"]},
+    )
