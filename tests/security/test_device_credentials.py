@@ -4,6 +4,7 @@ rotatable and revocable at once (SECURITY.md 20)."""
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -159,3 +160,38 @@ def test_device_credential_of_another_tenant_is_not_accepted_here(
         json={"events": []},
     )
     assert response.status_code == 401
+
+
+def test_device_last_seen_is_recorded_at_most_once_a_minute(
+    admin: Actor, clock: FixedClock
+) -> None:
+    device = add_device(admin, add_site(admin))
+    assert _events(device, clock, "seen-1").status_code == 200
+    first = admin.get(f"/api/v1/devices/{device.id}").json()["last_seen_at"]
+    assert first is not None
+    clock.advance(timedelta(seconds=30))
+    assert _events(device, clock, "seen-2").status_code == 200
+    assert admin.get(f"/api/v1/devices/{device.id}").json()["last_seen_at"] == first
+    clock.advance(timedelta(seconds=31))
+    assert _events(device, clock, "seen-3").status_code == 200
+    later = admin.get(f"/api/v1/devices/{device.id}").json()["last_seen_at"]
+    assert later is not None and later > first
+
+
+def test_api_key_last_use_is_recorded(admin: Actor, clock: FixedClock) -> None:
+    issued = admin.post("/api/v1/api-keys", json={"name": "reporting", "role": "auditor"})
+    assert issued.status_code == 201, issued.text
+    remember(issued.json()["token"])
+    integration = Actor(admin.client, issued.json()["token"], admin.tenant_id)
+
+    def last_used() -> Any:
+        (key,) = [k for k in admin.get("/api/v1/api-keys").json() if k["name"] == "reporting"]
+        return key["last_used_at"]
+
+    assert last_used() is None
+    assert integration.get("/api/v1/audit").status_code == 200
+    first = last_used()
+    assert first is not None
+    clock.advance(timedelta(minutes=2))
+    assert integration.get("/api/v1/audit").status_code == 200
+    assert last_used() > first

@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import Update
 from sqlalchemy.orm import Session
 
 from gatepost.domain.ports import Clock
@@ -21,6 +22,7 @@ from gatepost.security.passwords import Passwords, check_password_policy
 from gatepost.security.permissions import Role
 from gatepost.security.policy import Principal, PrincipalKind
 from gatepost.security.tokens import (
+    ParsedToken,
     TokenKind,
     hash_token,
     issue_token,
@@ -217,64 +219,93 @@ class AuthService:
     # -- tokens -> principals ----------------------------------------------------
 
     def authenticate(self, token: str) -> Principal:
-        """Resolve a bearer or cookie token; raises AuthenticationFailed."""
+        """Resolve a bearer or cookie token; raises AuthenticationFailed.
+
+        Runs on every request, so it only reads (committed data, no write lock); the
+        last-used time of a session, key or device is written at most once a minute.
+        """
         parsed = parse_token(token)
         if parsed is None or parsed.kind is TokenKind.SETUP:
             raise AuthenticationFailed()
         now = self._clock.now()
-        with self._db.session() as session:
+        with self._db.read_committed() as session:
             tenant = tenant_repo.get_tenant(session, tenant_id=parsed.tenant_id)
             if tenant is None or tenant.keys_shredded_at is not None:
                 raise AuthenticationFailed()
             if parsed.kind is TokenKind.SESSION:
-                row = account_repo.session_by_hash(
-                    session, tenant_id=parsed.tenant_id, token_hash=parsed.token_hash
-                )
-                if (
-                    row is None
-                    or not tokens_equal(row.token_hash, parsed.token_hash)
-                    or row.revoked_at is not None
-                    or row.expires_at <= now
-                    or now - row.last_seen_at > self._idle
-                ):
-                    raise AuthenticationFailed("session expired; log in again")
-                user = account_repo.get_user(session, tenant_id=row.tenant_id, user_id=row.user_id)
-                if user is None or user.disabled:
-                    raise AuthenticationFailed()
-                if now - row.last_seen_at > _SEEN_WRITE_INTERVAL:
-                    row.last_seen_at = now
-                return _user_principal(user, session_id=row.id, tenant_name=tenant.name)
-            if parsed.kind is TokenKind.API_KEY:
-                key = account_repo.api_key_by_hash(
-                    session, tenant_id=parsed.tenant_id, token_hash=parsed.token_hash
-                )
-                if key is None or key.revoked_at is not None:
-                    raise AuthenticationFailed()
-                if key.last_used_at is None or now - key.last_used_at > _SEEN_WRITE_INTERVAL:
-                    key.last_used_at = now
-                return Principal(
-                    kind=PrincipalKind.API_KEY,
-                    id=key.id,
-                    tenant_id=key.tenant_id,
-                    role=Role(key.role),
-                    name=key.name,
-                    tenant_name=tenant.name,
-                )
-            device = device_repo.by_credential(
-                session, tenant_id=parsed.tenant_id, credential_hash=parsed.token_hash
-            )
-            if device is None or device.revoked_at is not None:
-                raise AuthenticationFailed()
-            if device.last_seen_at is None or now - device.last_seen_at > _SEEN_WRITE_INTERVAL:
-                device.last_seen_at = now
-            return Principal(
-                kind=PrincipalKind.DEVICE,
-                id=device.id,
-                tenant_id=device.tenant_id,
-                role=Role.DEVICE,
-                name=device.name,
-                tenant_name=tenant.name,
-            )
+                principal, touch = self._session_principal(session, parsed, now, tenant.name)
+            elif parsed.kind is TokenKind.API_KEY:
+                principal, touch = self._api_key_principal(session, parsed, now, tenant.name)
+            else:
+                principal, touch = self._device_principal(session, parsed, now, tenant.name)
+        if touch is not None:
+            with self._db.session() as session:
+                session.execute(touch)
+        return principal
+
+    def _session_principal(
+        self, session: Session, parsed: ParsedToken, now: datetime, tenant_name: str
+    ) -> tuple[Principal, Update | None]:
+        row = account_repo.session_by_hash(
+            session, tenant_id=parsed.tenant_id, token_hash=parsed.token_hash
+        )
+        if (
+            row is None
+            or not tokens_equal(row.token_hash, parsed.token_hash)
+            or row.revoked_at is not None
+            or row.expires_at <= now
+            or now - row.last_seen_at > self._idle
+        ):
+            raise AuthenticationFailed("session expired; log in again")
+        user = account_repo.get_user(session, tenant_id=row.tenant_id, user_id=row.user_id)
+        if user is None or user.disabled:
+            raise AuthenticationFailed()
+        touch = (
+            account_repo.touch_session(row, now=now)
+            if now - row.last_seen_at > _SEEN_WRITE_INTERVAL
+            else None
+        )
+        return _user_principal(user, session_id=row.id, tenant_name=tenant_name), touch
+
+    @staticmethod
+    def _api_key_principal(
+        session: Session, parsed: ParsedToken, now: datetime, tenant_name: str
+    ) -> tuple[Principal, Update | None]:
+        key = account_repo.api_key_by_hash(
+            session, tenant_id=parsed.tenant_id, token_hash=parsed.token_hash
+        )
+        if key is None or key.revoked_at is not None:
+            raise AuthenticationFailed()
+        stale = key.last_used_at is None or now - key.last_used_at > _SEEN_WRITE_INTERVAL
+        principal = Principal(
+            kind=PrincipalKind.API_KEY,
+            id=key.id,
+            tenant_id=key.tenant_id,
+            role=Role(key.role),
+            name=key.name,
+            tenant_name=tenant_name,
+        )
+        return principal, account_repo.touch_api_key(key, now=now) if stale else None
+
+    @staticmethod
+    def _device_principal(
+        session: Session, parsed: ParsedToken, now: datetime, tenant_name: str
+    ) -> tuple[Principal, Update | None]:
+        device = device_repo.by_credential(
+            session, tenant_id=parsed.tenant_id, credential_hash=parsed.token_hash
+        )
+        if device is None or device.revoked_at is not None:
+            raise AuthenticationFailed()
+        stale = device.last_seen_at is None or now - device.last_seen_at > _SEEN_WRITE_INTERVAL
+        principal = Principal(
+            kind=PrincipalKind.DEVICE,
+            id=device.id,
+            tenant_id=device.tenant_id,
+            role=Role.DEVICE,
+            name=device.name,
+            tenant_name=tenant_name,
+        )
+        return principal, device_repo.touch_device(device, now=now) if stale else None
 
     # -- logout, passwords, TOTP ---------------------------------------------------
 

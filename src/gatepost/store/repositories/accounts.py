@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Update, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from gatepost.store.tables import ApiKey, LoginThrottle, SetupToken, User, UserSession
@@ -23,6 +23,8 @@ __all__ = [
     "session_by_hash",
     "setup_token_by_hash",
     "throttle_row",
+    "touch_api_key",
+    "touch_session",
     "user_by_username",
 ]
 
@@ -86,6 +88,32 @@ def revoke_sessions(
     if keep is not None:
         query = query.where(UserSession.id != keep)
     session.execute(query)
+
+
+def touch_session(row: UserSession, *, now: datetime) -> Update:
+    """The statement recording that a session was used at ``now`` (never moves back)."""
+    return (
+        update(UserSession)
+        .where(
+            UserSession.tenant_id == row.tenant_id,
+            UserSession.id == row.id,
+            UserSession.last_seen_at < now,
+        )
+        .values(last_seen_at=now)
+    )
+
+
+def touch_api_key(key: ApiKey, *, now: datetime) -> Update:
+    """The statement recording that an API key was used at ``now`` (never moves back)."""
+    return (
+        update(ApiKey)
+        .where(
+            ApiKey.tenant_id == key.tenant_id,
+            ApiKey.id == key.id,
+            or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < now),
+        )
+        .values(last_used_at=now)
+    )
 
 
 def api_key_by_hash(session: Session, *, tenant_id: str, token_hash: bytes) -> ApiKey | None:

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Update, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from gatepost.store.tables import Device
 
-__all__ = ["add_device", "by_credential", "by_name", "count_devices", "get_device", "list_devices"]
+__all__ = [
+    "add_device",
+    "by_credential",
+    "by_name",
+    "count_devices",
+    "get_device",
+    "list_devices",
+    "touch_device",
+]
 
 
 def add_device(session: Session, device: Device) -> None:
@@ -36,6 +45,19 @@ def by_credential(session: Session, *, tenant_id: str, credential_hash: bytes) -
             Device.tenant_id == tenant_id, Device.credential_hash == credential_hash
         )
     ).one_or_none()
+
+
+def touch_device(device: Device, *, now: datetime) -> Update:
+    """The statement recording that a device was seen at ``now`` (never moves back)."""
+    return (
+        update(Device)
+        .where(
+            Device.tenant_id == device.tenant_id,
+            Device.id == device.id,
+            or_(Device.last_seen_at.is_(None), Device.last_seen_at < now),
+        )
+        .values(last_seen_at=now)
+    )
 
 
 def list_devices(
