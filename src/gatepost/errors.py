@@ -9,7 +9,7 @@ are assigned in exactly one place (``gatepost.api.errors``)::
     ├── ValidationFailed             input that breaks a rule (field, reason)
     │   ├── InvalidIdentityNumber    domain.identities
     │   ├── WeakPassword             security.passwords
-    │   └── BadImage                 services.media (type, size, pixels)
+    │   └── BadImage                 vision.images (type, size, pixels)
     ├── NotFound                     no such object *in this tenant*
     ├── Conflict                     duplicate or state clash (e.g. username taken)
     ├── AuthenticationFailed         bad or missing credentials (uniform message)

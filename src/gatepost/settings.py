@@ -25,6 +25,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 __all__ = [
     "DbSettings",
     "Environment",
+    "FaceSettings",
     "KeySettings",
     "MediaSettings",
     "ServerSettings",
@@ -144,6 +145,35 @@ class SecuritySettings(_Section):
     page_limit_max: int = Field(default=200, ge=10, le=1000, description="Pagination cap.")
 
 
+class FaceSettings(_Section):
+    detect_width: int = Field(
+        default=640,
+        ge=160,
+        le=4096,
+        description="Frames wider than this are scaled down for face detection (HOG cost "
+        "grows with pixels; 640 keeps faces from about 80 px).",
+    )
+    max_photos: int = Field(default=5, ge=1, le=10, description="Photos per enrolment.")
+    enrol_min_size: int = Field(
+        default=80, ge=40, le=1000, description="Smallest face (px wide) to enrol from."
+    )
+    enrol_min_sharpness: float = Field(
+        default=40.0, ge=0, description="Least sharpness (variance of Laplacian) to enrol."
+    )
+    enrol_min_pose: float = Field(
+        default=0.5, ge=0, le=1, description="Least frontal-ness (0-1) to enrol."
+    )
+    probe_min_size: int = Field(
+        default=40, ge=20, le=1000, description="Smallest face (px wide) to recognise."
+    )
+    approximate_from: int = Field(
+        default=50_000,
+        ge=1_000,
+        description="Galleries of at least this many templates are searched approximately "
+        "(FAISS) and re-ranked exactly; smaller ones exactly.",
+    )
+
+
 class ServerSettings(_Section):
     host: str = Field(default="127.0.0.1", description="Bind address. Loopback by default.")
     port: int = Field(default=8000, ge=1, le=65535, description="TCP port.")
@@ -192,6 +222,7 @@ class Settings(BaseSettings):
         default_factory=SecuritySettings, description="Authentication and limits."
     )
     server: ServerSettings = Field(default_factory=ServerSettings, description="HTTP server.")
+    faces: FaceSettings = Field(default_factory=FaceSettings, description="Face recognition.")
 
     @property
     def database_url(self) -> str:

@@ -20,7 +20,18 @@ from gatepost import __version__
 from gatepost.api.deps import GuardedRoute, access_rule_of, public, require
 from gatepost.api.errors import install_error_handlers
 from gatepost.api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
-from gatepost.api.routes import audit, auth, devices, events, health, media, persons, tenants, users
+from gatepost.api.routes import (
+    audit,
+    auth,
+    devices,
+    events,
+    faces,
+    health,
+    media,
+    persons,
+    tenants,
+    users,
+)
 from gatepost.errors import ConfigError
 from gatepost.security.permissions import Permission
 from gatepost.services.container import Container
@@ -82,7 +93,7 @@ def create_app(container: Container) -> FastAPI:
         redoc_url=None,
     )
     app.state.container = container
-    for module in (health, auth, tenants, users, persons, devices, events, audit, media):
+    for module in (health, auth, tenants, users, persons, faces, devices, events, audit, media):
         app.include_router(module.router)
     docs = _docs_router(settings.docs_public)
     docs.app_ref["app"] = app  # type: ignore[attr-defined]

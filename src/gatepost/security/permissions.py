@@ -20,6 +20,8 @@ class Permission(StrEnum):
     DEVICES_READ = "tenant:devices:read"
     DEVICES_WRITE = "tenant:devices:write"
     EVENTS_READ = "tenant:events:read"
+    FACES_ENROL = "tenant:faces:enrol"
+    FACES_IDENTIFY = "tenant:faces:identify"
     KEYS_MANAGE = "tenant:keys:manage"
     MEDIA_READ = "tenant:media:read"
     PERSONS_READ = "tenant:persons:read"
@@ -29,6 +31,7 @@ class Permission(StrEnum):
     SITES_READ = "tenant:sites:read"
     SITES_WRITE = "tenant:sites:write"
     TENANT_READ = "tenant:tenant:read"
+    TENANT_SETTINGS_WRITE = "tenant:settings:write"
     USERS_READ = "tenant:users:read"
     USERS_WRITE = "tenant:users:write"
 
@@ -53,6 +56,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.DEVICES_READ,
             _P.DEVICES_WRITE,
             _P.EVENTS_READ,
+            _P.FACES_ENROL,
+            _P.FACES_IDENTIFY,
             _P.KEYS_MANAGE,
             _P.MEDIA_READ,
             _P.PERSONS_READ,
@@ -61,6 +66,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.SITES_READ,
             _P.SITES_WRITE,
             _P.TENANT_READ,
+            _P.TENANT_SETTINGS_WRITE,
             _P.USERS_READ,
             _P.USERS_WRITE,
         }
@@ -71,6 +77,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.DEVICES_READ,
             _P.DEVICES_WRITE,
             _P.EVENTS_READ,
+            _P.FACES_ENROL,
+            _P.FACES_IDENTIFY,
             _P.MEDIA_READ,
             _P.PERSONS_READ,
             _P.PERSONS_WRITE,
@@ -93,6 +101,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {
             _P.ACCOUNT_SELF,
             _P.EVENTS_READ,
+            _P.FACES_ENROL,
             _P.PERSONS_READ,
             _P.PERSONS_REVEAL,
             _P.PERSONS_WRITE,
@@ -112,5 +121,5 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.USERS_READ,
         }
     ),
-    Role.DEVICE: frozenset({_P.DEVICE_COMMANDS_READ, _P.DEVICE_EVENTS_WRITE}),
+    Role.DEVICE: frozenset({_P.DEVICE_COMMANDS_READ, _P.DEVICE_EVENTS_WRITE, _P.FACES_IDENTIFY}),
 }

@@ -6,17 +6,20 @@ settings (database URL, media URL, key source).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
 from gatepost.domain.ports import Clock, SystemClock
 from gatepost.errors import ConfigError
+from gatepost.matching.faces import FaceGalleries
 from gatepost.security.kek import EnvKekProvider, FileKekProvider, KekProvider
 from gatepost.security.passwords import Passwords
 from gatepost.services.audit import AuditService
 from gatepost.services.auth import AuthService
 from gatepost.services.devices import DeviceService
 from gatepost.services.events import EventService
+from gatepost.services.faces import FaceService
 from gatepost.services.keys import KeyService
 from gatepost.services.media import MediaService
 from gatepost.services.persons import PersonService
@@ -25,11 +28,28 @@ from gatepost.services.sites import SiteService
 from gatepost.services.tenants import TenantService
 from gatepost.services.throttle import LoginThrottleService
 from gatepost.services.users import UserService
-from gatepost.settings import Settings
+from gatepost.settings import FaceSettings, Settings
 from gatepost.store.db import Database
 from gatepost.store.media import BlobStore, blob_store_from_url
+from gatepost.vision.dlib_faces import MODEL as FACE_MODEL
+from gatepost.vision.dlib_faces import DlibFaceEngine
+from gatepost.vision.faces import FaceEngine
 
-__all__ = ["Container", "build_container", "kek_provider"]
+__all__ = ["Container", "build_container", "kek_provider", "shared_face_engine"]
+
+_engines: dict[int, FaceEngine] = {}
+_engines_lock = threading.Lock()
+
+
+def shared_face_engine(settings: FaceSettings) -> FaceEngine:
+    """One engine per process and configuration: the models are large and read-only."""
+    with _engines_lock:
+        engine = _engines.get(settings.detect_width)
+        if engine is None:
+            engine = _engines[settings.detect_width] = DlibFaceEngine(
+                detect_width=settings.detect_width
+            )
+        return engine
 
 
 def kek_provider(settings: Settings) -> KekProvider:
@@ -56,6 +76,7 @@ class Container:
     devices: DeviceService
     events: EventService
     media: MediaService
+    faces: FaceService
 
     def close(self) -> None:
         self.db.dispose()
@@ -85,6 +106,18 @@ def build_container(
     passwords = Passwords(time_cost=sec.argon2_time_cost, memory_kib=sec.argon2_memory_kib)
     keys = KeyService(kek=kek or kek_provider(settings), clock=clock, db=db)
     audit = AuditService(db=db, keys=keys, clock=clock)
+    faces = FaceService(
+        db=db,
+        keys=keys,
+        audit=audit,
+        clock=clock,
+        settings=settings.faces,
+        engine=lambda: shared_face_engine(settings.faces),
+        galleries=FaceGalleries(128),
+        model=FACE_MODEL,
+        max_bytes=settings.media.max_upload_bytes,
+        max_pixels=settings.media.max_pixels,
+    )
     tenants = TenantService(db=db, keys=keys, audit=audit, clock=clock)
     throttle = LoginThrottleService(
         db=db,
@@ -128,7 +161,7 @@ def build_container(
             password_min_length=sec.password_min_length,
         ),
         sites=SiteService(db=db, clock=clock, audit=audit),
-        persons=PersonService(db=db, keys=keys, audit=audit, clock=clock),
+        persons=PersonService(db=db, keys=keys, audit=audit, clock=clock, biometrics=faces),
         devices=DeviceService(db=db, clock=clock, audit=audit),
         events=EventService(
             db=db,
@@ -147,4 +180,5 @@ def build_container(
             url_ttl=timedelta(seconds=settings.media.url_ttl_seconds),
             retention=timedelta(days=settings.media.event_image_days),
         ),
+        faces=faces,
     )

@@ -1,8 +1,10 @@
 """KeyService: creates, unwraps, rotates and shreds tenants' data keys.
 
-Each tenant has three kinds of data key, wrapped by the KEK: ``data`` (AES-GCM sealing;
-new generations may be added and old ones stay readable), ``index`` (blind indexes)
-and ``mac`` (audit chain, signed URLs). Unwrapped data keys are cached per process;
+Each tenant has four kinds of data key, wrapped by the KEK: ``data`` (AES-GCM sealing;
+new generations may be added and old ones stay readable), ``index`` (blind indexes),
+``mac`` (audit chain, signed URLs) and ``template`` (the secret rotation of face
+templates, by generation: a new one renews every template, see
+``gatepost.security.templates``). Unwrapped data keys are cached per process;
 the KEK itself is read from its provider whenever it is needed, so a rotation done by
 another process (``gatepost keys rotate``) is seen at once.
 
@@ -24,13 +26,14 @@ from gatepost.domain.ports import Clock
 from gatepost.errors import CryptoError, KeyShredded
 from gatepost.security.crypto import TenantKeys, new_key, unwrap_key, wrap_key
 from gatepost.security.kek import KekProvider
+from gatepost.security.templates import TemplateRotation
 from gatepost.store.db import Database
 from gatepost.store.repositories import tenants as tenant_repo
 from gatepost.store.tables import TenantKey
 
 __all__ = ["KeyService"]
 
-PURPOSES = ("data", "index", "mac")
+PURPOSES = ("data", "index", "mac", "template")
 
 
 def _opens(kek: bytes, row: TenantKey) -> bool:
@@ -53,6 +56,7 @@ class KeyService:
         self._clock = clock
         self._db = db
         self._cache: dict[str, TenantKeys] = {}
+        self._rotations: dict[tuple[str, int, int], TemplateRotation] = {}
         self._lock = threading.Lock()
 
     def check_kek(self) -> None:
@@ -106,6 +110,8 @@ class KeyService:
         active = 0
         singles: dict[str, bytes] = {}
         for row in rows:
+            if row.purpose == "template":
+                continue  # see template_rotation
             key = unwrap_key(
                 kek,
                 row.wrapped,
@@ -143,6 +149,72 @@ class KeyService:
         )
         self.forget(tenant_id)
         return generation
+
+    # -- face template rotations -------------------------------------------------
+
+    def template_rotation(
+        self, session: Session, *, tenant_id: str, dim: int, generation: int | None = None
+    ) -> TemplateRotation | None:
+        """The tenant's template rotation (the active one unless ``generation`` is given).
+
+        None when the tenant has no template key yet (no face was ever enrolled).
+        """
+        rows = [
+            row
+            for row in tenant_repo.keys_of(session, tenant_id=tenant_id)
+            if row.purpose == "template"
+            and (row.generation == generation if generation is not None else row.active)
+        ]
+        if not rows:
+            return None
+        row = rows[0]
+        cache_key = (tenant_id, row.generation, dim)
+        with self._lock:
+            cached = self._rotations.get(cache_key)
+        if cached is not None:
+            return cached
+        key = unwrap_key(
+            self._kek_for(rows),
+            row.wrapped,
+            tenant_id=tenant_id,
+            purpose="template",
+            generation=row.generation,
+        )
+        rotation = TemplateRotation.from_key(key, generation=row.generation, dim=dim)
+        with self._lock:
+            self._rotations[cache_key] = rotation
+        return rotation
+
+    def ensure_template_rotation(
+        self, session: Session, *, tenant_id: str, dim: int
+    ) -> TemplateRotation:
+        """The active rotation, creating the tenant's first template key if needed."""
+        rotation = self.template_rotation(session, tenant_id=tenant_id, dim=dim)
+        if rotation is not None:
+            return rotation
+        return self.add_template_generation(session, tenant_id=tenant_id, dim=dim)
+
+    def add_template_generation(
+        self, session: Session, *, tenant_id: str, dim: int
+    ) -> TemplateRotation:
+        """A fresh template key becomes active; the caller renews the stored templates."""
+        rows = tenant_repo.keys_of(session, tenant_id=tenant_id)
+        if not rows:
+            raise KeyShredded("this tenant's keys do not exist (shredded or never created)")
+        generation = 1 + max((r.generation for r in rows if r.purpose == "template"), default=0)
+        tenant_repo.deactivate_keys(session, tenant_id=tenant_id, purpose="template")
+        kek = self._kek_for(rows)
+        tenant_repo.add_key(
+            session,
+            self._wrap(kek, tenant_id=tenant_id, purpose="template", generation=generation),
+        )
+        session.flush()
+        rotation = self.template_rotation(
+            session, tenant_id=tenant_id, dim=dim, generation=generation
+        )
+        if rotation is None:  # pragma: no cover - just added
+            raise CryptoError("the new template key is missing")
+        return rotation
 
     # -- KEK rotation -------------------------------------------------------------
 
@@ -216,5 +288,8 @@ class KeyService:
         with self._lock:
             if tenant_id is None:
                 self._cache.clear()
+                self._rotations.clear()
             else:
                 self._cache.pop(tenant_id, None)
+                for key in [k for k in self._rotations if k[0] == tenant_id]:
+                    del self._rotations[key]

@@ -9,15 +9,11 @@ blob is removed again, so a failed request leaves no orphan (SECURITY.md 21, 31)
 
 from __future__ import annotations
 
-import io
-import warnings
 from dataclasses import dataclass
 from datetime import timedelta
 
-from PIL import Image, UnidentifiedImageError
-
 from gatepost.domain.ports import Clock
-from gatepost.errors import NotFound, ServiceUnavailable, ValidationFailed
+from gatepost.errors import NotFound, ServiceUnavailable
 from gatepost.security.media_urls import media_signature, signature_valid
 from gatepost.security.policy import Principal
 from gatepost.services.audit import AuditService
@@ -27,17 +23,9 @@ from gatepost.store.ids import new_id
 from gatepost.store.media import BlobNotFound, BlobStore, BlobStoreUnavailable
 from gatepost.store.repositories import media as media_repo
 from gatepost.store.tables import MediaObject
+from gatepost.vision.images import BadImage, inspect_image
 
 __all__ = ["BadImage", "MediaContent", "MediaService", "SignedMediaUrl"]
-
-_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
-
-
-class BadImage(ValidationFailed):
-    code = "bad_image"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, field="file")
 
 
 @dataclass(frozen=True)
@@ -53,46 +41,6 @@ class MediaContent:
 
     def __repr__(self) -> str:
         return f"MediaContent({self.content_type}, {len(self.data)} bytes)"
-
-
-@dataclass(frozen=True)
-class ImageFacts:
-    content_type: str
-    width: int
-    height: int
-
-
-def inspect_image(
-    data: bytes, *, declared: str | None, max_bytes: int, max_pixels: int
-) -> ImageFacts:
-    """Validate an uploaded image; raises BadImage naming the problem."""
-    if not data:
-        raise BadImage("the file is empty")
-    if len(data) > max_bytes:
-        raise BadImage(f"the file is larger than {max_bytes} bytes")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
-                fmt = image.format or ""
-                width, height = image.size
-                if fmt not in _FORMATS:
-                    raise BadImage("only JPEG, PNG and WebP images are accepted")
-                if width * height > max_pixels:
-                    raise BadImage(f"the image has more than {max_pixels} pixels")
-                image.load()
-    except BadImage:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise BadImage(f"the image has more than {max_pixels} pixels") from exc
-    except UnidentifiedImageError as exc:
-        raise BadImage("the file is not an image gatepost can read") from exc
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise BadImage("the image is truncated or corrupt") from exc
-    content_type = _FORMATS[fmt]
-    if declared is not None and declared.split(";")[0].strip().lower() != content_type:
-        raise BadImage(f"the declared content type does not match the file ({content_type})")
-    return ImageFacts(content_type=content_type, width=width, height=height)
 
 
 class MediaService:

@@ -13,10 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
+from gatepost.domain.faces import FACE_CONSENT_PURPOSE
 from gatepost.domain.identities import (
     IdentityKind,
     mask_identity_number,
@@ -38,6 +39,18 @@ from gatepost.store.repositories import sites as site_repo
 from gatepost.store.tables import Consent, Person
 
 E = TypeVar("E", bound=StrEnum)
+
+
+class BiometricStore(Protocol):
+    """Where a person's biometric templates live (FaceService): erased with the person
+    and when their biometric consent is withdrawn (SECURITY.md 26, 29)."""
+
+    def purge(self, session: Session, *, tenant_id: str, person_id: str) -> int:
+        """Delete inside the caller's transaction; returns a version for :meth:`purged`."""
+
+    def purged(self, *, tenant_id: str, person_id: str, version: int) -> None:
+        """After the commit: forget the templates in memory too."""
+
 
 __all__ = [
     "ConsentView",
@@ -136,12 +149,19 @@ def _choice(enum: type[E], value: str, field: str) -> E:
 
 class PersonService:
     def __init__(
-        self, *, db: Database, keys: KeyService, audit: AuditService, clock: Clock
+        self,
+        *,
+        db: Database,
+        keys: KeyService,
+        audit: AuditService,
+        clock: Clock,
+        biometrics: BiometricStore | None = None,
     ) -> None:
         self._db = db
         self._keys = keys
         self._audit = audit
         self._clock = clock
+        self._biometrics = biometrics
 
     # -- sealing ----------------------------------------------------------------
 
@@ -350,8 +370,13 @@ class PersonService:
         return revealed
 
     def delete(self, principal: Principal, person_id: str) -> None:
+        version = 0
         with self._db.session() as session:
             _person(session, principal, person_id)
+            if self._biometrics is not None:
+                version = self._biometrics.purge(
+                    session, tenant_id=principal.tenant_id, person_id=person_id
+                )
             person_repo.delete_person(session, tenant_id=principal.tenant_id, person_id=person_id)
             self._audit.record(
                 session,
@@ -359,6 +384,10 @@ class PersonService:
                 record=AuditRecord(
                     actor=principal.actor, action="person.erased", target=f"person:{person_id}"
                 ),
+            )
+        if self._biometrics is not None:
+            self._biometrics.purged(
+                tenant_id=principal.tenant_id, person_id=person_id, version=version
             )
 
     # -- consents ---------------------------------------------------------------
@@ -410,6 +439,8 @@ class PersonService:
     def withdraw_consent(
         self, principal: Principal, person_id: str, consent_id: str
     ) -> ConsentView:
+        """Withdraw a consent; withdrawing the last biometric one deletes the templates."""
+        version = 0
         with self._db.session() as session:
             consent = person_repo.get_consent(
                 session, tenant_id=principal.tenant_id, consent_id=consent_id
@@ -418,6 +449,21 @@ class PersonService:
                 raise NotFound("consent")
             if consent.withdrawn_at is None:
                 consent.withdrawn_at = self._clock.now()
+            session.flush()
+            biometric_left = consent.purpose == FACE_CONSENT_PURPOSE and any(
+                c.purpose == FACE_CONSENT_PURPOSE and c.withdrawn_at is None
+                for c in person_repo.consents_of(
+                    session, tenant_id=principal.tenant_id, person_id=person_id
+                )
+            )
+            if (
+                consent.purpose == FACE_CONSENT_PURPOSE
+                and not biometric_left
+                and self._biometrics is not None
+            ):
+                version = self._biometrics.purge(
+                    session, tenant_id=principal.tenant_id, person_id=person_id
+                )
             self._audit.record(
                 session,
                 tenant_id=principal.tenant_id,
@@ -426,10 +472,15 @@ class PersonService:
                     action="consent.withdrawn",
                     target=f"person:{person_id}",
                     purpose=consent.purpose,
-                    details={"consent": consent.id},
+                    details={"consent": consent.id, "templates_deleted": str(version > 0).lower()},
                 ),
             )
-            return _consent_view(consent)
+            view = _consent_view(consent)
+        if self._biometrics is not None:
+            self._biometrics.purged(
+                tenant_id=principal.tenant_id, person_id=person_id, version=version
+            )
+        return view
 
 
 def _person(session: Session, principal: Principal, person_id: str) -> Person:

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,6 +16,7 @@ from gatepost.errors import Conflict, ServiceUnavailable, ValidationFailed
 __all__ = ["Database", "migrate"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
+_READ_ONLY = "gatepost_read_only"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -29,10 +30,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_begin(conn: Any) -> None:
     # Writers take the lock at BEGIN so read-then-write transactions never deadlock;
-    # autocommit connections (see Database.read_committed) start no transaction.
-    if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+    # autocommit connections (see Database.read_committed) start no transaction, and
+    # read-only ones (Database.reading) a deferred one that takes no write lock.
+    options = conn.get_execution_options()
+    if options.get("isolation_level") == "AUTOCOMMIT":
         return
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    conn.exec_driver_sql("BEGIN" if options.get(_READ_ONLY) else "BEGIN IMMEDIATE")
 
 
 class Database:
@@ -77,6 +80,19 @@ class Database:
             raise ValidationFailed(
                 "a value could not be stored (out of range or malformed)"
             ) from exc
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read-only transaction: one consistent view, no write lock; writes fail."""
+        try:
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(**{_READ_ONLY: True})
+                with Session(bind=conn, expire_on_commit=False) as session, session.begin():
+                    if not self.is_sqlite:
+                        session.execute(text("SET TRANSACTION READ ONLY"))
+                    yield session
+        except OperationalError as exc:
+            raise ServiceUnavailable("the database is unavailable") from exc
 
     @contextmanager
     def read_committed(self) -> Iterator[Session]:

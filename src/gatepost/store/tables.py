@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Float,
     ForeignKeyConstraint,
     Index,
     Integer,
@@ -36,6 +37,7 @@ __all__ = [
     "Consent",
     "Device",
     "Event",
+    "FaceTemplate",
     "LoginThrottle",
     "MediaObject",
     "Person",
@@ -77,10 +79,21 @@ class Tenant(Base):
     audit_seq: Mapped[int] = mapped_column(Integer, default=0)
     audit_head: Mapped[bytes] = mapped_column(LargeBinary(32))
     keys_shredded_at: Mapped[datetime | None]
+    # Face matching policy (see gatepost.domain.faces): the false-match rate the
+    # distance threshold is set for, the highest false-positive identification rate at
+    # which a face alone may decide, and how many days enrolment photos are kept
+    # (0: discarded once the template exists).
+    face_target_fmr: Mapped[float] = mapped_column(Float, default=1e-4, server_default="0.0001")
+    face_max_fpir: Mapped[float] = mapped_column(Float, default=0.05, server_default="0.05")
+    face_photo_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Bumped with every change to the tenant's face templates, so each process can tell
+    # whether its in-memory galleries are current.
+    face_gallery_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class TenantKey(Base):
-    """A data key wrapped by the KEK; purposes: data (by generation), index, mac."""
+    """A data key wrapped by the KEK; purposes: data and template (by generation),
+    index, mac."""
 
     __tablename__ = "tenant_keys"
     __table_args__ = (ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),)
@@ -210,6 +223,32 @@ class Consent(Base):
     granted_at: Mapped[datetime]
     recorded_by: Mapped[str] = mapped_column(String(80))
     withdrawn_at: Mapped[datetime | None]
+
+
+class FaceTemplate(Base):
+    """A protected face template: the embedding rotated by the tenant's template key
+    (generation ``key_generation``) and sealed; never a photo and never a raw embedding."""
+
+    __tablename__ = "face_templates"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "person_id"], ["persons.tenant_id", "persons.id"]),
+        ForeignKeyConstraint(
+            ["tenant_id", "photo_id"], ["media_objects.tenant_id", "media_objects.id"]
+        ),
+        Index(None, "tenant_id", "person_id"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    person_id: Mapped[str] = mapped_column(ID)
+    model: Mapped[str] = mapped_column(String(40))
+    key_generation: Mapped[int] = mapped_column(Integer)
+    template_sealed: Mapped[bytes]
+    quality: Mapped[float] = mapped_column(Float)
+    face_width: Mapped[int] = mapped_column(Integer)
+    photo_id: Mapped[str | None] = mapped_column(ID)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(80))
 
 
 class Device(Base):

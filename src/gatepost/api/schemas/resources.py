@@ -20,6 +20,16 @@ __all__ = [
     "EventBatch",
     "EventIn",
     "EventPublic",
+    "CandidatePublic",
+    "FaceBoxPublic",
+    "FaceQualityPublic",
+    "FaceEnrolmentPublic",
+    "FacePolicyPublic",
+    "FacePolicyUpdate",
+    "FaceTemplatePublic",
+    "RecognitionPublic",
+    "RenewedPublic",
+    "DeletedPublic",
     "IngestResultPublic",
     "MediaPublic",
     "MediaUrlPublic",
@@ -227,3 +237,75 @@ class AuditVerifyPublic(Output):
     entries: int
     intact: bool
     problems: list[str]
+
+
+class FaceTemplatePublic(Output):
+    """A stored face template's metadata (the template itself never leaves the server)."""
+
+    id: str
+    model: str
+    quality: float = Field(description="Sharpness of the enrolment photo's face.")
+    face_width: int = Field(description="Face width in pixels in the enrolment photo.")
+    created_at: datetime
+    created_by: str
+
+
+class FaceEnrolmentPublic(Output):
+    person_id: str
+    templates: list[FaceTemplatePublic]
+    replaced: int = Field(description="Templates deleted first (replace=true).")
+
+
+class DeletedPublic(Output):
+    deleted: int
+
+
+class RenewedPublic(Output):
+    renewed: int = Field(description="Templates moved to the new template key.")
+
+
+class FaceQualityPublic(Output):
+    size: int
+    sharpness: float
+    pose: float
+    score: float
+
+
+class FaceBoxPublic(Output):
+    box: list[int] = Field(description="[left, top, right, bottom] in pixels.")
+    quality: FaceQualityPublic
+
+
+class CandidatePublic(Output):
+    person_id: str
+    distance: float
+
+
+class RecognitionPublic(Output):
+    decision: str = Field(description="match, no_match or second_factor_required.")
+    reason: str
+    person_id: str | None = Field(description="The matched person (decision 'match' only).")
+    distance: float | None
+    threshold: float
+    gallery_size: int = Field(description="Enrolled people searched.")
+    fpir: float = Field(description="Expected false-positive identification rate.")
+    faces_found: int
+    face: FaceBoxPublic | None
+    candidates: list[CandidatePublic] = Field(
+        description="Nearest people, closest first (empty for devices)."
+    )
+
+
+class FacePolicyPublic(Output):
+    model: str
+    target_fmr: float
+    max_fpir: float
+    threshold: float
+    face_only_up_to: int = Field(
+        description="Largest gallery (people) in which a face alone may still decide."
+    )
+
+
+class FacePolicyUpdate(Input):
+    target_fmr: float = Field(ge=1e-7, le=1e-2, examples=[1e-4])
+    max_fpir: float = Field(ge=1e-6, le=0.5, examples=[0.05])

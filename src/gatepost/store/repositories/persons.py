@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from gatepost.store.tables import Consent, Person
+from gatepost.store.tables import Consent, FaceTemplate, Person
 
 __all__ = [
     "add_consent",
@@ -72,6 +72,12 @@ def count_persons(session: Session, *, tenant_id: str) -> int:
 
 
 def delete_person(session: Session, *, tenant_id: str, person_id: str) -> None:
+    """Delete the person with their consents and face templates (erasure)."""
+    session.execute(
+        delete(FaceTemplate).where(
+            FaceTemplate.tenant_id == tenant_id, FaceTemplate.person_id == person_id
+        )
+    )
     session.execute(
         delete(Consent).where(Consent.tenant_id == tenant_id, Consent.person_id == person_id)
     )

@@ -1,0 +1,169 @@
+"""Faces: enrolment (consent-gated), templates, 1:N identify, 1:1 verify, tenant policy."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Query, UploadFile
+
+from gatepost.api.deps import ContainerDep, CurrentPrincipal, GuardedRoute, require
+from gatepost.api.routes.common import IdPath
+from gatepost.api.schemas.base import ERROR_RESPONSES
+from gatepost.api.schemas.resources import (
+    CandidatePublic,
+    DeletedPublic,
+    FaceBoxPublic,
+    FaceEnrolmentPublic,
+    FacePolicyPublic,
+    FacePolicyUpdate,
+    FaceQualityPublic,
+    FaceTemplatePublic,
+    RecognitionPublic,
+    RenewedPublic,
+)
+from gatepost.domain.faces import OpenSetPolicy, face_only_limit
+from gatepost.security.permissions import Permission
+from gatepost.security.policy import Principal, PrincipalKind
+from gatepost.services.container import Container
+from gatepost.services.faces import Photo, Recognition
+
+router = APIRouter(
+    route_class=GuardedRoute, prefix="/api/v1", tags=["faces"], responses=ERROR_RESPONSES
+)
+
+ImageFile = Annotated[UploadFile, File(description="A JPEG, PNG or WebP frame.")]
+
+
+def _read(container: Container, upload: UploadFile) -> bytes:
+    return upload.file.read(container.settings.media.max_upload_bytes + 1)
+
+
+def _recognition(result: Recognition, principal: Principal) -> RecognitionPublic:
+    decision = result.decision
+    face = result.face
+    return RecognitionPublic(
+        decision=decision.outcome.value,
+        reason=decision.reason,
+        person_id=result.person_id,
+        distance=None if decision.distance is None else round(decision.distance, 4),
+        threshold=round(decision.threshold, 4),
+        gallery_size=decision.gallery_size,
+        fpir=decision.fpir,
+        faces_found=result.faces_found,
+        face=None
+        if face is None
+        else FaceBoxPublic(
+            box=face.box.as_list(), quality=FaceQualityPublic(**face.quality.as_dict())
+        ),
+        candidates=[]
+        if principal.kind is PrincipalKind.DEVICE
+        else [
+            CandidatePublic(person_id=c.person_id, distance=round(c.distance, 4))
+            for c in result.candidates[:3]
+        ],
+    )
+
+
+def _policy(container: Container, policy: OpenSetPolicy) -> FacePolicyPublic:
+    return FacePolicyPublic(
+        model=container.faces.model,
+        target_fmr=policy.target_fmr,
+        max_fpir=policy.max_fpir,
+        threshold=round(policy.threshold, 4),
+        face_only_up_to=face_only_limit(policy),
+    )
+
+
+@router.post(
+    "/persons/{person_id}/faces",
+    status_code=201,
+    dependencies=[require(Permission.FACES_ENROL)],
+)
+def enrol_face(
+    person_id: IdPath,
+    principal: CurrentPrincipal,
+    container: ContainerDep,
+    files: Annotated[list[UploadFile], File(description="1-5 photos of this person alone.")],
+    replace: Annotated[bool, Query(description="Delete the person's earlier templates.")] = False,
+) -> FaceEnrolmentPublic:
+    """Enrol a face from photos; needs a current `biometric_face` consent (else 409).
+
+    Only protected templates are stored; the photos are discarded.
+    """
+    photos = [
+        Photo(_read(container, f), f.filename or f"photo {n + 1}") for n, f in enumerate(files)
+    ]
+    enrolment = container.faces.enrol(principal, person_id, photos, replace=replace)
+    return FaceEnrolmentPublic.model_validate(enrolment)
+
+
+@router.get("/persons/{person_id}/faces", dependencies=[require(Permission.PERSONS_READ)])
+def list_faces(
+    person_id: IdPath, principal: CurrentPrincipal, container: ContainerDep
+) -> list[FaceTemplatePublic]:
+    return [
+        FaceTemplatePublic.model_validate(t)
+        for t in container.faces.templates(principal, person_id)
+    ]
+
+
+@router.delete("/persons/{person_id}/faces", dependencies=[require(Permission.FACES_ENROL)])
+def delete_faces(
+    person_id: IdPath, principal: CurrentPrincipal, container: ContainerDep
+) -> DeletedPublic:
+    return DeletedPublic(deleted=container.faces.delete(principal, person_id))
+
+
+@router.delete(
+    "/persons/{person_id}/faces/{template_id}", dependencies=[require(Permission.FACES_ENROL)]
+)
+def delete_face(
+    person_id: IdPath, template_id: IdPath, principal: CurrentPrincipal, container: ContainerDep
+) -> DeletedPublic:
+    return DeletedPublic(deleted=container.faces.delete(principal, person_id, template_id))
+
+
+@router.post("/faces/identify", dependencies=[require(Permission.FACES_IDENTIFY)])
+def identify_face(
+    principal: CurrentPrincipal,
+    container: ContainerDep,
+    file: ImageFile,
+    site_id: Annotated[
+        str | None,
+        Query(pattern=r"^[0-9a-f]{32}$", description="Search this site's gallery too."),
+    ] = None,
+) -> RecognitionPublic:
+    """1:N: who is in this frame? Devices search their own site; nothing is stored."""
+    result = container.faces.identify(principal, _read(container, file), site_id=site_id)
+    return _recognition(result, principal)
+
+
+@router.post("/persons/{person_id}/faces/verify", dependencies=[require(Permission.FACES_IDENTIFY)])
+def verify_face(
+    person_id: IdPath, principal: CurrentPrincipal, container: ContainerDep, file: ImageFile
+) -> RecognitionPublic:
+    """1:1: is the face in this frame the person claimed?"""
+    result = container.faces.verify(principal, person_id, _read(container, file))
+    return _recognition(result, principal)
+
+
+@router.get("/faces/policy", dependencies=[require(Permission.TENANT_READ)])
+def get_face_policy(principal: CurrentPrincipal, container: ContainerDep) -> FacePolicyPublic:
+    return _policy(container, container.faces.policy(principal))
+
+
+@router.put("/faces/policy", dependencies=[require(Permission.TENANT_SETTINGS_WRITE)])
+def set_face_policy(
+    body: FacePolicyUpdate, principal: CurrentPrincipal, container: ContainerDep
+) -> FacePolicyPublic:
+    """Set the target false-match rate and the FPIR limit for face-only decisions."""
+    policy = container.faces.set_policy(
+        principal, target_fmr=body.target_fmr, max_fpir=body.max_fpir
+    )
+    return _policy(container, policy)
+
+
+@router.post("/faces/renew", dependencies=[require(Permission.KEYS_MANAGE)])
+def renew_face_templates(principal: CurrentPrincipal, container: ContainerDep) -> RenewedPublic:
+    """Re-key every face template under a new template key, without new photos."""
+    return RenewedPublic(renewed=container.faces.renew_templates(principal))

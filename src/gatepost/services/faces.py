@@ -1,0 +1,466 @@
+"""FaceService: consent-gated enrolment, protected templates, and 1:N / 1:1 recognition.
+
+Enrolment takes 1-5 photos of one person. Each must show exactly one face that passes
+the enrolment quality gates; nothing is stored unless all do. It is refused (409)
+without a current consent for ``biometric_face`` (SECURITY.md 26). Only templates are
+kept: the embedding rotated by the tenant's secret template key, then sealed with its
+data key (SECURITY.md 9); the photos are not stored.
+
+Recognition detects the largest face in a probe frame, protects its embedding with
+the same rotation and searches the galleries of the caller's site. The open-set rule
+of ``gatepost.domain.faces`` turns the nearest distance into match, no match or
+"second factor required" using the tenant's target false-match rate and the gallery
+size. Strangers' frames and embeddings are never stored.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from gatepost.domain.faces import (
+    FACE_CONSENT_PURPOSE,
+    FaceDecision,
+    OpenSetPolicy,
+    decide,
+)
+from gatepost.domain.ports import Clock
+from gatepost.errors import Conflict, NotFound, ValidationFailed
+from gatepost.matching.faces import Candidate, FaceGalleries, GalleryEntry
+from gatepost.security.policy import Principal, PrincipalKind
+from gatepost.services.audit import AuditRecord, AuditService
+from gatepost.services.face_galleries import GallerySync, open_template, seal_template
+from gatepost.services.keys import KeyService
+from gatepost.settings import FaceSettings
+from gatepost.store.db import Database
+from gatepost.store.ids import new_id
+from gatepost.store.repositories import devices as device_repo
+from gatepost.store.repositories import faces as face_repo
+from gatepost.store.repositories import persons as person_repo
+from gatepost.store.repositories import tenants as tenant_repo
+from gatepost.store.tables import FaceTemplate, Person, Tenant
+from gatepost.vision.calibration import threshold_for
+from gatepost.vision.faces import Embedding, FaceEngine, FaceFinding, QualityGates, largest
+from gatepost.vision.images import BadImage, decode_rgb
+
+__all__ = ["Enrolment", "FaceService", "Photo", "Recognition", "TemplateView"]
+
+
+@dataclass(frozen=True, repr=False)
+class Photo:
+    data: bytes
+    filename: str = "photo"
+
+    def __repr__(self) -> str:
+        return f"Photo({self.filename!r}, {len(self.data)} bytes)"
+
+
+@dataclass(frozen=True)
+class TemplateView:
+    id: str
+    model: str
+    quality: float
+    face_width: int
+    created_at: datetime
+    created_by: str
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    person_id: str
+    templates: list[TemplateView]
+    replaced: int
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """What a probe frame gave: the face used (if any), candidates and the decision."""
+
+    face: FaceFinding | None
+    faces_found: int
+    candidates: list[Candidate]
+    decision: FaceDecision
+    person_id: str | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+class FaceService:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        keys: KeyService,
+        audit: AuditService,
+        clock: Clock,
+        settings: FaceSettings,
+        engine: Callable[[], FaceEngine],
+        galleries: FaceGalleries,
+        model: str,
+        max_bytes: int,
+        max_pixels: int,
+    ) -> None:
+        self._db = db
+        self._keys = keys
+        self._audit = audit
+        self._clock = clock
+        self._settings = settings
+        self._engine_factory = engine
+        self._engine: FaceEngine | None = None
+        self._engine_lock = threading.Lock()
+        self._model = model
+        self._sync = GallerySync(keys=keys, galleries=galleries, model=model)
+        self._max_bytes = max_bytes
+        self._max_pixels = max_pixels
+        self._enrol_gates = QualityGates(
+            min_size=settings.enrol_min_size,
+            min_sharpness=settings.enrol_min_sharpness,
+            min_pose=settings.enrol_min_pose,
+        )
+        self._probe_gates = QualityGates(
+            min_size=settings.probe_min_size, min_sharpness=0.0, min_pose=0.0
+        )
+
+    @property
+    def model(self) -> str:
+        return self._model
+
+    @property
+    def engine(self) -> FaceEngine:
+        """The face engine, built on first use (loading the models takes a moment)."""
+        if self._engine is None:
+            with self._engine_lock:
+                if self._engine is None:
+                    self._engine = self._engine_factory()
+        return self._engine
+
+    # -- enrolment ---------------------------------------------------------------
+
+    def enrol(
+        self, principal: Principal, person_id: str, photos: Sequence[Photo], *, replace: bool
+    ) -> Enrolment:
+        """Enrol from 1-5 photos; all-or-nothing. ``replace`` drops earlier templates."""
+        limit = self._settings.max_photos
+        if not 1 <= len(photos) <= limit:
+            raise ValidationFailed(f"send 1-{limit} photos", field="files")
+        embeddings = [self._enrolment_face(number, photo) for number, photo in enumerate(photos)]
+        now = self._clock.now()
+        with self._db.session() as session:
+            person = self._person(session, principal, person_id)
+            consent = face_repo.current_consent(
+                session,
+                tenant_id=principal.tenant_id,
+                person_id=person_id,
+                purpose=FACE_CONSENT_PURPOSE,
+            )
+            if consent is None:
+                raise Conflict(
+                    f"this person has no current consent for {FACE_CONSENT_PURPOSE!r}: "
+                    "record it before enrolling a face"
+                )
+            rotation = self._keys.ensure_template_rotation(
+                session, tenant_id=principal.tenant_id, dim=self.engine.dim
+            )
+            replaced = (
+                face_repo.delete_templates(
+                    session, tenant_id=principal.tenant_id, person_id=person_id
+                )
+                if replace
+                else []
+            )
+            rows, entries = [], []
+            for finding, embedding in embeddings:
+                row = FaceTemplate(
+                    tenant_id=principal.tenant_id,
+                    id=new_id(),
+                    person_id=person_id,
+                    model=self._model,
+                    key_generation=rotation.generation,
+                    template_sealed=b"",
+                    quality=round(finding.quality.sharpness, 1),
+                    face_width=finding.quality.size,
+                    photo_id=None,
+                    created_at=now,
+                    created_by=principal.actor,
+                )
+                template = rotation.protect(embedding)
+                seal_template(self._keys, session, row, template)
+                rows.append(row)
+                entries.append(GalleryEntry(row.id, person_id, template))
+            face_repo.add_templates(session, rows)
+            version = face_repo.bump_version(session, tenant_id=principal.tenant_id)
+            self._audit.record(
+                session,
+                tenant_id=principal.tenant_id,
+                record=AuditRecord(
+                    actor=principal.actor,
+                    action="face.enrolled",
+                    target=f"person:{person_id}",
+                    purpose=FACE_CONSENT_PURPOSE,
+                    details={
+                        "templates": str(len(rows)),
+                        "replaced": str(len(replaced)),
+                        "consent": consent.id,
+                    },
+                ),
+            )
+            site_id = person.site_id
+        self._sync.applied(
+            tenant_id=principal.tenant_id,
+            version=version,
+            site_id=site_id,
+            added=entries,
+            removed=replaced,
+        )
+        return Enrolment(person_id, [_view(row) for row in rows], len(replaced))
+
+    def _enrolment_face(self, number: int, photo: Photo) -> tuple[FaceFinding, Embedding]:
+        label = f"photo {number + 1} ({photo.filename})"
+        try:
+            image = decode_rgb(photo.data, max_bytes=self._max_bytes, max_pixels=self._max_pixels)
+        except BadImage as exc:
+            raise BadImage(f"{label}: {exc.message}", field=f"files[{number}]") from exc
+        faces = self.engine.detect(image)
+        if not faces:
+            raise ValidationFailed(f"{label}: no face found", field=f"files[{number}]")
+        if len(faces) > 1:
+            raise ValidationFailed(
+                f"{label}: {len(faces)} faces found; use a photo of this person alone",
+                field=f"files[{number}]",
+            )
+        problems = self._enrol_gates.problems(faces[0].quality)
+        if problems:
+            raise ValidationFailed(f"{label}: {'; '.join(problems)}", field=f"files[{number}]")
+        (embedding,) = self.engine.embed(image, faces)
+        return faces[0], embedding
+
+    def templates(self, principal: Principal, person_id: str) -> list[TemplateView]:
+        with self._db.reading() as session:
+            self._person(session, principal, person_id)
+            rows = face_repo.templates_of(
+                session, tenant_id=principal.tenant_id, person_id=person_id
+            )
+            return [_view(row) for row in rows]
+
+    def delete(self, principal: Principal, person_id: str, template_id: str | None = None) -> int:
+        """Delete a person's templates (or one); audited. Returns how many went."""
+        with self._db.session() as session:
+            self._person(session, principal, person_id)
+            removed = face_repo.delete_templates(
+                session, tenant_id=principal.tenant_id, person_id=person_id, template_id=template_id
+            )
+            if template_id is not None and not removed:
+                raise NotFound("face template")
+            version = face_repo.bump_version(session, tenant_id=principal.tenant_id)
+            self._audit.record(
+                session,
+                tenant_id=principal.tenant_id,
+                record=AuditRecord(
+                    actor=principal.actor,
+                    action="face.deleted",
+                    target=f"person:{person_id}",
+                    details={"templates": str(len(removed))},
+                ),
+            )
+        self._sync.applied(
+            tenant_id=principal.tenant_id, version=version, site_id=None, removed=removed
+        )
+        return len(removed)
+
+    def purge(self, session: Session, *, tenant_id: str, person_id: str) -> int:
+        """Inside the caller's transaction: delete the person's templates, bump the
+        version. Call :meth:`purged` after the commit."""
+        removed = face_repo.delete_templates(session, tenant_id=tenant_id, person_id=person_id)
+        return face_repo.bump_version(session, tenant_id=tenant_id) if removed else 0
+
+    def purged(self, *, tenant_id: str, person_id: str, version: int) -> None:
+        if version:
+            self._sync.applied(
+                tenant_id=tenant_id, version=version, site_id=None, person_removed=person_id
+            )
+
+    def renew_templates(self, principal: Principal) -> int:
+        """Re-key: a new template key, and every template moved to it without photos
+        (ISO/IEC 24745 renewability). Old templates stop matching new probes' space."""
+        with self._db.session() as session:
+            tenant_id = principal.tenant_id
+            rows = face_repo.all_templates(session, tenant_id=tenant_id, model=self._model)
+            old = {
+                g: self._keys.template_rotation(
+                    session, tenant_id=tenant_id, dim=self.engine.dim, generation=g
+                )
+                for g in {row.key_generation for row in rows}
+            }
+            new = self._keys.add_template_generation(
+                session, tenant_id=tenant_id, dim=self.engine.dim
+            )
+            moved = 0
+            for row in rows:
+                rotation = old[row.key_generation]
+                if rotation is None:
+                    continue
+                template = rotation.renew(open_template(self._keys, session, row), to=new)
+                row.key_generation = new.generation
+                seal_template(self._keys, session, row, template)
+                moved += 1
+            face_repo.bump_version(session, tenant_id=tenant_id)
+            self._audit.record(
+                session,
+                tenant_id=tenant_id,
+                record=AuditRecord(
+                    actor=principal.actor,
+                    action="face.templates_renewed",
+                    target=f"tenant:{tenant_id}",
+                    details={"templates": str(moved), "generation": str(new.generation)},
+                ),
+            )
+        self._sync.galleries.drop_tenant(principal.tenant_id)
+        return moved
+
+    # -- recognition -------------------------------------------------------------
+
+    def identify(
+        self, principal: Principal, data: bytes, *, site_id: str | None = None
+    ) -> Recognition:
+        """1:N: who is this? Devices search their own site's galleries."""
+        face, found, embedding = self._probe(data)
+        with self._db.reading() as session:
+            tenant = self._tenant(session, principal.tenant_id)
+            policy = self.policy_of(tenant)
+            if principal.kind is PrincipalKind.DEVICE:
+                device = device_repo.get_device(
+                    session, tenant_id=principal.tenant_id, device_id=principal.id
+                )
+                site_id = device.site_id if device is not None else None
+            galleries = self._sync.current(session, tenant_id=tenant.id, site_id=site_id)
+            rotation = self._keys.template_rotation(
+                session, tenant_id=tenant.id, dim=self.engine.dim
+            )
+        size = galleries.person_count
+        if embedding is None or rotation is None or size == 0:
+            reason = "no face found" if embedding is None else "the gallery is empty"
+            decision = decide(None, gallery_size=size, policy=policy)
+            return Recognition(face, found, [], _with_reason(decision, reason))
+        probe = rotation.protect(embedding)
+        candidates = sorted(
+            (c for g in galleries.galleries for c in g.search(probe, k=5)),
+            key=lambda c: c.distance,
+        )[:5]
+        decision = decide(candidates[0].distance, gallery_size=size, policy=policy)
+        matched = candidates[0].person_id if decision.outcome != "no_match" else None
+        return Recognition(face, found, candidates, decision, person_id=matched)
+
+    def verify(self, principal: Principal, person_id: str, data: bytes) -> Recognition:
+        """1:1: is this the person claimed? (FPIR of one comparison is the FMR.)"""
+        face, found, embedding = self._probe(data)
+        with self._db.reading() as session:
+            tenant = self._tenant(session, principal.tenant_id)
+            self._person(session, principal, person_id)
+            policy = self.policy_of(tenant)
+            rows = face_repo.templates_of(session, tenant_id=tenant.id, person_id=person_id)
+            rotation = self._keys.template_rotation(
+                session, tenant_id=tenant.id, dim=self.engine.dim
+            )
+            templates = [
+                (row, open_template(self._keys, session, row))
+                for row in rows
+                if rotation is not None and row.key_generation == rotation.generation
+            ]
+        if not templates:
+            raise Conflict("this person has no enrolled face")
+        if embedding is None or rotation is None:
+            return Recognition(face, found, [], decide(None, gallery_size=1, policy=policy))
+        probe = rotation.protect(embedding)
+        best = min(
+            (
+                Candidate(person_id, row.id, float(((t - probe) ** 2).sum() ** 0.5))
+                for row, t in templates
+            ),
+            key=lambda c: c.distance,
+        )
+        decision = decide(best.distance, gallery_size=1, policy=policy)
+        matched = person_id if decision.outcome == "match" else None
+        return Recognition(face, found, [best], decision, person_id=matched)
+
+    def _probe(self, data: bytes) -> tuple[FaceFinding | None, int, Embedding | None]:
+        image = decode_rgb(data, max_bytes=self._max_bytes, max_pixels=self._max_pixels)
+        faces = [f for f in self.engine.detect(image) if not self._probe_gates.problems(f.quality)]
+        face = largest(faces)
+        if face is None:
+            return None, 0, None
+        (embedding,) = self.engine.embed(image, [face])
+        return face, len(faces), embedding
+
+    # -- policy ------------------------------------------------------------------
+
+    def policy_of(self, tenant: Tenant) -> OpenSetPolicy:
+        return OpenSetPolicy(
+            threshold=threshold_for(self._model, tenant.face_target_fmr),
+            target_fmr=tenant.face_target_fmr,
+            max_fpir=tenant.face_max_fpir,
+        )
+
+    def policy(self, principal: Principal) -> OpenSetPolicy:
+        with self._db.reading() as session:
+            return self.policy_of(self._tenant(session, principal.tenant_id))
+
+    def set_policy(
+        self, principal: Principal, *, target_fmr: float, max_fpir: float
+    ) -> OpenSetPolicy:
+        if not 1e-7 <= target_fmr <= 1e-2:
+            raise ValidationFailed("target_fmr must be between 1e-7 and 1e-2", field="target_fmr")
+        if not 1e-6 <= max_fpir <= 0.5:
+            raise ValidationFailed("max_fpir must be between 1e-6 and 0.5", field="max_fpir")
+        with self._db.session() as session:
+            tenant = self._tenant(session, principal.tenant_id)
+            before = f"target_fmr={tenant.face_target_fmr:g} max_fpir={tenant.face_max_fpir:g}"
+            tenant.face_target_fmr = target_fmr
+            tenant.face_max_fpir = max_fpir
+            self._audit.record(
+                session,
+                tenant_id=principal.tenant_id,
+                record=AuditRecord(
+                    actor=principal.actor,
+                    action="face.policy_changed",
+                    target=f"tenant:{tenant.id}",
+                    details={
+                        "before": before,
+                        "after": f"target_fmr={target_fmr:g} max_fpir={max_fpir:g}",
+                    },
+                ),
+            )
+            return self.policy_of(tenant)
+
+    # -- helpers -----------------------------------------------------------------
+
+    @staticmethod
+    def _person(session: Session, principal: Principal, person_id: str) -> Person:
+        person = person_repo.get_person(session, tenant_id=principal.tenant_id, person_id=person_id)
+        if person is None:
+            raise NotFound("person")
+        return person
+
+    @staticmethod
+    def _tenant(session: Session, tenant_id: str) -> Tenant:
+        tenant = tenant_repo.get_tenant(session, tenant_id=tenant_id)
+        if tenant is None:
+            raise NotFound("tenant")
+        return tenant
+
+
+def _view(row: FaceTemplate) -> TemplateView:
+    return TemplateView(
+        id=row.id,
+        model=row.model,
+        quality=row.quality,
+        face_width=row.face_width,
+        created_at=row.created_at,
+        created_by=row.created_by,
+    )
+
+
+def _with_reason(decision: FaceDecision, reason: str) -> FaceDecision:
+    return replace(decision, reason=reason)

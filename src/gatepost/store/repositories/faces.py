@@ -1,0 +1,117 @@
+"""Face templates (protected embeddings) and the tenant's face-data version."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from gatepost.store.tables import Consent, FaceTemplate, Person, Tenant
+
+__all__ = [
+    "add_templates",
+    "all_templates",
+    "bump_version",
+    "count_by_person",
+    "current_consent",
+    "delete_templates",
+    "stream_gallery",
+    "templates_of",
+]
+
+
+def add_templates(session: Session, templates: Sequence[FaceTemplate]) -> None:
+    session.add_all(templates)
+    session.flush()
+
+
+def all_templates(session: Session, *, tenant_id: str, model: str) -> Sequence[FaceTemplate]:
+    return session.scalars(
+        select(FaceTemplate).where(FaceTemplate.tenant_id == tenant_id, FaceTemplate.model == model)
+    ).all()
+
+
+def templates_of(session: Session, *, tenant_id: str, person_id: str) -> Sequence[FaceTemplate]:
+    return session.scalars(
+        select(FaceTemplate)
+        .where(FaceTemplate.tenant_id == tenant_id, FaceTemplate.person_id == person_id)
+        .order_by(FaceTemplate.created_at, FaceTemplate.id)
+    ).all()
+
+
+def count_by_person(
+    session: Session, *, tenant_id: str, person_ids: Sequence[str]
+) -> dict[str, int]:
+    if not person_ids:
+        return {}
+    rows = session.execute(
+        select(FaceTemplate.person_id, func.count())
+        .where(FaceTemplate.tenant_id == tenant_id, FaceTemplate.person_id.in_(person_ids))
+        .group_by(FaceTemplate.person_id)
+    ).all()
+    return {person_id: int(count) for person_id, count in rows}
+
+
+def delete_templates(
+    session: Session, *, tenant_id: str, person_id: str, template_id: str | None = None
+) -> list[str]:
+    """Delete a person's templates (or one of them); returns the ids deleted."""
+    query = select(FaceTemplate.id).where(
+        FaceTemplate.tenant_id == tenant_id, FaceTemplate.person_id == person_id
+    )
+    if template_id is not None:
+        query = query.where(FaceTemplate.id == template_id)
+    ids = list(session.scalars(query))
+    if ids:
+        session.execute(
+            delete(FaceTemplate).where(
+                FaceTemplate.tenant_id == tenant_id, FaceTemplate.id.in_(ids)
+            )
+        )
+    return ids
+
+
+def current_consent(
+    session: Session, *, tenant_id: str, person_id: str, purpose: str
+) -> Consent | None:
+    """The newest consent for ``purpose`` that has not been withdrawn."""
+    return session.scalars(
+        select(Consent)
+        .where(
+            Consent.tenant_id == tenant_id,
+            Consent.person_id == person_id,
+            Consent.purpose == purpose,
+            Consent.withdrawn_at.is_(None),
+        )
+        .order_by(Consent.granted_at.desc())
+        .limit(1)
+    ).one_or_none()
+
+
+def bump_version(session: Session, *, tenant_id: str) -> int:
+    """Increment and return the tenant's face-data version (row-locked by the UPDATE)."""
+    session.execute(
+        update(Tenant)
+        .where(Tenant.id == tenant_id)
+        .values(face_gallery_version=Tenant.face_gallery_version + 1)
+    )
+    version = session.scalar(select(Tenant.face_gallery_version).where(Tenant.id == tenant_id))
+    return int(version or 0)
+
+
+def stream_gallery(
+    session: Session, *, tenant_id: str, model: str, batch: int = 5000
+) -> Iterator[tuple[FaceTemplate, str | None]]:
+    """Every template of the tenant for ``model`` with its person's site, in batches."""
+    result = session.execute(
+        select(FaceTemplate, Person.site_id)
+        .join(
+            Person,
+            (Person.tenant_id == FaceTemplate.tenant_id) & (Person.id == FaceTemplate.person_id),
+        )
+        .where(FaceTemplate.tenant_id == tenant_id, FaceTemplate.model == model)
+        .execution_options(yield_per=batch)
+    )
+    for row in result:
+        yield row[0], row[1]
