@@ -14,12 +14,18 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
+# face_recognition (the baseline of `gatepost bench faces`) without its dependencies:
+# they are ours already, except `dlib`, which pip would compile (we use dlib-bin).
+BASELINES = face-recognition==1.3.0
+
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q --no-deps $(BASELINES)
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q --no-deps $(BASELINES)
 	touch $(VENV)/.installed $@
 
 venv: $(VENV)/.installed
