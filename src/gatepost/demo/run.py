@@ -21,6 +21,7 @@ from rich.panel import Panel
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
+from gatepost.demo.faces import face_scenario, report_faces
 from gatepost.demo.server import BackgroundServer
 from gatepost.security.kek import create_key_file
 from gatepost.services.container import build_container
@@ -218,8 +219,10 @@ def _scenario(data_dir: Path) -> None:
             )
             for d in DEVICES
         ]
-        progress.update(step, description="devices reporting events over HTTPS")
         lobby_in, lobby_out, barrier = (d["credential"] for d in devices)
+        progress.update(step, description="face enrolment (with consent) and a door camera")
+        faces = face_scenario(api.call, _check, admin, lobby_in, site["id"])
+        progress.update(step, description="devices reporting events over HTTPS")
         snapshot = _check(
             api.call(
                 "POST",
@@ -322,6 +325,7 @@ def _scenario(data_dir: Path) -> None:
         verify = _check(api.call("POST", "/api/v1/audit/verify", admin), 200)
         audit = _check(api.call("GET", "/api/v1/audit?limit=8", admin), 200)["items"]
     container.close()
+    report_faces(console, faces)
     _report(
         people,
         devices,
@@ -339,7 +343,9 @@ def _scenario(data_dir: Path) -> None:
             "device reads the people list": (device_reads_people, 403),
             "snapshot via the guard's signed URL": (image.status_code, 200),
             "same URL used by another user": (stolen, 404),
+            **faces.checks,
         },
+        extra_names=list(faces.enrolled),
     )
 
 
@@ -354,7 +360,8 @@ def _report(
     verify: Any,
     data_dir: Path,
     *,
-    checks: dict[str, tuple[int, int]],
+    checks: dict[str, tuple[int | str, int | str]],
+    extra_names: list[str],
 ) -> None:
     table = Table(title="People (as the API shows them: identity numbers masked)")
     for column in ("name", "kind", "identity number", "phone"):
@@ -406,7 +413,7 @@ def _report(
         f"{'[green]intact[/]' if verify['intact'] else '[red]BROKEN[/]'}"
     )
     raw = b"".join(p.read_bytes() for p in data_dir.rglob("*") if p.is_file())
-    leaked = [p["name"] for p in people if p["name"].encode() in raw]
+    leaked = [n for n in [p["name"] for p in people] + extra_names if n.encode() in raw]
     console.print(
         f"Plain names found in the data directory's raw bytes: "
         f"{'[red]' + ', '.join(leaked) + '[/]' if leaked else '[green]none[/]'}"
