@@ -19,7 +19,7 @@ CALIBRATIONS: dict[str, tuple[tuple[float, float], ...]] = {
         (1e-3, 0.60),
         (1e-4, 0.56),
         (1e-5, 0.53),
-        (1e-6, 0.50),
+        (1e-6, 0.49),
     ),
 }
 
