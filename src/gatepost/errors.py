@@ -19,6 +19,7 @@ are assigned in exactly one place (``gatepost.api.errors``)::
     ├── CryptoError                  sealed data cannot be opened, key missing
     │   └── KeyShredded              the tenant's keys were destroyed
     ├── IntegrityError               audit chain broken
+    ├── ModelFormatError             vision.dlib_net: damaged or unsupported model file
     └── ServiceUnavailable           database / object store unreachable
 """
 

@@ -8,9 +8,12 @@ only when a benchmark runs. ``python -m bench <name>`` in a checkout runs the sa
 from __future__ import annotations
 
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from gatepost.cli.context import fail
 
 __all__ = ["app"]
 
@@ -111,4 +114,73 @@ def ingest(
     )
     reports = run(options)
     if check and any(report.failed for report in reports):
+        raise typer.Exit(1)
+
+
+@app.command("faces")
+def faces(
+    data: Annotated[
+        Path,
+        typer.Option(
+            help="Photo folder with a manifest.csv (columns file, identity; identity "
+            "'multiple': a group photo, skipped). Relative to the current directory."
+        ),
+    ] = Path("../shared/data/faces"),
+    repeat: Annotated[
+        int,
+        typer.Option(min=1, help="Rounds over all frames; enrolment makes half as many passes."),
+    ] = 5,
+    dlib_descriptor: Annotated[
+        bool,
+        typer.Option(
+            "--dlib-descriptor/--no-dlib-descriptor",
+            help="Also time gatepost with dlib's own descriptor (the reference, slow).",
+        ),
+    ] = True,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Enrolment threads sharing one engine.")
+    ] = 2,
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=2.0,
+            help="Verification threshold. Default: the model's own threshold.",
+            show_default=False,
+        ),
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit with status 1 if a target is missed.")
+    ] = False,
+) -> None:
+    """Face identification cost on one core and enrolment throughput, against a baseline.
+
+    Every single-person photo of --data, letterboxed to a 640x480 frame, is identified
+    (detect, then embed the largest face) --repeat times by:
+
+    [bold]1.[/] face_recognition.face_locations + face_encodings, defaults (baseline)
+    [bold]2.[/] gatepost's DlibFaceEngine with the onnxruntime descriptor
+    [bold]3.[/] the same with dlib's own descriptor (--dlib-descriptor)
+
+    all on one core (one onnxruntime and OpenCV thread): p50/p90/p99 wall time and
+    thread CPU time per frame, faces found, and the speed-up over the baseline. Then
+    verification on the same frames (every genuine and impostor pair: distance
+    ranges, errors at the threshold, largest distance difference from the baseline)
+    and enrolment throughput (detect + quality + embed of the full-size photos on
+    --workers threads). Target: enrolment >= 8 photos/s on 2 cores.
+    """
+    from gatepost.benchmarks.faces import BenchSetupError, FacesOptions, run
+
+    options = FacesOptions(
+        data=data,
+        repeat=repeat,
+        dlib_descriptor=dlib_descriptor,
+        workers=workers,
+        threshold=threshold,
+    )
+    try:
+        report = run(options)
+    except BenchSetupError as exc:
+        raise fail(str(exc), code=2) from None
+    if check and report.failed:
         raise typer.Exit(1)
