@@ -146,11 +146,17 @@ def compare(
         typer.Option(
             min=0.0,
             max=2.0,
-            help="Distance below which the faces count as the same person. "
-            "Default: the model's own threshold (printed in the output).",
+            help="Largest distance at which the faces count as the same person. "
+            "Default: the model's calibrated threshold for --fmr (printed in the output).",
             show_default=False,
         ),
     ] = None,
+    fmr: Annotated[
+        float,
+        typer.Option(
+            min=1e-7, max=1e-2, help="Target false-match rate that picks the default threshold."
+        ),
+    ] = 1e-3,
     as_json: JsonFlag = False,
 ) -> None:
     """Is the largest face in two photos the same person?
@@ -158,18 +164,18 @@ def compare(
     Prints the Euclidean [bold]distance[/] between the two faces' descriptors (0:
     identical; photos of one person are typically below 0.5, of different people
     above 0.6), the [bold]threshold[/] used and whether the faces are the
-    [bold]same[/] person (distance below the threshold). With --json exactly
+    [bold]same[/] person (distance at most the threshold). With --json exactly
     {"distance": float, "same": bool, "threshold": float}.
 
     Exit status 2 when a file is not an image gatepost can read or has no face.
     """
     import numpy as np
 
-    from gatepost.vision.dlib_faces import DEFAULT_THRESHOLD
+    from gatepost.vision.calibration import threshold_for
     from gatepost.vision.faces import largest
 
-    limit = DEFAULT_THRESHOLD if threshold is None else threshold
     engine = _engine()
+    limit = threshold_for(engine.model, fmr) if threshold is None else threshold
     vectors = []
     for path in (first, second):
         try:
@@ -181,9 +187,75 @@ def compare(
             raise fail(f"{path}: no face found", code=2)
         vectors.append(engine.embed(image, [face])[0])
     distance = float(np.linalg.norm(vectors[0] - vectors[1]))
-    same = distance < limit
+    same = distance <= limit
     if as_json:
         typer.echo(json.dumps({"distance": round(distance, 6), "same": same, "threshold": limit}))
         return
     verdict = "[green]same person[/]" if same else "[yellow]different people[/]"
     console.print(f"distance {distance:.4f} (threshold {limit:.4f}): {verdict}")
+
+
+@app.command("calibrate")
+def calibrate(
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            help="A folder with manifest.csv (columns file, identity) or one sub-folder "
+            "per person.",
+            exists=True,
+            file_okay=False,
+            show_default=False,
+        ),
+    ],
+) -> None:
+    """Measure verification accuracy and thresholds on your own labelled photos.
+
+    Every pair of single-person photos is compared. Shows the genuine (same person)
+    and impostor (different people) distance ranges; for each target false-match rate
+    the threshold the data supports (only where there are at least 1/FMR impostor
+    pairs), a normal fit of the impostor distances (an extrapolation, not a
+    measurement), and the error rates at the threshold gatepost ships for that rate.
+    Run it on photos of the population a site serves before trusting a low FMR.
+    """
+    from gatepost.benchmarks.face_calibration import calibrate as run
+    from gatepost.benchmarks.face_calibration import labelled_photos
+
+    photos = labelled_photos(folder)
+    if not photos:
+        raise fail(f"{folder}: no labelled photos (manifest.csv or sub-folders)", code=2)
+    with console.status(f"embedding {len(photos)} photos"):
+        result = run(_engine(), photos)
+    for problem in result.skipped:
+        err_console.print(f"[yellow]skipped[/] {problem}")
+    if not result.genuine or not result.impostor:
+        raise fail("need at least two photos of one person and two different people", code=2)
+    console.print(
+        f"{result.model}: {result.photos} photos of {result.identities} people; "
+        f"{len(result.genuine)} genuine pairs ({min(result.genuine):.3f} - "
+        f"{max(result.genuine):.3f}), {len(result.impostor)} impostor pairs "
+        f"({min(result.impostor):.3f} - {max(result.impostor):.3f})"
+    )
+    table = Table(
+        "target FMR",
+        "measured threshold",
+        "normal fit",
+        "shipped",
+        "FNMR at shipped",
+        "FMR at shipped",
+        title="Thresholds (distance <= threshold is a match)",
+    )
+    for row in result.rows:
+        measured = (
+            f"{row.empirical:.3f}"
+            if row.empirical is not None
+            else f"[dim]needs {round(1 / row.fmr):,} pairs[/]"
+        )
+        table.add_row(
+            f"{row.fmr:g}",
+            measured,
+            f"{row.normal_fit:.3f}",
+            f"{row.shipped:.3f}",
+            f"{row.fnmr_at_shipped:.1%} of {len(result.genuine)}",
+            f"{row.fmr_at_shipped:.1%} of {len(result.impostor)}",
+        )
+    console.print(table)

@@ -30,6 +30,7 @@ import dlib
 import face_recognition_models
 import numpy as np
 
+from gatepost.vision.calibration import threshold_for
 from gatepost.vision.dlib_onnx import OnnxDescriptor
 from gatepost.vision.faces import (
     Embedding,
@@ -41,16 +42,17 @@ from gatepost.vision.faces import (
 )
 from gatepost.vision.images import RgbImage
 
-__all__ = ["DEFAULT_THRESHOLD", "DescriptorBackend", "DlibFaceEngine", "MODEL"]
+__all__ = ["DEFAULT_FMR", "DEFAULT_THRESHOLD", "DescriptorBackend", "DlibFaceEngine", "MODEL"]
 
 MODEL = "dlib-resnet-v1"
 CHIP_SIZE = 150
 CHIP_PADDING = 0.25
 
-# Distance below which two descriptors are taken as the same person: dlib's training
-# threshold (the loss layer's distance_threshold). Placeholder: the calibrated table
-# (the threshold for a false match rate of 1e-3) will replace it.
-DEFAULT_THRESHOLD = 0.6
+DEFAULT_FMR = 1e-3
+# Largest distance taken as the same person when no tenant policy applies (CLI, bench):
+# the calibrated threshold for a false-match rate of 1e-3 (0.60, which is also dlib's
+# training threshold, the loss layer's distance_threshold).
+DEFAULT_THRESHOLD = threshold_for(MODEL, DEFAULT_FMR)
 
 DescriptorBackend = Literal["onnx", "dlib"]
 

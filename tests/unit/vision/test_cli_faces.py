@@ -101,3 +101,19 @@ def test_bench_faces_without_a_photo_set_says_what_to_pass(tmp_path: Path) -> No
     result = CliRunner().invoke(app, ["bench", "faces", "--data", str(tmp_path / "none")])
     assert result.exit_code == 2
     assert "manifest.csv" in result.stderr and "--data" in result.stderr
+
+
+def test_calibrate_reports_pairs_and_refuses_what_the_data_cannot_measure(tmp_path: Path) -> None:
+    for person in ("obama", "biden"):
+        folder = tmp_path / person
+        folder.mkdir()
+        for name in ("1", "2"):
+            (folder / f"{name}.jpg").write_bytes(fixture_path(f"{person}_{name}.jpg").read_bytes())
+    result = CliRunner().invoke(app, ["faces", "calibrate", str(tmp_path)], env={"COLUMNS": "160"})
+    assert result.exit_code == 0, result.output
+    assert "4 photos of 2 people" in result.output
+    assert "2 genuine pairs" in result.output and "4 impostor pairs" in result.output
+    assert "needs 100 pairs" in result.output  # 4 pairs cannot measure an FMR of 1%
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert CliRunner().invoke(app, ["faces", "calibrate", str(empty)]).exit_code == 2
