@@ -29,7 +29,7 @@ def test_enrolled_person_is_recognised_and_a_stranger_refused(admin: Actor) -> N
     obama = add_person(admin, "Person O")
     enrolled = enrol(admin, obama, photos("obama")[0])
     assert enrolled.status_code == 201, enrolled.text
-    assert len(enrolled.json()["templates"]) == 1
+    assert len(enrolled.json()["faces"]) == 1
 
     seen = identify(admin, photos("obama")[1])
     assert seen.status_code == 200, seen.text
@@ -122,7 +122,7 @@ def test_bad_enrolment_photos_are_refused_and_nothing_is_stored(admin: Actor) ->
 def test_reenrolment_replaces_and_deletion_removes(admin: Actor) -> None:
     person = add_person(admin, "Re Enrols")
     first = enrol(admin, person, *photos("obama")[:2])
-    assert first.status_code == 201 and len(first.json()["templates"]) == 2
+    assert first.status_code == 201 and len(first.json()["faces"]) == 2
     again = admin.post(
         f"/api/v1/persons/{person}/faces",
         files=files(photos("obama")[0]),

@@ -44,12 +44,18 @@ SENSITIVE: dict[Permission, set[Role]] = {
     Permission.MEDIA_READ: {Role.ADMIN, Role.OPERATOR, Role.GUARD},
     Permission.DEVICE_EVENTS_WRITE: {Role.DEVICE},
     Permission.DEVICE_COMMANDS_READ: {Role.DEVICE},
+    Permission.FACES_ENROL: {Role.ADMIN, Role.OPERATOR, Role.HR},
+    Permission.FACES_IDENTIFY: {Role.ADMIN, Role.OPERATOR, Role.DEVICE},
+    Permission.TENANT_SETTINGS_WRITE: {Role.ADMIN},
 }
 
-# The only operations a device credential may perform (SECURITY.md 13).
+# The only operations a device credential may perform (SECURITY.md 13): post events and
+# frames, and ask who is at the door (1:N) or whether it is the claimed person (1:1).
 DEVICE_OPERATIONS = {
     ("POST", "/api/v1/device/events"),
     ("POST", "/api/v1/device/snapshots"),
+    ("POST", "/api/v1/faces/identify"),
+    ("POST", "/api/v1/persons/{person_id}/faces/verify"),
 }
 
 

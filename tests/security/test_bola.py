@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.support.api import Actor, add_tenant, call, now_iso
+from tests.support.faces import photo_bytes, photos
 from tests.support.routes import Operation, body_model_name, operations, random_id
 from tests.support.world import World, build_world
 
@@ -24,13 +25,21 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "ConsentCreate": {"purpose": "biometric_face", "notice_version": "v1"},
     "UserUpdate": {},
 }
+_FACE = photo_bytes(photos("obama")[1])
+# Multipart uploads, by the type of the route's file parameter (a list: several files).
+SAMPLE_UPLOADS: dict[str, Any] = {
+    "list": [("files", ("face.jpg", _FACE, "image/jpeg"))],
+    "UploadFile": {"file": ("face.jpg", _FACE, "image/jpeg")},
+}
 
 
 def request_parts(op: Operation, world: World) -> dict[str, Any]:
     """Body and required query parameters that let ``op`` reach its handler."""
     parts: dict[str, Any] = {}
     model = body_model_name(op)
-    if model is not None:
+    if model in SAMPLE_UPLOADS:
+        parts["files"] = SAMPLE_UPLOADS[model]
+    elif model is not None:
         parts["json"] = SAMPLE_BODIES[model]
     required = {q.name for q in op.route.dependant.query_params if q.field_info.is_required()}
     if required:
@@ -39,8 +48,9 @@ def request_parts(op: Operation, world: World) -> dict[str, Any]:
     return parts
 
 
-def _order(op: Operation) -> tuple[int, str]:
-    """Reads first, then edits, then revocations, then deletions (own-world sanity)."""
+def _order(op: Operation) -> tuple[int, int, str]:
+    """Reads first, then edits, then revocations, then deletions (own-world sanity);
+    deeper paths first, so a person's faces go before the person."""
     if op.method == "DELETE":
         rank = 4
     elif op.path.endswith(("/revoke", "/withdraw")):
@@ -49,7 +59,7 @@ def _order(op: Operation) -> tuple[int, str]:
         rank = 0
     else:
         rank = 1
-    return rank, op.path
+    return rank, -op.path.count("/"), op.path
 
 
 def id_operations(admin: Actor) -> list[Operation]:
@@ -75,11 +85,14 @@ def test_id_routes_use_only_known_id_kinds_when_generated(admin: Actor) -> None:
         "key_id",
         "event_id",
         "media_id",
+        "template_id",
     }
     unknown = sorted({p for op in ops for p in op.path_params} - world_keys)
     assert unknown == [], "extend build_world with an object of each new id kind"
     missing_bodies = sorted(
-        {m for op in ops if (m := body_model_name(op)) is not None} - set(SAMPLE_BODIES)
+        {m for op in ops if (m := body_model_name(op)) is not None}
+        - set(SAMPLE_BODIES)
+        - set(SAMPLE_UPLOADS)
     )
     assert missing_bodies == []
 

@@ -87,7 +87,7 @@ def test_kek_rotation_rewraps_every_data_key_and_everything_still_decrypts(
     old_file = key_file.read_bytes()
     old_kek = base64.b64decode(old_file)
     before = _wrapped(container)
-    assert len(before) == 6
+    assert len(before) == 8  # two tenants x (data, index, mac, template)
 
     result = run_cli(settings, "keys", "rotate")
     assert result.exit_code == 0, result.output
@@ -286,7 +286,7 @@ def test_shredded_tenant_data_is_unreadable_and_its_tokens_fail(
     assert result.exit_code == 0, result.output
 
     assert [r for r in _keys_rows(container) if r[0] == beta.tenant_id] == []
-    assert len([r for r in _keys_rows(container) if r[0] == alpha.tenant_id]) == 3
+    assert len([r for r in _keys_rows(container) if r[0] == alpha.tenant_id]) == 4
     assert beta.get("/api/v1/auth/me").status_code == 401
     assert beta.get("/api/v1/persons").status_code == 401
     assert alpha.get("/api/v1/auth/me").status_code == 200
@@ -328,7 +328,7 @@ def test_shred_refuses_without_confirmation(
 ) -> None:
     result = run_cli(settings, "keys", "shred", "--tenant", "beta")
     assert result.exit_code != 0
-    assert len([r for r in _keys_rows(container) if r[0] == population["beta"].tenant_id]) == 3
+    assert len([r for r in _keys_rows(container) if r[0] == population["beta"].tenant_id]) == 4
 
 
 # -- the key file -------------------------------------------------------------------

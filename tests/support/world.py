@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 from PIL import Image
 
 from tests.support.api import Actor, add_device, add_site, add_user, call, now_iso
+from tests.support.faces import enrol, photos
 from tests.support.identities import cn_identity
 
 __all__ = ["World", "build_world", "jpeg_bytes", "post_snapshot"]
@@ -63,7 +64,8 @@ class World:
 
 
 def build_world(admin: Actor, *, tag: str, seq: int) -> World:
-    """Create a site, person, consent, device, user, API key, snapshot and event."""
+    """Create a site, person (with consent and an enrolled face), device, user, API key,
+    snapshot and event."""
     site_id = add_site(admin, f"Site {tag}")
     identity, phone = cn_identity(seq), f"+86139{seq:08d}"
     person = admin.post(
@@ -83,6 +85,8 @@ def build_world(admin: Actor, *, tag: str, seq: int) -> World:
         json={"purpose": "biometric_face", "notice_version": "v1"},
     )
     assert consent.status_code == 201, consent.text
+    enrolled = enrol(admin, person_id, photos("obama")[0])
+    assert enrolled.status_code == 201, enrolled.text
     device = add_device(admin, site_id, name=f"Gate {tag}")
     user = add_user(admin, "guard", username=f"guard-{tag}")
     key = admin.post("/api/v1/api-keys", json={"name": f"key {tag}", "role": "auditor"})
@@ -120,6 +124,7 @@ def build_world(admin: Actor, *, tag: str, seq: int) -> World:
             "key_id": key.json()["id"],
             "event_id": event_id,
             "media_id": media_id,
+            "template_id": enrolled.json()["faces"][0]["id"],
         },
         identity_number=identity,
         phone=phone,

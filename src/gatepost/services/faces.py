@@ -72,7 +72,7 @@ class TemplateView:
 @dataclass(frozen=True)
 class Enrolment:
     person_id: str
-    templates: list[TemplateView]
+    faces: list[TemplateView]
     replaced: int
 
 
@@ -146,6 +146,8 @@ class FaceService:
         limit = self._settings.max_photos
         if not 1 <= len(photos) <= limit:
             raise ValidationFailed(f"send 1-{limit} photos", field="files")
+        with self._db.reading() as session:  # an unknown person: 404 before any image work
+            self._person(session, principal, person_id)
         embeddings = [self._enrolment_face(number, photo) for number, photo in enumerate(photos)]
         now = self._clock.now()
         with self._db.session() as session:
@@ -201,7 +203,7 @@ class FaceService:
                     target=f"person:{person_id}",
                     purpose=FACE_CONSENT_PURPOSE,
                     details={
-                        "templates": str(len(rows)),
+                        "added": str(len(rows)),
                         "replaced": str(len(replaced)),
                         "consent": consent.id,
                     },
@@ -248,12 +250,18 @@ class FaceService:
     def delete(self, principal: Principal, person_id: str, template_id: str | None = None) -> int:
         """Delete a person's templates (or one); audited. Returns how many went."""
         with self._db.session() as session:
+            if template_id is not None:
+                # The template first: a foreign or unknown one answers the same 404
+                # whichever person id comes with it.
+                found = face_repo.get_template(
+                    session, tenant_id=principal.tenant_id, template_id=template_id
+                )
+                if found is None or found.person_id != person_id:
+                    raise NotFound("face template")
             self._person(session, principal, person_id)
             removed = face_repo.delete_templates(
                 session, tenant_id=principal.tenant_id, person_id=person_id, template_id=template_id
             )
-            if template_id is not None and not removed:
-                raise NotFound("face template")
             version = face_repo.bump_version(session, tenant_id=principal.tenant_id)
             self._audit.record(
                 session,
@@ -262,7 +270,7 @@ class FaceService:
                     actor=principal.actor,
                     action="face.deleted",
                     target=f"person:{person_id}",
-                    details={"templates": str(len(removed))},
+                    details={"removed": str(len(removed))},
                 ),
             )
         self._sync.applied(
@@ -314,7 +322,7 @@ class FaceService:
                     actor=principal.actor,
                     action="face.templates_renewed",
                     target=f"tenant:{tenant_id}",
-                    details={"templates": str(moved), "generation": str(new.generation)},
+                    details={"renewed": str(moved), "generation": str(new.generation)},
                 ),
             )
         self._sync.galleries.drop_tenant(principal.tenant_id)
@@ -355,6 +363,8 @@ class FaceService:
 
     def verify(self, principal: Principal, person_id: str, data: bytes) -> Recognition:
         """1:1: is this the person claimed? (FPIR of one comparison is the FMR.)"""
+        with self._db.reading() as session:  # an unknown person: 404 before any image work
+            self._person(session, principal, person_id)
         face, found, embedding = self._probe(data)
         with self._db.reading() as session:
             tenant = self._tenant(session, principal.tenant_id)

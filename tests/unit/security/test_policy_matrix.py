@@ -27,6 +27,8 @@ EXPECTED: dict[Role, frozenset[Permission]] = {
             P.DEVICES_READ,
             P.DEVICES_WRITE,
             P.EVENTS_READ,
+            P.FACES_ENROL,
+            P.FACES_IDENTIFY,
             P.KEYS_MANAGE,
             P.MEDIA_READ,
             P.PERSONS_READ,
@@ -35,6 +37,7 @@ EXPECTED: dict[Role, frozenset[Permission]] = {
             P.SITES_READ,
             P.SITES_WRITE,
             P.TENANT_READ,
+            P.TENANT_SETTINGS_WRITE,
             P.USERS_READ,
             P.USERS_WRITE,
         }
@@ -45,6 +48,8 @@ EXPECTED: dict[Role, frozenset[Permission]] = {
             P.DEVICES_READ,
             P.DEVICES_WRITE,
             P.EVENTS_READ,
+            P.FACES_ENROL,
+            P.FACES_IDENTIFY,
             P.MEDIA_READ,
             P.PERSONS_READ,
             P.PERSONS_WRITE,
@@ -67,6 +72,7 @@ EXPECTED: dict[Role, frozenset[Permission]] = {
         {
             P.ACCOUNT_SELF,
             P.EVENTS_READ,
+            P.FACES_ENROL,
             P.PERSONS_READ,
             P.PERSONS_REVEAL,
             P.PERSONS_WRITE,
@@ -86,7 +92,7 @@ EXPECTED: dict[Role, frozenset[Permission]] = {
             P.USERS_READ,
         }
     ),
-    Role.DEVICE: frozenset({P.DEVICE_COMMANDS_READ, P.DEVICE_EVENTS_WRITE}),
+    Role.DEVICE: frozenset({P.DEVICE_COMMANDS_READ, P.DEVICE_EVENTS_WRITE, P.FACES_IDENTIFY}),
 }
 
 TENANT = "0" * 32
@@ -185,10 +191,10 @@ def test_user_with_device_role_is_denied_everything(
     assert [p for p in Permission if authorize(principal, p).allowed] == []
 
 
-def test_device_may_only_post_events_and_read_commands_when_genuine() -> None:
+def test_device_may_only_post_events_read_commands_and_identify_when_genuine() -> None:
     principal = _principal(PrincipalKind.DEVICE, Role.DEVICE)
     allowed = {p for p in Permission if authorize(principal, p).allowed}
-    assert allowed == {P.DEVICE_EVENTS_WRITE, P.DEVICE_COMMANDS_READ}
+    assert allowed == {P.DEVICE_EVENTS_WRITE, P.DEVICE_COMMANDS_READ, P.FACES_IDENTIFY}
 
 
 @pytest.mark.parametrize("role", sorted(USER_ROLES))

@@ -252,7 +252,7 @@ class FaceTemplatePublic(Output):
 
 class FaceEnrolmentPublic(Output):
     person_id: str
-    templates: list[FaceTemplatePublic]
+    faces: list[FaceTemplatePublic] = Field(description="The templates stored (metadata).")
     replaced: int = Field(description="Templates deleted first (replace=true).")
 
 

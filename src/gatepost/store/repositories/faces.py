@@ -16,6 +16,7 @@ __all__ = [
     "count_by_person",
     "current_consent",
     "delete_templates",
+    "get_template",
     "stream_gallery",
     "templates_of",
 ]
@@ -30,6 +31,10 @@ def all_templates(session: Session, *, tenant_id: str, model: str) -> Sequence[F
     return session.scalars(
         select(FaceTemplate).where(FaceTemplate.tenant_id == tenant_id, FaceTemplate.model == model)
     ).all()
+
+
+def get_template(session: Session, *, tenant_id: str, template_id: str) -> FaceTemplate | None:
+    return session.get(FaceTemplate, (tenant_id, template_id))
 
 
 def templates_of(session: Session, *, tenant_id: str, person_id: str) -> Sequence[FaceTemplate]:
