@@ -46,6 +46,7 @@ SENSITIVE: dict[Permission, set[Role]] = {
     Permission.DEVICE_COMMANDS_READ: {Role.DEVICE},
     Permission.FACES_ENROL: {Role.ADMIN, Role.OPERATOR, Role.HR},
     Permission.FACES_IDENTIFY: {Role.ADMIN, Role.OPERATOR, Role.DEVICE},
+    Permission.FACES_TEST: {Role.ADMIN, Role.OPERATOR},  # the UI test shows people
     Permission.TENANT_SETTINGS_WRITE: {Role.ADMIN},
 }
 

@@ -30,7 +30,7 @@ def format_validation_error(exc: ValidationError) -> list[str]:
 
 
 def fail(message: str, *, code: int = 1) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}")
+    err_console.print(f"[bold red]error:[/] {message}", soft_wrap=True)  # paths stay whole
     return typer.Exit(code)
 
 

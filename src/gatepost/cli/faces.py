@@ -103,7 +103,7 @@ def detect(images: ImageFiles, as_json: JsonFlag = False) -> None:
         try:
             image = _load(path)
         except _Unusable as exc:
-            err_console.print(f"[bold red]error:[/] {exc}")
+            err_console.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
             unusable = True
             continue
         started = time.perf_counter()
@@ -226,14 +226,15 @@ def calibrate(
     with console.status(f"embedding {len(photos)} photos"):
         result = run(_engine(), photos)
     for problem in result.skipped:
-        err_console.print(f"[yellow]skipped[/] {problem}")
+        err_console.print(f"[yellow]skipped[/] {problem}", soft_wrap=True)
     if not result.genuine or not result.impostor:
         raise fail("need at least two photos of one person and two different people", code=2)
     console.print(
         f"{result.model}: {result.photos} photos of {result.identities} people; "
         f"{len(result.genuine)} genuine pairs ({min(result.genuine):.3f} - "
         f"{max(result.genuine):.3f}), {len(result.impostor)} impostor pairs "
-        f"({min(result.impostor):.3f} - {max(result.impostor):.3f})"
+        f"({min(result.impostor):.3f} - {max(result.impostor):.3f})",
+        soft_wrap=True,
     )
     table = Table(
         "target FMR",

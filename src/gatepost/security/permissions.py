@@ -22,6 +22,7 @@ class Permission(StrEnum):
     EVENTS_READ = "tenant:events:read"
     FACES_ENROL = "tenant:faces:enrol"
     FACES_IDENTIFY = "tenant:faces:identify"
+    FACES_TEST = "tenant:faces:test"
     KEYS_MANAGE = "tenant:keys:manage"
     MEDIA_READ = "tenant:media:read"
     PERSONS_READ = "tenant:persons:read"
@@ -58,6 +59,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.EVENTS_READ,
             _P.FACES_ENROL,
             _P.FACES_IDENTIFY,
+            _P.FACES_TEST,
             _P.KEYS_MANAGE,
             _P.MEDIA_READ,
             _P.PERSONS_READ,
@@ -79,6 +81,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.EVENTS_READ,
             _P.FACES_ENROL,
             _P.FACES_IDENTIFY,
+            _P.FACES_TEST,
             _P.MEDIA_READ,
             _P.PERSONS_READ,
             _P.PERSONS_WRITE,

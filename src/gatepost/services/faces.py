@@ -42,7 +42,7 @@ from gatepost.store.repositories import devices as device_repo
 from gatepost.store.repositories import faces as face_repo
 from gatepost.store.repositories import persons as person_repo
 from gatepost.store.repositories import tenants as tenant_repo
-from gatepost.store.tables import FaceTemplate, Person, Tenant
+from gatepost.store.tables import Consent, FaceTemplate, Person, Tenant
 from gatepost.vision.calibration import threshold_for
 from gatepost.vision.faces import Embedding, FaceEngine, FaceFinding, QualityGates, largest
 from gatepost.vision.images import BadImage, decode_rgb
@@ -146,23 +146,14 @@ class FaceService:
         limit = self._settings.max_photos
         if not 1 <= len(photos) <= limit:
             raise ValidationFailed(f"send 1-{limit} photos", field="files")
-        with self._db.reading() as session:  # an unknown person: 404 before any image work
+        with self._db.reading() as session:  # refuse before any image work
             self._person(session, principal, person_id)
+            self._current_consent(session, principal, person_id)
         embeddings = [self._enrolment_face(number, photo) for number, photo in enumerate(photos)]
         now = self._clock.now()
         with self._db.session() as session:
             person = self._person(session, principal, person_id)
-            consent = face_repo.current_consent(
-                session,
-                tenant_id=principal.tenant_id,
-                person_id=person_id,
-                purpose=FACE_CONSENT_PURPOSE,
-            )
-            if consent is None:
-                raise Conflict(
-                    f"this person has no current consent for {FACE_CONSENT_PURPOSE!r}: "
-                    "record it before enrolling a face"
-                )
+            consent = self._current_consent(session, principal, person_id)  # still current?
             rotation = self._keys.ensure_template_rotation(
                 session, tenant_id=principal.tenant_id, dim=self.engine.dim
             )
@@ -452,6 +443,21 @@ class FaceService:
         if person is None:
             raise NotFound("person")
         return person
+
+    @staticmethod
+    def _current_consent(session: Session, principal: Principal, person_id: str) -> Consent:
+        consent = face_repo.current_consent(
+            session,
+            tenant_id=principal.tenant_id,
+            person_id=person_id,
+            purpose=FACE_CONSENT_PURPOSE,
+        )
+        if consent is None:
+            raise Conflict(
+                f"this person has no current consent for {FACE_CONSENT_PURPOSE!r}: "
+                "record it before enrolling a face"
+            )
+        return consent
 
     @staticmethod
     def _tenant(session: Session, tenant_id: str) -> Tenant:

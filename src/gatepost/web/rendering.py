@@ -47,7 +47,14 @@ class Message:
 
 
 NOTICES: dict[str, Message] = {
+    "consent_withdrawn": Message("success", "Consent withdrawn."),
     "device_revoked": Message("success", "The device was revoked; its credential no longer works."),
+    "face_consent_recorded": Message("success", "Consent recorded. A face can now be enrolled."),
+    "face_consent_withdrawn": Message(
+        "success", "Consent withdrawn. The person's face templates have been deleted."
+    ),
+    "face_deleted": Message("success", "Face templates deleted."),
+    "face_enrolled": Message("success", "Face enrolled. The photos were discarded."),
     "person_created": Message("success", "Person created."),
     "setup_done": Message("success", "Setup is complete. Sign in with your new account."),
     "signed_out": Message("info", "You have been signed out."),

@@ -113,7 +113,17 @@ def test_calibrate_reports_pairs_and_refuses_what_the_data_cannot_measure(tmp_pa
     assert result.exit_code == 0, result.output
     assert "4 photos of 2 people" in result.output
     assert "2 genuine pairs" in result.output and "4 impostor pairs" in result.output
-    assert "needs 100 pairs" in result.output  # 4 pairs cannot measure an FMR of 1%
     empty = tmp_path / "empty"
     empty.mkdir()
     assert CliRunner().invoke(app, ["faces", "calibrate", str(empty)]).exit_code == 2
+
+
+def test_calibration_does_not_claim_rates_its_pairs_cannot_measure(tmp_path: Path) -> None:
+    from gatepost.benchmarks.face_calibration import calibrate
+    from gatepost.vision.dlib_faces import DlibFaceEngine
+
+    photos = [(fixture_path(f"{who}_{n}.jpg"), who) for who in ("obama", "biden") for n in (1, 2)]
+    result = calibrate(DlibFaceEngine(), photos)
+    assert (len(result.genuine), len(result.impostor)) == (2, 4)
+    assert all(row.empirical is None for row in result.rows)  # 4 pairs: not even 1e-2
+    assert all(row.fmr_at_shipped == 0 and row.fnmr_at_shipped == 0 for row in result.rows)

@@ -11,6 +11,7 @@ from gatepost.web.views import (
     dashboard,
     devices,
     events,
+    faces,
     fallback,
     people,
 )
@@ -22,6 +23,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     account.router,
     dashboard.router,
     people.router,
+    faces.router,
     devices.router,
     events.router,
     audit.router,

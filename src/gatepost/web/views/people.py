@@ -3,16 +3,20 @@
 Identity numbers and phones only ever reach the page masked. Revealing one posts a
 reason to ``/ui/people/{id}/reveal``; the service checks it and writes the audit entry,
 and the answer replaces the masked value in place (htmx) or re-renders the page.
+The detail page also carries the face card and the recognition test, whose actions
+live in :mod:`gatepost.web.views.faces`; withdrawing a consent is here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from gatepost.api.deps import ContainerDep, CurrentPrincipal, GuardedRoute, require
+from gatepost.domain.faces import FACE_CONSENT_PURPOSE
 from gatepost.domain.identities import IdentityKind
 from gatepost.errors import Conflict, ValidationFailed
 from gatepost.security.permissions import Permission
@@ -20,12 +24,13 @@ from gatepost.security.policy import Principal
 from gatepost.services.container import Container
 from gatepost.services.pages import Page
 from gatepost.services.persons import PersonDraft, PersonKind, PersonView
+from gatepost.web.enrolments import card_context, current_consent
 from gatepost.web.errors import is_htmx
 from gatepost.web.forms import MAX_LIMIT, field_errors, optional, page_limit, sentence
 from gatepost.web.lookups import site_names
 from gatepost.web.rendering import can, render
 
-__all__ = ["router"]
+__all__ = ["person_page", "router"]
 
 router = APIRouter(prefix="/ui", route_class=GuardedRoute, include_in_schema=False)
 
@@ -182,7 +187,7 @@ def create_person(
     return RedirectResponse(f"/ui/people/{person.id}?notice=person_created", status_code=303)
 
 
-def _detail(
+def person_page(
     request: Request,
     principal: Principal,
     container: Container,
@@ -190,18 +195,28 @@ def _detail(
     *,
     revealed: dict[str, str | None] | None = None,
     errors: dict[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
     status_code: int = 200,
 ) -> Response:
+    """The detail page; ``extra`` overrides the face card's and recognition test's
+    context after a no-JavaScript post (see :func:`gatepost.web.enrolments.card_context`)."""
     sites = site_names(container, principal)
+    consents = container.persons.consents(principal, person.id)
     context: dict[str, Any] = {
         "active": "people",
         "person": person,
         "site_name": sites.get(person.site_id or "", ""),
-        "consents": container.persons.consents(principal, person.id),
+        "consents": consents,
         "can_reveal": can(principal, Permission.PERSONS_REVEAL),
+        "can_write": can(principal, Permission.PERSONS_WRITE),
+        "can_identify": can(principal, Permission.FACES_TEST),
         "revealed": revealed or {},
         "errors": errors or {},
+        "test": None,
+        "face_purpose": FACE_CONSENT_PURPOSE,
     }
+    context |= card_context(container, principal, person, consents=consents)
+    context |= extra or {}
     return render(request, "pages/person.html", context, status_code=status_code)
 
 
@@ -209,7 +224,7 @@ def _detail(
 def person_detail(
     request: Request, person_id: str, principal: CurrentPrincipal, container: ContainerDep
 ) -> Response:
-    return _detail(request, principal, container, container.persons.get(principal, person_id))
+    return person_page(request, principal, container, container.persons.get(principal, person_id))
 
 
 @router.post("/people/{person_id}/reveal", dependencies=[require(Permission.PERSONS_REVEAL)])
@@ -229,7 +244,7 @@ def reveal(
         error = sentence(exc.message)
         person = container.persons.get(principal, person_id)
         if not is_htmx(request):
-            return _detail(request, principal, container, person, errors={field: error})
+            return person_page(request, principal, container, person, errors={field: error})
         masked = person.phone_masked if field == "phone" else person.identity_masked
         refused: dict[str, object] = {
             "person_id": person_id,
@@ -241,7 +256,7 @@ def reveal(
     value = shown.phone if field == "phone" else shown.identity_number
     if not is_htmx(request):
         person = container.persons.get(principal, person_id)
-        return _detail(request, principal, container, person, revealed={field: value})
+        return person_page(request, principal, container, person, revealed={field: value})
     shown_context: dict[str, object] = {
         "person_id": person_id,
         "field": field,
@@ -249,3 +264,19 @@ def reveal(
         "shown": True,
     }
     return render(request, "partials/person_reveal.html", shown_context)
+
+
+@router.post(
+    "/people/{person_id}/consents/{consent_id}/withdraw",
+    dependencies=[require(Permission.PERSONS_WRITE)],
+)
+def withdraw_consent(
+    person_id: str, consent_id: str, principal: CurrentPrincipal, container: ContainerDep
+) -> Response:
+    """Withdraw a consent; the last ``biometric_face`` one takes the face templates along."""
+    withdrawn = container.persons.withdraw_consent(principal, person_id, consent_id)
+    notice = "consent_withdrawn"
+    if withdrawn.purpose == FACE_CONSENT_PURPOSE:
+        if current_consent(container.persons.consents(principal, person_id)) is None:
+            notice = "face_consent_withdrawn"
+    return RedirectResponse(f"/ui/people/{person_id}?notice={notice}", status_code=303)

@@ -1,0 +1,236 @@
+"""Faces on the person page: consent, enrolment, deleting templates, a recognition test.
+
+Enrolment needs a current ``biometric_face`` consent, which someone who may edit people
+records here against a privacy notice version. Only protected templates are kept; the
+photos are discarded. The recognition test runs the 1:N search a camera at the
+person's site would run, and stores nothing.
+
+With htmx, enrolling and deleting answer with the face card and the test with its
+result fragment; without JavaScript they redirect back to the page (or re-render it
+with the error). A refusal by the service (a bad image, no face or several faces, no
+consent) is shown next to the form that caused it, never as an error page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.responses import RedirectResponse, Response
+
+from gatepost.api.deps import (
+    ContainerDep,
+    CurrentPrincipal,
+    GuardedRoute,
+    require,
+)
+from gatepost.domain.faces import FACE_CONSENT_PURPOSE, OpenSetPolicy
+from gatepost.errors import Conflict, ValidationFailed
+from gatepost.security.permissions import Permission
+from gatepost.security.policy import Principal
+from gatepost.services.container import Container
+from gatepost.services.faces import Photo, Recognition
+from gatepost.services.persons import PersonView
+from gatepost.web.enrolments import card_context
+from gatepost.web.errors import is_htmx
+from gatepost.web.forms import field_errors, sentence
+from gatepost.web.lookups import person_names, site_names
+from gatepost.web.rendering import render
+from gatepost.web.views.people import person_page
+
+__all__ = ["RecognitionTest", "router"]
+
+router = APIRouter(prefix="/ui", route_class=GuardedRoute, include_in_schema=False)
+
+FormText = Annotated[str, Form()]
+_CONSENT_FIELDS = {"notice_version", "agreed"}
+_NOT_AGREED = "Confirm that the person has read this notice and agrees."
+
+
+def _chosen(field: str) -> Callable[[Request], Awaitable[list[UploadFile]]]:
+    """A dependency: the files picked for ``field`` (an empty file input sends none)."""
+
+    async def files(request: Request) -> list[UploadFile]:
+        try:
+            form = await request.form()
+        except HTTPException:  # a malformed body holds no files
+            return []
+        return [
+            value
+            for value in form.getlist(field)
+            if isinstance(value, UploadFile) and (value.filename or value.size)
+        ]
+
+    return files
+
+
+Photos = Annotated[list[UploadFile], Depends(_chosen("files"))]
+Frame = Annotated[list[UploadFile], Depends(_chosen("file"))]
+
+
+@dataclass(frozen=True)
+class RecognitionTest:
+    """What ``partials/face_identify.html`` shows: a result, or why there is none."""
+
+    result: Recognition | None = None
+    error: str | None = None
+    policy: OpenSetPolicy | None = None
+    matched_name: str = ""
+    site_name: str = ""
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _read(container: Container, upload: UploadFile) -> bytes:
+    # One byte over the limit is enough for the service to refuse the file as too big.
+    return upload.file.read(container.settings.media.max_upload_bytes + 1)
+
+
+def _card(
+    request: Request,
+    principal: Principal,
+    container: Container,
+    person: PersonView,
+    *,
+    errors: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+    done: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The face card for htmx, else the whole page around it."""
+    if not is_htmx(request):
+        extra = {"face_errors": errors or {}, "face_form": form or {}, "face_done": done}
+        return person_page(
+            request, principal, container, person, extra=extra, status_code=status_code
+        )
+    context = card_context(container, principal, person, errors=errors, form=form, done=done)
+    context["person"] = person
+    return render(request, "partials/face_enrol.html", context, status_code=status_code)
+
+
+@router.post("/people/{person_id}/faces/consent", dependencies=[require(Permission.PERSONS_WRITE)])
+def record_face_consent(
+    request: Request,
+    person_id: str,
+    principal: CurrentPrincipal,
+    container: ContainerDep,
+    notice_version: FormText = "",
+    agreed: FormText = "",
+) -> Response:
+    """Record the person's consent to face recognition under a notice version."""
+    form = {"notice_version": notice_version}
+    if not agreed:
+        errors = {"agreed": _NOT_AGREED}
+    else:
+        try:
+            container.persons.record_consent(
+                principal, person_id, purpose=FACE_CONSENT_PURPOSE, notice_version=notice_version
+            )
+        except ValidationFailed as exc:
+            errors = field_errors(exc, known=_CONSENT_FIELDS)
+        else:
+            return RedirectResponse(
+                f"/ui/people/{person_id}?notice=face_consent_recorded", status_code=303
+            )
+    person = container.persons.get(principal, person_id)
+    return _card(request, principal, container, person, errors=errors, form=form, status_code=422)
+
+
+@router.post("/people/{person_id}/faces", dependencies=[require(Permission.FACES_ENROL)])
+def enrol_face(
+    request: Request,
+    person_id: str,
+    principal: CurrentPrincipal,
+    container: ContainerDep,
+    files: Photos,
+    replace: FormText = "",
+) -> Response:
+    """Enrol from 1-5 photos (all or nothing); ``replace`` drops the earlier templates."""
+    person = container.persons.get(principal, person_id)
+    photos = [
+        Photo(_read(container, upload), upload.filename or f"photo {number + 1}")
+        for number, upload in enumerate(files)
+    ]
+    try:
+        enrolment = container.faces.enrol(principal, person_id, photos, replace=bool(replace))
+    except (ValidationFailed, Conflict) as exc:
+        # No consent (409) is about the card, not the photos: the upload form is gone.
+        field, status = ("_form", 409) if isinstance(exc, Conflict) else ("files", 422)
+        errors = {field: sentence(exc.message)}
+        return _card(request, principal, container, person, errors=errors, status_code=status)
+    if not is_htmx(request):
+        return RedirectResponse(f"/ui/people/{person_id}?notice=face_enrolled", status_code=303)
+    done = f"Face enrolled: {_count(len(enrolment.faces), 'new template')}"
+    if enrolment.replaced:
+        done += f", {_count(enrolment.replaced, 'earlier one')} deleted"
+    return _card(request, principal, container, person, done=done + ".", status_code=201)
+
+
+@router.post("/people/{person_id}/faces/delete", dependencies=[require(Permission.FACES_ENROL)])
+def delete_faces(
+    request: Request, person_id: str, principal: CurrentPrincipal, container: ContainerDep
+) -> Response:
+    """Delete every face template of the person (the consent stays as it is)."""
+    deleted = container.faces.delete(principal, person_id)
+    if not is_htmx(request):
+        return RedirectResponse(f"/ui/people/{person_id}?notice=face_deleted", status_code=303)
+    person = container.persons.get(principal, person_id)
+    done = f"{_count(deleted, 'face template')} deleted."
+    return _card(request, principal, container, person, done=done)
+
+
+def _recognition_test(
+    container: Container, principal: Principal, person: PersonView, frame: Sequence[UploadFile]
+) -> RecognitionTest:
+    if not frame:
+        return RecognitionTest(error="Choose a photo to test.")
+    try:
+        result = container.faces.identify(
+            principal, _read(container, frame[0]), site_id=person.site_id
+        )
+    except ValidationFailed as exc:
+        return RecognitionTest(error=sentence(exc.message))
+    names = person_names(container, principal, [result.person_id])
+    return RecognitionTest(
+        result=result,
+        policy=container.faces.policy(principal),
+        matched_name=names.get(result.person_id or "", ""),
+        site_name=site_names(container, principal).get(person.site_id or "", ""),
+    )
+
+
+def _identify(
+    request: Request,
+    person_id: str,
+    principal: Principal,
+    container: Container,
+    frame: Sequence[UploadFile],
+) -> Response:
+    person = container.persons.get(principal, person_id)
+    test = _recognition_test(container, principal, person, frame)
+    status = 422 if test.error else 200
+    if is_htmx(request):
+        context: dict[str, Any] = {"test": test, "person": person}
+        return render(request, "partials/face_identify.html", context, status_code=status)
+    return person_page(
+        request, principal, container, person, extra={"test": test}, status_code=status
+    )
+
+
+@router.post("/people/{person_id}/faces/identify", dependencies=[require(Permission.FACES_TEST)])
+async def identify_face(
+    request: Request,
+    person_id: str,
+    principal: CurrentPrincipal,
+    container: ContainerDep,
+    frame: Frame,
+) -> Response:
+    """1:N test from the person page (users only: the answer shows people)."""
+    return await run_in_threadpool(_identify, request, person_id, principal, container, frame)
