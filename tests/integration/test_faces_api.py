@@ -218,3 +218,22 @@ def test_identify_is_consistent_while_enrolments_happen(admin: Actor) -> None:
             reader.join()
     assert errors == []
     assert identify(admin, probe).json()["gallery_size"] == 4
+
+
+def test_moving_a_person_to_another_site_moves_their_face(admin: Actor) -> None:
+    north, south = add_site(admin, "North"), add_site(admin, "South")
+    person = add_person(admin, "Mover", site_id=north)
+    assert enrol(admin, person, photos("obama")[0]).status_code == 201
+    north_door, south_door = add_device(admin, north, "N"), add_device(admin, south, "S")
+    assert identify(north_door, photos("obama")[1]).json()["decision"] == "match"
+    moved = admin.patch(f"/api/v1/persons/{person}", json={"site_id": south})
+    assert moved.status_code == 200, moved.text
+    assert identify(north_door, photos("obama")[1]).json()["decision"] == "no_match"
+    assert identify(south_door, photos("obama")[1]).json()["decision"] == "match"
+
+
+def test_an_unknown_site_searches_only_the_all_sites_gallery(admin: Actor) -> None:
+    person = add_person(admin, "Everywhere")
+    assert enrol(admin, person, photos("obama")[0]).status_code == 201
+    result = identify(admin, photos("obama")[1], site_id="0" * 32).json()
+    assert result["decision"] == "match" and result["gallery_size"] == 1

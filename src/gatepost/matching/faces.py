@@ -290,6 +290,11 @@ class FaceGalleries:
                 found = self._galleries[key] = self._make(self.dim)
             return found
 
+    def find(self, tenant_id: str, site_id: str | None) -> FaceGallery | None:
+        """The gallery if it exists (searches never create one)."""
+        with self._lock:
+            return self._galleries.get((tenant_id, site_id))
+
     def galleries_of(self, tenant_id: str) -> list[FaceGallery]:
         with self._lock:
             return [g for (t, _), g in self._galleries.items() if t == tenant_id]

@@ -82,7 +82,8 @@ class GallerySync:
                 if self._galleries.version(tenant_id) != version:
                     self.load(session, tenant_id=tenant_id, version=version)
         wanted: list[str | None] = [None] if site_id is None else [site_id, None]
-        return SiteGalleries(tuple(self._galleries.gallery(tenant_id, s) for s in wanted))
+        found = (self._galleries.find(tenant_id, s) for s in wanted)
+        return SiteGalleries(tuple(g for g in found if g is not None))
 
     def load(self, session: Session, *, tenant_id: str, version: int) -> int:
         """Rebuild the tenant's galleries from the database; returns the template count."""

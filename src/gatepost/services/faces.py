@@ -275,6 +275,11 @@ class FaceService:
         removed = face_repo.delete_templates(session, tenant_id=tenant_id, person_id=person_id)
         return face_repo.bump_version(session, tenant_id=tenant_id) if removed else 0
 
+    def regroup(self, session: Session, *, tenant_id: str) -> None:
+        """A person moved to another site: every process rebuilds the tenant's galleries
+        on its next search (the version changes; nothing is applied in place)."""
+        face_repo.bump_version(session, tenant_id=tenant_id)
+
     def purged(self, *, tenant_id: str, person_id: str, version: int) -> None:
         if version:
             self._sync.applied(

@@ -51,6 +51,9 @@ class BiometricStore(Protocol):
     def purged(self, *, tenant_id: str, person_id: str, version: int) -> None:
         """After the commit: forget the templates in memory too."""
 
+    def regroup(self, session: Session, *, tenant_id: str) -> None:
+        """Inside the caller's transaction: galleries must be rebuilt (a site changed)."""
+
 
 __all__ = [
     "ConsentView",
@@ -289,6 +292,9 @@ class PersonService:
             )
             draft = replace(draft, **changes)  # type: ignore[arg-type]
             self._apply(session, keys, person, draft)
+            if person.site_id != current.site_id and self._biometrics is not None:
+                # The person's face templates now belong in another site's gallery.
+                self._biometrics.regroup(session, tenant_id=principal.tenant_id)
             person.updated_at = now
             self._audit.record(
                 session,

@@ -284,7 +284,10 @@ class CandidatePublic(Output):
 class RecognitionPublic(Output):
     decision: str = Field(description="match, no_match or second_factor_required.")
     reason: str
-    person_id: str | None = Field(description="The matched person (decision 'match' only).")
+    person_id: str | None = Field(
+        description="The matched person (match), or the one to confirm with a second "
+        "factor (second_factor_required); null for no_match."
+    )
     distance: float | None
     threshold: float
     gallery_size: int = Field(description="Enrolled people searched.")
