@@ -35,14 +35,14 @@ from gatepost.security.policy import Principal, PrincipalKind
 from gatepost.services.audit import AuditRecord, AuditService
 from gatepost.services.face_galleries import GallerySync, open_template, seal_template
 from gatepost.services.keys import KeyService
+from gatepost.services.persons import person_in_tenant
 from gatepost.settings import FaceSettings
 from gatepost.store.db import Database
 from gatepost.store.ids import new_id
 from gatepost.store.repositories import devices as device_repo
 from gatepost.store.repositories import faces as face_repo
-from gatepost.store.repositories import persons as person_repo
 from gatepost.store.repositories import tenants as tenant_repo
-from gatepost.store.tables import Consent, FaceTemplate, Person, Tenant
+from gatepost.store.tables import Consent, FaceTemplate, Tenant
 from gatepost.vision.calibration import threshold_for
 from gatepost.vision.faces import Embedding, FaceEngine, FaceFinding, QualityGates, largest
 from gatepost.vision.images import BadImage, decode_rgb
@@ -147,12 +147,12 @@ class FaceService:
         if not 1 <= len(photos) <= limit:
             raise ValidationFailed(f"send 1-{limit} photos", field="files")
         with self._db.reading() as session:  # refuse before any image work
-            self._person(session, principal, person_id)
+            person_in_tenant(session, principal, person_id)
             self._current_consent(session, principal, person_id)
         embeddings = [self._enrolment_face(number, photo) for number, photo in enumerate(photos)]
         now = self._clock.now()
         with self._db.session() as session:
-            person = self._person(session, principal, person_id)
+            person = person_in_tenant(session, principal, person_id)
             consent = self._current_consent(session, principal, person_id)  # still current?
             rotation = self._keys.ensure_template_rotation(
                 session, tenant_id=principal.tenant_id, dim=self.engine.dim
@@ -232,7 +232,7 @@ class FaceService:
 
     def templates(self, principal: Principal, person_id: str) -> list[TemplateView]:
         with self._db.reading() as session:
-            self._person(session, principal, person_id)
+            person_in_tenant(session, principal, person_id)
             rows = face_repo.templates_of(
                 session, tenant_id=principal.tenant_id, person_id=person_id
             )
@@ -249,7 +249,7 @@ class FaceService:
                 )
                 if found is None or found.person_id != person_id:
                     raise NotFound("face template")
-            self._person(session, principal, person_id)
+            person_in_tenant(session, principal, person_id)
             removed = face_repo.delete_templates(
                 session, tenant_id=principal.tenant_id, person_id=person_id, template_id=template_id
             )
@@ -360,11 +360,11 @@ class FaceService:
     def verify(self, principal: Principal, person_id: str, data: bytes) -> Recognition:
         """1:1: is this the person claimed? (FPIR of one comparison is the FMR.)"""
         with self._db.reading() as session:  # an unknown person: 404 before any image work
-            self._person(session, principal, person_id)
+            person_in_tenant(session, principal, person_id)
         face, found, embedding = self._probe(data)
         with self._db.reading() as session:
             tenant = self._tenant(session, principal.tenant_id)
-            self._person(session, principal, person_id)
+            person_in_tenant(session, principal, person_id)
             policy = self.policy_of(tenant)
             rows = face_repo.templates_of(session, tenant_id=tenant.id, person_id=person_id)
             rotation = self._keys.template_rotation(
@@ -441,13 +441,6 @@ class FaceService:
             return self.policy_of(tenant)
 
     # -- helpers -----------------------------------------------------------------
-
-    @staticmethod
-    def _person(session: Session, principal: Principal, person_id: str) -> Person:
-        person = person_repo.get_person(session, tenant_id=principal.tenant_id, person_id=person_id)
-        if person is None:
-            raise NotFound("person")
-        return person
 
     @staticmethod
     def _current_consent(session: Session, principal: Principal, person_id: str) -> Consent:

@@ -63,6 +63,7 @@ __all__ = [
     "PersonView",
     "RevealedIdentity",
     "normalise_name",
+    "person_in_tenant",
 ]
 
 
@@ -264,7 +265,7 @@ class PersonService:
 
     def get(self, principal: Principal, person_id: str) -> PersonView:
         with self._db.session() as session:
-            person = _person(session, principal, person_id)
+            person = person_in_tenant(session, principal, person_id)
             keys = self._keys.keys_for(session, tenant_id=principal.tenant_id)
             return self._view(keys, person)
 
@@ -274,7 +275,7 @@ class PersonService:
         """Apply a partial update; ``changes`` holds only the fields the client sent."""
         now = self._clock.now()
         with self._db.session() as session:
-            person = _person(session, principal, person_id)
+            person = person_in_tenant(session, principal, person_id)
             keys = self._keys.keys_for(session, tenant_id=principal.tenant_id)
             current = self._view(keys, person)
             identity = self._open(keys, person, "identity", person.identity_sealed)
@@ -356,7 +357,7 @@ class PersonService:
         if len(reason) > 500:
             raise ValidationFailed("the reason must have at most 500 characters", field="reason")
         with self._db.session() as session:
-            person = _person(session, principal, person_id)
+            person = person_in_tenant(session, principal, person_id)
             keys = self._keys.keys_for(session, tenant_id=principal.tenant_id)
             revealed = RevealedIdentity(
                 id=person.id,
@@ -378,7 +379,7 @@ class PersonService:
     def delete(self, principal: Principal, person_id: str) -> None:
         version = 0
         with self._db.session() as session:
-            _person(session, principal, person_id)
+            person_in_tenant(session, principal, person_id)
             if self._biometrics is not None:
                 version = self._biometrics.purge(
                     session, tenant_id=principal.tenant_id, person_id=person_id
@@ -409,7 +410,7 @@ class PersonService:
                 "notice_version must have 1-40 characters", field="notice_version"
             )
         with self._db.session() as session:
-            _person(session, principal, person_id)
+            person_in_tenant(session, principal, person_id)
             consent = Consent(
                 tenant_id=principal.tenant_id,
                 id=new_id(),
@@ -436,7 +437,7 @@ class PersonService:
 
     def consents(self, principal: Principal, person_id: str) -> Sequence[ConsentView]:
         with self._db.session() as session:
-            _person(session, principal, person_id)
+            person_in_tenant(session, principal, person_id)
             rows = person_repo.consents_of(
                 session, tenant_id=principal.tenant_id, person_id=person_id
             )
@@ -489,7 +490,7 @@ class PersonService:
         return view
 
 
-def _person(session: Session, principal: Principal, person_id: str) -> Person:
+def person_in_tenant(session: Session, principal: Principal, person_id: str) -> Person:
     """The person in the caller's tenant, or NotFound (never another tenant's)."""
     person = person_repo.get_person(session, tenant_id=principal.tenant_id, person_id=person_id)
     if person is None:
