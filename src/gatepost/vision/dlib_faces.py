@@ -20,6 +20,7 @@ the onnxruntime session is thread-safe and releases the GIL, so it runs outside 
 
 from __future__ import annotations
 
+import importlib.util
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,7 +28,6 @@ from typing import Any, Literal
 
 import cv2
 import dlib
-import face_recognition_models
 import numpy as np
 
 from gatepost.vision.calibration import threshold_for
@@ -42,11 +42,34 @@ from gatepost.vision.faces import (
 )
 from gatepost.vision.images import RgbImage
 
-__all__ = ["DEFAULT_FMR", "DEFAULT_THRESHOLD", "DescriptorBackend", "DlibFaceEngine", "MODEL"]
+__all__ = [
+    "model_file",
+    "DEFAULT_FMR",
+    "DEFAULT_THRESHOLD",
+    "DescriptorBackend",
+    "DlibFaceEngine",
+    "MODEL",
+]
 
 MODEL = "dlib-resnet-v1"
 CHIP_SIZE = 150
 CHIP_PADDING = 0.25
+
+
+def model_file(name: str) -> Path:
+    """A model file shipped by ``face-recognition-models``.
+
+    Found without importing that package: its ``__init__`` imports ``pkg_resources``,
+    which setuptools 82 and later no longer provide.
+    """
+    spec = importlib.util.find_spec("face_recognition_models")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the face-recognition-models package is not installed")
+    path = Path(next(iter(spec.submodule_search_locations))) / "models" / name
+    if not path.is_file():
+        raise RuntimeError(f"face-recognition-models has no {name}")
+    return path
+
 
 DEFAULT_FMR = 1e-3
 # Largest distance taken as the same person when no tenant policy applies (CLI, bench):
@@ -77,9 +100,9 @@ class DlibFaceEngine:
         self._lock = threading.Lock()
         self._detector: Any = dlib.get_frontal_face_detector()
         self._landmarks: Any = dlib.shape_predictor(
-            face_recognition_models.pose_predictor_five_point_model_location()
+            str(model_file("shape_predictor_5_face_landmarks.dat"))
         )
-        net_path = Path(face_recognition_models.face_recognition_model_location())
+        net_path = model_file("dlib_face_recognition_resnet_model_v1.dat")
         self._onnx: OnnxDescriptor | None = None
         self._net: Any = None
         if descriptor == "onnx":

@@ -5,9 +5,9 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-import face_recognition_models
 import pytest
 
+from gatepost.vision.dlib_faces import model_file
 from gatepost.vision.dlib_net import (
     WRAPPER,
     Affine,
@@ -21,7 +21,7 @@ from gatepost.vision.dlib_net import (
 
 @cache
 def model_data() -> bytes:
-    return Path(face_recognition_models.face_recognition_model_location()).read_bytes()
+    return model_file("dlib_face_recognition_resnet_model_v1.dat").read_bytes()
 
 
 def test_reads_every_layer_of_the_resnet() -> None:
@@ -43,7 +43,7 @@ def test_reads_every_layer_of_the_resnet() -> None:
 
 
 def test_load_network_reads_the_file() -> None:
-    path = Path(face_recognition_models.face_recognition_model_location())
+    path = model_file("dlib_face_recognition_resnet_model_v1.dat")
     assert len(load_network(path).layers) == 108
 
 

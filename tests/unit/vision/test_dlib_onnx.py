@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
-import face_recognition_models
 import numpy as np
 import pytest
 
-from gatepost.vision.dlib_faces import DlibFaceEngine
+from gatepost.vision.dlib_faces import DlibFaceEngine, model_file
 from gatepost.vision.dlib_net import ModelFormatError, load_network
 from gatepost.vision.dlib_onnx import OnnxDescriptor, build_model, model_bytes
 from tests.unit.vision.conftest import GROUP, PORTRAITS, load
 
-MODEL = Path(face_recognition_models.face_recognition_model_location())
+MODEL = model_file("dlib_face_recognition_resnet_model_v1.dat")
 
 
 @pytest.fixture(scope="module")
