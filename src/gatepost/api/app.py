@@ -6,6 +6,9 @@ fails otherwise. OpenAPI and the docs page need a login outside ``dev``.
 
 from __future__ import annotations
 
+import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -82,9 +85,22 @@ def _docs_router(docs_public: bool) -> APIRouter:
     return router
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # What exists once the app starts (modules, models, the container) lives as long as
+    # the process: take it out of the cyclic collector's scans. Otherwise every full
+    # collection walks that whole heap, and requests stalled ~70 ms when one ran.
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def create_app(container: Container) -> FastAPI:
     settings = container.settings
     app = FastAPI(
+        lifespan=_lifespan,
         title="gatepost",
         version=__version__,
         summary="Privacy-first access control for people and vehicles.",

@@ -48,7 +48,7 @@ class SearchOptions:
     per_person: int = 2
     queries: int = 1000
     datasets: tuple[str, ...] = DATASETS
-    probes: int = 32
+    probes: int = 64
     seed: int = 7
 
 

@@ -203,7 +203,7 @@ def search(
     queries: Annotated[int, typer.Option(min=10, help="Probes, one at a time.")] = 1000,
     probes: Annotated[
         int, typer.Option(min=1, help="FAISS inverted lists visited per query (nprobe).")
-    ] = 32,
+    ] = 64,
 ) -> None:
     """1:N face search at gallery scale, against exact NumPy search.
 
