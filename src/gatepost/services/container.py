@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from gatepost.domain.ports import Clock, SystemClock
 from gatepost.errors import ConfigError
-from gatepost.matching.faces import FaceGalleries
+from gatepost.matching.faces import FaceGalleries, FaceGallery
 from gatepost.security.kek import EnvKekProvider, FileKekProvider, KekProvider
 from gatepost.security.passwords import Passwords
 from gatepost.services.audit import AuditService
@@ -113,7 +113,10 @@ def build_container(
         clock=clock,
         settings=settings.faces,
         engine=lambda: shared_face_engine(settings.faces),
-        galleries=FaceGalleries(128),
+        galleries=FaceGalleries(
+            128,
+            gallery=lambda dim: FaceGallery(dim, approximate_from=settings.faces.approximate_from),
+        ),
         model=FACE_MODEL,
         max_bytes=settings.media.max_upload_bytes,
         max_pixels=settings.media.max_pixels,
