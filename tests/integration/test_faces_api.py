@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
+from gatepost.store.media import BlobNotFound
 from tests.support.api import Actor, add_device, add_site, container_of
 from tests.support.faces import (
     add_person,
@@ -237,3 +240,39 @@ def test_an_unknown_site_searches_only_the_all_sites_gallery(admin: Actor) -> No
     assert enrol(admin, person, photos("obama")[0]).status_code == 201
     result = identify(admin, photos("obama")[1], site_id="0" * 32).json()
     assert result["decision"] == "match" and result["gallery_size"] == 1
+
+
+def test_kept_enrolment_photos_are_sealed_expire_and_go_with_the_templates(
+    admin: Actor,
+) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from gatepost.store.tables import FaceTemplate, MediaObject
+
+    container = container_of(admin)
+    policy = admin.put(
+        "/api/v1/faces/policy", json={"target_fmr": 1e-4, "max_fpir": 0.05, "photo_days": 30}
+    )
+    assert policy.status_code == 200 and policy.json()["photo_days"] == 30
+    person = add_person(admin, "Kept")
+    photo = photo_bytes(photos("obama")[0])
+    assert enrol(admin, person, photos("obama")[0]).status_code == 201
+    with container.db.session() as session:
+        (template,) = session.scalars(select(FaceTemplate)).all()
+        media = session.get(MediaObject, (admin.tenant_id, template.photo_id))
+        assert media is not None and media.kind == "face_enrolment"
+        assert media.expires_at - media.created_at == timedelta(days=30)
+    stored = container.blobs.get(tenant_id=admin.tenant_id, object_id=media.id)
+    assert photo[100:164] not in stored  # sealed, not the JPEG
+    assert admin.delete(f"/api/v1/persons/{person}/faces").json() == {"deleted": 1}
+    with container.db.session() as session:
+        assert session.get(MediaObject, (admin.tenant_id, media.id)) is None
+    with pytest.raises(BlobNotFound):
+        container.blobs.get(tenant_id=admin.tenant_id, object_id=media.id)
+    # Back to the default: photos are discarded at enrolment.
+    admin.put("/api/v1/faces/policy", json={"target_fmr": 1e-4, "max_fpir": 0.05, "photo_days": 0})
+    assert enrol(admin, person, photos("obama")[0]).status_code == 201
+    with container.db.session() as session:
+        assert [t.photo_id for t in session.scalars(select(FaceTemplate))] == [None]

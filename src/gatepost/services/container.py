@@ -106,12 +106,24 @@ def build_container(
     passwords = Passwords(time_cost=sec.argon2_time_cost, memory_kib=sec.argon2_memory_kib)
     keys = KeyService(kek=kek or kek_provider(settings), clock=clock, db=db)
     audit = AuditService(db=db, keys=keys, clock=clock)
+    media_service = MediaService(
+        db=db,
+        keys=keys,
+        blobs=blobs,
+        audit=audit,
+        clock=clock,
+        max_bytes=settings.media.max_upload_bytes,
+        max_pixels=settings.media.max_pixels,
+        url_ttl=timedelta(seconds=settings.media.url_ttl_seconds),
+        retention=timedelta(days=settings.media.event_image_days),
+    )
     faces = FaceService(
         db=db,
         keys=keys,
         audit=audit,
         clock=clock,
         settings=settings.faces,
+        media=media_service,
         engine=lambda: shared_face_engine(settings.faces),
         galleries=FaceGalleries(
             128,
@@ -172,16 +184,6 @@ def build_container(
             max_skew=timedelta(seconds=sec.device_clock_skew_seconds),
             max_backlog=timedelta(days=sec.device_backlog_days),
         ),
-        media=MediaService(
-            db=db,
-            keys=keys,
-            blobs=blobs,
-            audit=audit,
-            clock=clock,
-            max_bytes=settings.media.max_upload_bytes,
-            max_pixels=settings.media.max_pixels,
-            url_ttl=timedelta(seconds=settings.media.url_ttl_seconds),
-            retention=timedelta(days=settings.media.event_image_days),
-        ),
+        media=media_service,
         faces=faces,
     )

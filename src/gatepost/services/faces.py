@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -35,7 +35,8 @@ from gatepost.security.policy import Principal, PrincipalKind
 from gatepost.services.audit import AuditRecord, AuditService
 from gatepost.services.face_galleries import GallerySync, open_template, seal_template
 from gatepost.services.keys import KeyService
-from gatepost.services.persons import person_in_tenant
+from gatepost.services.media import MediaService
+from gatepost.services.persons import BiometricPurge, person_in_tenant
 from gatepost.settings import FaceSettings
 from gatepost.store.db import Database
 from gatepost.store.ids import new_id
@@ -97,6 +98,7 @@ class FaceService:
         audit: AuditService,
         clock: Clock,
         settings: FaceSettings,
+        media: MediaService,
         engine: Callable[[], FaceEngine],
         galleries: FaceGalleries,
         model: str,
@@ -108,6 +110,7 @@ class FaceService:
         self._audit = audit
         self._clock = clock
         self._settings = settings
+        self._media = media
         self._engine_factory = engine
         self._engine: FaceEngine | None = None
         self._engine_lock = threading.Lock()
@@ -150,6 +153,55 @@ class FaceService:
             person_in_tenant(session, principal, person_id)
             self._current_consent(session, principal, person_id)
         embeddings = [self._enrolment_face(number, photo) for number, photo in enumerate(photos)]
+        kept = self._keep_photos(principal, photos)
+        try:
+            version, site_id, rows, entries, replaced = self._store_templates(
+                principal, person_id, embeddings, kept, replace=replace
+            )
+        except BaseException:
+            self._media.delete(tenant_id=principal.tenant_id, media_ids=kept)
+            raise
+        self._media.discard(tenant_id=principal.tenant_id, media_ids=replaced.photo_ids)
+        self._sync.applied(
+            tenant_id=principal.tenant_id,
+            version=version,
+            site_id=site_id,
+            added=entries,
+            removed=replaced.template_ids,
+        )
+        return Enrolment(person_id, [_view(row) for row in rows], len(replaced.template_ids))
+
+    def _keep_photos(self, principal: Principal, photos: Sequence[Photo]) -> list[str]:
+        """Store the photos sealed, with the tenant's expiry, if the tenant keeps them."""
+        with self._db.reading() as session:
+            days = self._tenant(session, principal.tenant_id).face_photo_days
+        kept: list[str] = []
+        if days <= 0:
+            return kept
+        try:
+            for photo in photos:
+                media = self._media.store_image(
+                    principal,
+                    data=photo.data,
+                    declared_type=None,
+                    kind="face_enrolment",
+                    retention=timedelta(days=days),
+                )
+                kept.append(media.id)
+        except BaseException:
+            self._media.delete(tenant_id=principal.tenant_id, media_ids=kept)
+            raise
+        return kept
+
+    def _store_templates(
+        self,
+        principal: Principal,
+        person_id: str,
+        embeddings: Sequence[tuple[FaceFinding, Embedding]],
+        kept: Sequence[str],
+        *,
+        replace: bool,
+    ) -> tuple[int, str | None, list[FaceTemplate], list[GalleryEntry], face_repo.Removed]:
         now = self._clock.now()
         with self._db.session() as session:
             person = person_in_tenant(session, principal, person_id)
@@ -162,10 +214,10 @@ class FaceService:
                     session, tenant_id=principal.tenant_id, person_id=person_id
                 )
                 if replace
-                else []
+                else face_repo.Removed()
             )
             rows, entries = [], []
-            for finding, embedding in embeddings:
+            for number, (finding, embedding) in enumerate(embeddings):
                 row = FaceTemplate(
                     tenant_id=principal.tenant_id,
                     id=new_id(),
@@ -175,7 +227,7 @@ class FaceService:
                     template_sealed=b"",
                     quality=round(finding.quality.sharpness, 1),
                     face_width=finding.quality.size,
-                    photo_id=None,
+                    photo_id=kept[number] if kept else None,
                     created_at=now,
                     created_by=principal.actor,
                 )
@@ -195,20 +247,13 @@ class FaceService:
                     purpose=FACE_CONSENT_PURPOSE,
                     details={
                         "added": str(len(rows)),
-                        "replaced": str(len(replaced)),
+                        "replaced": str(len(replaced.template_ids)),
+                        "photos_kept": str(len(kept)),
                         "consent": consent.id,
                     },
                 ),
             )
-            site_id = person.site_id
-        self._sync.applied(
-            tenant_id=principal.tenant_id,
-            version=version,
-            site_id=site_id,
-            added=entries,
-            removed=replaced,
-        )
-        return Enrolment(person_id, [_view(row) for row in rows], len(replaced))
+            return version, person.site_id, rows, entries, replaced
 
     def _enrolment_face(self, number: int, photo: Photo) -> tuple[FaceFinding, Embedding]:
         label = f"photo {number + 1} ({photo.filename})"
@@ -261,30 +306,38 @@ class FaceService:
                     actor=principal.actor,
                     action="face.deleted",
                     target=f"person:{person_id}",
-                    details={"removed": str(len(removed))},
+                    details={"removed": str(len(removed.template_ids))},
                 ),
             )
+        self._media.discard(tenant_id=principal.tenant_id, media_ids=removed.photo_ids)
         self._sync.applied(
-            tenant_id=principal.tenant_id, version=version, site_id=None, removed=removed
+            tenant_id=principal.tenant_id,
+            version=version,
+            site_id=None,
+            removed=removed.template_ids,
         )
-        return len(removed)
+        return len(removed.template_ids)
 
-    def purge(self, session: Session, *, tenant_id: str, person_id: str) -> int:
+    def purge(self, session: Session, *, tenant_id: str, person_id: str) -> BiometricPurge:
         """Inside the caller's transaction: delete the person's templates, bump the
         version. Call :meth:`purged` after the commit."""
         removed = face_repo.delete_templates(session, tenant_id=tenant_id, person_id=person_id)
-        return face_repo.bump_version(session, tenant_id=tenant_id) if removed else 0
+        if not removed.template_ids:
+            return BiometricPurge()
+        version = face_repo.bump_version(session, tenant_id=tenant_id)
+        return BiometricPurge(version, tuple(removed.photo_ids))
 
     def regroup(self, session: Session, *, tenant_id: str) -> None:
         """A person moved to another site: every process rebuilds the tenant's galleries
         on its next search (the version changes; nothing is applied in place)."""
         face_repo.bump_version(session, tenant_id=tenant_id)
 
-    def purged(self, *, tenant_id: str, person_id: str, version: int) -> None:
-        if version:
+    def purged(self, *, tenant_id: str, person_id: str, purge: BiometricPurge) -> None:
+        if purge.version:
             self._sync.applied(
-                tenant_id=tenant_id, version=version, site_id=None, person_removed=person_id
+                tenant_id=tenant_id, version=purge.version, site_id=None, person_removed=person_id
             )
+        self._media.discard(tenant_id=tenant_id, media_ids=purge.photo_ids)
 
     def renew_templates(self, principal: Principal) -> int:
         """Re-key: a new template key, and every template moved to it without photos
@@ -409,22 +462,38 @@ class FaceService:
             max_fpir=tenant.face_max_fpir,
         )
 
+    def photo_days(self, principal: Principal) -> int:
+        """Days enrolment photos are kept (sealed); 0: they are discarded."""
+        with self._db.reading() as session:
+            return self._tenant(session, principal.tenant_id).face_photo_days
+
     def policy(self, principal: Principal) -> OpenSetPolicy:
         with self._db.reading() as session:
             return self.policy_of(self._tenant(session, principal.tenant_id))
 
     def set_policy(
-        self, principal: Principal, *, target_fmr: float, max_fpir: float
+        self,
+        principal: Principal,
+        *,
+        target_fmr: float,
+        max_fpir: float,
+        photo_days: int | None = None,
     ) -> OpenSetPolicy:
+        """Set the matching policy; ``photo_days`` (None: unchanged) > 0 keeps enrolment
+        photos, sealed, for that many days (0: discard them, the default)."""
+        if photo_days is not None and not 0 <= photo_days <= 3650:
+            raise ValidationFailed("photo_days must be between 0 and 3650", field="photo_days")
         if not 1e-7 <= target_fmr <= 1e-2:
             raise ValidationFailed("target_fmr must be between 1e-7 and 1e-2", field="target_fmr")
         if not 1e-6 <= max_fpir <= 0.5:
             raise ValidationFailed("max_fpir must be between 1e-6 and 0.5", field="max_fpir")
         with self._db.session() as session:
             tenant = self._tenant(session, principal.tenant_id)
-            before = f"target_fmr={tenant.face_target_fmr:g} max_fpir={tenant.face_max_fpir:g}"
+            before = _policy_text(tenant)
             tenant.face_target_fmr = target_fmr
             tenant.face_max_fpir = max_fpir
+            if photo_days is not None:
+                tenant.face_photo_days = photo_days
             self._audit.record(
                 session,
                 tenant_id=principal.tenant_id,
@@ -434,7 +503,7 @@ class FaceService:
                     target=f"tenant:{tenant.id}",
                     details={
                         "before": before,
-                        "after": f"target_fmr={target_fmr:g} max_fpir={max_fpir:g}",
+                        "after": _policy_text(tenant),
                     },
                 ),
             )
@@ -463,6 +532,13 @@ class FaceService:
         if tenant is None:
             raise NotFound("tenant")
         return tenant
+
+
+def _policy_text(tenant: Tenant) -> str:
+    return (
+        f"target_fmr={tenant.face_target_fmr:g} max_fpir={tenant.face_max_fpir:g} "
+        f"photo_days={tenant.face_photo_days}"
+    )
 
 
 def _view(row: FaceTemplate) -> TemplateView:

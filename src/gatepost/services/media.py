@@ -9,6 +9,8 @@ blob is removed again, so a failed request leaves no orphan (SECURITY.md 21, 31)
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -26,6 +28,8 @@ from gatepost.store.tables import MediaObject
 from gatepost.vision.images import BadImage, inspect_image
 
 __all__ = ["BadImage", "MediaContent", "MediaService", "SignedMediaUrl"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -68,8 +72,15 @@ class MediaService:
         self._retention = retention
 
     def store_image(
-        self, principal: Principal, *, data: bytes, declared_type: str | None, kind: str
+        self,
+        principal: Principal,
+        *,
+        data: bytes,
+        declared_type: str | None,
+        kind: str,
+        retention: timedelta | None = None,
     ) -> MediaObject:
+        """Seal and store an image; it expires after ``retention`` (default: events')."""
         facts = inspect_image(
             data, declared=declared_type, max_bytes=self._max_bytes, max_pixels=self._max_pixels
         )
@@ -91,7 +102,7 @@ class MediaService:
             width=facts.width,
             height=facts.height,
             created_at=now,
-            expires_at=now + self._retention,
+            expires_at=now + (retention or self._retention),
             uploaded_by=principal.actor,
         )
         try:
@@ -101,6 +112,26 @@ class MediaService:
             self._blobs.delete(tenant_id=principal.tenant_id, object_id=media_id)
             raise
         return media
+
+    def delete(self, *, tenant_id: str, media_ids: Sequence[str]) -> None:
+        """Delete objects: their rows, then their blobs."""
+        if not media_ids:
+            return
+        with self._db.session() as session:
+            media_repo.delete_media_rows(session, tenant_id=tenant_id, media_ids=list(media_ids))
+        self.discard(tenant_id=tenant_id, media_ids=media_ids)
+
+    def discard(self, *, tenant_id: str, media_ids: Sequence[str]) -> None:
+        """Delete objects whose rows the caller has already deleted (or never wrote).
+
+        Best effort after the caller's commit: a blob the store fails to delete stays
+        sealed under the tenant's key and is logged, never served (no row points to it).
+        """
+        for media_id in media_ids:
+            try:
+                self._blobs.delete(tenant_id=tenant_id, object_id=media_id)
+            except BlobStoreUnavailable:
+                log.warning("media store unavailable: sealed object %s left behind", media_id)
 
     def signed_url(self, principal: Principal, media_id: str) -> SignedMediaUrl:
         with self._db.session() as session:

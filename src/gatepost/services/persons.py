@@ -41,14 +41,23 @@ from gatepost.store.tables import Consent, Person
 E = TypeVar("E", bound=StrEnum)
 
 
+@dataclass(frozen=True)
+class BiometricPurge:
+    """What a purge removed: the face-data version it committed (0: nothing) and kept
+    enrolment photos whose blobs go once the transaction has committed."""
+
+    version: int = 0
+    photo_ids: tuple[str, ...] = ()
+
+
 class BiometricStore(Protocol):
     """Where a person's biometric templates live (FaceService): erased with the person
     and when their biometric consent is withdrawn (SECURITY.md 26, 29)."""
 
-    def purge(self, session: Session, *, tenant_id: str, person_id: str) -> int:
-        """Delete inside the caller's transaction; returns a version for :meth:`purged`."""
+    def purge(self, session: Session, *, tenant_id: str, person_id: str) -> BiometricPurge:
+        """Delete inside the caller's transaction; hand the result to :meth:`purged`."""
 
-    def purged(self, *, tenant_id: str, person_id: str, version: int) -> None:
+    def purged(self, *, tenant_id: str, person_id: str, purge: BiometricPurge) -> None:
         """After the commit: forget the templates in memory too."""
 
     def regroup(self, session: Session, *, tenant_id: str) -> None:
@@ -56,6 +65,7 @@ class BiometricStore(Protocol):
 
 
 __all__ = [
+    "BiometricPurge",
     "ConsentView",
     "PersonDraft",
     "PersonKind",
@@ -377,11 +387,11 @@ class PersonService:
         return revealed
 
     def delete(self, principal: Principal, person_id: str) -> None:
-        version = 0
+        purge = BiometricPurge()
         with self._db.session() as session:
             person_in_tenant(session, principal, person_id)
             if self._biometrics is not None:
-                version = self._biometrics.purge(
+                purge = self._biometrics.purge(
                     session, tenant_id=principal.tenant_id, person_id=person_id
                 )
             person_repo.delete_person(session, tenant_id=principal.tenant_id, person_id=person_id)
@@ -393,9 +403,7 @@ class PersonService:
                 ),
             )
         if self._biometrics is not None:
-            self._biometrics.purged(
-                tenant_id=principal.tenant_id, person_id=person_id, version=version
-            )
+            self._biometrics.purged(tenant_id=principal.tenant_id, person_id=person_id, purge=purge)
 
     # -- consents ---------------------------------------------------------------
 
@@ -447,7 +455,7 @@ class PersonService:
         self, principal: Principal, person_id: str, consent_id: str
     ) -> ConsentView:
         """Withdraw a consent; withdrawing the last biometric one deletes the templates."""
-        version = 0
+        purge = BiometricPurge()
         with self._db.session() as session:
             consent = person_repo.get_consent(
                 session, tenant_id=principal.tenant_id, consent_id=consent_id
@@ -468,7 +476,7 @@ class PersonService:
                 and not biometric_left
                 and self._biometrics is not None
             ):
-                version = self._biometrics.purge(
+                purge = self._biometrics.purge(
                     session, tenant_id=principal.tenant_id, person_id=person_id
                 )
             self._audit.record(
@@ -479,14 +487,15 @@ class PersonService:
                     action="consent.withdrawn",
                     target=f"person:{person_id}",
                     purpose=consent.purpose,
-                    details={"consent": consent.id, "templates_deleted": str(version > 0).lower()},
+                    details={
+                        "consent": consent.id,
+                        "templates_deleted": str(purge.version > 0).lower(),
+                    },
                 ),
             )
             view = _consent_view(consent)
         if self._biometrics is not None:
-            self._biometrics.purged(
-                tenant_id=principal.tenant_id, person_id=person_id, version=version
-            )
+            self._biometrics.purged(tenant_id=principal.tenant_id, person_id=person_id, purge=purge)
         return view
 
 

@@ -64,8 +64,9 @@ def _recognition(result: Recognition, principal: Principal) -> RecognitionPublic
     )
 
 
-def _policy(container: Container, policy: OpenSetPolicy) -> FacePolicyPublic:
+def _policy(container: Container, principal: Principal, policy: OpenSetPolicy) -> FacePolicyPublic:
     return FacePolicyPublic(
+        photo_days=container.faces.photo_days(principal),
         model=container.faces.model,
         target_fmr=policy.target_fmr,
         max_fpir=policy.max_fpir,
@@ -149,7 +150,7 @@ def verify_face(
 
 @router.get("/faces/policy", dependencies=[require(Permission.TENANT_READ)])
 def get_face_policy(principal: CurrentPrincipal, container: ContainerDep) -> FacePolicyPublic:
-    return _policy(container, container.faces.policy(principal))
+    return _policy(container, principal, container.faces.policy(principal))
 
 
 @router.put("/faces/policy", dependencies=[require(Permission.TENANT_SETTINGS_WRITE)])
@@ -158,9 +159,9 @@ def set_face_policy(
 ) -> FacePolicyPublic:
     """Set the target false-match rate and the FPIR limit for face-only decisions."""
     policy = container.faces.set_policy(
-        principal, target_fmr=body.target_fmr, max_fpir=body.max_fpir
+        principal, target_fmr=body.target_fmr, max_fpir=body.max_fpir, photo_days=body.photo_days
     )
-    return _policy(container, policy)
+    return _policy(container, principal, policy)
 
 
 @router.post("/faces/renew", dependencies=[require(Permission.KEYS_MANAGE)])

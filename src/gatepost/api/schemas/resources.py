@@ -307,8 +307,14 @@ class FacePolicyPublic(Output):
     face_only_up_to: int = Field(
         description="Largest gallery (people) in which a face alone may still decide."
     )
+    photo_days: int = Field(
+        description="Days enrolment photos are kept, sealed (0: discarded at enrolment)."
+    )
 
 
 class FacePolicyUpdate(Input):
     target_fmr: float = Field(ge=1e-7, le=1e-2, examples=[1e-4])
     max_fpir: float = Field(ge=1e-6, le=0.5, examples=[0.05])
+    photo_days: int | None = Field(
+        default=None, ge=0, le=3650, description="Omit to leave unchanged; 0 discards photos."
+    )

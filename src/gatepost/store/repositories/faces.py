@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from gatepost.store.repositories import media as media_repo
 from gatepost.store.tables import Consent, FaceTemplate, Person, Tenant
 
 __all__ = [
+    "Removed",
     "add_templates",
     "all_templates",
     "bump_version",
@@ -58,23 +61,35 @@ def count_by_person(
     return {person_id: int(count) for person_id, count in rows}
 
 
+@dataclass(frozen=True)
+class Removed:
+    """Templates deleted, and the kept enrolment photos whose rows went with them (the
+    caller deletes their blobs after the commit)."""
+
+    template_ids: list[str] = field(default_factory=list)
+    photo_ids: list[str] = field(default_factory=list)
+
+
 def delete_templates(
     session: Session, *, tenant_id: str, person_id: str, template_id: str | None = None
-) -> list[str]:
-    """Delete a person's templates (or one of them); returns the ids deleted."""
-    query = select(FaceTemplate.id).where(
+) -> Removed:
+    """Delete a person's templates (or one of them) and their kept photos' rows."""
+    query = select(FaceTemplate.id, FaceTemplate.photo_id).where(
         FaceTemplate.tenant_id == tenant_id, FaceTemplate.person_id == person_id
     )
     if template_id is not None:
         query = query.where(FaceTemplate.id == template_id)
-    ids = list(session.scalars(query))
-    if ids:
+    rows = session.execute(query).all()
+    removed = Removed([row[0] for row in rows], [row[1] for row in rows if row[1]])
+    if removed.template_ids:
         session.execute(
             delete(FaceTemplate).where(
-                FaceTemplate.tenant_id == tenant_id, FaceTemplate.id.in_(ids)
+                FaceTemplate.tenant_id == tenant_id,
+                FaceTemplate.id.in_(removed.template_ids),
             )
         )
-    return ids
+        media_repo.delete_media_rows(session, tenant_id=tenant_id, media_ids=removed.photo_ids)
+    return removed
 
 
 def current_consent(

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from gatepost.store.tables import MediaObject
 
-__all__ = ["add_media", "delete_media", "get_media"]
+__all__ = ["add_media", "delete_media", "delete_media_rows", "get_media"]
 
 
 def add_media(session: Session, media: MediaObject) -> None:
@@ -23,3 +23,12 @@ def delete_media(session: Session, *, tenant_id: str, media_id: str) -> None:
     session.execute(
         delete(MediaObject).where(MediaObject.tenant_id == tenant_id, MediaObject.id == media_id)
     )
+
+
+def delete_media_rows(session: Session, *, tenant_id: str, media_ids: list[str]) -> None:
+    if media_ids:
+        session.execute(
+            delete(MediaObject).where(
+                MediaObject.tenant_id == tenant_id, MediaObject.id.in_(media_ids)
+            )
+        )
