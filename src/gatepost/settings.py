@@ -12,6 +12,7 @@ import ipaddress
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import (
     BaseModel,
@@ -152,6 +153,11 @@ class FaceSettings(_Section):
         le=4096,
         description="Frames wider than this are scaled down for face detection (HOG cost "
         "grows with pixels; 640 keeps faces from about 80 px).",
+    )
+    detector: Literal["hog", "cnn"] = Field(
+        default="hog",
+        description="Face detector: HOG (fast, frontal faces) or dlib's CNN (better with "
+        "turned faces, ~1 s per frame on a CPU core).",
     )
     max_photos: int = Field(default=5, ge=1, le=10, description="Photos per enrolment.")
     enrol_min_size: int = Field(

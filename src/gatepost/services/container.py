@@ -37,17 +37,18 @@ from gatepost.vision.faces import FaceEngine
 
 __all__ = ["Container", "build_container", "kek_provider", "shared_face_engine"]
 
-_engines: dict[int, FaceEngine] = {}
+_engines: dict[tuple[int, str], FaceEngine] = {}
 _engines_lock = threading.Lock()
 
 
 def shared_face_engine(settings: FaceSettings) -> FaceEngine:
     """One engine per process and configuration: the models are large and read-only."""
+    key = (settings.detect_width, settings.detector)
     with _engines_lock:
-        engine = _engines.get(settings.detect_width)
+        engine = _engines.get(key)
         if engine is None:
-            engine = _engines[settings.detect_width] = DlibFaceEngine(
-                detect_width=settings.detect_width
+            engine = _engines[key] = DlibFaceEngine(
+                detect_width=settings.detect_width, detector=settings.detector
             )
         return engine
 

@@ -115,3 +115,13 @@ def test_engine_gives_the_same_answers_from_several_threads(engine: DlibFaceEngi
         assert len(vectors) == len(expected)
         for got, want in zip(vectors, expected, strict=True):
             assert np.array_equal(got, want)
+
+
+def test_cnn_detector_is_available_and_finds_the_same_face(engine: DlibFaceEngine) -> None:
+    image = load("obama_2.jpg")
+    cnn = DlibFaceEngine(detector="cnn", detect_width=320)
+    (face,) = cnn.detect(image)
+    (hog,) = engine.detect(image)
+    overlap_x = min(face.box.right, hog.box.right) - max(face.box.left, hog.box.left)
+    assert overlap_x > 0.5 * hog.box.width
+    assert distance(cnn.embed(image, [face])[0], engine.embed(image, [hog])[0]) < 0.3
