@@ -204,7 +204,7 @@ def test_identify_is_consistent_while_enrolments_happen(admin: Actor) -> None:
 
     def keep_identifying() -> None:
         while not stop.is_set():
-            result = container.faces.identify(principal, probe)
+            result = container.recognition.identify(principal, probe)
             if result.person_id != obama:
                 errors.append(result.decision.reason)
 

@@ -80,11 +80,11 @@ def test_another_process_sees_enrolments_and_deletions(admin: Actor) -> None:
     try:
         principal: Principal = theirs.auth.authenticate(admin.token)
         probe = photo_bytes(photos("obama")[1])
-        assert theirs.faces.identify(principal, probe).decision.outcome == "no_match"
+        assert theirs.recognition.identify(principal, probe).decision.outcome == "no_match"
         person = add_person(admin, "Seen Elsewhere")
         assert enrol(admin, person, photos("obama")[0]).status_code == 201
-        assert theirs.faces.identify(principal, probe).person_id == person
+        assert theirs.recognition.identify(principal, probe).person_id == person
         assert admin.delete(f"/api/v1/persons/{person}").status_code in (200, 204)
-        assert theirs.faces.identify(principal, probe).decision.outcome == "no_match"
+        assert theirs.recognition.identify(principal, probe).decision.outcome == "no_match"
     finally:
         theirs.close()

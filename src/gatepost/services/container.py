@@ -23,6 +23,7 @@ from gatepost.services.faces import FaceService
 from gatepost.services.keys import KeyService
 from gatepost.services.media import MediaService
 from gatepost.services.persons import PersonService
+from gatepost.services.recognition import RecognitionService
 from gatepost.services.setup import SetupService
 from gatepost.services.sites import SiteService
 from gatepost.services.tenants import TenantService
@@ -78,6 +79,7 @@ class Container:
     events: EventService
     media: MediaService
     faces: FaceService
+    recognition: RecognitionService
 
     def close(self) -> None:
         self.db.dispose()
@@ -187,4 +189,12 @@ def build_container(
         ),
         media=media_service,
         faces=faces,
+        recognition=RecognitionService(
+            db=db,
+            keys=keys,
+            faces=faces,
+            settings=settings.faces,
+            max_bytes=settings.media.max_upload_bytes,
+            max_pixels=settings.media.max_pixels,
+        ),
     )

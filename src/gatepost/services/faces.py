@@ -1,37 +1,33 @@
-"""FaceService: consent-gated enrolment, protected templates, and 1:N / 1:1 recognition.
+"""FaceService: consent-gated enrolment, protected templates, galleries and policy.
 
 Enrolment takes 1-5 photos of one person. Each must show exactly one face that passes
 the enrolment quality gates; nothing is stored unless all do. It is refused (409)
 without a current consent for ``biometric_face`` (SECURITY.md 26). Only templates are
 kept: the embedding rotated by the tenant's secret template key, then sealed with its
-data key (SECURITY.md 9); the photos are not stored.
+data key (SECURITY.md 9); the photos are not stored unless the tenant keeps them
+(``photo_days``: sealed media with that expiry, deleted with their templates).
 
-Recognition detects the largest face in a probe frame, protects its embedding with
-the same rotation and searches the galleries of the caller's site. The open-set rule
-of ``gatepost.domain.faces`` turns the nearest distance into match, no match or
-"second factor required" using the tenant's target false-match rate and the gallery
-size. Strangers' frames and embeddings are never stored.
+This service also owns the engine (built on first use), the in-process galleries and
+the tenant's face policy; recognition itself is ``gatepost.services.recognition``.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from gatepost.domain.faces import (
     FACE_CONSENT_PURPOSE,
-    FaceDecision,
     OpenSetPolicy,
-    decide,
 )
 from gatepost.domain.ports import Clock
 from gatepost.errors import Conflict, NotFound, ValidationFailed
-from gatepost.matching.faces import Candidate, FaceGalleries, GalleryEntry
-from gatepost.security.policy import Principal, PrincipalKind
+from gatepost.matching.faces import FaceGalleries, GalleryEntry
+from gatepost.security.policy import Principal
 from gatepost.services.audit import AuditRecord, AuditService
 from gatepost.services.face_galleries import GallerySync, open_template, seal_template
 from gatepost.services.keys import KeyService
@@ -40,15 +36,14 @@ from gatepost.services.persons import BiometricPurge, person_in_tenant
 from gatepost.settings import FaceSettings
 from gatepost.store.db import Database
 from gatepost.store.ids import new_id
-from gatepost.store.repositories import devices as device_repo
 from gatepost.store.repositories import faces as face_repo
 from gatepost.store.repositories import tenants as tenant_repo
 from gatepost.store.tables import Consent, FaceTemplate, Tenant
 from gatepost.vision.calibration import threshold_for
-from gatepost.vision.faces import Embedding, FaceEngine, FaceFinding, QualityGates, largest
+from gatepost.vision.faces import Embedding, FaceEngine, FaceFinding, QualityGates
 from gatepost.vision.images import BadImage, decode_rgb
 
-__all__ = ["Enrolment", "FaceService", "Photo", "Recognition", "TemplateView"]
+__all__ = ["Enrolment", "FaceService", "Photo", "TemplateView"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -75,18 +70,6 @@ class Enrolment:
     person_id: str
     faces: list[TemplateView]
     replaced: int
-
-
-@dataclass(frozen=True)
-class Recognition:
-    """What a probe frame gave: the face used (if any), candidates and the decision."""
-
-    face: FaceFinding | None
-    faces_found: int
-    candidates: list[Candidate]
-    decision: FaceDecision
-    person_id: str | None = None
-    extra: dict[str, object] = field(default_factory=dict)
 
 
 class FaceService:
@@ -123,13 +106,14 @@ class FaceService:
             min_sharpness=settings.enrol_min_sharpness,
             min_pose=settings.enrol_min_pose,
         )
-        self._probe_gates = QualityGates(
-            min_size=settings.probe_min_size, min_sharpness=0.0, min_pose=0.0
-        )
 
     @property
     def model(self) -> str:
         return self._model
+
+    @property
+    def sync(self) -> GallerySync:
+        return self._sync
 
     @property
     def engine(self) -> FaceEngine:
@@ -174,7 +158,7 @@ class FaceService:
     def _keep_photos(self, principal: Principal, photos: Sequence[Photo]) -> list[str]:
         """Store the photos sealed, with the tenant's expiry, if the tenant keeps them."""
         with self._db.reading() as session:
-            days = self._tenant(session, principal.tenant_id).face_photo_days
+            days = self.tenant(session, principal.tenant_id).face_photo_days
         kept: list[str] = []
         if days <= 0:
             return kept
@@ -377,82 +361,6 @@ class FaceService:
         self._sync.galleries.drop_tenant(principal.tenant_id)
         return moved
 
-    # -- recognition -------------------------------------------------------------
-
-    def identify(
-        self, principal: Principal, data: bytes, *, site_id: str | None = None
-    ) -> Recognition:
-        """1:N: who is this? Devices search their own site's galleries."""
-        face, found, embedding = self._probe(data)
-        with self._db.reading() as session:
-            tenant = self._tenant(session, principal.tenant_id)
-            policy = self.policy_of(tenant)
-            if principal.kind is PrincipalKind.DEVICE:
-                device = device_repo.get_device(
-                    session, tenant_id=principal.tenant_id, device_id=principal.id
-                )
-                site_id = device.site_id if device is not None else None
-            galleries = self._sync.current(session, tenant_id=tenant.id, site_id=site_id)
-            rotation = self._keys.template_rotation(
-                session, tenant_id=tenant.id, dim=self.engine.dim
-            )
-        size = galleries.person_count
-        if embedding is None or rotation is None or size == 0:
-            reason = "no face found" if embedding is None else "the gallery is empty"
-            decision = decide(None, gallery_size=size, policy=policy)
-            return Recognition(face, found, [], _with_reason(decision, reason))
-        probe = rotation.protect(embedding)
-        candidates = sorted(
-            (c for g in galleries.galleries for c in g.search(probe, k=5)),
-            key=lambda c: c.distance,
-        )[:5]
-        decision = decide(candidates[0].distance, gallery_size=size, policy=policy)
-        matched = candidates[0].person_id if decision.outcome != "no_match" else None
-        return Recognition(face, found, candidates, decision, person_id=matched)
-
-    def verify(self, principal: Principal, person_id: str, data: bytes) -> Recognition:
-        """1:1: is this the person claimed? (FPIR of one comparison is the FMR.)"""
-        with self._db.reading() as session:  # an unknown person: 404 before any image work
-            person_in_tenant(session, principal, person_id)
-        face, found, embedding = self._probe(data)
-        with self._db.reading() as session:
-            tenant = self._tenant(session, principal.tenant_id)
-            person_in_tenant(session, principal, person_id)
-            policy = self.policy_of(tenant)
-            rows = face_repo.templates_of(session, tenant_id=tenant.id, person_id=person_id)
-            rotation = self._keys.template_rotation(
-                session, tenant_id=tenant.id, dim=self.engine.dim
-            )
-            templates = [
-                (row, open_template(self._keys, session, row))
-                for row in rows
-                if rotation is not None and row.key_generation == rotation.generation
-            ]
-        if not templates:
-            raise Conflict("this person has no enrolled face")
-        if embedding is None or rotation is None:
-            return Recognition(face, found, [], decide(None, gallery_size=1, policy=policy))
-        probe = rotation.protect(embedding)
-        best = min(
-            (
-                Candidate(person_id, row.id, float(((t - probe) ** 2).sum() ** 0.5))
-                for row, t in templates
-            ),
-            key=lambda c: c.distance,
-        )
-        decision = decide(best.distance, gallery_size=1, policy=policy)
-        matched = person_id if decision.outcome == "match" else None
-        return Recognition(face, found, [best], decision, person_id=matched)
-
-    def _probe(self, data: bytes) -> tuple[FaceFinding | None, int, Embedding | None]:
-        image = decode_rgb(data, max_bytes=self._max_bytes, max_pixels=self._max_pixels)
-        faces = [f for f in self.engine.detect(image) if not self._probe_gates.problems(f.quality)]
-        face = largest(faces)
-        if face is None:
-            return None, 0, None
-        (embedding,) = self.engine.embed(image, [face])
-        return face, len(faces), embedding
-
     # -- policy ------------------------------------------------------------------
 
     def policy_of(self, tenant: Tenant) -> OpenSetPolicy:
@@ -465,11 +373,11 @@ class FaceService:
     def photo_days(self, principal: Principal) -> int:
         """Days enrolment photos are kept (sealed); 0: they are discarded."""
         with self._db.reading() as session:
-            return self._tenant(session, principal.tenant_id).face_photo_days
+            return self.tenant(session, principal.tenant_id).face_photo_days
 
     def policy(self, principal: Principal) -> OpenSetPolicy:
         with self._db.reading() as session:
-            return self.policy_of(self._tenant(session, principal.tenant_id))
+            return self.policy_of(self.tenant(session, principal.tenant_id))
 
     def set_policy(
         self,
@@ -488,7 +396,7 @@ class FaceService:
         if not 1e-6 <= max_fpir <= 0.5:
             raise ValidationFailed("max_fpir must be between 1e-6 and 0.5", field="max_fpir")
         with self._db.session() as session:
-            tenant = self._tenant(session, principal.tenant_id)
+            tenant = self.tenant(session, principal.tenant_id)
             before = _policy_text(tenant)
             tenant.face_target_fmr = target_fmr
             tenant.face_max_fpir = max_fpir
@@ -527,7 +435,7 @@ class FaceService:
         return consent
 
     @staticmethod
-    def _tenant(session: Session, tenant_id: str) -> Tenant:
+    def tenant(session: Session, tenant_id: str) -> Tenant:
         tenant = tenant_repo.get_tenant(session, tenant_id=tenant_id)
         if tenant is None:
             raise NotFound("tenant")
@@ -550,7 +458,3 @@ def _view(row: FaceTemplate) -> TemplateView:
         created_at=row.created_at,
         created_by=row.created_by,
     )
-
-
-def _with_reason(decision: FaceDecision, reason: str) -> FaceDecision:
-    return replace(decision, reason=reason)

@@ -25,7 +25,8 @@ from gatepost.domain.faces import OpenSetPolicy, face_only_limit
 from gatepost.security.permissions import Permission
 from gatepost.security.policy import Principal, PrincipalKind
 from gatepost.services.container import Container
-from gatepost.services.faces import Photo, Recognition
+from gatepost.services.faces import Photo
+from gatepost.services.recognition import Recognition
 
 router = APIRouter(
     route_class=GuardedRoute, prefix="/api/v1", tags=["faces"], responses=ERROR_RESPONSES
@@ -135,7 +136,7 @@ def identify_face(
     ] = None,
 ) -> RecognitionPublic:
     """1:N: who is in this frame? Devices search their own site; nothing is stored."""
-    result = container.faces.identify(principal, _read(container, file), site_id=site_id)
+    result = container.recognition.identify(principal, _read(container, file), site_id=site_id)
     return _recognition(result, principal)
 
 
@@ -144,7 +145,7 @@ def verify_face(
     person_id: IdPath, principal: CurrentPrincipal, container: ContainerDep, file: ImageFile
 ) -> RecognitionPublic:
     """1:1: is the face in this frame the person claimed?"""
-    result = container.faces.verify(principal, person_id, _read(container, file))
+    result = container.recognition.verify(principal, person_id, _read(container, file))
     return _recognition(result, principal)
 
 

@@ -34,8 +34,9 @@ from gatepost.errors import Conflict, ValidationFailed
 from gatepost.security.permissions import Permission
 from gatepost.security.policy import Principal
 from gatepost.services.container import Container
-from gatepost.services.faces import Photo, Recognition
+from gatepost.services.faces import Photo
 from gatepost.services.persons import PersonView
+from gatepost.services.recognition import Recognition
 from gatepost.web.enrolments import card_context
 from gatepost.web.errors import is_htmx
 from gatepost.web.forms import field_errors, sentence
@@ -192,7 +193,7 @@ def _recognition_test(
     if not frame:
         return RecognitionTest(error="Choose a photo to test.")
     try:
-        result = container.faces.identify(
+        result = container.recognition.identify(
             principal, _read(container, frame[0]), site_id=person.site_id
         )
     except ValidationFailed as exc:
