@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from gatepost.api.deps import SESSION_COOKIE
 from tests.e2e.conftest import LiveServer
 from tests.support.api import STRONG_PASSWORD
+from tests.support.faces import photos
 from tests.support.leaks import remember
 from tests.support.services import in_ci
 
@@ -35,6 +37,7 @@ IDENTITY = "11010519491231002X"
 MASKED = "1101**********002X"
 REASON = "Checking the visitor pass at reception"
 remember(IDENTITY, REASON)
+SCREENSHOTS = os.environ.get("GATEPOST_SCREENSHOTS")  # a folder: keep screenshots there
 
 try:
     from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -127,3 +130,47 @@ def test_admin_reveals_identity_number_with_reason_and_finds_it_in_audit(
     expect(row).to_contain_text("admin")
     page.get_by_role("button", name="Verify chain").click()
     expect(page.locator("#audit-verify")).to_contain_text("Chain intact")
+
+
+def test_admin_records_consent_enrols_a_face_and_tests_recognition(
+    live_server: LiveServer, page: Page
+) -> None:
+    container = live_server.container
+    container.setup.complete(
+        token=container.setup.issue_token(),
+        tenant_name="Acme Ltd",
+        tenant_slug="acme",
+        username="admin",
+        password=STRONG_PASSWORD,
+    )
+    base = live_server.url
+    page.goto(f"{base}/ui/login")
+    page.get_by_label("Organisation").fill("acme")
+    page.get_by_label("Username").fill("admin")
+    page.get_by_label("Password").fill(STRONG_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{base}/ui/")
+    page.goto(f"{base}/ui/people/new")
+    page.get_by_label("Full name").fill("Portrait O")
+    page.get_by_role("button", name="Create person").click()
+    face = page.locator("#face")
+    expect(face).to_contain_text("Not enrolled")
+
+    page.get_by_label("Privacy notice version").fill("2026-1")
+    page.get_by_label("The person has read this notice and agrees").check()
+    page.get_by_role("button", name="Record consent").click()
+    page.get_by_label("Photos to enrol").set_input_files(str(photos("obama")[0]))
+    page.get_by_role("button", name="Enrol face").click()
+    expect(face).to_contain_text("1 template")
+
+    page.get_by_label("Photo", exact=True).set_input_files(str(photos("obama")[1]))
+    page.get_by_role("button", name="Test recognition").click()
+    result = page.locator("#face-identify")
+    expect(result).to_contain_text("Match")
+    expect(result).to_contain_text("Portrait O")
+    if SCREENSHOTS:
+        page.screenshot(path=str(Path(SCREENSHOTS) / "person-face.png"), full_page=True)
+
+    page.get_by_label("Photo", exact=True).set_input_files(str(photos("biden")[0]))
+    page.get_by_role("button", name="Test recognition").click()
+    expect(result).to_contain_text("No match")
