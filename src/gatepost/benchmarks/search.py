@@ -39,6 +39,7 @@ __all__ = ["DATASETS", "SearchOptions", "SearchResult", "make_gallery", "run"]
 
 DATASETS = ("clustered", "uniform")
 DIM = 128
+_BATCH = 250_000  # templates per add: bounded temporaries at 10M
 Matrix = npt.NDArray[np.float32]
 
 
@@ -124,10 +125,13 @@ def measure(dataset: str, options: SearchOptions, console: Console) -> SearchRes
         gallery = FaceGallery(
             DIM, approximate_from=1, index_factory=lambda d: IvfIndex(d, probes=options.probes)
         )
-        ids = [f"{i:x}" for i in range(len(vectors))]
-        gallery.add(
-            GalleryEntry(ids[i], str(int(person[i])), vectors[i]) for i in range(len(vectors))
-        )
+        gallery.reserve(len(vectors))
+        names = [str(p) for p in range(int(person.max()) + 1)]  # one string per person
+        for start in range(0, len(vectors), _BATCH):
+            stop = min(len(vectors), start + _BATCH)
+            gallery.add(
+                GalleryEntry(f"{i:x}", names[person[i]], vectors[i]) for i in range(start, stop)
+            )
     build_s = time.perf_counter() - started
     memory = _rss_mb() - before
     _one_core()

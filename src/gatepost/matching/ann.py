@@ -17,7 +17,8 @@ __all__ = ["ApproximateIndex", "IvfIndex", "default_index"]
 
 
 class ApproximateIndex(Protocol):
-    def train(self, vectors: npt.NDArray[np.float32]) -> None: ...
+    def train(self, vectors: npt.NDArray[np.float32], *, size: int) -> None:
+        """Fit the index to a sample of the data; ``size``: templates it will hold."""
 
     def add(self, vectors: npt.NDArray[np.float32], rows: npt.NDArray[np.int64]) -> None: ...
 
@@ -44,8 +45,8 @@ class IvfIndex:
         self._probes = probes
         self._index: faiss.IndexIVFScalarQuantizer | None = None
 
-    def train(self, vectors: npt.NDArray[np.float32]) -> None:
-        lists = self._lists or max(16, min(4096, int(4 * np.sqrt(len(vectors)))))
+    def train(self, vectors: npt.NDArray[np.float32], *, size: int) -> None:
+        lists = self._lists or max(16, min(4096, int(4 * np.sqrt(max(size, len(vectors))))))
         quantizer = faiss.IndexFlatL2(self.dim)
         index = faiss.IndexIVFScalarQuantizer(
             quantizer, self.dim, lists, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_L2

@@ -109,6 +109,7 @@ class FaceGallery:
         self._persons: dict[str, int] = {}  # person -> number of templates
         self._count = 0
         self._index: ApproximateIndex | None = None
+        self._expected = 0
 
     # -- reading -----------------------------------------------------------------
 
@@ -209,6 +210,13 @@ class FaceGallery:
             elif len(self._row_of) >= self._approximate_from:
                 self._build_index()
 
+    def reserve(self, templates: int) -> None:
+        """Make room for ``templates`` in all: a large load grows the matrix once, and an
+        approximate index built on the first part is sized for the whole."""
+        with self._lock.writing():
+            self._expected = max(self._expected, templates)
+            self._grow(max(0, templates - self._count))
+
     def remove(self, template_ids: Iterable[str]) -> None:
         with self._lock.writing():
             for template_id in template_ids:
@@ -240,7 +248,7 @@ class FaceGallery:
         needed = self._count + extra
         if needed <= len(self._vectors):
             return
-        capacity = max(needed, 2 * len(self._vectors), 64)
+        capacity = max(needed, len(self._vectors) * 3 // 2, 64)
         vectors = np.zeros((capacity, self.dim), dtype=np.float32)
         vectors[: self._count] = self._vectors[: self._count]
         norms = np.zeros(capacity, dtype=np.float32)
@@ -262,7 +270,7 @@ class FaceGallery:
     def _build_index(self) -> None:
         index = self._index_factory(self.dim)
         live = np.asarray(sorted(self._row_of.values()), dtype=np.int64)
-        index.train(self._vectors[live])
+        index.train(self._vectors[live], size=max(len(live), self._expected))
         index.add(self._vectors[live], live)
         self._index = index
 
