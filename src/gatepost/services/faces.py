@@ -370,6 +370,11 @@ class FaceService:
             max_fpir=tenant.face_max_fpir,
         )
 
+    def enrolled(self, principal: Principal) -> tuple[int, int]:
+        """(people enrolled, templates stored) in the caller's tenant."""
+        with self._db.reading() as session:
+            return face_repo.enrolment_counts(session, tenant_id=principal.tenant_id)
+
     def photo_days(self, principal: Principal) -> int:
         """Days enrolment photos are kept (sealed); 0: they are discarded."""
         with self._db.reading() as session:

@@ -55,6 +55,9 @@ NOTICES: dict[str, Message] = {
     ),
     "face_deleted": Message("success", "Face templates deleted."),
     "face_enrolled": Message("success", "Face enrolled. The photos were discarded."),
+    "face_policy_saved": Message(
+        "success", "Face policy saved. Cameras use it from their next recognition."
+    ),
     "person_created": Message("success", "Person created."),
     "setup_done": Message("success", "Setup is complete. Sign in with your new account."),
     "signed_out": Message("info", "You have been signed out."),

@@ -19,6 +19,7 @@ __all__ = [
     "count_by_person",
     "current_consent",
     "delete_templates",
+    "enrolment_counts",
     "get_template",
     "stream_gallery",
     "templates_of",
@@ -90,6 +91,16 @@ def delete_templates(
         )
         media_repo.delete_media_rows(session, tenant_id=tenant_id, media_ids=removed.photo_ids)
     return removed
+
+
+def enrolment_counts(session: Session, *, tenant_id: str) -> tuple[int, int]:
+    """(people with at least one template, templates) in the tenant."""
+    people, templates = session.execute(
+        select(func.count(func.distinct(FaceTemplate.person_id)), func.count()).where(
+            FaceTemplate.tenant_id == tenant_id
+        )
+    ).one()
+    return int(people or 0), int(templates or 0)
 
 
 def current_consent(

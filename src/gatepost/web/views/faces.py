@@ -3,7 +3,7 @@
 Enrolment needs a current ``biometric_face`` consent, which someone who may edit people
 records here against a privacy notice version. Only protected templates are kept; the
 photos are discarded. The recognition test runs the 1:N search a camera at the
-person's site would run, and stores nothing.
+person's site would run, and stores nothing (see :mod:`gatepost.web.recognitions`).
 
 With htmx, enrolling and deleting answer with the face card and the test with its
 result fragment; without JavaScript they redirect back to the page (or re-render it
@@ -13,14 +13,12 @@ consent) is shown next to the form that caused it, never as an error page.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
-from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
 from gatepost.api.deps import (
@@ -29,22 +27,21 @@ from gatepost.api.deps import (
     GuardedRoute,
     require,
 )
-from gatepost.domain.faces import FACE_CONSENT_PURPOSE, OpenSetPolicy
+from gatepost.domain.faces import FACE_CONSENT_PURPOSE
 from gatepost.errors import Conflict, ValidationFailed
 from gatepost.security.permissions import Permission
 from gatepost.security.policy import Principal
 from gatepost.services.container import Container
 from gatepost.services.faces import Photo
 from gatepost.services.persons import PersonView
-from gatepost.services.recognition import Recognition
 from gatepost.web.enrolments import card_context
 from gatepost.web.errors import is_htmx
 from gatepost.web.forms import field_errors, sentence
-from gatepost.web.lookups import person_names, site_names
+from gatepost.web.recognitions import Frame, chosen, read_upload, recognition_test
 from gatepost.web.rendering import render
 from gatepost.web.views.people import person_page
 
-__all__ = ["RecognitionTest", "router"]
+__all__ = ["router"]
 
 router = APIRouter(prefix="/ui", route_class=GuardedRoute, include_in_schema=False)
 
@@ -52,46 +49,11 @@ FormText = Annotated[str, Form()]
 _CONSENT_FIELDS = {"notice_version", "agreed"}
 _NOT_AGREED = "Confirm that the person has read this notice and agrees."
 
-
-def _chosen(field: str) -> Callable[[Request], Awaitable[list[UploadFile]]]:
-    """A dependency: the files picked for ``field`` (an empty file input sends none)."""
-
-    async def files(request: Request) -> list[UploadFile]:
-        try:
-            form = await request.form()
-        except HTTPException:  # a malformed body holds no files
-            return []
-        return [
-            value
-            for value in form.getlist(field)
-            if isinstance(value, UploadFile) and (value.filename or value.size)
-        ]
-
-    return files
-
-
-Photos = Annotated[list[UploadFile], Depends(_chosen("files"))]
-Frame = Annotated[list[UploadFile], Depends(_chosen("file"))]
-
-
-@dataclass(frozen=True)
-class RecognitionTest:
-    """What ``partials/face_identify.html`` shows: a result, or why there is none."""
-
-    result: Recognition | None = None
-    error: str | None = None
-    policy: OpenSetPolicy | None = None
-    matched_name: str = ""
-    site_name: str = ""
+Photos = Annotated[list[UploadFile], Depends(chosen("files"))]
 
 
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
-
-
-def _read(container: Container, upload: UploadFile) -> bytes:
-    # One byte over the limit is enough for the service to refuse the file as too big.
-    return upload.file.read(container.settings.media.max_upload_bytes + 1)
 
 
 def _card(
@@ -156,7 +118,7 @@ def enrol_face(
     """Enrol from 1-5 photos (all or nothing); ``replace`` drops the earlier templates."""
     person = container.persons.get(principal, person_id)
     photos = [
-        Photo(_read(container, upload), upload.filename or f"photo {number + 1}")
+        Photo(read_upload(container, upload), upload.filename or f"photo {number + 1}")
         for number, upload in enumerate(files)
     ]
     try:
@@ -187,26 +149,6 @@ def delete_faces(
     return _card(request, principal, container, person, done=done)
 
 
-def _recognition_test(
-    container: Container, principal: Principal, person: PersonView, frame: Sequence[UploadFile]
-) -> RecognitionTest:
-    if not frame:
-        return RecognitionTest(error="Choose a photo to test.")
-    try:
-        result = container.recognition.identify(
-            principal, _read(container, frame[0]), site_id=person.site_id
-        )
-    except ValidationFailed as exc:
-        return RecognitionTest(error=sentence(exc.message))
-    names = person_names(container, principal, [result.person_id])
-    return RecognitionTest(
-        result=result,
-        policy=container.faces.policy(principal),
-        matched_name=names.get(result.person_id or "", ""),
-        site_name=site_names(container, principal).get(person.site_id or "", ""),
-    )
-
-
 def _identify(
     request: Request,
     person_id: str,
@@ -215,7 +157,7 @@ def _identify(
     frame: Sequence[UploadFile],
 ) -> Response:
     person = container.persons.get(principal, person_id)
-    test = _recognition_test(container, principal, person, frame)
+    test = recognition_test(container, principal, frame, site_id=person.site_id)
     status = 422 if test.error else 200
     if is_htmx(request):
         context: dict[str, Any] = {"test": test, "person": person}
