@@ -1,0 +1,76 @@
+"""Plate normalisation and grammars per region."""
+
+from __future__ import annotations
+
+import pytest
+
+from gatepost.domain.plates import (
+    DEFAULT_GRAMMARS,
+    PlateGrammar,
+    PlateRegion,
+    grammars_for,
+    match_grammar,
+    normalise_plate,
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "normal"),
+    [
+        ("京A·12345", "京A12345"),
+        ("京a 12345", "京A12345"),
+        ("粤B-D12345", "粤BD12345"),
+        ("京Ａ１２３４５", "京A12345"),  # full-width forms
+        ("沪AO1I23", "沪A01123"),  # no I or O in a Chinese serial: misread digits
+        ("bra-2e19", "BRA2E19"),
+        ("ABC 1234", "ABC1234"),
+        ("OIL 1234", "OIL1234"),  # outside China, O and I are letters
+    ],
+)
+def test_normalise(raw: str, normal: str) -> None:
+    assert normalise_plate(raw) == normal
+
+
+@pytest.mark.parametrize(
+    ("text", "grammar"),
+    [
+        ("京A12345", "cn_standard"),
+        ("苏CFY773", "cn_standard"),
+        ("皖AD11166", "cn_new_energy"),
+        ("粤B12345F", "cn_new_energy"),
+        ("京A1234警", "cn_special"),
+        ("川A1234学", "cn_special"),
+        ("鲁B1234挂", "cn_special"),
+        ("BRA2E19", "br_mercosul"),
+        ("AYO9034", "br_old"),
+        ("MAB1234", "br_old"),
+    ],
+)
+def test_grammars_recognise_their_plates(text: str, grammar: str) -> None:
+    found = match_grammar(text, DEFAULT_GRAMMARS)
+    assert found is not None and found.name == grammar
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "京I12345",  # I is never an issuing letter
+        "京A1234",  # too short
+        "京A123456",  # 8 characters but not new energy
+        "X京A12345",
+        "A12345",  # no province
+        "京AO2345",  # O would have been normalised; raw O is not a plate character
+    ],
+)
+def test_cn_grammars_refuse_non_plates(text: str) -> None:
+    assert match_grammar(text, grammars_for([PlateRegion.CN])) is None
+
+
+def test_sites_can_add_their_own_format_and_bad_patterns_are_refused() -> None:
+    uk = PlateGrammar.custom("uk", PlateRegion.EU, "[A-Z]{2}[0-9]{2}[A-Z]{3}")
+    assert uk.matches("AB12CDE") and not uk.matches("AB12CDEX")  # anchored
+    assert match_grammar("AB12CDE", [uk]) is uk
+    with pytest.raises(ValueError, match="compile"):
+        PlateGrammar.custom("bad", PlateRegion.EU, "[A-Z")
+    with pytest.raises(ValueError):
+        PlateGrammar.custom("empty", PlateRegion.EU, "")
