@@ -14,18 +14,21 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-# face_recognition (the baseline of `gatepost bench faces`) without its dependencies:
-# they are ours already, except `dlib`, which pip would compile (we use dlib-bin).
-BASELINES = face-recognition==1.3.0
+# Installed without their declared dependencies, which pyproject.toml provides otherwise:
+# - rapidocr-onnxruntime (plate reading) declares opencv-python, a second OpenCV wheel
+#   beside our opencv-python-headless; it runs on the headless one.
+# - face_recognition (the baseline of `gatepost bench faces`) declares dlib, which pip
+#   would compile; we use dlib-bin.
+NODEPS = rapidocr-onnxruntime==1.4.4 face-recognition==1.3.0
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e .
-	$(BIN)/pip install -q --no-deps $(BASELINES)
+	$(BIN)/pip install -q --no-deps $(NODEPS)
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
-	$(BIN)/pip install -q --no-deps $(BASELINES)
+	$(BIN)/pip install -q --no-deps $(NODEPS)
 	touch $(VENV)/.installed $@
 
 venv: $(VENV)/.installed

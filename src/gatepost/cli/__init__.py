@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from gatepost.cli import audit, bench, config, demo, faces, init, keys, serve
+from gatepost.cli import audit, bench, config, demo, faces, init, keys, plates, serve
 from gatepost.cli.context import cli_state
 
 __all__ = ["app", "main"]
@@ -45,6 +45,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(config.app, name="config")
 app.add_typer(bench.app, name="bench")
 app.add_typer(faces.app, name="faces")
+app.add_typer(plates.app, name="plates")
 
 
 def main() -> None:

@@ -46,6 +46,7 @@ class PlateGrammar:
     name: str
     region: PlateRegion
     pattern: re.Pattern[str]
+    generic: bool = False  # a loose pattern: texts that are not plates fit it too
 
     @classmethod
     def custom(cls, name: str, region: PlateRegion, pattern: str) -> PlateGrammar:
@@ -62,8 +63,10 @@ class PlateGrammar:
         return self.pattern.fullmatch(text) is not None
 
 
-def _grammar(name: str, region: PlateRegion, pattern: str) -> PlateGrammar:
-    return PlateGrammar(name, region, re.compile(rf"^{pattern}$"))
+def _grammar(
+    name: str, region: PlateRegion, pattern: str, *, generic: bool = False
+) -> PlateGrammar:
+    return PlateGrammar(name, region, re.compile(rf"^{pattern}$"), generic)
 
 
 _P = f"[{CN_PROVINCES}]"
@@ -81,8 +84,8 @@ DEFAULT_GRAMMARS: tuple[PlateGrammar, ...] = (
     _grammar("br_mercosul", PlateRegion.BR, "[A-Z]{3}[0-9][A-Z][0-9]{2}"),
     _grammar("br_old", PlateRegion.BR, "[A-Z]{3}[0-9]{4}"),
     # EU formats vary by country: 1-3 letters, 1-2 letters, 1-4 digits (e.g. DE, AT, PL).
-    _grammar("eu_generic", PlateRegion.EU, "[A-Z]{1,3}[A-Z]{1,2}[0-9]{1,4}[EH]?"),
-    _grammar("us_generic", PlateRegion.US, "(?=.*[0-9])(?=.*[A-Z])[A-Z0-9]{5,7}"),
+    _grammar("eu_generic", PlateRegion.EU, "[A-Z]{1,3}[A-Z]{1,2}[0-9]{1,4}[EH]?", generic=True),
+    _grammar("us_generic", PlateRegion.US, "(?=.*[0-9])(?=.*[A-Z])[A-Z0-9]{5,7}", generic=True),
 )
 
 

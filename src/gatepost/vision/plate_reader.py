@@ -1,0 +1,211 @@
+"""The default plate reader: PP-OCRv4 text detection and recognition (RapidOCR), used
+as a plate detector plus a crop reader, checked against plate grammars.
+
+The PP-OCRv4 models ship inside the ``rapidocr-onnxruntime`` wheel (nothing is
+downloaded). Running its OCR over a whole frame reads every sign and costs ~0.2-0.4 s;
+instead:
+
+1. the text detector runs on the frame scaled down to ``detect_side`` pixels (640: a
+   plate of ~80 px in a 1280-pixel frame stays detectable, at ~40 ms);
+2. boxes shaped like plates (aspect 1.5-9, not tiny) are kept, largest first, at most
+   ``max_candidates``;
+3. each is cut from the *full-resolution* frame with a perspective warp to a fixed
+   height, at three margins (the detector sometimes leaves out a plate's first
+   character), stretched 1.3x horizontally (CTC recognisers merge repeated
+   characters on narrow crops: "999" read as "99");
+4. all crops are recognised in one batch;
+5. each reading is normalised, repaired position by position only where that reaches a
+   plate grammar (a Brazilian plate's letters and digits have fixed places), checked
+   against the grammars, and the crops of one box vote;
+6. the plate's colour decides between a 7- and an 8-character Chinese reading (green
+   new-energy plates have 8).
+
+A spike on the development sets (``../shared/data/plates``) measured this design at
+100% of Brazilian and 87-96% of Chinese plates; see docs/plates.md for the figures.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from gatepost.domain.plates import (
+    CN_PROVINCES,
+    DEFAULT_GRAMMARS,
+    PlateGrammar,
+    match_grammar,
+    normalise_plate,
+)
+from gatepost.vision.images import RgbImage
+from gatepost.vision.plates import PlateColor, PlateReading, plate_color
+
+__all__ = ["RapidOcrPlateReader"]
+
+_CROP_HEIGHT = 48
+_STRETCH = 1.3
+_MARGINS = ((0.0, 0.0), (0.04, 0.12), (0.12, 0.2))
+_TO_DIGIT = {"O": "0", "Q": "0", "D": "0", "U": "0", "I": "1", "L": "1", "J": "1", "Z": "2"}
+_TO_DIGIT |= {"S": "5", "B": "8", "G": "6", "T": "7", "A": "4"}
+_TO_LETTER = {"0": "O", "1": "I", "2": "Z", "5": "S", "8": "B", "6": "G", "7": "T", "4": "A"}
+
+Quad = npt.NDArray[np.float32]
+
+
+def _order(quad: Quad) -> Quad:
+    """Corners as top-left, top-right, bottom-right, bottom-left."""
+    sums = quad.sum(axis=1)
+    diffs = np.diff(quad, axis=1).ravel()
+    return np.array(
+        [quad[sums.argmin()], quad[diffs.argmin()], quad[sums.argmax()], quad[diffs.argmax()]],
+        dtype=np.float32,
+    )
+
+
+def _warp(image: Any, quad: Quad, margin_x: float, margin_y: float) -> Any:
+    """The quad widened by the margins, rectified to a fixed height (stretched)."""
+    tl, tr, br, bl = quad
+    across = (tr - tl + br - bl) / 2
+    down = (bl - tl + br - tr) / 2
+    grown = np.array(
+        [
+            tl - margin_x * across - margin_y * down,
+            tr + margin_x * across - margin_y * down,
+            br + margin_x * across + margin_y * down,
+            bl - margin_x * across + margin_y * down,
+        ],
+        dtype=np.float32,
+    )
+    width = float(np.linalg.norm(across)) * (1 + 2 * margin_x)
+    height = float(np.linalg.norm(down)) * (1 + 2 * margin_y)
+    out_w = max(8, round(_STRETCH * _CROP_HEIGHT * width / max(height, 1.0)))
+    target = np.array(
+        [[0, 0], [out_w, 0], [out_w, _CROP_HEIGHT], [0, _CROP_HEIGHT]], dtype=np.float32
+    )
+    matrix: Any = cv2.getPerspectiveTransform(grown, target)
+    return cv2.warpPerspective(
+        image, matrix, (out_w, _CROP_HEIGHT), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
+    )
+
+
+def _repairs(text: str) -> list[str]:
+    """The reading and, where a fixed layout says which places hold letters and which
+    digits, the reading with confusable characters moved to the right kind."""
+    candidates = [text]
+    if len(text) == 7 and text[0] not in CN_PROVINCES:  # BR: LLL N (L|N) NN
+        fixed = [
+            _TO_LETTER.get(c, c) if i < 3 else _TO_DIGIT.get(c, c) if i in (3, 5, 6) else c
+            for i, c in enumerate(text)
+        ]
+        candidates.append("".join(fixed))
+    if len(text) in (7, 8) and text[0] in CN_PROVINCES:  # the issuing letter is a letter
+        candidates.append(text[0] + _TO_LETTER.get(text[1], text[1]) + text[2:])
+    return candidates
+
+
+class RapidOcrPlateReader:
+    """Plates from a frame (see the module docstring); safe to call from threads."""
+
+    def __init__(
+        self,
+        *,
+        grammars: Sequence[PlateGrammar] = DEFAULT_GRAMMARS,
+        detect_side: int = 640,
+        max_candidates: int = 6,
+        threads: int = 1,
+    ) -> None:
+        from rapidocr_onnxruntime import RapidOCR
+        from rapidocr_onnxruntime.ch_ppocr_det.utils import DetPreProcess
+
+        if not grammars:
+            raise ValueError("a plate reader needs at least one grammar")
+        self._grammars = tuple(grammars)
+        self._max_candidates = max_candidates
+        engine: Any = RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1)
+        detector = engine.text_det
+        # RapidOCR's own limit ignores the side length for "max"; fix the preprocess.
+        detector.get_preprocess = lambda _side: DetPreProcess(
+            detect_side, "max", detector.mean, detector.std
+        )
+        self._detect = detector
+        self._recognise = engine.text_rec
+        self._lock = threading.Lock()
+
+    def read(self, image: RgbImage) -> list[PlateReading]:
+        bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+        with self._lock:
+            boxes, _ = self._detect(bgr)
+            quads = self._plate_shaped(boxes)
+            crops = [_warp(bgr, q, mx, my) for q in quads for mx, my in _MARGINS]
+            texts = self._recognise(crops)[0] if crops else []
+        readings = []
+        per_quad = len(_MARGINS)
+        for index, quad in enumerate(quads):
+            tight_rgb = cv2.cvtColor(crops[index * per_quad], cv2.COLOR_BGR2RGB)
+            color = plate_color(tight_rgb)
+            found = self._vote(texts[index * per_quad : (index + 1) * per_quad], color)
+            if found is None:
+                continue
+            text, confidence, grammar = found
+            x1, y1 = np.floor(quad.min(axis=0)).astype(int)
+            x2, y2 = np.ceil(quad.max(axis=0)).astype(int)
+            box = (max(0, int(x1)), max(0, int(y1)), int(x2), int(y2))
+            if grammar.generic:  # fits only a loose pattern: less likely a plate
+                confidence *= 0.85
+            readings.append(PlateReading(text, confidence, box, color, grammar.region.value))
+        return _best_per_text(readings)
+
+    def _plate_shaped(self, boxes: Any) -> list[Quad]:
+        if boxes is None or len(boxes) == 0:
+            return []
+        shaped = []
+        for raw in boxes:
+            quad = _order(np.asarray(raw, dtype=np.float32))
+            width = float(np.linalg.norm(quad[1] - quad[0]))
+            height = float(np.linalg.norm(quad[3] - quad[0]))
+            if height >= 8 and 1.5 <= width / max(height, 1.0) <= 9:
+                shaped.append((width * height, quad))
+        shaped.sort(key=lambda item: item[0], reverse=True)
+        return [quad for _, quad in shaped[: self._max_candidates]]
+
+    def _vote(
+        self, texts: Sequence[tuple[str, float]], color: PlateColor
+    ) -> tuple[str, float, PlateGrammar] | None:
+        scores: dict[str, list[float]] = defaultdict(list)
+        grammar_of: dict[str, PlateGrammar] = {}
+        for raw, score in texts:
+            # Of the reading and its repairs, the one that fits the most specific grammar
+            # (grammars run from specific to generic); a repair counts a little less.
+            fits = [
+                (self._grammars.index(grammar), rank, candidate, grammar)
+                for rank, candidate in enumerate(_repairs(normalise_plate(raw)))
+                if (grammar := match_grammar(candidate, self._grammars)) is not None
+            ]
+            if fits:
+                _, rank, candidate, grammar = min(fits, key=lambda fit: (fit[0], fit[1]))
+                scores[candidate].append(float(score) * (1.0 if rank == 0 else 0.9))
+                grammar_of[candidate] = grammar
+        if not scores:
+            return None
+        expected = 8 if color is PlateColor.GREEN else 7
+
+        def strength(text: str) -> tuple[float, float]:
+            length_fits = grammar_of[text].region.value != "cn" or len(text) == expected
+            return (sum(scores[text]) + (0.5 if length_fits else 0.0), max(scores[text]))
+
+        best = max(scores, key=strength)
+        return best, sum(scores[best]) / len(scores[best]), grammar_of[best]
+
+
+def _best_per_text(readings: list[PlateReading]) -> list[PlateReading]:
+    """One reading per plate text (overlapping boxes), most confident first."""
+    best: dict[str, PlateReading] = {}
+    for reading in readings:
+        if reading.text not in best or reading.confidence > best[reading.text].confidence:
+            best[reading.text] = reading
+    return sorted(best.values(), key=lambda r: r.confidence, reverse=True)
