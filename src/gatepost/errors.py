@@ -20,6 +20,7 @@ are assigned in exactly one place (``gatepost.api.errors``)::
     │   └── KeyShredded              the tenant's keys were destroyed
     ├── IntegrityError               audit chain broken
     ├── ModelFormatError             vision.dlib_net: damaged or unsupported model file
+    ├── FontMissing                  vision.synthetic_plates: the CJK font is not installed
     └── ServiceUnavailable           database / object store unreachable
 """
 

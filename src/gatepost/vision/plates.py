@@ -69,8 +69,6 @@ def plate_color(crop: RgbImage) -> PlateColor:
     if vivid.mean() < 0.15:  # mostly grey: a white (or black) plate
         bright = (value > 150).mean()
         return PlateColor.WHITE if bright >= 0.35 else PlateColor.BLACK
-    counts = {
-        color: int(((hue >= low) & (hue < high) & vivid).sum()) for color, low, high in _HUES
-    }
+    counts = {color: int(((hue >= low) & (hue < high) & vivid).sum()) for color, low, high in _HUES}
     best = max(counts, key=lambda c: counts[c])
     return best if counts[best] >= 0.5 * vivid.sum() else PlateColor.UNKNOWN
