@@ -48,6 +48,8 @@ SENSITIVE: dict[Permission, set[Role]] = {
     Permission.FACES_IDENTIFY: {Role.ADMIN, Role.OPERATOR, Role.DEVICE},
     Permission.FACES_TEST: {Role.ADMIN, Role.OPERATOR},  # the UI test shows people
     Permission.TENANT_SETTINGS_WRITE: {Role.ADMIN},
+    Permission.VEHICLES_WRITE: {Role.ADMIN, Role.OPERATOR},
+    Permission.VEHICLES_READ: {Role.ADMIN, Role.OPERATOR, Role.GUARD, Role.AUDITOR},
 }
 
 # The only operations a device credential may perform (SECURITY.md 13): post events and

@@ -24,6 +24,7 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "RevealRequest": {"reason": "checking tenant isolation"},
     "ConsentCreate": {"purpose": "biometric_face", "notice_version": "v1"},
     "UserUpdate": {},
+    "VehicleUpdate": {"description": "checked by the isolation test"},
 }
 _FACE = photo_bytes(photos("obama")[1])
 # Multipart uploads, by the type of the route's file parameter (a list: several files).
@@ -79,6 +80,7 @@ def test_id_routes_use_only_known_id_kinds_when_generated(admin: Actor) -> None:
     world_keys = {
         "site_id",
         "person_id",
+        "vehicle_id",
         "consent_id",
         "device_id",
         "user_id",
@@ -139,6 +141,9 @@ def _assert_world_untouched(world: World) -> None:
     assert person.json()["notes"] is None
     consents = admin.get(f"/api/v1/persons/{ids['person_id']}/consents").json()
     assert [c["withdrawn_at"] for c in consents] == [None]
+    vehicle = admin.get(f"/api/v1/vehicles/{ids['vehicle_id']}")
+    assert vehicle.status_code == 200
+    assert vehicle.json()["description"] is None
     assert admin.get(f"/api/v1/devices/{ids['device_id']}").json()["revoked_at"] is None
     keys = {k["id"]: k for k in admin.get("/api/v1/api-keys").json()}
     assert keys[ids["key_id"]]["revoked_at"] is None
@@ -165,6 +170,8 @@ def _assert_world_untouched(world: World) -> None:
         "person.updated",
         "person.erased",
         "person.identity_revealed",
+        "vehicle.updated",
+        "vehicle.deleted",
         "consent.withdrawn",
         "device.revoked",
         "device.credential_rotated",
@@ -221,6 +228,16 @@ def test_other_tenant_personal_values_find_nothing_when_searched(admin: Actor) -
     assert [p["id"] for p in own] == [world_a.ids["person_id"]]
     theirs = b_admin.post("/api/v1/persons/search", json=searches[0]).json()["items"]
     assert [p["id"] for p in theirs] == [world_b.ids["person_id"]]
+    # Plates: B's plate finds nothing for A, and B's own vehicle for B.
+    for plate_terms in ({"plate": world_b.plate}, {"person_id": world_b.ids["person_id"]}):
+        listed = admin.get("/api/v1/vehicles", params=plate_terms)
+        assert listed.status_code == 200, listed.text
+        assert listed.json()["items"] == [], plate_terms
+        searched = admin.post("/api/v1/vehicles/search", json=plate_terms)
+        assert searched.status_code == 200, searched.text
+        assert searched.json()["items"] == [], plate_terms
+    mine = b_admin.post("/api/v1/vehicles/search", json={"plate": world_b.plate}).json()
+    assert [v["id"] for v in mine["items"]] == [world_b.ids["vehicle_id"]]
 
 
 def test_foreign_ids_in_bodies_are_refused_when_creating(admin: Actor) -> None:
@@ -239,6 +256,14 @@ def test_foreign_ids_in_bodies_are_refused_when_creating(admin: Actor) -> None:
         "/api/v1/devices", json={"site_id": b["site_id"], "name": "Gate X", "kind": "turnstile"}
     )
     assert device.status_code == 422, device.text
+    for name in ("person_id", "site_id"):
+        vehicle = admin.post("/api/v1/vehicles", json={"plate": "京B99999", name: b[name]})
+        assert vehicle.status_code == 422, vehicle.text
+        assert vehicle.json()["error"]["field"] == name
+        relinked = admin.patch(
+            f"/api/v1/vehicles/{world_a.ids['vehicle_id']}", json={name: b[name]}
+        )
+        assert relinked.status_code == 422, relinked.text
     before = admin.get("/api/v1/events").json()["items"]
     for name, value in (("person_id", b["person_id"]), ("snapshot_id", b["media_id"])):
         event = {

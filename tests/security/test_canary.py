@@ -33,6 +33,7 @@ from gatepost.services.container import Container
 from gatepost.services.devices import IssuedDevice
 from gatepost.services.persons import PersonDraft, PersonView, RevealedIdentity
 from gatepost.services.users import IssuedApiKey
+from gatepost.services.vehicles import VehicleDraft, VehicleView
 from gatepost.store.tables import ApiKey, Base, Device
 from tests.support.api import Actor, add_device, add_site
 from tests.support.leaks import remember
@@ -43,6 +44,8 @@ CANARY_NAME = "Canary Quokka Zephyrine 金丝雀"
 CANARY_PHONE = "+8613907314159"
 CANARY_NOTES = "Canary note: allergic to marmalade, badge Zephyrine-7731 金丝雀笔记"
 CANARY_PIXELS = b"QuokkaSnapshotCanary-7f3a9c51e2d4"
+CANARY_PLATE = "粤B7Q3K9"
+CANARY_PLATE_LATIN = "QKZ7J41"
 
 CANARIES = {
     "name": CANARY_NAME,
@@ -50,6 +53,8 @@ CANARIES = {
     "phone": CANARY_PHONE,
     "phone digits": CANARY_PHONE.lstrip("+"),
     "notes": CANARY_NOTES,
+    "plate": CANARY_PLATE,
+    "latin plate": CANARY_PLATE_LATIN,
 }
 
 
@@ -158,6 +163,12 @@ def _enrol_canary(admin: Actor) -> tuple[str, str]:
         },
     )
     assert person.status_code == 201, person.text
+    for plate in (CANARY_PLATE, CANARY_PLATE_LATIN):
+        vehicle = admin.post(
+            "/api/v1/vehicles",
+            json={"plate": plate, "person_id": person.json()["id"], "site_id": site_id},
+        )
+        assert vehicle.status_code == 201, vehicle.text
     return person.json()["id"], site_id
 
 
@@ -207,6 +218,8 @@ def test_canary_values_absent_from_database_media_and_logs(
     revealed = admin.post(f"/api/v1/persons/{person_id}/reveal", json={"reason": "canary check"})
     assert revealed.json()["identity_number"] == CANARY_IDENTITY
     assert admin.get(f"/api/v1/persons/{person_id}").json()["name"] == CANARY_NAME
+    vehicles = admin.post("/api/v1/vehicles/search", json={"plate": CANARY_PLATE})
+    assert [v["plate"] for v in vehicles.json()["items"]] == [CANARY_PLATE]
 
     forms = canary_forms()
 
@@ -400,6 +413,20 @@ def test_reprs_hide_personal_values_and_secrets() -> None:
             updated_at=now,
         ),
         RevealedIdentity(id="3" * 32, identity_number=CANARY_IDENTITY, phone=CANARY_PHONE),
+        VehicleDraft(plate=CANARY_PLATE, description=CANARY_NOTES),
+        VehicleView(
+            id="6" * 32,
+            plate=CANARY_PLATE,
+            region="cn",
+            list="allow",
+            person_id=None,
+            site_id=None,
+            valid_from=None,
+            valid_until=None,
+            description=CANARY_NOTES,
+            created_at=now,
+            updated_at=now,
+        ),
         LoginResult(
             token=token, csrf_token="csrf-" + secret_part, principal=principal, expires_at=now
         ),

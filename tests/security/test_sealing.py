@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import struct
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -311,3 +312,75 @@ def test_blind_index_is_not_an_unkeyed_hash(admin: Actor, container: Container) 
     for field, value in values.items():
         assert stored[field] not in _unkeyed_digests(value), field
         assert len(stored[field]) == 32
+
+
+# -- plates (vehicles) ----------------------------------------------------------------
+
+PLATE = "京A12345"
+
+
+def _vehicle(actor: Actor, plate: str, description: str | None = None) -> str:
+    body: dict[str, str] = {"plate": plate}
+    if description is not None:
+        body["description"] = description
+    response = actor.post("/api/v1/vehicles", json=body)
+    assert response.status_code == 201, response.text
+    vehicle_id: str = response.json()["id"]
+    return vehicle_id
+
+
+def _vehicle_row(container: Container, vehicle_id: str) -> dict[str, Any]:
+    with container.db.engine.connect() as conn:
+        row = conn.execute(text("SELECT * FROM vehicles WHERE id = :id"), {"id": vehicle_id}).one()
+    return dict(row._mapping)
+
+
+def test_plate_is_sealed_in_its_row_and_not_stored_in_clear(
+    admin: Actor, container: Container
+) -> None:
+    vehicle_id = _vehicle(admin, "京a·12345", description="the red van")
+    row = _vehicle_row(container, vehicle_id)
+    stored = b"\n".join(
+        bytes(v) if isinstance(v, bytes | memoryview) else str(v).encode() for v in row.values()
+    )
+    for clear in (PLATE, "京a·12345", "A12345", "12345", "red van"):
+        for encoded in (clear.encode(), clear.encode("utf-16-le"), clear.encode().hex().encode()):
+            assert encoded not in stored, clear
+    with container.db.session() as session:
+        keys = container.keys.keys_for(session, tenant_id=admin.tenant_id)
+    opened = keys.open_text(
+        bytes(row["plate_sealed"]), table="vehicles", column="plate", row_id=vehicle_id
+    )
+    assert opened == PLATE
+    assert row["region"] == "cn"
+    assert len(bytes(row["plate_index"])) == 32
+    assert bytes(row["plate_index"]) not in _unkeyed_digests(PLATE)
+    assert bytes(row["plate_index"]) not in _unkeyed_digests(f"plate\x00{PLATE}")
+
+
+def test_plate_index_differs_between_tenants_and_finds_only_their_own(
+    admin: Actor, container: Container
+) -> None:
+    beta = add_tenant(admin, "beta")
+    in_alpha, in_beta = _vehicle(admin, PLATE), _vehicle(beta, PLATE)
+    index_alpha = bytes(_vehicle_row(container, in_alpha)["plate_index"])
+    index_beta = bytes(_vehicle_row(container, in_beta)["plate_index"])
+    assert index_alpha != index_beta
+    for actor, own in ((admin, in_alpha), (beta, in_beta)):
+        found = actor.post("/api/v1/vehicles/search", json={"plate": "京 A 12345"}).json()
+        assert [v["id"] for v in found["items"]] == [own]
+
+
+def test_sealed_plate_fails_to_open_when_copied_to_another_row(
+    admin: Actor, container: Container
+) -> None:
+    first, second = _vehicle(admin, PLATE), _vehicle(admin, "ABC1D23")
+    sealed = bytes(_vehicle_row(container, first)["plate_sealed"])
+    with container.db.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE vehicles SET plate_sealed = :v WHERE id = :id"),
+            {"v": sealed, "id": second},
+        )
+    with pytest.raises(CryptoError):
+        container.vehicles.get(admin_principal(admin), second)
+    assert container.vehicles.get(admin_principal(admin), first).plate == PLATE

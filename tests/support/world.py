@@ -1,10 +1,11 @@
 """Two-tenant worlds: one real object of every kind an id route can name, per tenant.
 
 :func:`build_world` creates, through the API as the given tenant admin, a site, a
-person (with a consent, an identity number and a phone), a device, a user, an API key,
-a snapshot and an event, and returns their ids by path-parameter name (``site_id``,
-``person_id``, ...) with the secrets and personal values a leak check looks for. The
-isolation tests build one world per tenant and aim one tenant's calls at the other's.
+person (with a consent, an identity number and a phone), a vehicle of that person, a
+device, a user, an API key, a snapshot and an event, and returns their ids by
+path-parameter name (``site_id``, ``person_id``, ...) with the secrets and personal
+values a leak check looks for. The isolation tests build one world per tenant and aim
+one tenant's calls at the other's.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class World:
     ids: dict[str, str]
     identity_number: str
     phone: str
+    plate: str
     media_url: str
     image: bytes
     tokens: dict[str, str] = field(default_factory=dict)
@@ -64,8 +66,8 @@ class World:
 
 
 def build_world(admin: Actor, *, tag: str, seq: int) -> World:
-    """Create a site, person (with consent and an enrolled face), device, user, API key,
-    snapshot and event."""
+    """Create a site, person (with consent and an enrolled face), vehicle, device, user,
+    API key, snapshot and event."""
     site_id = add_site(admin, f"Site {tag}")
     identity, phone = cn_identity(seq), f"+86139{seq:08d}"
     person = admin.post(
@@ -85,6 +87,11 @@ def build_world(admin: Actor, *, tag: str, seq: int) -> World:
         json={"purpose": "biometric_face", "notice_version": "v1"},
     )
     assert consent.status_code == 201, consent.text
+    plate = f"京A{seq % 100000:05d}"
+    vehicle = admin.post(
+        "/api/v1/vehicles", json={"plate": plate, "person_id": person_id, "site_id": site_id}
+    )
+    assert vehicle.status_code == 201, vehicle.text
     enrolled = enrol(admin, person_id, photos("obama")[0])
     assert enrolled.status_code == 201, enrolled.text
     device = add_device(admin, site_id, name=f"Gate {tag}")
@@ -118,6 +125,7 @@ def build_world(admin: Actor, *, tag: str, seq: int) -> World:
         ids={
             "site_id": site_id,
             "person_id": person_id,
+            "vehicle_id": vehicle.json()["id"],
             "consent_id": consent.json()["id"],
             "device_id": device.id,
             "user_id": user.id,
@@ -128,6 +136,7 @@ def build_world(admin: Actor, *, tag: str, seq: int) -> World:
         },
         identity_number=identity,
         phone=phone,
+        plate=plate,
         media_url=signed.json()["url"],
         image=image,
         tokens={"device": device.token, "user": user.token, "api_key": key.json()["token"]},

@@ -34,6 +34,7 @@ from gatepost.api.routes import (
     persons,
     tenants,
     users,
+    vehicles,
 )
 from gatepost.errors import ConfigError
 from gatepost.security.permissions import Permission
@@ -109,7 +110,19 @@ def create_app(container: Container) -> FastAPI:
         redoc_url=None,
     )
     app.state.container = container
-    for module in (health, auth, tenants, users, persons, faces, devices, events, audit, media):
+    for module in (
+        health,
+        auth,
+        tenants,
+        users,
+        persons,
+        vehicles,
+        faces,
+        devices,
+        events,
+        audit,
+        media,
+    ):
         app.include_router(module.router)
     docs = _docs_router(settings.docs_public)
     docs.app_ref["app"] = app  # type: ignore[attr-defined]

@@ -35,6 +35,8 @@ class Permission(StrEnum):
     TENANT_SETTINGS_WRITE = "tenant:settings:write"
     USERS_READ = "tenant:users:read"
     USERS_WRITE = "tenant:users:write"
+    VEHICLES_READ = "tenant:vehicles:read"
+    VEHICLES_WRITE = "tenant:vehicles:write"
 
 
 class Role(StrEnum):
@@ -71,6 +73,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.TENANT_SETTINGS_WRITE,
             _P.USERS_READ,
             _P.USERS_WRITE,
+            _P.VEHICLES_READ,
+            _P.VEHICLES_WRITE,
         }
     ),
     Role.OPERATOR: frozenset(
@@ -87,6 +91,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.PERSONS_WRITE,
             _P.SITES_READ,
             _P.TENANT_READ,
+            _P.VEHICLES_READ,
+            _P.VEHICLES_WRITE,
         }
     ),
     Role.GUARD: frozenset(
@@ -98,6 +104,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.PERSONS_READ,
             _P.SITES_READ,
             _P.TENANT_READ,
+            _P.VEHICLES_READ,
         }
     ),
     Role.HR: frozenset(
@@ -122,6 +129,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.SITES_READ,
             _P.TENANT_READ,
             _P.USERS_READ,
+            _P.VEHICLES_READ,
         }
     ),
     Role.DEVICE: frozenset({_P.DEVICE_COMMANDS_READ, _P.DEVICE_EVENTS_WRITE, _P.FACES_IDENTIFY}),

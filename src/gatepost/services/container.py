@@ -29,6 +29,7 @@ from gatepost.services.sites import SiteService
 from gatepost.services.tenants import TenantService
 from gatepost.services.throttle import LoginThrottleService
 from gatepost.services.users import UserService
+from gatepost.services.vehicles import VehicleService
 from gatepost.settings import FaceSettings, Settings
 from gatepost.store.db import Database
 from gatepost.store.media import BlobStore, blob_store_from_url
@@ -75,6 +76,7 @@ class Container:
     users: UserService
     sites: SiteService
     persons: PersonService
+    vehicles: VehicleService
     devices: DeviceService
     events: EventService
     media: MediaService
@@ -180,6 +182,7 @@ def build_container(
         ),
         sites=SiteService(db=db, clock=clock, audit=audit),
         persons=PersonService(db=db, keys=keys, audit=audit, clock=clock, biometrics=faces),
+        vehicles=VehicleService(db=db, keys=keys, audit=audit, clock=clock),
         devices=DeviceService(db=db, clock=clock, audit=audit),
         events=EventService(
             db=db,

@@ -47,6 +47,7 @@ __all__ = [
     "TenantKey",
     "User",
     "UserSession",
+    "Vehicle",
 ]
 
 ID = String(32)
@@ -202,6 +203,34 @@ class Person(Base):
     notes_sealed: Mapped[bytes | None]
     external_ref: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Vehicle(Base):
+    """A known vehicle of a tenant: its plate sealed and found through a blind index of
+    the normalised text; on an allow or deny list, optionally tied to a person and site."""
+
+    __tablename__ = "vehicles"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
+        ForeignKeyConstraint(["tenant_id", "person_id"], ["persons.tenant_id", "persons.id"]),
+        ForeignKeyConstraint(["tenant_id", "site_id"], ["sites.tenant_id", "sites.id"]),
+        UniqueConstraint("tenant_id", "plate_index"),
+        Index(None, "tenant_id", "person_id"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    person_id: Mapped[str | None] = mapped_column(ID)
+    site_id: Mapped[str | None] = mapped_column(ID)
+    plate_sealed: Mapped[bytes]
+    plate_index: Mapped[bytes] = mapped_column(LargeBinary(32))
+    region: Mapped[str] = mapped_column(String(8))
+    list: Mapped[str] = mapped_column(String(8))
+    valid_from: Mapped[datetime | None]
+    valid_until: Mapped[datetime | None]
+    description_sealed: Mapped[bytes | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -41,6 +41,8 @@ EXPECTED: dict[Role, frozenset[Permission]] = {
             P.TENANT_SETTINGS_WRITE,
             P.USERS_READ,
             P.USERS_WRITE,
+            P.VEHICLES_READ,
+            P.VEHICLES_WRITE,
         }
     ),
     Role.OPERATOR: frozenset(
@@ -57,6 +59,8 @@ EXPECTED: dict[Role, frozenset[Permission]] = {
             P.PERSONS_WRITE,
             P.SITES_READ,
             P.TENANT_READ,
+            P.VEHICLES_READ,
+            P.VEHICLES_WRITE,
         }
     ),
     Role.GUARD: frozenset(
@@ -68,6 +72,7 @@ EXPECTED: dict[Role, frozenset[Permission]] = {
             P.PERSONS_READ,
             P.SITES_READ,
             P.TENANT_READ,
+            P.VEHICLES_READ,
         }
     ),
     Role.HR: frozenset(
@@ -92,6 +97,7 @@ EXPECTED: dict[Role, frozenset[Permission]] = {
             P.SITES_READ,
             P.TENANT_READ,
             P.USERS_READ,
+            P.VEHICLES_READ,
         }
     ),
     Role.DEVICE: frozenset({P.DEVICE_COMMANDS_READ, P.DEVICE_EVENTS_WRITE, P.FACES_IDENTIFY}),

@@ -1,4 +1,4 @@
-"""Tenant, site, person, consent, device, event, media and audit schemas."""
+"""Tenant, site, person, consent, vehicle, device, event, media and audit schemas."""
 
 from __future__ import annotations
 
@@ -43,6 +43,10 @@ __all__ = [
     "SitePublic",
     "TenantCreate",
     "TenantPublic",
+    "VehicleCreate",
+    "VehiclePublic",
+    "VehicleSearch",
+    "VehicleUpdate",
 ]
 
 Scalar = str | int | float | bool
@@ -146,6 +150,61 @@ class ConsentPublic(Output):
     granted_at: datetime
     recorded_by: str
     withdrawn_at: datetime | None
+
+
+def _region() -> Any:
+    return Field(default=None, max_length=8, description="cn, br, eu or us; omit: any format.")
+
+
+def _optional_id() -> Any:
+    return Field(default=None, pattern=r"^[0-9a-f]{32}$")
+
+
+class VehicleCreate(Input):
+    plate: str = Field(min_length=1, max_length=32, examples=["京A12345"])
+    region: str | None = _region()
+    list: str = Field(default="allow", description="allow or deny.")
+    person_id: str | None = _optional_id()
+    site_id: str | None = _optional_id()
+    valid_from: AwareDatetime | None = None
+    valid_until: AwareDatetime | None = None
+    description: str | None = Field(default=None, max_length=500)
+
+
+class VehicleUpdate(Input):
+    plate: str | None = Field(default=None, min_length=1, max_length=32)
+    region: str | None = _region()
+    list: str | None = None
+    person_id: str | None = _optional_id()
+    site_id: str | None = _optional_id()
+    valid_from: AwareDatetime | None = None
+    valid_until: AwareDatetime | None = None
+    description: str | None = Field(default=None, max_length=500)
+
+
+class VehiclePublic(Output):
+    id: str
+    plate: str = Field(description="Normalised plate text.")
+    region: str = Field(description="Region of the plate format it matched.")
+    list: str
+    person_id: str | None
+    site_id: str | None
+    valid_from: datetime | None
+    valid_until: datetime | None
+    description: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class VehicleSearch(Input):
+    """Exact-match search by plate; send the plate in a body, not in a URL."""
+
+    plate: str | None = Field(default=None, max_length=32)
+    site_id: str | None = _optional_id()
+    person_id: str | None = _optional_id()
+    list: str | None = Field(default=None, max_length=8)
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, max_length=200)
 
 
 class DeviceCreate(Input):
