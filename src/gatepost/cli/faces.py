@@ -17,54 +17,18 @@ import typer
 from rich.table import Table
 
 from gatepost.cli.context import console, err_console, fail
+from gatepost.cli.image_files import ImageFiles, JsonFlag, Unusable, load_image
 
 if TYPE_CHECKING:
     from gatepost.vision.dlib_faces import DlibFaceEngine
     from gatepost.vision.faces import FaceFinding
-    from gatepost.vision.images import RgbImage
 
-__all__ = ["MAX_FILE_BYTES", "MAX_PIXELS", "app"]
+__all__ = ["app"]
 
 app = typer.Typer(
     help="Face engine tools: find faces in image files, compare the faces of two photos.",
     no_args_is_help=True,
 )
-
-MAX_FILE_BYTES = 40 * 1024 * 1024
-MAX_PIXELS = 80_000_000
-
-ImageFiles = Annotated[
-    list[Path],
-    typer.Argument(
-        help="Image files (JPEG, PNG or WebP).",
-        exists=True,
-        dir_okay=False,
-        show_default=False,
-        metavar="IMAGE",
-    ),
-]
-JsonFlag = Annotated[
-    bool, typer.Option("--json", help="Print JSON for scripts instead of text for people.")
-]
-
-
-class _Unusable(Exception):
-    """A file the command cannot use; the message names the file."""
-
-
-def _load(path: Path) -> RgbImage:
-    from gatepost.vision.images import BadImage, decode_rgb
-
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise _Unusable(f"{path}: the file is larger than {MAX_FILE_BYTES} bytes")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise _Unusable(f"{path}: cannot be read ({exc.strerror})") from exc
-    try:
-        return decode_rgb(data, max_bytes=MAX_FILE_BYTES, max_pixels=MAX_PIXELS)
-    except BadImage as exc:
-        raise _Unusable(f"{path}: {exc.message}") from exc
 
 
 def _engine() -> DlibFaceEngine:
@@ -101,8 +65,8 @@ def detect(images: ImageFiles, as_json: JsonFlag = False) -> None:
     unusable = False
     for path in images:
         try:
-            image = _load(path)
-        except _Unusable as exc:
+            image = load_image(path)
+        except Unusable as exc:
             err_console.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
             unusable = True
             continue
@@ -179,8 +143,8 @@ def compare(
     vectors = []
     for path in (first, second):
         try:
-            image = _load(path)
-        except _Unusable as exc:
+            image = load_image(path)
+        except Unusable as exc:
             raise fail(str(exc), code=2) from None
         face = largest(engine.detect(image))
         if face is None:

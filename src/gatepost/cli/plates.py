@@ -10,35 +10,23 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from gatepost.cli.context import console, err_console
+from gatepost.cli.image_files import ImageFiles, JsonFlag, Unusable, load_image
 from gatepost.domain.plates import PlateRegion
 
 __all__ = ["app"]
 
 app = typer.Typer(help="Licence-plate reader tools.", no_args_is_help=True)
 
-MAX_FILE_BYTES = 40 * 1024 * 1024
-MAX_PIXELS = 80_000_000
-
 
 @app.command("read")
 def read(
-    images: Annotated[
-        list[Path],
-        typer.Argument(
-            help="Image files (JPEG, PNG or WebP).",
-            exists=True,
-            dir_okay=False,
-            show_default=False,
-            metavar="IMAGE",
-        ),
-    ],
+    images: ImageFiles,
     region: Annotated[
         list[PlateRegion] | None,
         typer.Option(
@@ -47,9 +35,7 @@ def read(
             show_default=False,
         ),
     ] = None,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")
-    ] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Find and read the plates in each image.
 
@@ -58,12 +44,12 @@ def read(
     background [bold]color[/] and the [bold]region[/] whose format it matched. An image
     with no plate gives an empty list. [bold]ms[/] is the reading time, decoding excluded.
 
-    With --json: one line per image, {"file", "plates": [{"text", "confidence", "box",
-    "color", "region"}], "ms"}, plates sorted by confidence. A file that cannot be
-    decoded is reported on stderr, the others are still read, and the exit status is 2.
+    With --json: one line per image,
+    {"file", "plates": [{"text", "confidence", "box", "color", "region"}], "ms"},
+    plates sorted by confidence. A file that cannot be decoded is reported on stderr,
+    the others are still read, and the exit status is 2.
     """
     from gatepost.domain.plates import DEFAULT_GRAMMARS, grammars_for
-    from gatepost.vision.images import BadImage, decode_rgb
     from gatepost.vision.plate_reader import RapidOcrPlateReader
 
     grammars = grammars_for(region) if region else DEFAULT_GRAMMARS
@@ -72,12 +58,9 @@ def read(
     unusable = False
     for path in images:
         try:
-            if path.stat().st_size > MAX_FILE_BYTES:
-                raise BadImage(f"the file is larger than {MAX_FILE_BYTES} bytes")
-            image = decode_rgb(path.read_bytes(), max_bytes=MAX_FILE_BYTES, max_pixels=MAX_PIXELS)
-        except (BadImage, OSError) as exc:
-            message = exc.message if isinstance(exc, BadImage) else str(exc)
-            err_console.print(f"[bold red]error:[/] {path}: {message}", soft_wrap=True)
+            image = load_image(path)
+        except Unusable as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
             unusable = True
             continue
         started = time.perf_counter()

@@ -73,3 +73,30 @@ def test_a_frame_without_a_plate_gives_an_empty_list() -> None:
     flat = np.full((540, 960, 3), 128, dtype=np.uint8)
     reader = _reader(PlateRegion.CN)
     assert reader.read(noise) == [] and reader.read(flat) == []
+
+
+def test_cli_prints_one_json_line_per_image(tmp_path: Path) -> None:
+    import json
+
+    from PIL import Image
+    from typer.testing import CliRunner
+
+    from gatepost.cli import app
+
+    text, _, frame = next(
+        iter(synthetic.synthetic_set([PlateKind.BR_MERCOSUL], 1, seed=5, size=(960, 540)))
+    )
+    image = tmp_path / "gate.png"
+    Image.fromarray(np.ascontiguousarray(frame.image)).save(image)
+    empty = tmp_path / "empty.png"
+    Image.new("RGB", (640, 360), (128, 128, 128)).save(empty)
+    result = CliRunner().invoke(
+        app, ["plates", "read", "--json", "--region", "br", str(image), str(empty)]
+    )
+    assert result.exit_code == 0, result.output
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert set(first) == {"file", "plates", "ms"} and first["file"] == str(image)
+    (plate,) = first["plates"]
+    assert set(plate) == {"text", "confidence", "box", "color", "region"}
+    assert plate["text"] == text and plate["region"] == "br" and len(plate["box"]) == 4
+    assert second["plates"] == []
