@@ -222,3 +222,30 @@ def search(
             size=size, per_person=per_person, queries=queries, datasets=chosen, probes=probes
         )
     )
+
+
+@app.command("plates")
+def plates(
+    data: Annotated[
+        Path,
+        typer.Option(
+            help="Folder with cn/ and br/ sub-folders of labelled photos (manifest.csv: "
+            "file, plate). Relative to the current directory."
+        ),
+    ] = Path("../shared/data/plates"),
+    synthetic: Annotated[
+        int, typer.Option(min=0, help="Held-out synthetic frames of every Chinese kind.")
+    ] = 120,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic set.")] = 9_999,
+) -> None:
+    """Exact plate accuracy and time per frame, against full-frame OCR.
+
+    For each set (../shared/data/plates/cn and /br, and a held-out synthetic set of every
+    Chinese plate kind at 1280x720): RapidOCR over the whole frame picking the best
+    line that fits the set's plate formats (baseline), then gatepost's plate reader,
+    both on one thread. Prints exact full-plate accuracy, p50/p90 ms and the speed-up.
+    Targets (issue 4): cn >= 95%, br >= 90%, synthetic >= 99%, p50 <= 150 ms.
+    """
+    from gatepost.benchmarks.plates import PlatesOptions, run
+
+    run(PlatesOptions(data=data, synthetic=synthetic, seed=seed))
