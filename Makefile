@@ -15,11 +15,11 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip
 
 # Installed without their declared dependencies, which pyproject.toml provides otherwise:
-# - rapidocr-onnxruntime (plate reading) declares opencv-python, a second OpenCV wheel
-#   beside our opencv-python-headless; it runs on the headless one.
+# - rapidocr-onnxruntime and hyperlpr2 (plate reading) declare opencv-python, a second
+#   OpenCV wheel beside our opencv-python-headless; both run on the headless one.
 # - face_recognition (the baseline of `gatepost bench faces`) declares dlib, which pip
 #   would compile; we use dlib-bin.
-NODEPS = rapidocr-onnxruntime==1.4.4 face-recognition==1.3.0
+NODEPS = rapidocr-onnxruntime==1.4.4 hyperlpr2==2.0.0 face-recognition==1.3.0
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e .
