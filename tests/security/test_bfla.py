@@ -47,18 +47,21 @@ SENSITIVE: dict[Permission, set[Role]] = {
     Permission.FACES_ENROL: {Role.ADMIN, Role.OPERATOR, Role.HR},
     Permission.FACES_IDENTIFY: {Role.ADMIN, Role.OPERATOR, Role.DEVICE},
     Permission.FACES_TEST: {Role.ADMIN, Role.OPERATOR},  # the UI test shows people
+    Permission.PLATES_READ: {Role.ADMIN, Role.OPERATOR, Role.DEVICE},
     Permission.TENANT_SETTINGS_WRITE: {Role.ADMIN},
     Permission.VEHICLES_WRITE: {Role.ADMIN, Role.OPERATOR},
     Permission.VEHICLES_READ: {Role.ADMIN, Role.OPERATOR, Role.GUARD, Role.AUDITOR},
 }
 
 # The only operations a device credential may perform (SECURITY.md 13): post events and
-# frames, and ask who is at the door (1:N) or whether it is the claimed person (1:1).
+# frames, ask who is at the door (1:N) or whether it is the claimed person (1:1), and
+# read the plates at a gate.
 DEVICE_OPERATIONS = {
     ("POST", "/api/v1/device/events"),
     ("POST", "/api/v1/device/snapshots"),
     ("POST", "/api/v1/faces/identify"),
     ("POST", "/api/v1/persons/{person_id}/faces/verify"),
+    ("POST", "/api/v1/plates/read"),
 }
 
 

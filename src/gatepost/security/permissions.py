@@ -35,6 +35,7 @@ class Permission(StrEnum):
     TENANT_SETTINGS_WRITE = "tenant:settings:write"
     USERS_READ = "tenant:users:read"
     USERS_WRITE = "tenant:users:write"
+    PLATES_READ = "tenant:plates:read"
     VEHICLES_READ = "tenant:vehicles:read"
     VEHICLES_WRITE = "tenant:vehicles:write"
 
@@ -73,6 +74,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.TENANT_SETTINGS_WRITE,
             _P.USERS_READ,
             _P.USERS_WRITE,
+            _P.PLATES_READ,
             _P.VEHICLES_READ,
             _P.VEHICLES_WRITE,
         }
@@ -91,6 +93,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.PERSONS_WRITE,
             _P.SITES_READ,
             _P.TENANT_READ,
+            _P.PLATES_READ,
             _P.VEHICLES_READ,
             _P.VEHICLES_WRITE,
         }
@@ -132,5 +135,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.VEHICLES_READ,
         }
     ),
-    Role.DEVICE: frozenset({_P.DEVICE_COMMANDS_READ, _P.DEVICE_EVENTS_WRITE, _P.FACES_IDENTIFY}),
+    Role.DEVICE: frozenset(
+        {_P.DEVICE_COMMANDS_READ, _P.DEVICE_EVENTS_WRITE, _P.FACES_IDENTIFY, _P.PLATES_READ}
+    ),
 }

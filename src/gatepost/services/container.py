@@ -23,6 +23,7 @@ from gatepost.services.faces import FaceService
 from gatepost.services.keys import KeyService
 from gatepost.services.media import MediaService
 from gatepost.services.persons import PersonService
+from gatepost.services.plate_reads import PlateReadService
 from gatepost.services.recognition import RecognitionService
 from gatepost.services.setup import SetupService
 from gatepost.services.sites import SiteService
@@ -36,11 +37,29 @@ from gatepost.store.media import BlobStore, blob_store_from_url
 from gatepost.vision.dlib_faces import MODEL as FACE_MODEL
 from gatepost.vision.dlib_faces import DlibFaceEngine
 from gatepost.vision.faces import FaceEngine
+from gatepost.vision.plates import PlateReader
 
-__all__ = ["Container", "build_container", "kek_provider", "shared_face_engine"]
+__all__ = [
+    "Container",
+    "build_container",
+    "kek_provider",
+    "shared_face_engine",
+    "shared_plate_reader",
+]
 
 _engines: dict[tuple[int, str], FaceEngine] = {}
 _engines_lock = threading.Lock()
+_readers: dict[str, PlateReader] = {}
+
+
+def shared_plate_reader() -> PlateReader:
+    """One reader per process (models are large and read-only), built on first use."""
+    with _engines_lock:
+        if "plates" not in _readers:
+            from gatepost.vision.plate_reader import RapidOcrPlateReader
+
+            _readers["plates"] = RapidOcrPlateReader()
+        return _readers["plates"]
 
 
 def shared_face_engine(settings: FaceSettings) -> FaceEngine:
@@ -77,6 +96,7 @@ class Container:
     sites: SiteService
     persons: PersonService
     vehicles: VehicleService
+    plates: PlateReadService
     devices: DeviceService
     events: EventService
     media: MediaService
@@ -111,6 +131,7 @@ def build_container(
     passwords = Passwords(time_cost=sec.argon2_time_cost, memory_kib=sec.argon2_memory_kib)
     keys = KeyService(kek=kek or kek_provider(settings), clock=clock, db=db)
     audit = AuditService(db=db, keys=keys, clock=clock)
+    vehicles = VehicleService(db=db, keys=keys, audit=audit, clock=clock)
     media_service = MediaService(
         db=db,
         keys=keys,
@@ -182,7 +203,14 @@ def build_container(
         ),
         sites=SiteService(db=db, clock=clock, audit=audit),
         persons=PersonService(db=db, keys=keys, audit=audit, clock=clock, biometrics=faces),
-        vehicles=VehicleService(db=db, keys=keys, audit=audit, clock=clock),
+        vehicles=vehicles,
+        plates=PlateReadService(
+            vehicles=vehicles,
+            clock=clock,
+            reader=shared_plate_reader,
+            max_bytes=settings.media.max_upload_bytes,
+            max_pixels=settings.media.max_pixels,
+        ),
         devices=DeviceService(db=db, clock=clock, audit=audit),
         events=EventService(
             db=db,

@@ -284,6 +284,21 @@ class VehicleService:
             )
             return page_by_id(rows, limit, lambda row: self._view(keys, row))
 
+    def known(self, principal: Principal) -> tuple[VehicleView, ...]:
+        """Every vehicle of the tenant with its plate opened (for fuzzy matching)."""
+        views: tuple[VehicleView, ...] = ()
+        after: str | None = None
+        with self._db.reading() as session:
+            keys = self._keys.keys_for(session, tenant_id=principal.tenant_id)
+            while True:
+                rows = vehicle_repo.list_vehicles(
+                    session, tenant_id=principal.tenant_id, limit=1000, after=after
+                )
+                views += tuple(self._view(keys, row) for row in rows)
+                if len(rows) < 1000:
+                    return views
+                after = rows[-1].id
+
     def delete(self, principal: Principal, vehicle_id: str) -> None:
         with self._db.session() as session:
             vehicle_in_tenant(session, principal, vehicle_id)

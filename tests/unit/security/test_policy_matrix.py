@@ -41,6 +41,7 @@ EXPECTED: dict[Role, frozenset[Permission]] = {
             P.TENANT_SETTINGS_WRITE,
             P.USERS_READ,
             P.USERS_WRITE,
+            P.PLATES_READ,
             P.VEHICLES_READ,
             P.VEHICLES_WRITE,
         }
@@ -59,6 +60,7 @@ EXPECTED: dict[Role, frozenset[Permission]] = {
             P.PERSONS_WRITE,
             P.SITES_READ,
             P.TENANT_READ,
+            P.PLATES_READ,
             P.VEHICLES_READ,
             P.VEHICLES_WRITE,
         }
@@ -100,7 +102,9 @@ EXPECTED: dict[Role, frozenset[Permission]] = {
             P.VEHICLES_READ,
         }
     ),
-    Role.DEVICE: frozenset({P.DEVICE_COMMANDS_READ, P.DEVICE_EVENTS_WRITE, P.FACES_IDENTIFY}),
+    Role.DEVICE: frozenset(
+        {P.DEVICE_COMMANDS_READ, P.DEVICE_EVENTS_WRITE, P.FACES_IDENTIFY, P.PLATES_READ}
+    ),
 }
 
 TENANT = "0" * 32
@@ -202,7 +206,12 @@ def test_user_with_device_role_is_denied_everything(
 def test_device_may_only_post_events_read_commands_and_identify_when_genuine() -> None:
     principal = _principal(PrincipalKind.DEVICE, Role.DEVICE)
     allowed = {p for p in Permission if authorize(principal, p).allowed}
-    assert allowed == {P.DEVICE_EVENTS_WRITE, P.DEVICE_COMMANDS_READ, P.FACES_IDENTIFY}
+    assert allowed == {
+        P.DEVICE_EVENTS_WRITE,
+        P.DEVICE_COMMANDS_READ,
+        P.FACES_IDENTIFY,
+        P.PLATES_READ,
+    }
 
 
 @pytest.mark.parametrize("role", sorted(USER_ROLES))

@@ -27,6 +27,9 @@ __all__ = [
     "FacePolicyPublic",
     "FacePolicyUpdate",
     "FaceTemplatePublic",
+    "PlateMatchPublic",
+    "PlateReadPublic",
+    "PlateReadingPublic",
     "RecognitionPublic",
     "RenewedPublic",
     "DeletedPublic",
@@ -377,3 +380,25 @@ class FacePolicyUpdate(Input):
     photo_days: int | None = Field(
         default=None, ge=0, le=3650, description="Omit to leave unchanged; 0 discards photos."
     )
+
+
+class PlateMatchPublic(Output):
+    vehicle_id: str
+    plate: str = Field(description="The known vehicle's plate.")
+    list: str = Field(description="allow or deny")
+    cost: float = Field(description="Confusion-weighted edit distance (0: exact).")
+
+
+class PlateReadingPublic(Output):
+    text: str
+    confidence: float
+    box: list[int] = Field(description="[left, top, right, bottom] in pixels.")
+    color: str
+    region: str
+    vehicle: PlateMatchPublic | None
+
+
+class PlateReadPublic(Output):
+    decision: str = Field(description="allow, deny or unknown.")
+    reason: str
+    plates: list[PlateReadingPublic] = Field(description="Most confident first.")

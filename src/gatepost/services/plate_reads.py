@@ -1,0 +1,102 @@
+"""PlateReadService: read the plates in a gate camera's frame and decide.
+
+The frame is read (``gatepost.vision.plate_reader``), each reading is matched to the
+tenant's known vehicles with the confusion-aware distance of
+``gatepost.matching.plates`` (a misread 8/B still finds its car, another plate does
+not), and the best match decides: ``allow`` or ``deny`` from the vehicle's list while it
+is valid, ``unknown`` otherwise (no plate, no known vehicle, or outside its validity).
+Neither the frame nor an unknown plate is stored.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from gatepost.domain.ports import Clock
+from gatepost.matching.plates import best_matches
+from gatepost.security.policy import Principal
+from gatepost.services.vehicles import VehicleService, VehicleView
+from gatepost.vision.images import decode_rgb
+from gatepost.vision.plates import PlateReader, PlateReading
+
+__all__ = ["GateDecision", "PlateMatch", "PlateReadService", "PlateResult"]
+
+
+class GateDecision(StrEnum):
+    ALLOW = "allow"
+    DENY = "deny"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class PlateMatch:
+    vehicle: VehicleView
+    cost: float
+
+
+@dataclass(frozen=True)
+class PlateResult:
+    reading: PlateReading
+    match: PlateMatch | None
+
+
+@dataclass(frozen=True)
+class PlateRead:
+    plates: list[PlateResult]
+    decision: GateDecision
+    reason: str
+
+
+class PlateReadService:
+    def __init__(
+        self,
+        *,
+        vehicles: VehicleService,
+        clock: Clock,
+        reader: Callable[[], PlateReader],
+        max_bytes: int,
+        max_pixels: int,
+    ) -> None:
+        self._vehicles = vehicles
+        self._clock = clock
+        self._reader_factory = reader
+        self._reader: PlateReader | None = None
+        self._lock = threading.Lock()
+        self._max_bytes = max_bytes
+        self._max_pixels = max_pixels
+
+    @property
+    def reader(self) -> PlateReader:
+        if self._reader is None:
+            with self._lock:
+                if self._reader is None:
+                    self._reader = self._reader_factory()
+        return self._reader
+
+    def read(self, principal: Principal, data: bytes) -> PlateRead:
+        image = decode_rgb(data, max_bytes=self._max_bytes, max_pixels=self._max_pixels)
+        readings = self.reader.read(image)
+        if not readings:
+            return PlateRead([], GateDecision.UNKNOWN, "no plate found")
+        known = {view.plate: view for view in self._vehicles.known(principal)}
+        results = []
+        for reading in readings:
+            found = best_matches(reading.text, known, limit=1)
+            match = PlateMatch(known[found[0].plate], found[0].cost) if found else None
+            results.append(PlateResult(reading, match))
+        matched = [r for r in results if r.match is not None]
+        if not matched:
+            return PlateRead(results, GateDecision.UNKNOWN, "no known vehicle")
+        best = min(matched, key=lambda r: (r.match.cost if r.match else 0, -r.reading.confidence))
+        assert best.match is not None  # noqa: S101 - filtered above
+        vehicle = best.match.vehicle
+        now = self._clock.now()
+        if (vehicle.valid_from and now < vehicle.valid_from) or (
+            vehicle.valid_until and now > vehicle.valid_until
+        ):
+            return PlateRead(results, GateDecision.UNKNOWN, "the vehicle is outside its validity")
+        decision = GateDecision(vehicle.list)
+        return PlateRead(results, decision, f"{vehicle.list}-listed vehicle")
