@@ -14,4 +14,5 @@ def test_demo_runs_clean(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     out = capsys.readouterr().out
     assert "FAIL" not in out
     assert "door camera sees a stranger" in out
+    assert "barrier does not know the" in out
     assert "Audit chain" in out and "intact" in out
