@@ -13,7 +13,6 @@ the tenant's face policy; recognition itself is ``gatepost.services.recognition`
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -95,8 +94,6 @@ class FaceService:
         self._settings = settings
         self._media = media
         self._engine_factory = engine
-        self._engine: FaceEngine | None = None
-        self._engine_lock = threading.Lock()
         self._model = model
         self._sync = GallerySync(keys=keys, galleries=galleries, model=model)
         self._max_bytes = max_bytes
@@ -117,12 +114,9 @@ class FaceService:
 
     @property
     def engine(self) -> FaceEngine:
-        """The face engine, built on first use (loading the models takes a moment)."""
-        if self._engine is None:
-            with self._engine_lock:
-                if self._engine is None:
-                    self._engine = self._engine_factory()
-        return self._engine
+        """The face engine: the factory builds it on first use (loading the models takes
+        a moment) and shares it after (see ``services.container.shared_face_engine``)."""
+        return self._engine_factory()
 
     # -- enrolment ---------------------------------------------------------------
 

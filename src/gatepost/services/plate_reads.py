@@ -10,7 +10,6 @@ Neither the frame nor an unknown plate is stored.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -62,19 +61,15 @@ class PlateReadService:
     ) -> None:
         self._vehicles = vehicles
         self._clock = clock
-        self._reader_factory = reader
-        self._reader: PlateReader | None = None
-        self._lock = threading.Lock()
+        self._reader = reader
         self._max_bytes = max_bytes
         self._max_pixels = max_pixels
 
     @property
     def reader(self) -> PlateReader:
-        if self._reader is None:
-            with self._lock:
-                if self._reader is None:
-                    self._reader = self._reader_factory()
-        return self._reader
+        """The reader: the factory builds it on first use and shares it after (see
+        ``services.container.shared_plate_reader``)."""
+        return self._reader()
 
     def read(self, principal: Principal, data: bytes) -> PlateRead:
         image = decode_rgb(data, max_bytes=self._max_bytes, max_pixels=self._max_pixels)
