@@ -19,6 +19,7 @@ from tests.support.faces import (
     photo_bytes,
     photos,
 )
+from tests.support.rows import row_counts
 
 
 def _templates(admin: Actor, person_id: str) -> list[dict[str, object]]:
@@ -43,7 +44,9 @@ def test_enrolled_person_is_recognised_and_a_stranger_refused(admin: Actor) -> N
     assert body["gallery_size"] == 1
     assert body["face"]["box"][2] > body["face"]["box"][0]
 
+    before = row_counts(container_of(admin))
     stranger = identify(admin, photos("biden")[0]).json()
+    assert row_counts(container_of(admin)) == before  # a stranger's frame is not stored
     assert stranger["decision"] == "no_match", stranger
     assert stranger["person_id"] is None
     assert stranger["distance"] > stranger["threshold"]
@@ -276,3 +279,21 @@ def test_kept_enrolment_photos_are_sealed_expire_and_go_with_the_templates(
     assert enrol(admin, person, photos("obama")[0]).status_code == 201
     with container.db.session() as session:
         assert [t.photo_id for t in session.scalars(select(FaceTemplate))] == [None]
+
+
+def test_erasing_a_person_deletes_their_kept_enrolment_photos(admin: Actor) -> None:
+    from sqlalchemy import select
+
+    from gatepost.store.tables import MediaObject
+
+    container = container_of(admin)
+    admin.put("/api/v1/faces/policy", json={"target_fmr": 1e-4, "max_fpir": 0.05, "photo_days": 7})
+    person = add_person(admin, "Erased")
+    assert enrol(admin, person, photos("obama")[0]).status_code == 201
+    with container.db.session() as session:
+        (media_id,) = session.scalars(select(MediaObject.id)).all()
+    assert admin.delete(f"/api/v1/persons/{person}").status_code in (200, 204)
+    with container.db.session() as session:
+        assert session.scalars(select(MediaObject.id)).all() == []
+    with pytest.raises(BlobNotFound):
+        container.blobs.get(tenant_id=admin.tenant_id, object_id=media_id)

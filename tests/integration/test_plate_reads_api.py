@@ -12,7 +12,8 @@ from PIL import Image
 
 from gatepost.vision import synthetic_plates as synthetic
 from gatepost.vision.synthetic_plates import PlateKind
-from tests.support.api import Actor, add_device, add_site
+from tests.support.api import Actor, add_device, add_site, container_of
+from tests.support.rows import row_counts
 from tests.support.services import missing
 
 
@@ -54,7 +55,9 @@ def test_gate_allows_a_known_car_denies_a_listed_one_and_does_not_know_others(
     (first, *_) = allowed["plates"]  # type: ignore[misc]
     assert first["text"] == known_text and first["vehicle"]["list"] == "allow"
     assert _read(gate, banned)["decision"] == "deny"
+    before = row_counts(container_of(admin))
     unknown = _read(gate, stranger)
+    assert row_counts(container_of(admin)) == before  # neither frame nor plate is stored
     assert unknown["decision"] == "unknown" and unknown["reason"] == "no known vehicle"
 
 

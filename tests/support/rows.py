@@ -17,6 +17,7 @@ COUNTED = (
     tables.Site,
     tables.Person,
     tables.Consent,
+    tables.FaceTemplate,
     tables.Vehicle,
     tables.Device,
     tables.Event,

@@ -9,7 +9,6 @@ when a command runs, so ``gatepost --help`` stays fast.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -17,7 +16,7 @@ import typer
 from rich.table import Table
 
 from gatepost.cli.context import console, err_console, fail
-from gatepost.cli.image_files import ImageFiles, JsonFlag, Unusable, load_image
+from gatepost.cli.image_files import ImageFiles, JsonFlag, Unusable, load_image, timed_over
 
 if TYPE_CHECKING:
     from gatepost.vision.dlib_faces import DlibFaceEngine
@@ -62,17 +61,8 @@ def detect(images: ImageFiles, as_json: JsonFlag = False) -> None:
     """
     engine = _engine()
     table = Table("file", "face", "box", "size", "sharpness", "pose", "score", "ms")
-    unusable = False
-    for path in images:
-        try:
-            image = load_image(path)
-        except Unusable as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
-            unusable = True
-            continue
-        started = time.perf_counter()
-        faces = engine.detect(image)
-        ms = round((time.perf_counter() - started) * 1000, 1)
+    unusable: list[Path] = []
+    for path, faces, ms in timed_over(images, engine.detect, unusable):
         if as_json:
             line = {"file": str(path), "faces": [_face_json(f) for f in faces], "ms": ms}
             typer.echo(json.dumps(line))

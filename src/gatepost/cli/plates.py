@@ -9,14 +9,14 @@ models) is built only when the command runs.
 from __future__ import annotations
 
 import json
-import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from gatepost.cli.context import console, err_console
-from gatepost.cli.image_files import ImageFiles, JsonFlag, Unusable, load_image
+from gatepost.cli.context import console
+from gatepost.cli.image_files import ImageFiles, JsonFlag, timed_over
 from gatepost.domain.plates import PlateRegion
 
 __all__ = ["app"]
@@ -55,17 +55,8 @@ def read(
     grammars = grammars_for(region) if region else DEFAULT_GRAMMARS
     reader = RapidOcrPlateReader(grammars=grammars)
     table = Table("file", "plate", "confidence", "box", "color", "region", "ms")
-    unusable = False
-    for path in images:
-        try:
-            image = load_image(path)
-        except Unusable as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
-            unusable = True
-            continue
-        started = time.perf_counter()
-        plates = reader.read(image)
-        ms = round((time.perf_counter() - started) * 1000, 1)
+    unusable: list[Path] = []
+    for path, plates, ms in timed_over(images, reader.read, unusable):
         if as_json:
             line = {"file": str(path), "plates": [p.as_json() for p in plates], "ms": ms}
             typer.echo(json.dumps(line, ensure_ascii=False))

@@ -7,11 +7,13 @@ exactly. Rows are int64 ids, so removals need no renumbering.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import faiss
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    import faiss
 
 __all__ = ["ApproximateIndex", "IvfIndex", "default_index"]
 
@@ -47,6 +49,8 @@ class IvfIndex:
 
     def train(self, vectors: npt.NDArray[np.float32], *, size: int) -> None:
         lists = self._lists or max(16, min(4096, int(4 * np.sqrt(max(size, len(vectors))))))
+        import faiss  # imported when a gallery first needs an index, not at start-up
+
         quantizer = faiss.IndexFlatL2(self.dim)
         index = faiss.IndexIVFScalarQuantizer(
             quantizer, self.dim, lists, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_L2

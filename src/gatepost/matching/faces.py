@@ -174,14 +174,6 @@ class FaceGallery:
     def _live(self, row: int) -> bool:
         return self._row_of.get(self._template_ids[row]) == row
 
-    def templates_of(self, person_id: str) -> list[npt.NDArray[np.float32]]:
-        with self._lock.reading():
-            return [
-                self._vectors[row].copy()
-                for tid, row in self._row_of.items()
-                if self._person_of[row] == person_id
-            ]
-
     # -- writing -----------------------------------------------------------------
 
     def add(self, entries: Iterable[GalleryEntry]) -> None:

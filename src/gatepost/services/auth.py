@@ -79,6 +79,11 @@ class TotpEnrolment:
     uri: str
 
 
+def _stale(last_used: datetime | None, now: datetime) -> bool:
+    """Whether a last-use time is due to be written again (at most once a minute)."""
+    return last_used is None or now - last_used > _SEEN_WRITE_INTERVAL
+
+
 def _user_principal(user: User, *, session_id: str | None, tenant_name: str) -> Principal:
     return Principal(
         kind=PrincipalKind.USER,
@@ -260,11 +265,7 @@ class AuthService:
         user = account_repo.get_user(session, tenant_id=row.tenant_id, user_id=row.user_id)
         if user is None or user.disabled:
             raise AuthenticationFailed()
-        touch = (
-            account_repo.touch_session(row, now=now)
-            if now - row.last_seen_at > _SEEN_WRITE_INTERVAL
-            else None
-        )
+        touch = account_repo.touch_session(row, now=now) if _stale(row.last_seen_at, now) else None
         return _user_principal(user, session_id=row.id, tenant_name=tenant_name), touch
 
     @staticmethod
@@ -276,7 +277,6 @@ class AuthService:
         )
         if key is None or key.revoked_at is not None:
             raise AuthenticationFailed()
-        stale = key.last_used_at is None or now - key.last_used_at > _SEEN_WRITE_INTERVAL
         principal = Principal(
             kind=PrincipalKind.API_KEY,
             id=key.id,
@@ -285,6 +285,7 @@ class AuthService:
             name=key.name,
             tenant_name=tenant_name,
         )
+        stale = _stale(key.last_used_at, now)
         return principal, account_repo.touch_api_key(key, now=now) if stale else None
 
     @staticmethod
@@ -296,7 +297,6 @@ class AuthService:
         )
         if device is None or device.revoked_at is not None:
             raise AuthenticationFailed()
-        stale = device.last_seen_at is None or now - device.last_seen_at > _SEEN_WRITE_INTERVAL
         principal = Principal(
             kind=PrincipalKind.DEVICE,
             id=device.id,
@@ -305,6 +305,7 @@ class AuthService:
             name=device.name,
             tenant_name=tenant_name,
         )
+        stale = _stale(device.last_seen_at, now)
         return principal, device_repo.touch_device(device, now=now) if stale else None
 
     # -- logout, passwords, TOTP ---------------------------------------------------

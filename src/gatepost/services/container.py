@@ -34,8 +34,7 @@ from gatepost.services.vehicles import VehicleService
 from gatepost.settings import FaceSettings, Settings
 from gatepost.store.db import Database
 from gatepost.store.media import BlobStore, blob_store_from_url
-from gatepost.vision.dlib_faces import MODEL as FACE_MODEL
-from gatepost.vision.dlib_faces import DlibFaceEngine
+from gatepost.vision.calibration import DLIB_RESNET
 from gatepost.vision.faces import FaceEngine
 from gatepost.vision.plates import PlateReader
 
@@ -68,6 +67,8 @@ def shared_face_engine(settings: FaceSettings) -> FaceEngine:
     with _engines_lock:
         engine = _engines.get(key)
         if engine is None:
+            from gatepost.vision.dlib_faces import DlibFaceEngine  # dlib, onnx: on first use
+
             engine = _engines[key] = DlibFaceEngine(
                 detect_width=settings.detect_width, detector=settings.detector
             )
@@ -155,7 +156,7 @@ def build_container(
             128,
             gallery=lambda dim: FaceGallery(dim, approximate_from=settings.faces.approximate_from),
         ),
-        model=FACE_MODEL,
+        model=DLIB_RESNET,
         max_bytes=settings.media.max_upload_bytes,
         max_pixels=settings.media.max_pixels,
     )

@@ -23,8 +23,7 @@ from gatepost.matching.faces import FaceGalleries, FaceGallery, GalleryEntry
 from gatepost.security.templates import TemplateRotation, pack_template, unpack_template
 from gatepost.services.keys import KeyService
 from gatepost.store.repositories import faces as face_repo
-from gatepost.store.repositories import tenants as tenant_repo
-from gatepost.store.tables import FaceTemplate
+from gatepost.store.tables import FaceTemplate, Tenant
 
 __all__ = ["GallerySync", "SiteGalleries", "seal_template", "open_template"]
 
@@ -73,10 +72,10 @@ class GallerySync:
     def galleries(self) -> FaceGalleries:
         return self._galleries
 
-    def current(self, session: Session, *, tenant_id: str, site_id: str | None) -> SiteGalleries:
-        """The tenant's galleries for ``site_id``, reloaded first if they are stale."""
-        tenant = tenant_repo.get_tenant(session, tenant_id=tenant_id)
-        version = tenant.face_gallery_version if tenant is not None else 0
+    def current(self, session: Session, *, tenant: Tenant, site_id: str | None) -> SiteGalleries:
+        """The tenant's galleries for ``site_id``, reloaded first if they are stale (the
+        caller has read the tenant row in ``session``: its face-data version decides)."""
+        tenant_id, version = tenant.id, tenant.face_gallery_version
         if self._galleries.version(tenant_id) != version:
             with self._loading:
                 if self._galleries.version(tenant_id) != version:

@@ -130,8 +130,9 @@ class FaceService:
         with self._db.reading() as session:  # refuse before any image work
             person_in_tenant(session, principal, person_id)
             self._current_consent(session, principal, person_id)
+            photo_days = self.tenant(session, principal.tenant_id).face_photo_days
         embeddings = [self._enrolment_face(number, photo) for number, photo in enumerate(photos)]
-        kept = self._keep_photos(principal, photos)
+        kept = self._keep_photos(principal, photos, photo_days)
         try:
             version, site_id, rows, entries, replaced = self._store_templates(
                 principal, person_id, embeddings, kept, replace=replace
@@ -149,10 +150,8 @@ class FaceService:
         )
         return Enrolment(person_id, [_view(row) for row in rows], len(replaced.template_ids))
 
-    def _keep_photos(self, principal: Principal, photos: Sequence[Photo]) -> list[str]:
-        """Store the photos sealed, with the tenant's expiry, if the tenant keeps them."""
-        with self._db.reading() as session:
-            days = self.tenant(session, principal.tenant_id).face_photo_days
+    def _keep_photos(self, principal: Principal, photos: Sequence[Photo], days: int) -> list[str]:
+        """Store the photos sealed, expiring after ``days``, if the tenant keeps them."""
         kept: list[str] = []
         if days <= 0:
             return kept

@@ -25,9 +25,9 @@ from gatepost.store.ids import new_id
 from gatepost.store.media import BlobNotFound, BlobStore, BlobStoreUnavailable
 from gatepost.store.repositories import media as media_repo
 from gatepost.store.tables import MediaObject
-from gatepost.vision.images import BadImage, inspect_image
+from gatepost.vision.images import inspect_image
 
-__all__ = ["BadImage", "MediaContent", "MediaService", "SignedMediaUrl"]
+__all__ = ["MediaContent", "MediaService", "SignedMediaUrl"]
 
 log = logging.getLogger(__name__)
 

@@ -169,7 +169,7 @@ class PersonService:
         keys: KeyService,
         audit: AuditService,
         clock: Clock,
-        biometrics: BiometricStore | None = None,
+        biometrics: BiometricStore,
     ) -> None:
         self._db = db
         self._keys = keys
@@ -303,7 +303,7 @@ class PersonService:
             )
             draft = replace(draft, **changes)  # type: ignore[arg-type]
             self._apply(session, keys, person, draft)
-            if person.site_id != current.site_id and self._biometrics is not None:
+            if person.site_id != current.site_id:
                 # The person's face templates now belong in another site's gallery.
                 self._biometrics.regroup(session, tenant_id=principal.tenant_id)
             person.updated_at = now
@@ -387,13 +387,11 @@ class PersonService:
         return revealed
 
     def delete(self, principal: Principal, person_id: str) -> None:
-        purge = BiometricPurge()
         with self._db.session() as session:
             person_in_tenant(session, principal, person_id)
-            if self._biometrics is not None:
-                purge = self._biometrics.purge(
-                    session, tenant_id=principal.tenant_id, person_id=person_id
-                )
+            purge = self._biometrics.purge(
+                session, tenant_id=principal.tenant_id, person_id=person_id
+            )
             person_repo.delete_person(session, tenant_id=principal.tenant_id, person_id=person_id)
             self._audit.record(
                 session,
@@ -402,8 +400,7 @@ class PersonService:
                     actor=principal.actor, action="person.erased", target=f"person:{person_id}"
                 ),
             )
-        if self._biometrics is not None:
-            self._biometrics.purged(tenant_id=principal.tenant_id, person_id=person_id, purge=purge)
+        self._biometrics.purged(tenant_id=principal.tenant_id, person_id=person_id, purge=purge)
 
     # -- consents ---------------------------------------------------------------
 
@@ -465,17 +462,13 @@ class PersonService:
             if consent.withdrawn_at is None:
                 consent.withdrawn_at = self._clock.now()
             session.flush()
-            biometric_left = consent.purpose == FACE_CONSENT_PURPOSE and any(
+            last_biometric = consent.purpose == FACE_CONSENT_PURPOSE and not any(
                 c.purpose == FACE_CONSENT_PURPOSE and c.withdrawn_at is None
                 for c in person_repo.consents_of(
                     session, tenant_id=principal.tenant_id, person_id=person_id
                 )
             )
-            if (
-                consent.purpose == FACE_CONSENT_PURPOSE
-                and not biometric_left
-                and self._biometrics is not None
-            ):
+            if last_biometric:
                 purge = self._biometrics.purge(
                     session, tenant_id=principal.tenant_id, person_id=person_id
                 )
@@ -494,8 +487,7 @@ class PersonService:
                 ),
             )
             view = _consent_view(consent)
-        if self._biometrics is not None:
-            self._biometrics.purged(tenant_id=principal.tenant_id, person_id=person_id, purge=purge)
+        self._biometrics.purged(tenant_id=principal.tenant_id, person_id=person_id, purge=purge)
         return view
 
 

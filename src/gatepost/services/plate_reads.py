@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 
 from gatepost.domain.ports import Clock
 from gatepost.matching.plates import best_matches
@@ -71,17 +72,26 @@ class PlateReadService:
         ``services.container.shared_plate_reader``)."""
         return self._reader()
 
+    def _match(
+        self, principal: Principal, text: str, opened: Callable[[], dict[str, VehicleView]]
+    ) -> PlateMatch | None:
+        """Exact first (one blind-index lookup, the usual case at a gate); only a reading
+        no vehicle has exactly is compared with every known plate (``opened``, read and
+        opened at most once per frame)."""
+        exact = self._vehicles.find(principal, text)
+        if exact is not None:
+            return PlateMatch(exact, 0.0)
+        known = opened()
+        found = best_matches(text, known, limit=1)
+        return PlateMatch(known[found[0].plate], found[0].cost) if found else None
+
     def read(self, principal: Principal, data: bytes) -> PlateRead:
         image = decode_rgb(data, max_bytes=self._max_bytes, max_pixels=self._max_pixels)
         readings = self.reader.read(image)
         if not readings:
             return PlateRead([], GateDecision.UNKNOWN, "no plate found")
-        known = {view.plate: view for view in self._vehicles.known(principal)}
-        results = []
-        for reading in readings:
-            found = best_matches(reading.text, known, limit=1)
-            match = PlateMatch(known[found[0].plate], found[0].cost) if found else None
-            results.append(PlateResult(reading, match))
+        opened = cache(lambda: {view.plate: view for view in self._vehicles.known(principal)})
+        results = [PlateResult(r, self._match(principal, r.text, opened)) for r in readings]
         matched = [r for r in results if r.match is not None]
         if not matched:
             return PlateRead(results, GateDecision.UNKNOWN, "no known vehicle")

@@ -10,7 +10,7 @@ Nothing is stored: not the frame, not the embedding.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from gatepost.domain.faces import FaceDecision, decide
 from gatepost.errors import Conflict
@@ -39,7 +39,6 @@ class Recognition:
     candidates: list[Candidate]
     decision: FaceDecision
     person_id: str | None = None
-    extra: dict[str, object] = field(default_factory=dict)
 
 
 class RecognitionService:
@@ -75,7 +74,7 @@ class RecognitionService:
                     session, tenant_id=principal.tenant_id, device_id=principal.id
                 )
                 site_id = device.site_id if device is not None else None
-            galleries = self._faces.sync.current(session, tenant_id=tenant.id, site_id=site_id)
+            galleries = self._faces.sync.current(session, tenant=tenant, site_id=site_id)
             rotation = self._keys.template_rotation(
                 session, tenant_id=tenant.id, dim=self._faces.engine.dim
             )
@@ -100,7 +99,6 @@ class RecognitionService:
         face, found, embedding = self._probe(data)
         with self._db.reading() as session:
             tenant = self._faces.tenant(session, principal.tenant_id)
-            person_in_tenant(session, principal, person_id)
             policy = self._faces.policy_of(tenant)
             rows = face_repo.templates_of(session, tenant_id=tenant.id, person_id=person_id)
             rotation = self._keys.template_rotation(

@@ -284,6 +284,14 @@ class VehicleService:
             )
             return page_by_id(rows, limit, lambda row: self._view(keys, row))
 
+    def find(self, principal: Principal, plate: str) -> VehicleView | None:
+        """The vehicle with exactly this (normalised) plate, through the blind index."""
+        with self._db.reading() as session:
+            keys = self._keys.keys_for(session, tenant_id=principal.tenant_id)
+            index = keys.blind_index(normalise_plate(plate), purpose=PLATE_INDEX_PURPOSE)
+            row = vehicle_repo.by_plate_index(session, tenant_id=principal.tenant_id, index=index)
+            return self._view(keys, row) if row is not None else None
+
     def known(self, principal: Principal) -> tuple[VehicleView, ...]:
         """Every vehicle of the tenant with its plate opened (for fuzzy matching)."""
         views: tuple[VehicleView, ...] = ()

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["CALIBRATIONS", "threshold_for"]
+__all__ = ["CALIBRATIONS", "DLIB_RESNET", "threshold_for"]
+
+DLIB_RESNET = "dlib-resnet-v1"
+"""The name templates of dlib's ResNet embedding carry (``gatepost.vision.dlib_faces``)."""
 
 CALIBRATIONS: dict[str, tuple[tuple[float, float], ...]] = {
     # (FMR, largest distance accepted as the same person), FMR descending.
-    "dlib-resnet-v1": (
+    DLIB_RESNET: (
         (1e-2, 0.64),
         (1e-3, 0.60),
         (1e-4, 0.56),

@@ -30,7 +30,7 @@ import cv2
 import dlib
 import numpy as np
 
-from gatepost.vision.calibration import threshold_for
+from gatepost.vision.calibration import DLIB_RESNET, threshold_for
 from gatepost.vision.dlib_onnx import OnnxDescriptor
 from gatepost.vision.faces import (
     Embedding,
@@ -51,7 +51,7 @@ __all__ = [
     "MODEL",
 ]
 
-MODEL = "dlib-resnet-v1"
+MODEL = DLIB_RESNET
 CHIP_SIZE = 150
 CHIP_PADDING = 0.25
 

@@ -16,6 +16,7 @@ from fastapi import Depends, Request
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
+from gatepost.api.routes.common import read_upload
 from gatepost.domain.faces import OpenSetPolicy
 from gatepost.errors import ValidationFailed
 from gatepost.security.policy import Principal
@@ -24,7 +25,7 @@ from gatepost.services.recognition import Recognition
 from gatepost.web.forms import sentence
 from gatepost.web.lookups import person_names, site_names
 
-__all__ = ["Frame", "RecognitionTest", "chosen", "read_upload", "recognition_test"]
+__all__ = ["Frame", "RecognitionTest", "chosen", "recognition_test"]
 
 
 def chosen(field: str) -> Callable[[Request], Awaitable[list[UploadFile]]]:
@@ -46,11 +47,6 @@ def chosen(field: str) -> Callable[[Request], Awaitable[list[UploadFile]]]:
 
 Frame = Annotated[list[UploadFile], Depends(chosen("file"))]
 """The photo of a recognition test (form field ``file``)."""
-
-
-def read_upload(container: Container, upload: UploadFile) -> bytes:
-    """The upload's bytes; one byte over the limit is enough for the service to refuse it."""
-    return upload.file.read(container.settings.media.max_upload_bytes + 1)
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,22 @@
-"""Query and path parameter aliases shared by routers."""
+"""Query and path parameter aliases, and upload reading, shared by routers."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import Path, Query
+from starlette.datastructures import UploadFile
 
-__all__ = ["CursorQuery", "IdPath", "LimitQuery"]
+from gatepost.services.container import Container
+
+__all__ = ["CursorQuery", "IdPath", "LimitQuery", "read_upload"]
 
 IdPath = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="A 32-hex-digit id.")]
 LimitQuery = Annotated[int, Query(ge=1, le=200, description="Page size (max 200).")]
 CursorQuery = Annotated[str | None, Query(max_length=200, description="From next_cursor.")]
+
+
+def read_upload(container: Container, upload: UploadFile) -> bytes:
+    """An uploaded file's bytes, at most one past the upload limit (the service then
+    refuses it, naming the limit) so an oversized part is never read whole."""
+    return upload.file.read(container.settings.media.max_upload_bytes + 1)

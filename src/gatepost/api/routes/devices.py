@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Query, UploadFile
 
 from gatepost.api.deps import ContainerDep, CurrentPrincipal, GuardedRoute, require
-from gatepost.api.routes.common import CursorQuery, IdPath, LimitQuery
+from gatepost.api.routes.common import CursorQuery, IdPath, LimitQuery, read_upload
 from gatepost.api.schemas.base import ERROR_RESPONSES, PagePublic
 from gatepost.api.schemas.resources import (
     DeviceCreate,
@@ -118,7 +118,7 @@ def post_snapshot(
     principal: CurrentPrincipal, container: ContainerDep, file: Annotated[UploadFile, File()]
 ) -> MediaPublic:
     """Upload a frame (JPEG, PNG or WebP); reference its id from an event's snapshot_id."""
-    data = file.file.read(container.settings.media.max_upload_bytes + 1)
+    data = read_upload(container, file)
     media = container.media.store_image(
         principal, data=data, declared_type=file.content_type, kind="event_snapshot"
     )

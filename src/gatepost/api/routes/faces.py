@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Query, UploadFile
 
 from gatepost.api.deps import ContainerDep, CurrentPrincipal, GuardedRoute, require
-from gatepost.api.routes.common import IdPath
+from gatepost.api.routes.common import IdPath, read_upload
 from gatepost.api.schemas.base import ERROR_RESPONSES
 from gatepost.api.schemas.resources import (
     CandidatePublic,
@@ -33,10 +33,6 @@ router = APIRouter(
 )
 
 ImageFile = Annotated[UploadFile, File(description="A JPEG, PNG or WebP frame.")]
-
-
-def _read(container: Container, upload: UploadFile) -> bytes:
-    return upload.file.read(container.settings.media.max_upload_bytes + 1)
 
 
 def _recognition(result: Recognition, principal: Principal) -> RecognitionPublic:
@@ -93,7 +89,8 @@ def enrol_face(
     Only protected templates are stored; the photos are discarded.
     """
     photos = [
-        Photo(_read(container, f), f.filename or f"photo {n + 1}") for n, f in enumerate(files)
+        Photo(read_upload(container, f), f.filename or f"photo {n + 1}")
+        for n, f in enumerate(files)
     ]
     enrolment = container.faces.enrol(principal, person_id, photos, replace=replace)
     return FaceEnrolmentPublic.model_validate(enrolment)
@@ -136,7 +133,9 @@ def identify_face(
     ] = None,
 ) -> RecognitionPublic:
     """1:N: who is in this frame? Devices search their own site; nothing is stored."""
-    result = container.recognition.identify(principal, _read(container, file), site_id=site_id)
+    result = container.recognition.identify(
+        principal, read_upload(container, file), site_id=site_id
+    )
     return _recognition(result, principal)
 
 
@@ -145,7 +144,7 @@ def verify_face(
     person_id: IdPath, principal: CurrentPrincipal, container: ContainerDep, file: ImageFile
 ) -> RecognitionPublic:
     """1:1: is the face in this frame the person claimed?"""
-    result = container.recognition.verify(principal, person_id, _read(container, file))
+    result = container.recognition.verify(principal, person_id, read_upload(container, file))
     return _recognition(result, principal)
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, UploadFile
 
 from gatepost.api.deps import ContainerDep, CurrentPrincipal, GuardedRoute, require
+from gatepost.api.routes.common import read_upload
 from gatepost.api.schemas.base import ERROR_RESPONSES
 from gatepost.api.schemas.resources import (
     PlateMatchPublic,
@@ -31,8 +32,7 @@ def read_plates(
     A frame without a plate answers `unknown` with no plates, not an error. Nothing is
     stored.
     """
-    data = file.file.read(container.settings.media.max_upload_bytes + 1)
-    result = container.plates.read(principal, data)
+    result = container.plates.read(principal, read_upload(container, file))
     return PlateReadPublic(
         decision=result.decision.value,
         reason=result.reason,

@@ -16,7 +16,6 @@ __all__ = [
     "add_templates",
     "all_templates",
     "bump_version",
-    "count_by_person",
     "current_consent",
     "delete_templates",
     "enrolment_counts",
@@ -47,19 +46,6 @@ def templates_of(session: Session, *, tenant_id: str, person_id: str) -> Sequenc
         .where(FaceTemplate.tenant_id == tenant_id, FaceTemplate.person_id == person_id)
         .order_by(FaceTemplate.created_at, FaceTemplate.id)
     ).all()
-
-
-def count_by_person(
-    session: Session, *, tenant_id: str, person_ids: Sequence[str]
-) -> dict[str, int]:
-    if not person_ids:
-        return {}
-    rows = session.execute(
-        select(FaceTemplate.person_id, func.count())
-        .where(FaceTemplate.tenant_id == tenant_id, FaceTemplate.person_id.in_(person_ids))
-        .group_by(FaceTemplate.person_id)
-    ).all()
-    return {person_id: int(count) for person_id, count in rows}
 
 
 @dataclass(frozen=True)

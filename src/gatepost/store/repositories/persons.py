@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from gatepost.store.tables import Consent, FaceTemplate, Person, Vehicle
+from gatepost.store.tables import Consent, Person, Vehicle
 
 __all__ = [
     "add_consent",
@@ -72,17 +72,12 @@ def count_persons(session: Session, *, tenant_id: str) -> int:
 
 
 def delete_person(session: Session, *, tenant_id: str, person_id: str) -> None:
-    """Delete the person with their consents and face templates (erasure); their
-    vehicles stay, no longer tied to anyone."""
+    """Delete the person with their consents (erasure; their face templates are the face
+    service's to delete first); their vehicles stay, no longer tied to anyone."""
     session.execute(
         update(Vehicle)
         .where(Vehicle.tenant_id == tenant_id, Vehicle.person_id == person_id)
         .values(person_id=None)
-    )
-    session.execute(
-        delete(FaceTemplate).where(
-            FaceTemplate.tenant_id == tenant_id, FaceTemplate.person_id == person_id
-        )
     )
     session.execute(
         delete(Consent).where(Consent.tenant_id == tenant_id, Consent.person_id == person_id)

@@ -27,6 +27,7 @@ from gatepost.api.deps import (
     GuardedRoute,
     require,
 )
+from gatepost.api.routes.common import read_upload
 from gatepost.domain.faces import FACE_CONSENT_PURPOSE
 from gatepost.errors import Conflict, ValidationFailed
 from gatepost.security.permissions import Permission
@@ -37,7 +38,7 @@ from gatepost.services.persons import PersonView
 from gatepost.web.enrolments import card_context
 from gatepost.web.errors import is_htmx
 from gatepost.web.forms import field_errors, sentence
-from gatepost.web.recognitions import Frame, chosen, read_upload, recognition_test
+from gatepost.web.recognitions import Frame, chosen, recognition_test
 from gatepost.web.rendering import render
 from gatepost.web.views.people import person_page
 
