@@ -121,11 +121,12 @@ class RapidOcrPlateReader:
         detect_side: int = 640,
         max_candidates: int = 6,
         threads: int = 1,
-        plate_detector: bool | None = None,
+        plate_detector: bool = True,
     ) -> None:
         """``plate_detector``: also take boxes from hyperlpr2's SSD plate detector (a
         network trained on Chinese plates; it keeps the province character the text
-        detector sometimes cuts off). Default: on when a Chinese grammar is accepted."""
+        detector sometimes cuts off). Default: on, used only for frames whose grammars
+        include a Chinese one. ``grammars``: the default for :meth:`read`."""
         from rapidocr_onnxruntime import RapidOCR
         from rapidocr_onnxruntime.ch_ppocr_det.utils import DetPreProcess
 
@@ -142,19 +143,24 @@ class RapidOcrPlateReader:
         self._detect = detector
         self._recognise = engine.text_rec
         self._lock = threading.Lock()
-        if plate_detector is None:
-            plate_detector = any(g.region.value == "cn" for g in self._grammars)
         self._ssd: Any = None
-        if plate_detector:
+        if plate_detector:  # used for frames whose grammars include Chinese
             import hyperlpr2  # models inside the wheel, run by OpenCV's dnn module
 
             self._ssd = hyperlpr2.PR.ssd_detection
 
-    def read(self, image: RgbImage) -> list[PlateReading]:
+    def read(
+        self, image: RgbImage, *, grammars: Sequence[PlateGrammar] | None = None
+    ) -> list[PlateReading]:
+        accepted = self._grammars if grammars is None else tuple(grammars)
+        if not accepted:
+            raise ValueError("a plate reader needs at least one grammar")
+        chinese = any(g.region.value == "cn" for g in accepted)
         bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
         with self._lock:
             boxes, _ = self._detect(bgr)
-            quads = self._plate_boxes(image) + self._plate_shaped(boxes)
+            ssd = self._plate_boxes(image) if chinese else []
+            quads = ssd + self._plate_shaped(boxes)
             crops = [_warp(bgr, q, mx, my) for q in quads for mx, my in _MARGINS]
             texts = self._recognise(crops)[0] if crops else []
         readings = []
@@ -162,7 +168,7 @@ class RapidOcrPlateReader:
         for index, quad in enumerate(quads):
             tight_rgb = cv2.cvtColor(crops[index * per_quad], cv2.COLOR_BGR2RGB)
             color = plate_color(tight_rgb)
-            found = self._vote(texts[index * per_quad : (index + 1) * per_quad], color)
+            found = self._vote(texts[index * per_quad : (index + 1) * per_quad], color, accepted)
             if found is None:
                 continue
             text, confidence, grammar = found
@@ -206,8 +212,9 @@ class RapidOcrPlateReader:
         shaped.sort(key=lambda item: item[0], reverse=True)
         return [quad for _, quad in shaped[: self._max_candidates]]
 
+    @staticmethod
     def _vote(
-        self, texts: Sequence[tuple[str, float]], color: PlateColor
+        texts: Sequence[tuple[str, float]], color: PlateColor, grammars: tuple[PlateGrammar, ...]
     ) -> tuple[str, float, PlateGrammar] | None:
         scores: dict[str, list[float]] = defaultdict(list)
         grammar_of: dict[str, PlateGrammar] = {}
@@ -215,9 +222,9 @@ class RapidOcrPlateReader:
             # Of the reading and its repairs, the one that fits the most specific grammar
             # (grammars run from specific to generic); a repair counts a little less.
             fits = [
-                (self._grammars.index(grammar), rank, candidate, grammar)
+                (grammars.index(grammar), rank, candidate, grammar)
                 for rank, candidate in enumerate(_repairs(normalise_plate(raw)))
-                if (grammar := match_grammar(candidate, self._grammars)) is not None
+                if (grammar := match_grammar(candidate, grammars)) is not None
             ]
             if fits:
                 _, rank, candidate, grammar = min(fits, key=lambda fit: (fit[0], fit[1]))

@@ -9,6 +9,7 @@ accuracy is checked from outside.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -16,6 +17,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from gatepost.domain.plates import PlateGrammar
 from gatepost.vision.images import RgbImage
 
 __all__ = ["PlateColor", "PlateReader", "PlateReading", "plate_color"]
@@ -51,8 +53,12 @@ class PlateReading:
 class PlateReader(Protocol):
     """Find and read plates; implementations must be safe to call from threads."""
 
-    def read(self, image: RgbImage) -> list[PlateReading]:
-        """Plates in the frame, most confident first; none is an empty list."""
+    def read(
+        self, image: RgbImage, *, grammars: Sequence[PlateGrammar] | None = None
+    ) -> list[PlateReading]:
+        """Plates in the frame, most confident first; none is an empty list.
+
+        ``grammars``: the formats this frame's site accepts (None: the reader's own)."""
 
 
 # OpenCV hue runs 0-179. Plate backgrounds dominate a tight crop.
