@@ -14,9 +14,12 @@ instead:
    character), stretched 1.3x horizontally (CTC recognisers merge repeated
    characters on narrow crops: "999" read as "99");
 4. all crops are recognised in one batch;
-5. each reading is normalised, repaired position by position only where that reaches a
-   plate grammar (a Brazilian plate's letters and digits have fixed places), checked
-   against the grammars, and the crops of one box vote;
+5. each crop is decoded keeping every character's alternatives (``gatepost.vision.ctc``):
+   where a Chinese plate's character is impossible in its place (the first must be a
+   province, a final Chinese character one of 警/学/挂), the likeliest possible one
+   replaces it; readings are normalised, repaired position by position only where that
+   reaches a plate grammar (a Brazilian plate's letters and digits have fixed places),
+   checked against the grammars, and the crops of one box vote;
 6. the plate's colour decides between a 7- and an 8-character Chinese reading (green
    new-energy plates have 8).
 
@@ -27,9 +30,11 @@ text detector sometimes leaves out. Figures: docs/plates.md (``gatepost bench pl
 
 from __future__ import annotations
 
+import importlib.util
 import threading
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -43,6 +48,7 @@ from gatepost.domain.plates import (
     match_grammar,
     normalise_plate,
 )
+from gatepost.vision.ctc import Alphabet, DecodedText, ctc_greedy
 from gatepost.vision.images import RgbImage
 from gatepost.vision.plates import PlateColor, PlateReading, plate_color
 
@@ -55,6 +61,7 @@ _SSD_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 _MARGINS = ((0.0, 0.0), (0.04, 0.12), (0.12, 0.2))
 _TO_DIGIT = {"O": "0", "Q": "0", "D": "0", "U": "0", "I": "1", "L": "1", "J": "1", "Z": "2"}
 _TO_DIGIT |= {"S": "5", "B": "8", "G": "6", "T": "7", "A": "4"}
+_CN_SPECIAL = "警学挂"
 _TO_LETTER = {"0": "O", "1": "I", "2": "Z", "5": "S", "8": "B", "6": "G", "7": "T", "4": "A"}
 
 Quad = npt.NDArray[np.float32]
@@ -94,6 +101,27 @@ def _warp(image: Any, quad: Quad, margin_x: float, margin_y: float) -> Any:
     return cv2.warpPerspective(
         image, matrix, (out_w, _CROP_HEIGHT), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
     )
+
+
+def _constrained(decoded: DecodedText, text: str) -> str:
+    """``text`` (the normalised reading) with a Chinese plate's impossible characters
+    replaced by the likeliest possible ones: the first by a province, a final Chinese
+    character by 警, 学 or 挂 (see ``gatepost.vision.ctc``)."""
+    if len(text) not in (7, 8) or len(text) != len(decoded.text) or text[0].isascii():
+        return text
+    chars = list(text)
+    if chars[0] not in CN_PROVINCES:
+        chars[0] = decoded.best_of(0, CN_PROVINCES)[0]
+    if len(chars) == 7 and not chars[-1].isascii() and chars[-1] not in _CN_SPECIAL:
+        chars[-1] = decoded.best_of(6, _CN_SPECIAL)[0]
+    return "".join(chars)
+
+
+def _candidates(decoded: DecodedText) -> list[str]:
+    """The normalised reading, then its constrained form and their repairs, once each."""
+    text = normalise_plate(decoded.text)
+    constrained = _constrained(decoded, text)
+    return list(dict.fromkeys([*_repairs(text), *_repairs(constrained)]))
 
 
 def _repairs(text: str) -> list[str]:
@@ -142,12 +170,9 @@ class RapidOcrPlateReader:
         )
         self._detect = detector
         self._recognise = engine.text_rec
+        self._alphabet = Alphabet.of(engine.text_rec.postprocess_op.character)
         self._lock = threading.Lock()
-        self._ssd: Any = None
-        if plate_detector:  # used for frames whose grammars include Chinese
-            import hyperlpr2  # models inside the wheel, run by OpenCV's dnn module
-
-            self._ssd = hyperlpr2.PR.ssd_detection
+        self._ssd = _SsdNets() if plate_detector else None  # for Chinese grammars only
 
     def read(
         self, image: RgbImage, *, grammars: Sequence[PlateGrammar] | None = None
@@ -162,7 +187,7 @@ class RapidOcrPlateReader:
             ssd = self._plate_boxes(image) if chinese else []
             quads = ssd + self._plate_shaped(boxes)
             crops = [_warp(bgr, q, mx, my) for q in quads for mx, my in _MARGINS]
-            texts = self._recognise(crops)[0] if crops else []
+            texts = self._recognise_crops(crops)
         readings = []
         per_quad = len(_MARGINS)
         for index, quad in enumerate(quads):
@@ -180,6 +205,17 @@ class RapidOcrPlateReader:
             readings.append(PlateReading(text, confidence, box, color, grammar.region.value))
         return _best_per_text(readings)
 
+    def _recognise_crops(self, crops: list[Any]) -> list[DecodedText]:
+        """All crops in one batch (padded to the widest), decoded keeping alternatives."""
+        if not crops:
+            return []
+        recogniser = self._recognise
+        _, height, width = recogniser.rec_image_shape
+        ratio = max(width / height, *(c.shape[1] / c.shape[0] for c in crops))
+        batch = np.stack([recogniser.resize_norm_img(c, ratio) for c in crops])
+        columns = recogniser.session(batch.astype(np.float32))[0]
+        return [ctc_greedy(crop_columns, self._alphabet) for crop_columns in columns]
+
     def _plate_boxes(self, image: RgbImage) -> list[Quad]:
         """Boxes from the SSD plate detector, run at half size (none without it)."""
         if self._ssd is None:
@@ -187,8 +223,9 @@ class RapidOcrPlateReader:
         height, width = image.shape[:2]
         small = cv2.resize(image, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
         scaled = (small.astype(np.float32) / 255 - _SSD_MEAN) / _SSD_STD
-        self._ssd.setInput(scaled.transpose(2, 0, 1)[None].astype(np.float32))
-        found = self._ssd.forward()[0, 0]
+        net = self._ssd.for_shape(small.shape[:2])
+        net.setInput(scaled.transpose(2, 0, 1)[None].astype(np.float32))
+        found = net.forward()[0, 0]
         quads = []
         for detection in found:
             if float(detection[2]) < 0.3:
@@ -214,16 +251,17 @@ class RapidOcrPlateReader:
 
     @staticmethod
     def _vote(
-        texts: Sequence[tuple[str, float]], color: PlateColor, grammars: tuple[PlateGrammar, ...]
+        texts: Sequence[DecodedText], color: PlateColor, grammars: tuple[PlateGrammar, ...]
     ) -> tuple[str, float, PlateGrammar] | None:
         scores: dict[str, list[float]] = defaultdict(list)
         grammar_of: dict[str, PlateGrammar] = {}
-        for raw, score in texts:
+        for decoded in texts:
+            score = decoded.score
             # Of the reading and its repairs, the one that fits the most specific grammar
             # (grammars run from specific to generic); a repair counts a little less.
             fits = [
                 (grammars.index(grammar), rank, candidate, grammar)
-                for rank, candidate in enumerate(_repairs(normalise_plate(raw)))
+                for rank, candidate in enumerate(_candidates(decoded))
                 if (grammar := match_grammar(candidate, grammars)) is not None
             ]
             if fits:
@@ -240,6 +278,38 @@ class RapidOcrPlateReader:
 
         best = max(scores, key=strength)
         return best, sum(scores[best]) / len(scores[best]), grammar_of[best]
+
+
+class _SsdNets:
+    """hyperlpr2's SSD plate detector (Caffe files inside its wheel, run by OpenCV's dnn
+    module), one network per input shape. An OpenCV network is not independent of the
+    shapes it saw before: after frames of another size, the same frame's boxes moved by
+    up to 20 px (measured here). Cameras keep one resolution, so this is one network
+    per camera model; the least recently used of more than four is dropped."""
+
+    _KEEP = 4
+
+    def __init__(self) -> None:
+        spec = importlib.util.find_spec("hyperlpr2")  # not imported: it loads every model
+        if spec is None or not spec.submodule_search_locations:
+            raise ModuleNotFoundError("hyperlpr2 is not installed (see the Makefile)")
+        folder = Path(next(iter(spec.submodule_search_locations))) / "models" / "dnn"
+        self._files = (
+            str(folder / "mininet_ssd_v1.prototxt"),
+            str(folder / "mininet_ssd_v1.caffemodel"),
+        )
+        self._nets: OrderedDict[tuple[int, int], Any] = OrderedDict()
+        self.for_shape((360, 640))  # fails here, not on the first frame, if files are missing
+
+    def for_shape(self, shape: tuple[int, ...]) -> Any:
+        key = (int(shape[0]), int(shape[1]))
+        if key in self._nets:
+            self._nets.move_to_end(key)
+        else:
+            self._nets[key] = cv2.dnn.readNetFromCaffe(*self._files)
+            while len(self._nets) > self._KEEP:
+                self._nets.popitem(last=False)
+        return self._nets[key]
 
 
 def _best_per_text(readings: list[PlateReading]) -> list[PlateReading]:

@@ -100,3 +100,36 @@ def test_cli_prints_one_json_line_per_image(tmp_path: Path) -> None:
     assert set(plate) == {"text", "confidence", "box", "color", "region"}
     assert plate["text"] == text and plate["region"] == "br" and len(plate["box"]) == 4
     assert second["plates"] == []
+
+
+def test_grammars_given_per_frame_replace_the_readers_own() -> None:
+    text, _, frame = next(
+        iter(synthetic.synthetic_set([PlateKind.BR_MERCOSUL], 1, seed=5, size=(960, 540)))
+    )
+    image = np.ascontiguousarray(frame.image)
+    reader = _reader(PlateRegion.CN)  # its own grammars: Chinese only
+    assert all(p.region == "cn" for p in reader.read(image))
+    (plate, *_) = reader.read(image, grammars=grammars_for([PlateRegion.BR]))
+    assert plate.text == text and plate.region == "br"
+    with pytest.raises(ValueError, match="at least one grammar"):
+        reader.read(image, grammars=[])
+
+
+def test_plate_boxes_do_not_depend_on_the_frames_before() -> None:
+    """OpenCV's dnn networks keep state between input shapes (a box moved by ~20 px after
+    portrait frames); the reader keeps one network per shape, so frames of another size
+    read in between change nothing."""
+
+    def frames(kinds: list[PlateKind], size: tuple[int, int]) -> list[np.ndarray]:
+        found = synthetic.synthetic_set(kinds, 4, seed=77, size=size)
+        return [np.ascontiguousarray(frame.image) for _, _, frame in found]
+
+    landscape = frames([PlateKind.CN_GREEN, PlateKind.CN_BLUE], (1280, 720))
+    portrait = frames([PlateKind.CN_BLUE], (720, 1160))
+    fresh = RapidOcrPlateReader(grammars=grammars_for([PlateRegion.CN]))
+    used = RapidOcrPlateReader(grammars=grammars_for([PlateRegion.CN]))
+    for frame in portrait:
+        used._plate_boxes(frame)
+    for frame in landscape:
+        expected = [quad.tolist() for quad in fresh._plate_boxes(frame)]
+        assert expected and [quad.tolist() for quad in used._plate_boxes(frame)] == expected
