@@ -29,6 +29,7 @@ __all__ = [
     "FaceSettings",
     "KeySettings",
     "MediaSettings",
+    "PlateSettings",
     "ServerSettings",
     "SecuritySettings",
     "Settings",
@@ -180,6 +181,17 @@ class FaceSettings(_Section):
     )
 
 
+class PlateSettings(_Section):
+    repeat_window_seconds: int = Field(
+        default=10,
+        ge=0,
+        le=600,
+        description="A plate read again by the same camera within this many seconds, with "
+        "the same decision, is a repeat (a car waiting at the barrier): the device still "
+        "gets its decision, but the gate log stores it once. 0 stores every read.",
+    )
+
+
 class ServerSettings(_Section):
     host: str = Field(default="127.0.0.1", description="Bind address. Loopback by default.")
     port: int = Field(default=8000, ge=1, le=65535, description="TCP port.")
@@ -229,6 +241,9 @@ class Settings(BaseSettings):
     )
     server: ServerSettings = Field(default_factory=ServerSettings, description="HTTP server.")
     faces: FaceSettings = Field(default_factory=FaceSettings, description="Face recognition.")
+    plates: PlateSettings = Field(
+        default_factory=PlateSettings, description="Licence-plate reads at gates."
+    )
 
     @property
     def database_url(self) -> str:

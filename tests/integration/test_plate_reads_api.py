@@ -81,7 +81,13 @@ def test_expired_vehicle_is_unknown_and_a_frame_without_a_plate_is_not_an_error(
     blank = io.BytesIO()
     Image.new("RGB", (640, 360), (120, 120, 120)).save(blank, format="JPEG")
     empty = _read(admin, blank.getvalue())
-    assert empty == {"decision": "unknown", "reason": "no plate found", "plates": []}
+    assert empty == {
+        "decision": "unknown",
+        "reason": "no plate found",
+        "plates": [],
+        "read_id": None,
+        "repeat": False,
+    }
     bad = admin.post(
         "/api/v1/plates/read", files={"file": ("x.jpg", b"not an image", "image/jpeg")}
     )

@@ -48,6 +48,9 @@ SENSITIVE: dict[Permission, set[Role]] = {
     Permission.FACES_IDENTIFY: {Role.ADMIN, Role.OPERATOR, Role.DEVICE},
     Permission.FACES_TEST: {Role.ADMIN, Role.OPERATOR},  # the UI test shows people
     Permission.PLATES_READ: {Role.ADMIN, Role.OPERATOR, Role.DEVICE},
+    # The gate log: where known cars were, when (HR has no business there).
+    Permission.PLATE_READS_READ: {Role.ADMIN, Role.OPERATOR, Role.GUARD, Role.AUDITOR},
+    Permission.PLATES_TEST: {Role.ADMIN, Role.OPERATOR},  # the UI test shows vehicles
     Permission.TENANT_SETTINGS_WRITE: {Role.ADMIN},
     Permission.VEHICLES_WRITE: {Role.ADMIN, Role.OPERATOR},
     Permission.VEHICLES_READ: {Role.ADMIN, Role.OPERATOR, Role.GUARD, Role.AUDITOR},

@@ -25,6 +25,7 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "ConsentCreate": {"purpose": "biometric_face", "notice_version": "v1"},
     "UserUpdate": {},
     "VehicleUpdate": {"description": "checked by the isolation test"},
+    "SitePlateSettingsUpdate": {"regions": ["cn"]},
 }
 _FACE = photo_bytes(photos("obama")[1])
 # Multipart uploads, by the type of the route's file parameter (a list: several files).
@@ -88,6 +89,7 @@ def test_id_routes_use_only_known_id_kinds_when_generated(admin: Actor) -> None:
         "event_id",
         "media_id",
         "template_id",
+        "plate_read_id",
     }
     unknown = sorted({p for op in ops for p in op.path_params} - world_keys)
     assert unknown == [], "extend build_world with an object of each new id kind"
@@ -145,6 +147,8 @@ def _assert_world_untouched(world: World) -> None:
     assert vehicle.status_code == 200
     assert vehicle.json()["description"] is None
     assert admin.get(f"/api/v1/devices/{ids['device_id']}").json()["revoked_at"] is None
+    plates = admin.get(f"/api/v1/sites/{ids['site_id']}/plate-settings").json()
+    assert plates["regions"] is None
     keys = {k["id"]: k for k in admin.get("/api/v1/api-keys").json()}
     assert keys[ids["key_id"]]["revoked_at"] is None
     assert admin.get(f"/api/v1/users/{ids['user_id']}").json()["role"] == "guard"
@@ -177,6 +181,7 @@ def _assert_world_untouched(world: World) -> None:
         "device.credential_rotated",
         "api_key.revoked",
         "user.updated",
+        "site.plate_settings_changed",
     }
     assert foreign == set()
 
@@ -238,6 +243,10 @@ def test_other_tenant_personal_values_find_nothing_when_searched(admin: Actor) -
         assert searched.json()["items"] == [], plate_terms
     mine = b_admin.post("/api/v1/vehicles/search", json={"plate": world_b.plate}).json()
     assert [v["id"] for v in mine["items"]] == [world_b.ids["vehicle_id"]]
+    # The gate log: both tenants saw the same car; each finds only its own read.
+    for actor, world in ((admin, world_a), (b_admin, world_b)):
+        reads = actor.post("/api/v1/plate-reads/search", json={"plate": "沪Y60132"}).json()
+        assert [r["id"] for r in reads["items"]] == [world.ids["plate_read_id"]]
 
 
 def test_foreign_ids_in_bodies_are_refused_when_creating(admin: Actor) -> None:

@@ -60,6 +60,9 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
     "ConsentCreate": {"purpose": "biometric_face", "notice_version": "v1"},
     "DeviceCreate": {"site_id": "0" * 32, "name": "d", "kind": "camera"},
     "FacePolicyUpdate": {"target_fmr": 1e-4, "max_fpir": 0.05},
+    "SitePlateSettingsUpdate": {"regions": None},
+    "PlatePolicyUpdate": {},
+    "PlateLogSearch": {"plate": "京A12345"},
     "EventBatch": {
         "events": [
             {"idempotency_key": "k", "kind": "door.opened", "occurred_at": "2030-01-01T00:00:00Z"}

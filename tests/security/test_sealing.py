@@ -15,7 +15,9 @@ from sqlalchemy import text
 from gatepost.errors import CryptoError
 from gatepost.security.crypto import TenantKeys, new_key
 from gatepost.services.container import Container
-from tests.support.api import Actor, add_tenant, admin_principal
+from gatepost.store.tables import Device
+from gatepost.vision.plates import PlateColor, PlateReading
+from tests.support.api import Actor, add_device, add_site, add_tenant, admin_principal
 from tests.support.identities import cn_number
 
 ALICE = {
@@ -384,3 +386,55 @@ def test_sealed_plate_fails_to_open_when_copied_to_another_row(
     with pytest.raises(CryptoError):
         container.vehicles.get(admin_principal(admin), second)
     assert container.vehicles.get(admin_principal(admin), first).plate == PLATE
+
+
+# -- plates (the gate log) ------------------------------------------------------------
+
+
+def _plate_read(container: Container, device: Actor, plate: str, vehicle_id: str) -> str:
+    """A device's read of ``plate`` logged through the service (no camera frame)."""
+    with container.db.session() as session:
+        row = session.get(Device, (device.tenant_id, device.id))
+    assert row is not None
+    logged = container.plate_log.record(
+        container.auth.authenticate(device.token),
+        device=row,
+        reading=PlateReading(plate, 0.9, (0, 0, 40, 12), PlateColor.BLUE, "cn"),
+        decision="allow",
+        vehicle_id=vehicle_id,
+        frame=b"",
+    )
+    assert logged.read_id is not None
+    return logged.read_id
+
+
+def _read_row(container: Container, read_id: str) -> dict[str, Any]:
+    with container.db.engine.connect() as conn:
+        row = conn.execute(text("SELECT * FROM plate_reads WHERE id = :id"), {"id": read_id}).one()
+    return dict(row._mapping)
+
+
+def test_plate_read_is_indexed_like_its_vehicle_and_sealed_to_its_row(
+    admin: Actor, container: Container
+) -> None:
+    device = add_device(admin, add_site(admin))
+    first_vehicle, second_vehicle = _vehicle(admin, PLATE), _vehicle(admin, "京B54321")
+    first = _plate_read(container, device, PLATE, first_vehicle)
+    second = _plate_read(container, device, "京B54321", second_vehicle)
+    row = _read_row(container, first)
+    assert bytes(row["plate_index"]) == bytes(_vehicle_row(container, first_vehicle)["plate_index"])
+    assert PLATE.encode() not in bytes(row["plate_sealed"])
+    with container.db.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE plate_reads SET plate_sealed = :v WHERE id = :id"),
+            {"v": bytes(row["plate_sealed"]), "id": second},
+        )
+    principal = admin_principal(admin)
+    with pytest.raises(CryptoError):
+        container.plate_log.get(principal, second)
+    assert container.plate_log.get(principal, first).plate == PLATE
+    beta = add_tenant(admin, "beta")
+    beta_read = _plate_read(
+        container, add_device(beta, add_site(beta)), PLATE, _vehicle(beta, PLATE)
+    )
+    assert _read_row(container, beta_read)["plate_index"] != row["plate_index"]

@@ -19,6 +19,7 @@ COUNTED = (
     tables.Consent,
     tables.FaceTemplate,
     tables.Vehicle,
+    tables.PlateRead,
     tables.Device,
     tables.Event,
     tables.MediaObject,

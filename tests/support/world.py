@@ -2,7 +2,8 @@
 
 :func:`build_world` creates, through the API as the given tenant admin, a site, a
 person (with a consent, an identity number and a phone), a vehicle of that person, a
-device, a user, an API key, a snapshot and an event, and returns their ids by
+device, a user, an API key, a snapshot, an event and a gate-log plate read (the demo's
+registered car at the device), and returns their ids by
 path-parameter name (``site_id``, ``person_id``, ...) with the secrets and personal
 values a leak check looks for. The isolation tests build one world per tenant and aim
 one tenant's calls at the other's.
@@ -17,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from PIL import Image
 
+from gatepost.demo.plates import ASSETS, REGISTERED
 from tests.support.api import Actor, add_device, add_site, add_user, call, now_iso
 from tests.support.faces import enrol, photos
 from tests.support.identities import cn_identity
@@ -119,6 +121,11 @@ def build_world(admin: Actor, *, tag: str, seq: int) -> World:
     event_id = ingested.json()[0]["event_id"]
     signed = admin.get(f"/api/v1/events/{event_id}/snapshot-url")
     assert signed.status_code == 200, signed.text
+    car = admin.post("/api/v1/vehicles", json={"plate": REGISTERED, "site_id": site_id})
+    assert car.status_code == 201, car.text
+    frame = (ASSETS / "registered_car.jpg").read_bytes()
+    read = device.post("/api/v1/plates/read", files={"file": ("gate.jpg", frame, "image/jpeg")})
+    assert read.status_code == 200 and read.json()["read_id"], read.text
     return World(
         admin=admin,
         device=device,
@@ -133,6 +140,7 @@ def build_world(admin: Actor, *, tag: str, seq: int) -> World:
             "event_id": event_id,
             "media_id": media_id,
             "template_id": enrolled.json()["faces"][0]["id"],
+            "plate_read_id": read.json()["read_id"],
         },
         identity_number=identity,
         phone=phone,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from gatepost.cli import audit, bench, config, demo, faces, init, keys, plates, serve
+from gatepost.cli import audit, bench, config, demo, faces, init, keys, plates, retention, serve
 from gatepost.cli.context import cli_state
 
 __all__ = ["app", "main"]
@@ -46,6 +46,7 @@ app.add_typer(config.app, name="config")
 app.add_typer(bench.app, name="bench")
 app.add_typer(faces.app, name="faces")
 app.add_typer(plates.app, name="plates")
+app.add_typer(retention.app, name="retention")
 
 
 def main() -> None:

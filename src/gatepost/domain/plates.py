@@ -55,12 +55,96 @@ class PlateGrammar:
             raise ValueError("a plate pattern has 1-200 characters")
         try:
             compiled = re.compile(rf"^(?:{pattern})$")
-        except re.error as exc:
+        except (re.error, OverflowError, RecursionError) as exc:  # a{99999999999}: Overflow
             raise ValueError(f"the plate pattern does not compile: {exc}") from exc
+        if _nested_repetition(pattern):
+            raise ValueError(
+                "the plate pattern repeats a group that itself repeats or alternates "
+                "(like (A+)+ or (A|B)*), which can take exponential time; "
+                "write the repetition once, e.g. [A-Z]{2,3}"
+            )
         return cls(name, region, compiled)
 
     def matches(self, text: str) -> bool:
         return self.pattern.fullmatch(text) is not None
+
+
+_QUANTIFIER = re.compile(r"\*|\+|\?|\{(\d*)(,?)(\d*)\}")
+
+
+def _repeats(quantifier: re.Match[str]) -> bool:
+    """Whether a quantifier allows more than one occurrence (``?`` and ``{0,1}`` do not;
+    ``{}`` is a literal)."""
+    text = quantifier.group(0)
+    if text in ("*", "+"):
+        return True
+    low, comma, high = quantifier.group(1, 2, 3)
+    if text == "?" or not (low or comma):
+        return False
+    if not comma:
+        return int(low) > 1
+    return not high or int(high) > 1
+
+
+def _group_start(pattern: str, at: int) -> int:
+    """Where a group's body starts: after ``(`` and any ``?:``, ``?=``, ``?P<name>``."""
+    at += 1
+    if pattern.startswith("?P<", at):
+        return pattern.find(">", at) + 1
+    if pattern.startswith(("?<=", "?<!"), at):
+        return at + 3
+    if pattern.startswith(("?:", "?=", "?!", "?>"), at):
+        return at + 2
+    if pattern.startswith("?", at):  # inline flags: (?i) or (?i:...)
+        at += 1
+        while at < len(pattern) and (pattern[at].isalpha() or pattern[at] == "-"):
+            at += 1
+        return at + 1 if pattern.startswith(":", at) else at
+    return at
+
+
+def _nested_repetition(pattern: str) -> bool:
+    """Whether a repeated group holds a repetition or an alternation (``(A+)+``,
+    ``(A|AB)*``, ``(?:[0-9]{2}){3}``): the shapes whose backtracking can grow
+    exponentially with the text. An optional group (``?``, ``{0,1}``) is harmless.
+    Character classes and escapes are skipped; the pattern already compiled."""
+    inner: list[bool] = [False]  # per open group (the whole pattern first): repeats inside
+    closed = False  # the previous token closed a group that repeats inside
+    at = 0
+    while at < len(pattern):
+        char = pattern[at]
+        if char == "\\":
+            at, closed = at + 2, False
+        elif char == "[":
+            at += 1
+            if pattern.startswith("^", at):
+                at += 1
+            if pattern.startswith("]", at):
+                at += 1
+            while at < len(pattern) and pattern[at] != "]":
+                at += 2 if pattern[at] == "\\" else 1
+            at, closed = at + 1, False
+        elif char == "(":
+            inner.append(False)
+            at, closed = _group_start(pattern, at), False
+        elif char == ")" and len(inner) > 1:
+            closed = inner.pop()
+            inner[-1] = inner[-1] or closed
+            at += 1
+        elif char == "|":
+            inner[-1] = True
+            at, closed = at + 1, False
+        elif (found := _QUANTIFIER.match(pattern, at)) is not None:
+            if _repeats(found):
+                if closed:
+                    return True
+                inner[-1] = True
+            at, closed = found.end(), False
+            if at < len(pattern) and pattern[at] in "?+":  # lazy or possessive
+                at += 1
+        else:
+            at, closed = at + 1, False
+    return False
 
 
 def _grammar(

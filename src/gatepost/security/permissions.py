@@ -36,6 +36,8 @@ class Permission(StrEnum):
     USERS_READ = "tenant:users:read"
     USERS_WRITE = "tenant:users:write"
     PLATES_READ = "tenant:plates:read"
+    PLATE_READS_READ = "tenant:plate_reads:read"
+    PLATES_TEST = "tenant:plates:test"
     VEHICLES_READ = "tenant:vehicles:read"
     VEHICLES_WRITE = "tenant:vehicles:write"
 
@@ -75,6 +77,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.USERS_READ,
             _P.USERS_WRITE,
             _P.PLATES_READ,
+            _P.PLATE_READS_READ,
+            _P.PLATES_TEST,
             _P.VEHICLES_READ,
             _P.VEHICLES_WRITE,
         }
@@ -94,6 +98,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.SITES_READ,
             _P.TENANT_READ,
             _P.PLATES_READ,
+            _P.PLATE_READS_READ,
+            _P.PLATES_TEST,
             _P.VEHICLES_READ,
             _P.VEHICLES_WRITE,
         }
@@ -105,6 +111,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.EVENTS_READ,
             _P.MEDIA_READ,
             _P.PERSONS_READ,
+            _P.PLATE_READS_READ,
             _P.SITES_READ,
             _P.TENANT_READ,
             _P.VEHICLES_READ,
@@ -129,6 +136,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.DEVICES_READ,
             _P.EVENTS_READ,
             _P.PERSONS_READ,
+            _P.PLATE_READS_READ,
             _P.SITES_READ,
             _P.TENANT_READ,
             _P.USERS_READ,

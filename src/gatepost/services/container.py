@@ -23,8 +23,10 @@ from gatepost.services.faces import FaceService
 from gatepost.services.keys import KeyService
 from gatepost.services.media import MediaService
 from gatepost.services.persons import PersonService
+from gatepost.services.plate_log import PlateLogService
 from gatepost.services.plate_reads import PlateReadService
 from gatepost.services.recognition import RecognitionService
+from gatepost.services.retention import RetentionService
 from gatepost.services.setup import SetupService
 from gatepost.services.sites import SiteService
 from gatepost.services.tenants import TenantService
@@ -98,6 +100,8 @@ class Container:
     persons: PersonService
     vehicles: VehicleService
     plates: PlateReadService
+    plate_log: PlateLogService
+    retention: RetentionService
     devices: DeviceService
     events: EventService
     media: MediaService
@@ -161,6 +165,14 @@ def build_container(
         max_pixels=settings.media.max_pixels,
     )
     tenants = TenantService(db=db, keys=keys, audit=audit, clock=clock)
+    plate_log = PlateLogService(
+        db=db,
+        keys=keys,
+        media=media_service,
+        audit=audit,
+        clock=clock,
+        repeat_window=timedelta(seconds=settings.plates.repeat_window_seconds),
+    )
     throttle = LoginThrottleService(
         db=db,
         clock=clock,
@@ -206,12 +218,16 @@ def build_container(
         persons=PersonService(db=db, keys=keys, audit=audit, clock=clock, biometrics=faces),
         vehicles=vehicles,
         plates=PlateReadService(
+            db=db,
             vehicles=vehicles,
+            log=plate_log,
             clock=clock,
             reader=shared_plate_reader,
             max_bytes=settings.media.max_upload_bytes,
             max_pixels=settings.media.max_pixels,
         ),
+        plate_log=plate_log,
+        retention=RetentionService(db=db, media=media_service, audit=audit),
         devices=DeviceService(db=db, clock=clock, audit=audit),
         events=EventService(
             db=db,

@@ -134,14 +134,31 @@ class MediaService:
                 log.warning("media store unavailable: sealed object %s left behind", media_id)
 
     def signed_url(self, principal: Principal, media_id: str) -> SignedMediaUrl:
-        with self._db.session() as session:
-            media = media_repo.get_media(session, tenant_id=principal.tenant_id, media_id=media_id)
-            if media is None:
-                raise NotFound("media")
+        signed = self.signed_urls(principal, [media_id]).get(media_id)
+        if signed is None:
+            raise NotFound("media")
+        return signed
+
+    def signed_urls(
+        self, principal: Principal, media_ids: Sequence[str]
+    ) -> dict[str, SignedMediaUrl]:
+        """Signed URLs for several of the caller's objects at once (one key lookup);
+        ids of other tenants or of deleted objects get none."""
+        if not media_ids:
+            return {}
+        with self._db.reading() as session:
             keys = self._keys.keys_for(session, tenant_id=principal.tenant_id)
+            found = media_repo.existing_ids(
+                session, tenant_id=principal.tenant_id, media_ids=list(media_ids)
+            )
         expires = int((self._clock.now() + self._url_ttl).timestamp())
-        sig = media_signature(keys, object_id=media_id, user_id=principal.id, expires=expires)
-        return SignedMediaUrl(url=f"/media/{media_id}?exp={expires}&sig={sig}", expires=expires)
+        urls = {}
+        for media_id in found:
+            sig = media_signature(keys, object_id=media_id, user_id=principal.id, expires=expires)
+            urls[media_id] = SignedMediaUrl(
+                url=f"/media/{media_id}?exp={expires}&sig={sig}", expires=expires
+            )
+        return urls
 
     def fetch(self, principal: Principal, media_id: str, *, expires: int, sig: str) -> MediaContent:
         """The plaintext object, if the URL was signed for this user and is unexpired."""

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar, overload
 
-__all__ = ["Page", "page_by_id"]
+from gatepost.errors import ValidationFailed
+from gatepost.store.ids import is_id
+
+__all__ = ["Page", "page_by_id", "parse_time_cursor", "time_cursor"]
 
 T = TypeVar("T")
 
@@ -41,3 +45,20 @@ def page_by_id(
     shown = rows[:limit]
     items = [view(row) for row in shown] if view else list(shown)
     return Page(items, shown[-1].id if len(rows) > limit else None, limit)
+
+
+def time_cursor(at: datetime, row_id: str) -> str:
+    """The cursor after a row of a newest-first (time, id) keyset listing."""
+    return f"{at.isoformat()}|{row_id}"
+
+
+def parse_time_cursor(cursor: str) -> tuple[datetime, str]:
+    """(time, id) from :func:`time_cursor`, or ValidationFailed (``cursor``)."""
+    try:
+        at, row_id = cursor.rsplit("|", 1)
+        parsed = datetime.fromisoformat(at)
+    except ValueError as exc:
+        raise ValidationFailed("cursor is malformed", field="cursor") from exc
+    if not is_id(row_id) or parsed.tzinfo is None:
+        raise ValidationFailed("cursor is malformed", field="cursor")
+    return parsed, row_id

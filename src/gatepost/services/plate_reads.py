@@ -5,20 +5,33 @@ tenant's known vehicles with the confusion-aware distance of
 ``gatepost.matching.plates`` (a misread 8/B still finds its car, another plate does
 not), and the best match decides: ``allow`` or ``deny`` from the vehicle's list while it
 is valid, ``unknown`` otherwise (no plate, no known vehicle, or outside its validity).
-Neither the frame nor an unknown plate is stored.
+
+The frame is read with the plate formats of its site (``services.sites``): a device's
+own site, or the site an administrator names when testing a frame; with no site, every
+default format. A device's reads go to the gate log (``services.plate_log``), which
+keeps what the tenant's plate policy says and stores a car waiting at the barrier once;
+reads by users (testing a frame) store nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import cache
 
+from gatepost.domain.plates import DEFAULT_GRAMMARS, PlateGrammar
 from gatepost.domain.ports import Clock
+from gatepost.errors import AuthenticationFailed, NotFound
 from gatepost.matching.plates import best_matches
-from gatepost.security.policy import Principal
+from gatepost.security.policy import Principal, PrincipalKind
+from gatepost.services.plate_log import LoggedRead, PlateLogService
+from gatepost.services.sites import plate_settings_of
 from gatepost.services.vehicles import VehicleService, VehicleView
+from gatepost.store.db import Database
+from gatepost.store.repositories import devices as device_repo
+from gatepost.store.repositories import sites as site_repo
+from gatepost.store.tables import Device
 from gatepost.vision.images import decode_rgb
 from gatepost.vision.plates import PlateReader, PlateReading
 
@@ -48,19 +61,25 @@ class PlateRead:
     plates: list[PlateResult]
     decision: GateDecision
     reason: str
+    deciding: PlateResult | None = None  # the reading the decision rests on
+    logged: LoggedRead = LoggedRead()
 
 
 class PlateReadService:
     def __init__(
         self,
         *,
+        db: Database,
         vehicles: VehicleService,
+        log: PlateLogService,
         clock: Clock,
         reader: Callable[[], PlateReader],
         max_bytes: int,
         max_pixels: int,
     ) -> None:
+        self._db = db
         self._vehicles = vehicles
+        self._log = log
         self._clock = clock
         self._reader = reader
         self._max_bytes = max_bytes
@@ -85,9 +104,49 @@ class PlateReadService:
         found = best_matches(text, known, limit=1)
         return PlateMatch(known[found[0].plate], found[0].cost) if found else None
 
-    def read(self, principal: Principal, data: bytes) -> PlateRead:
+    def _where(
+        self, principal: Principal, site_id: str | None
+    ) -> tuple[Device | None, tuple[PlateGrammar, ...]]:
+        """The posting device (None for users) and the grammars of the frame's site: a
+        device's own (any ``site_id`` it sends is ignored), else ``site_id``'s, which
+        must be a site of the caller's tenant; no site: every default grammar."""
+        tenant_id = principal.tenant_id
+        with self._db.reading() as session:
+            device = None
+            if principal.kind is PrincipalKind.DEVICE:
+                device = device_repo.get_device(
+                    session, tenant_id=tenant_id, device_id=principal.id
+                )
+                if device is None:
+                    raise AuthenticationFailed()
+                site_id = device.site_id
+            if site_id is None:
+                return device, DEFAULT_GRAMMARS
+            site = site_repo.get_site(session, tenant_id=tenant_id, site_id=site_id)
+            if site is None:
+                raise NotFound("site")
+            return device, plate_settings_of(site).grammars()
+
+    def read(self, principal: Principal, data: bytes, *, site_id: str | None = None) -> PlateRead:
+        """Read and decide; a device's read is logged (see ``services.plate_log``)."""
         image = decode_rgb(data, max_bytes=self._max_bytes, max_pixels=self._max_pixels)
-        readings = self.reader.read(image)
+        device, grammars = self._where(principal, site_id)
+        readings = self.reader.read(image, grammars=grammars)
+        result = self._decide(principal, readings)
+        if device is None or not result.plates:
+            return result
+        deciding = result.deciding or result.plates[0]
+        logged = self._log.record(
+            principal,
+            device=device,
+            reading=deciding.reading,
+            decision=result.decision.value,
+            vehicle_id=deciding.match.vehicle.id if deciding.match else None,
+            frame=data,
+        )
+        return replace(result, logged=logged)
+
+    def _decide(self, principal: Principal, readings: list[PlateReading]) -> PlateRead:
         if not readings:
             return PlateRead([], GateDecision.UNKNOWN, "no plate found")
         opened = cache(lambda: {view.plate: view for view in self._vehicles.known(principal)})
@@ -102,6 +161,8 @@ class PlateReadService:
         if (vehicle.valid_from and now < vehicle.valid_from) or (
             vehicle.valid_until and now > vehicle.valid_until
         ):
-            return PlateRead(results, GateDecision.UNKNOWN, "the vehicle is outside its validity")
+            return PlateRead(
+                results, GateDecision.UNKNOWN, "the vehicle is outside its validity", best
+            )
         decision = GateDecision(vehicle.list)
-        return PlateRead(results, decision, f"{vehicle.list}-listed vehicle")
+        return PlateRead(results, decision, f"{vehicle.list}-listed vehicle", best)

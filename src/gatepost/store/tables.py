@@ -41,6 +41,7 @@ __all__ = [
     "LoginThrottle",
     "MediaObject",
     "Person",
+    "PlateRead",
     "SetupToken",
     "Site",
     "Tenant",
@@ -90,6 +91,12 @@ class Tenant(Base):
     # Bumped with every change to the tenant's face templates, so each process can tell
     # whether its in-memory galleries are current.
     face_gallery_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Plate gate log retention (see gatepost.services.plate_log): days a read of a known
+    # vehicle is kept, days a read of an unknown plate is kept (0: not stored), and days
+    # the frame of a stored read is kept, sealed (0: not kept).
+    plate_read_days: Mapped[int] = mapped_column(Integer, default=90, server_default="90")
+    plate_stranger_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    plate_image_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class TenantKey(Base):
@@ -119,6 +126,10 @@ class Site(Base):
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
+    # Plate formats this site's cameras read: regions (None: every region) and the
+    # site's own named patterns ([{"name", "region", "pattern"}]; None: none).
+    plate_regions: Mapped[list[str] | None] = mapped_column(JSON)
+    plate_patterns: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
 
 
 class User(Base):
@@ -233,6 +244,43 @@ class Vehicle(Base):
     description_sealed: Mapped[bytes | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class PlateRead(Base):
+    """The gate log: one plate read by a device's camera, its plate sealed and found
+    through the same blind index as known vehicles; the frame optionally kept as a
+    sealed media object. Expires (``expires_at``) by the tenant's retention."""
+
+    __tablename__ = "plate_reads"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "site_id"], ["sites.tenant_id", "sites.id"]),
+        ForeignKeyConstraint(["tenant_id", "device_id"], ["devices.tenant_id", "devices.id"]),
+        ForeignKeyConstraint(
+            ["tenant_id", "frame_id"], ["media_objects.tenant_id", "media_objects.id"]
+        ),
+        Index(None, "tenant_id", "occurred_at"),
+        Index(None, "tenant_id", "device_id", "occurred_at"),
+        Index(None, "tenant_id", "plate_index"),
+        Index(None, "tenant_id", "vehicle_id"),
+        Index(None, "tenant_id", "expires_at"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    site_id: Mapped[str] = mapped_column(ID)
+    device_id: Mapped[str] = mapped_column(ID)
+    occurred_at: Mapped[datetime]
+    plate_sealed: Mapped[bytes]
+    plate_index: Mapped[bytes] = mapped_column(LargeBinary(32))
+    confidence: Mapped[float] = mapped_column(Float)
+    color: Mapped[str] = mapped_column(String(8))
+    region: Mapped[str] = mapped_column(String(8))
+    decision: Mapped[str] = mapped_column(String(8))
+    # The matched vehicle when the read was made; not a foreign key, so deleting a
+    # vehicle keeps the log (the id then names nothing).
+    vehicle_id: Mapped[str | None] = mapped_column(ID)
+    frame_id: Mapped[str | None] = mapped_column(ID)
+    expires_at: Mapped[datetime]
 
 
 class Consent(Base):

@@ -42,6 +42,8 @@ EXPECTED: dict[Role, frozenset[Permission]] = {
             P.USERS_READ,
             P.USERS_WRITE,
             P.PLATES_READ,
+            P.PLATE_READS_READ,
+            P.PLATES_TEST,
             P.VEHICLES_READ,
             P.VEHICLES_WRITE,
         }
@@ -61,6 +63,8 @@ EXPECTED: dict[Role, frozenset[Permission]] = {
             P.SITES_READ,
             P.TENANT_READ,
             P.PLATES_READ,
+            P.PLATE_READS_READ,
+            P.PLATES_TEST,
             P.VEHICLES_READ,
             P.VEHICLES_WRITE,
         }
@@ -72,6 +76,7 @@ EXPECTED: dict[Role, frozenset[Permission]] = {
             P.EVENTS_READ,
             P.MEDIA_READ,
             P.PERSONS_READ,
+            P.PLATE_READS_READ,
             P.SITES_READ,
             P.TENANT_READ,
             P.VEHICLES_READ,
@@ -96,6 +101,7 @@ EXPECTED: dict[Role, frozenset[Permission]] = {
             P.DEVICES_READ,
             P.EVENTS_READ,
             P.PERSONS_READ,
+            P.PLATE_READS_READ,
             P.SITES_READ,
             P.TENANT_READ,
             P.USERS_READ,

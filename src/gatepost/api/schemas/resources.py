@@ -402,3 +402,10 @@ class PlateReadPublic(Output):
     decision: str = Field(description="allow, deny or unknown.")
     reason: str
     plates: list[PlateReadingPublic] = Field(description="Most confident first.")
+    read_id: str | None = Field(
+        default=None, description="The gate log entry a device's read was stored as."
+    )
+    repeat: bool = Field(
+        default=False,
+        description="The device read this car moments ago: decided again, not stored again.",
+    )

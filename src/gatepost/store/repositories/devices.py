@@ -17,6 +17,7 @@ __all__ = [
     "count_devices",
     "get_device",
     "list_devices",
+    "lock_device",
     "touch_device",
 ]
 
@@ -37,6 +38,15 @@ def count_devices(session: Session, *, tenant_id: str) -> int:
 
 def get_device(session: Session, *, tenant_id: str, device_id: str) -> Device | None:
     return session.get(Device, (tenant_id, device_id))
+
+
+def lock_device(session: Session, *, tenant_id: str, device_id: str) -> None:
+    """Lock the device's row until the transaction ends (serialises its writes)."""
+    session.execute(
+        select(Device.id)
+        .where(Device.tenant_id == tenant_id, Device.id == device_id)
+        .with_for_update()
+    )
 
 
 def by_credential(session: Session, *, tenant_id: str, credential_hash: bytes) -> Device | None:

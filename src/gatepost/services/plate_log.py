@@ -1,0 +1,382 @@
+"""PlateLogService: the gate log of plates read by devices, and the tenant's plate policy.
+
+A device's plate read is stored with its plate sealed with the tenant's data key (bound
+to table, column and row) and a blind index of the normalised plate made with the same
+tenant key and purpose as known vehicles' (``services.vehicles``), so the log is found
+by plate and joins the registry without ever holding a plate in clear (SECURITY.md 6-8).
+
+What is kept, and for how long, is the tenant's plate policy (SECURITY.md 28):
+
+- ``read_days`` (default 90): reads of known vehicles (allow or deny) are kept this
+  long; 0 keeps no gate log at all. Ninety days covers a quarter's parking disputes
+  and invoices, the common horizon of car-park systems' passage records.
+- ``stranger_days`` (default 0): reads of plates on no list are not stored unless the
+  tenant sets a retention for them (ARCHITECTURE.md, "Secure by default"); a paid car
+  park that bills unknown cars sets one.
+- ``image_days`` (default 0): the frame of a stored read is kept, sealed, this many
+  days (never longer than the read). Off by default: the plate text and the decision
+  are what a gate log needs, and a frame also shows the car, its occupants and
+  bystanders, so keeping it is the tenant's explicit choice (data protection by
+  default, GDPR 25(2)); HikCentral-style evidence pictures are one setting away.
+
+A read that repeats one the same device stored within the repeat window (same plate or
+same matched vehicle, same decision) is answered but not stored again: a car waiting at
+a barrier is one arrival. The check runs in the database under a lock on the device's
+row, so it holds across processes.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from gatepost.domain.plates import normalise_plate
+from gatepost.domain.ports import Clock
+from gatepost.errors import NotFound, ServiceUnavailable, ValidationFailed
+from gatepost.security.crypto import TenantKeys
+from gatepost.security.permissions import Permission
+from gatepost.security.policy import Principal, authorize
+from gatepost.services.audit import AuditRecord, AuditService
+from gatepost.services.keys import KeyService
+from gatepost.services.media import MediaService, SignedMediaUrl
+from gatepost.services.pages import Page, parse_time_cursor, time_cursor
+from gatepost.services.vehicles import PLATE_INDEX_PURPOSE
+from gatepost.store.db import Database
+from gatepost.store.ids import new_id
+from gatepost.store.repositories import devices as device_repo
+from gatepost.store.repositories import plate_reads as read_repo
+from gatepost.store.repositories import tenants as tenant_repo
+from gatepost.store.repositories import vehicles as vehicle_repo
+from gatepost.store.tables import Device, PlateRead, Tenant
+from gatepost.vision.plates import PlateReading
+
+__all__ = [
+    "FRAME_KIND",
+    "LoggedRead",
+    "PlateLogEntry",
+    "PlateLogFilter",
+    "PlateLogService",
+    "PlatePolicy",
+]
+
+log = logging.getLogger(__name__)
+
+FRAME_KIND = "plate_frame"
+MAX_DAYS = 3650
+_TABLE = "plate_reads"
+
+
+@dataclass(frozen=True)
+class PlatePolicy:
+    read_days: int
+    stranger_days: int
+    image_days: int
+
+
+@dataclass(frozen=True)
+class LoggedRead:
+    """What became of a device's read: stored (``read_id``), a repeat, or neither
+    (nothing to store, or the policy keeps no such reads)."""
+
+    read_id: str | None = None
+    repeat: bool = False
+
+
+@dataclass(frozen=True)
+class PlateLogFilter:
+    site_id: str | None = None
+    device_id: str | None = None
+    decision: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True, repr=False)
+class PlateLogEntry:
+    id: str
+    site_id: str
+    device_id: str
+    occurred_at: datetime
+    plate: str
+    confidence: float
+    color: str
+    region: str
+    decision: str
+    vehicle_id: str | None
+    frame_id: str | None
+    expires_at: datetime
+    frame_url: SignedMediaUrl | None
+
+    def __repr__(self) -> str:
+        return f"PlateLogEntry(id={self.id})"
+
+
+def _policy_of(tenant: Tenant) -> PlatePolicy:
+    return PlatePolicy(
+        read_days=tenant.plate_read_days,
+        stranger_days=tenant.plate_stranger_days,
+        image_days=tenant.plate_image_days,
+    )
+
+
+def _policy_text(policy: PlatePolicy) -> str:
+    return (
+        f"read_days={policy.read_days} stranger_days={policy.stranger_days} "
+        f"image_days={policy.image_days}"
+    )
+
+
+class PlateLogService:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        keys: KeyService,
+        media: MediaService,
+        audit: AuditService,
+        clock: Clock,
+        repeat_window: timedelta,
+    ) -> None:
+        self._db = db
+        self._keys = keys
+        self._media = media
+        self._audit = audit
+        self._clock = clock
+        self.repeat_window = repeat_window
+
+    # -- policy -----------------------------------------------------------------
+
+    @staticmethod
+    def _tenant(session: Session, tenant_id: str) -> Tenant:
+        tenant = tenant_repo.get_tenant(session, tenant_id=tenant_id)
+        if tenant is None:
+            raise NotFound("tenant")
+        return tenant
+
+    def policy(self, principal: Principal) -> PlatePolicy:
+        with self._db.reading() as session:
+            return _policy_of(self._tenant(session, principal.tenant_id))
+
+    def set_policy(
+        self,
+        principal: Principal,
+        *,
+        read_days: int | None = None,
+        stranger_days: int | None = None,
+        image_days: int | None = None,
+    ) -> PlatePolicy:
+        """Change the retention of plate reads and frames (None: unchanged); audited.
+        A shorter period also applies to what is stored already, at the next purge
+        (``services.retention``); a longer one applies to reads stored from now on."""
+        for field, value in (
+            ("read_days", read_days),
+            ("stranger_days", stranger_days),
+            ("image_days", image_days),
+        ):
+            if value is not None and not 0 <= value <= MAX_DAYS:
+                raise ValidationFailed(f"{field} must be between 0 and {MAX_DAYS}", field=field)
+        with self._db.session() as session:
+            tenant = self._tenant(session, principal.tenant_id)
+            before = _policy_of(tenant)
+            if read_days is not None:
+                tenant.plate_read_days = read_days
+            if stranger_days is not None:
+                tenant.plate_stranger_days = stranger_days
+            if image_days is not None:
+                tenant.plate_image_days = image_days
+            after = _policy_of(tenant)
+            self._audit.record(
+                session,
+                tenant_id=principal.tenant_id,
+                record=AuditRecord(
+                    actor=principal.actor,
+                    action="plate.policy_changed",
+                    target=f"tenant:{tenant.id}",
+                    details={"before": _policy_text(before), "after": _policy_text(after)},
+                ),
+            )
+            return after
+
+    # -- writing ----------------------------------------------------------------
+
+    def record(
+        self,
+        principal: Principal,
+        *,
+        device: Device,
+        reading: PlateReading,
+        decision: str,
+        vehicle_id: str | None,
+        frame: bytes,
+    ) -> LoggedRead:
+        """Store a device's read (and its frame, if the policy keeps frames) unless the
+        policy keeps no such reads or it repeats a recent one."""
+        now = self._clock.now()
+        plate = normalise_plate(reading.text)
+        tenant_id = principal.tenant_id
+        with self._db.reading() as session:
+            policy = _policy_of(self._tenant(session, tenant_id))
+            keys = self._keys.keys_for(session, tenant_id=tenant_id)
+            index = keys.blind_index(plate, purpose=PLATE_INDEX_PURPOSE)
+            days = policy.read_days if vehicle_id is not None else policy.stranger_days
+            if days == 0:
+                return LoggedRead()
+            if self._repeats(session, device, now, decision, index, vehicle_id):
+                return LoggedRead(repeat=True)
+        read_id = new_id()
+        frame_id = None
+        if policy.image_days > 0:
+            try:
+                frame_id = self._media.store_image(
+                    principal,
+                    data=frame,
+                    declared_type=None,
+                    kind=FRAME_KIND,
+                    retention=timedelta(days=min(policy.image_days, days)),
+                ).id
+            except ServiceUnavailable:  # the gate still gets its decision; the log its read
+                log.warning("media store unavailable: plate read %s logged without frame", read_id)
+        try:
+            with self._db.session() as session:
+                # One device's reads are stored one at a time (its row locked), so two
+                # frames of one car posted at once cannot both pass the repeat check.
+                device_repo.lock_device(session, tenant_id=tenant_id, device_id=device.id)
+                if self._repeats(session, device, now, decision, index, vehicle_id):
+                    read_id = ""
+                else:
+                    read_repo.add_read(
+                        session,
+                        PlateRead(
+                            tenant_id=tenant_id,
+                            id=read_id,
+                            site_id=device.site_id,
+                            device_id=device.id,
+                            occurred_at=now,
+                            plate_sealed=keys.seal_text(
+                                plate, table=_TABLE, column="plate", row_id=read_id
+                            ),
+                            plate_index=index,
+                            confidence=round(reading.confidence, 4),
+                            color=reading.color.value,
+                            region=reading.region[:8],
+                            decision=decision,
+                            vehicle_id=vehicle_id,
+                            frame_id=frame_id,
+                            expires_at=now + timedelta(days=days),
+                        ),
+                    )
+        except BaseException:
+            if frame_id is not None:
+                self._media.delete(tenant_id=tenant_id, media_ids=[frame_id])
+            raise
+        if not read_id:
+            if frame_id is not None:
+                self._media.delete(tenant_id=tenant_id, media_ids=[frame_id])
+            return LoggedRead(repeat=True)
+        return LoggedRead(read_id=read_id)
+
+    def _repeats(
+        self,
+        session: Session,
+        device: Device,
+        now: datetime,
+        decision: str,
+        index: bytes,
+        vehicle_id: str | None,
+    ) -> bool:
+        if self.repeat_window <= timedelta(0):
+            return False
+        return read_repo.recent_repeat(
+            session,
+            tenant_id=device.tenant_id,
+            device_id=device.id,
+            since=now - self.repeat_window,
+            decision=decision,
+            plate_index=index,
+            vehicle_id=vehicle_id,
+        )
+
+    # -- reading ----------------------------------------------------------------
+
+    def _entries(
+        self, principal: Principal, keys: TenantKeys, rows: list[PlateRead]
+    ) -> list[PlateLogEntry]:
+        frames = [row.frame_id for row in rows if row.frame_id]
+        urls = (
+            self._media.signed_urls(principal, frames)
+            if frames and authorize(principal, Permission.MEDIA_READ).allowed
+            else {}
+        )
+        return [
+            PlateLogEntry(
+                id=row.id,
+                site_id=row.site_id,
+                device_id=row.device_id,
+                occurred_at=row.occurred_at,
+                plate=keys.open_text(row.plate_sealed, table=_TABLE, column="plate", row_id=row.id),
+                confidence=row.confidence,
+                color=row.color,
+                region=row.region,
+                decision=row.decision,
+                vehicle_id=row.vehicle_id,
+                frame_id=row.frame_id,
+                expires_at=row.expires_at,
+                frame_url=urls.get(row.frame_id) if row.frame_id else None,
+            )
+            for row in rows
+        ]
+
+    def get(self, principal: Principal, read_id: str) -> PlateLogEntry:
+        with self._db.reading() as session:
+            row = read_repo.get_read(session, tenant_id=principal.tenant_id, read_id=read_id)
+            if row is None:
+                raise NotFound("plate read")
+            keys = self._keys.keys_for(session, tenant_id=principal.tenant_id)
+        (entry,) = self._entries(principal, keys, [row])
+        return entry
+
+    def list(
+        self,
+        principal: Principal,
+        *,
+        limit: int,
+        cursor: str | None,
+        where: PlateLogFilter,
+        plate: str | None = None,
+    ) -> Page[PlateLogEntry]:
+        """Newest first. ``plate`` finds, through the blind index, the reads of exactly
+        that (normalised) plate and those matched to the vehicle registered with it
+        (a misread of a known car included)."""
+        tenant_id = principal.tenant_id
+        with self._db.reading() as session:
+            keys = self._keys.keys_for(session, tenant_id=tenant_id)
+            index = None
+            vehicle_ids: list[str] = []
+            if plate is not None:
+                text = normalise_plate(plate)
+                if not 1 <= len(text) <= 16:
+                    raise ValidationFailed("plate must have 1-16 characters", field="plate")
+                index = keys.blind_index(text, purpose=PLATE_INDEX_PURPOSE)
+                vehicle = vehicle_repo.by_plate_index(session, tenant_id=tenant_id, index=index)
+                vehicle_ids = [vehicle.id] if vehicle is not None else []
+            rows = read_repo.list_reads(
+                session,
+                tenant_id=tenant_id,
+                limit=limit + 1,
+                before=parse_time_cursor(cursor) if cursor else None,
+                site_id=where.site_id,
+                device_id=where.device_id,
+                decision=where.decision,
+                since=where.since,
+                until=where.until,
+                plate_index=index,
+                vehicle_ids=vehicle_ids,
+            )
+        shown = list(rows[:limit])
+        next_cursor = (
+            time_cursor(shown[-1].occurred_at, shown[-1].id) if len(rows) > limit else None
+        )
+        return Page(self._entries(principal, keys, shown), next_cursor, limit)

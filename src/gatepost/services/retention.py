@@ -1,0 +1,124 @@
+"""RetentionService: purge what has outlived its retention, and leave a receipt.
+
+Every stored record has an expiry set when it was written (``expires_at``), from the
+tenant's policy for its data class; the purge deletes what expired at ``now`` and
+what the tenant's current policy no longer keeps (a shortened period applies to what
+is stored already; a longer one does not extend it), and nothing else (SECURITY.md 28).
+Data classes handled here:
+
+- plate reads (the gate log, ``services.plate_log``), with their frames;
+- frames of plate reads that expire before their read (the read stays, without it).
+
+Rows go in batches, each batch in one transaction with its audit receipt (counts and
+the cut-off time only, no personal data), so a deletion never commits without its
+receipt; the sealed blobs are removed after the commit (MediaService.discard). A
+tenant whose keys were shredded is skipped: its data is unreadable already and its
+audit chain cannot be extended.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from gatepost.services.audit import AuditRecord, AuditService
+from gatepost.services.media import MediaService
+from gatepost.store.db import Database
+from gatepost.store.repositories import media as media_repo
+from gatepost.store.repositories import plate_reads as read_repo
+from gatepost.store.repositories import tenants as tenant_repo
+
+__all__ = ["PurgeReceipt", "RetentionService"]
+
+ACTOR = "system:retention"
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class PurgeReceipt:
+    """What one tenant's purge removed (counts only)."""
+
+    tenant_id: str
+    slug: str
+    plate_reads: int = 0
+    plate_frames: int = 0
+    skipped: str | None = None  # why the tenant was not purged
+
+    @property
+    def removed(self) -> int:
+        return self.plate_reads + self.plate_frames
+
+
+class RetentionService:
+    def __init__(
+        self, *, db: Database, media: MediaService, audit: AuditService, batch: int = BATCH
+    ) -> None:
+        self._db = db
+        self._media = media
+        self._audit = audit
+        self._batch = batch
+
+    def purge_expired(self, now: datetime) -> list[PurgeReceipt]:
+        """Purge every tenant's data that expired at ``now``; one receipt per tenant."""
+        with self._db.reading() as session:
+            tenants = [
+                (t.id, t.slug, t.keys_shredded_at is not None)
+                for t in tenant_repo.list_tenants(session, limit=1_000_000, after=None)
+            ]
+        return [
+            PurgeReceipt(tenant_id, slug, skipped="keys shredded")
+            if shredded
+            else self.purge_tenant(tenant_id, now, slug=slug)
+            for tenant_id, slug, shredded in tenants
+        ]
+
+    def purge_tenant(self, tenant_id: str, now: datetime, *, slug: str = "") -> PurgeReceipt:
+        """Purge one tenant's expired data; each batch is audited as ``retention.purged``."""
+        reads = frames = 0
+        while True:
+            with self._db.session() as session:
+                tenant = tenant_repo.get_tenant(session, tenant_id=tenant_id)
+                if tenant is None:
+                    return PurgeReceipt(tenant_id, slug, skipped="no such tenant")
+                expired = read_repo.expired_reads(
+                    session,
+                    tenant_id=tenant_id,
+                    now=now,
+                    known_before=now - timedelta(days=tenant.plate_read_days),
+                    stranger_before=now - timedelta(days=tenant.plate_stranger_days),
+                    limit=self._batch,
+                )
+                read_ids = [read_id for read_id, _ in expired]
+                dropped = [frame_id for _, frame_id in expired if frame_id]
+                read_repo.delete_reads(session, tenant_id=tenant_id, read_ids=read_ids)
+                stale = read_repo.expired_frames(
+                    session,
+                    tenant_id=tenant_id,
+                    now=now,
+                    read_before=now - timedelta(days=tenant.plate_image_days),
+                    limit=self._batch,
+                )
+                read_repo.unlink_frames(session, tenant_id=tenant_id, frame_ids=stale)
+                media_ids = dropped + stale
+                media_repo.delete_media_rows(session, tenant_id=tenant_id, media_ids=media_ids)
+                if read_ids or media_ids:
+                    self._audit.record(
+                        session,
+                        tenant_id=tenant_id,
+                        record=AuditRecord(
+                            actor=ACTOR,
+                            action="retention.purged",
+                            target=f"tenant:{tenant_id}",
+                            purpose="retention period ended",
+                            details={
+                                "expired_before": now.isoformat(),
+                                "plate_reads": str(len(read_ids)),
+                                "plate_frames": str(len(media_ids)),
+                            },
+                        ),
+                    )
+            self._media.discard(tenant_id=tenant_id, media_ids=media_ids)
+            reads += len(read_ids)
+            frames += len(media_ids)
+            if len(read_ids) < self._batch and len(stale) < self._batch:
+                return PurgeReceipt(tenant_id, slug, plate_reads=reads, plate_frames=frames)
