@@ -63,6 +63,9 @@ NOTICES: dict[str, Message] = {
     "signed_out": Message("info", "You have been signed out."),
     "totp_enabled": Message("success", "Two-step verification is on for your account."),
     "site_created": Message("success", "Site created."),
+    "vehicle_created": Message("success", "Vehicle added. Gate cameras know it from now on."),
+    "vehicle_deleted": Message("success", "Vehicle deleted. Gate cameras no longer know it."),
+    "vehicle_saved": Message("success", "Vehicle saved."),
 }
 
 _LABELS = {

@@ -15,6 +15,8 @@ from gatepost.web.views import (
     faces,
     fallback,
     people,
+    plate_test,
+    vehicles,
 )
 
 __all__ = ["ROUTERS"]
@@ -26,6 +28,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     people.router,
     faces.router,
     face_policy.router,
+    vehicles.router,
+    plate_test.router,
     devices.router,
     events.router,
     audit.router,

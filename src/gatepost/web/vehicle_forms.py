@@ -1,0 +1,208 @@
+"""The vehicle form of the admin UI: its fields, reading them, and the service's refusals.
+
+Views take the fields as typed (:data:`Submitted`) so they can be shown again with any
+error. :func:`draft` turns them into a :class:`~gatepost.services.vehicles.VehicleDraft`
+or names the fields that cannot be read (an empty plate, a time that is not a time);
+the service checks the rest, and :func:`refusal` puts its refusal next to the field in
+the form's words. Times are ``datetime-local`` values in UTC. :func:`changes` keeps only
+what an edit changed, so an unchanged form writes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Form
+
+from gatepost.domain.plates import PlateRegion, normalise_plate
+from gatepost.errors import Conflict, ValidationFailed
+from gatepost.services.vehicles import AccessList, VehicleDraft, VehicleView
+from gatepost.web.forms import sentence
+
+__all__ = [
+    "LISTS",
+    "REGION_LABELS",
+    "Submitted",
+    "blank_form",
+    "changes",
+    "draft",
+    "form_of",
+    "refusal",
+    "region_label",
+    "regions",
+]
+
+FormText = Annotated[str, Form()]
+
+REGION_LABELS: dict[str, str] = {
+    PlateRegion.CN.value: "China",
+    PlateRegion.EU.value: "Europe",
+    PlateRegion.BR.value: "Brazil",
+    PlateRegion.US.value: "United States",
+}
+LISTS = tuple(access.value for access in AccessList)
+_FIELDS = {
+    "plate",
+    "region",
+    "list",
+    "valid_from",
+    "valid_until",
+    "person_id",
+    "site_id",
+    "description",
+}
+# The service's refusals, in the form's words (the rest are shown as the service says).
+_MESSAGES = {
+    "region": "Choose a region from the list.",
+    "list": "Choose allow or deny.",
+    "person_id": "Choose an owner from the list.",
+    "site_id": "Choose a site from the list.",
+    "valid_until": "Valid until must be later than valid from.",
+}
+_NO_PLATE = "Enter the plate number."
+_TAKEN = "Another vehicle already has this plate. Search for it and edit that one instead."
+_UNREADABLE_TIME = "Enter a date and time in UTC, for example 2026-05-01 08:00."
+
+
+def region_label(region: str) -> str:
+    return REGION_LABELS.get(region, region.upper())
+
+
+def regions() -> dict[str, str]:
+    """The grammar regions a plate may be checked against, for the region select."""
+    return {region.value: region_label(region.value) for region in PlateRegion}
+
+
+def blank_form() -> dict[str, str]:
+    """The fields of a new vehicle: all empty, on the allow list."""
+    return dict.fromkeys(_FIELDS, "") | {"list": AccessList.ALLOW.value}
+
+
+async def _submitted(
+    plate: FormText = "",
+    region: FormText = "",
+    access: Annotated[str, Form(alias="list")] = "",
+    valid_from: FormText = "",
+    valid_until: FormText = "",
+    person_id: FormText = "",
+    site_id: FormText = "",
+    description: FormText = "",
+) -> dict[str, str]:
+    """The form's fields as typed (shown again with any error)."""
+    return {
+        "plate": plate,
+        "region": region,
+        "list": access,
+        "valid_from": valid_from,
+        "valid_until": valid_until,
+        "person_id": person_id,
+        "site_id": site_id,
+        "description": description,
+    }
+
+
+Submitted = Annotated[dict[str, str], Depends(_submitted)]
+
+
+def _moment(raw: str) -> datetime | None:
+    """A UTC time from a ``datetime-local`` value (or any ISO 8601 text; without an
+    offset it is UTC); None when empty, ValueError when unreadable."""
+    text = raw.strip()
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError as exc:  # an offset pushing year 1 or 9999 out of range
+        raise ValueError(text) from exc
+
+
+def _local(moment: datetime | None) -> str:
+    """A ``datetime-local`` value in UTC (seconds only where the time has them)."""
+    if moment is None:
+        return ""
+    utc = moment.astimezone(UTC).replace(tzinfo=None, microsecond=0)
+    return utc.isoformat(timespec="seconds" if utc.second else "minutes")
+
+
+def draft(form: dict[str, str]) -> tuple[VehicleDraft | None, dict[str, str]]:
+    """The draft, or the fields that cannot be read (the service checks the rest)."""
+    errors: dict[str, str] = {}
+    moments: dict[str, datetime | None] = {}
+    for field in ("valid_from", "valid_until"):
+        try:
+            moments[field] = _moment(form[field])
+        except ValueError:
+            errors[field] = _UNREADABLE_TIME
+    if not form["plate"].strip():
+        errors["plate"] = _NO_PLATE
+    if errors:
+        return None, errors
+    proposed = VehicleDraft(
+        plate=form["plate"],
+        region=form["region"] or None,
+        list=form["list"] or AccessList.ALLOW.value,
+        person_id=form["person_id"] or None,
+        site_id=form["site_id"] or None,
+        valid_from=moments["valid_from"],
+        valid_until=moments["valid_until"],
+        description=form["description"],
+    )
+    return proposed, {}
+
+
+def refusal(exc: ValidationFailed | Conflict, region: str | None) -> dict[str, str]:
+    """The service's refusal next to its field, in the form's words."""
+    if isinstance(exc, Conflict):
+        return {"plate": _TAKEN}
+    field = exc.field if exc.field in _FIELDS else "_form"
+    if field == "plate":
+        labels = regions()
+        if region in labels:
+            return {
+                "plate": f"This matches no plate format of the region {labels[region]}: "
+                "check the characters, or choose another region."
+            }
+        known = ", ".join(labels.values())
+        return {"plate": f"This matches no plate format gatepost knows ({known})."}
+    return {field: _MESSAGES.get(field) or sentence(exc.message)}
+
+
+def _same_moment(a: datetime | None, b: datetime | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return a.replace(microsecond=0) == b.replace(microsecond=0)
+
+
+def changes(current: VehicleView, proposed: VehicleDraft) -> dict[str, object]:
+    """Only what the form changed, for ``VehicleService.update`` (its audit entry names
+    these fields). A changed plate takes its region along: the service would otherwise
+    check the new plate against every region."""
+    changed: dict[str, object] = {}
+    plate = normalise_plate(proposed.plate)
+    if plate != current.plate or proposed.region not in (None, current.region):
+        changed |= {"plate": proposed.plate, "region": proposed.region}
+    for field in ("list", "person_id", "site_id"):
+        if getattr(proposed, field) != getattr(current, field):
+            changed[field] = getattr(proposed, field)
+    for field in ("valid_from", "valid_until"):
+        if not _same_moment(getattr(proposed, field), getattr(current, field)):
+            changed[field] = getattr(proposed, field)
+    if (proposed.description or "").strip() != (current.description or ""):
+        changed["description"] = proposed.description
+    return changed
+
+
+def form_of(vehicle: VehicleView) -> dict[str, str]:
+    """The fields of a stored vehicle, for its edit form."""
+    return {
+        "plate": vehicle.plate,
+        "region": vehicle.region,
+        "list": vehicle.list,
+        "valid_from": _local(vehicle.valid_from),
+        "valid_until": _local(vehicle.valid_until),
+        "person_id": vehicle.person_id or "",
+        "site_id": vehicle.site_id or "",
+        "description": vehicle.description or "",
+    }
