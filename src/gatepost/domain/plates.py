@@ -167,7 +167,12 @@ DEFAULT_GRAMMARS: tuple[PlateGrammar, ...] = (
     _grammar("cn_special", PlateRegion.CN, f"{_P}[{_CN_LETTER}][{_CN_SERIAL}]{{4}}[警学挂]"),
     _grammar("br_mercosul", PlateRegion.BR, "[A-Z]{3}[0-9][A-Z][0-9]{2}"),
     _grammar("br_old", PlateRegion.BR, "[A-Z]{3}[0-9]{4}"),
-    # EU formats vary by country: 1-3 letters, 1-2 letters, 1-4 digits (e.g. DE, AT, PL).
+    # European national layouts with fixed places: France (since 2009) and Italy
+    # "AB123CD", Spain (since 2000) "1234BCD" (no vowels), United Kingdom "AB12CDE".
+    _grammar("eu_fr_it", PlateRegion.EU, "[A-HJ-NP-TV-Z]{2}[0-9]{3}[A-HJ-NP-TV-Z]{2}"),
+    _grammar("eu_es", PlateRegion.EU, "[0-9]{4}[B-DF-HJ-NP-TV-Z]{3}"),
+    _grammar("eu_uk", PlateRegion.EU, "[A-Z]{2}[0-9]{2}[A-Z]{3}"),
+    # Other EU formats vary: 1-3 letters, 1-2 letters, 1-4 digits (e.g. DE, AT, PL).
     _grammar("eu_generic", PlateRegion.EU, "[A-Z]{1,3}[A-Z]{1,2}[0-9]{1,4}[EH]?", generic=True),
     _grammar("us_generic", PlateRegion.US, "(?=.*[0-9])(?=.*[A-Z])[A-Z0-9]{5,7}", generic=True),
 )

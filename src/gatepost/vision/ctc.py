@@ -63,6 +63,13 @@ class DecodedText:
             return 0.0
         return float(self.probabilities.max(axis=1).mean())
 
+    def probability(self, position: int, character: str) -> float:
+        """How likely the recogniser found ``character`` at ``position``, either case
+        (plates are upper case; recognisers also read "g" for a "G"); 0 if unknown."""
+        row = self.probabilities[position]
+        forms = {character.upper(), character.lower()}
+        return float(sum(row[k] for c in forms if (k := self.alphabet.index.get(c)) is not None))
+
     def best_of(self, position: int, allowed: str) -> tuple[str, float]:
         """The most likely character of ``allowed`` at ``position``, with its probability."""
         indices = self.alphabet.indices(allowed)

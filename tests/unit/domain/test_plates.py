@@ -44,6 +44,11 @@ def test_normalise(raw: str, normal: str) -> None:
         ("BRA2E19", "br_mercosul"),
         ("AYO9034", "br_old"),
         ("MAB1234", "br_old"),
+        ("AB123CD", "eu_fr_it"),
+        ("1234BCD", "eu_es"),
+        ("AB12CDE", "eu_uk"),
+        ("BMW1234", "br_old"),  # the Brazilian layout is the more specific
+        ("MKA1234E", "eu_generic"),
     ],
 )
 def test_grammars_recognise_their_plates(text: str, grammar: str) -> None:

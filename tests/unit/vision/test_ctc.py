@@ -54,3 +54,13 @@ def test_an_all_blank_crop_decodes_to_nothing() -> None:
     decoded = ctc_greedy(_columns({}, {}, {}), ALPHABET)
     assert decoded.text == "" and decoded.score == 0.0
     assert decoded.probabilities.shape == (0, len(ALPHABET.characters))
+
+
+def test_probability_counts_either_case_of_a_letter() -> None:
+    alphabet = Alphabet.of(["blank", "G", "g", "9"])
+    columns = np.array([[0.1, 0.2, 0.6, 0.1]], dtype=np.float32)
+    decoded = ctc_greedy(columns, alphabet)
+    assert decoded.text == "g"
+    assert decoded.probability(0, "G") == pytest.approx(0.8)
+    assert decoded.probability(0, "9") == pytest.approx(0.1)
+    assert decoded.probability(0, "Q") == 0.0
