@@ -36,6 +36,7 @@ from gatepost.vision.plate_reader import RapidOcrPlateReader
 __all__ = ["PlatesOptions", "run"]
 
 TARGETS = {"cn": 0.95, "br": 0.90, "synthetic-cn": 0.99}
+_HD_PIXELS = 1280 * 720
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class SetResult:
     exact: int
     p50_ms: float
     p90_ms: float
+    p50_hd_ms: float | None  # over frames of at most 1280x720 pixels (the target's size)
 
     @property
     def accuracy(self) -> float:
@@ -107,15 +109,20 @@ def _gatepost(grammars: Sequence[PlateGrammar]) -> Callable[[RgbImage], str]:
 def _measure(
     name: str, method: str, frames: Sequence[Frame], read: Callable[[RgbImage], str]
 ) -> SetResult:
-    times, exact = [], 0
+    times, hd_times, exact = [], [], 0
     for label, image in frames:
         started = time.perf_counter()
         got = read(image)
-        times.append((time.perf_counter() - started) * 1000)
+        elapsed = (time.perf_counter() - started) * 1000
+        times.append(elapsed)
+        if image.shape[0] * image.shape[1] <= _HD_PIXELS:
+            hd_times.append(elapsed)
         exact += got == label
     times.sort()
+    hd_times.sort()
     p90 = times[min(len(times) - 1, int(len(times) * 0.9))]
-    return SetResult(name, method, len(frames), exact, times[len(times) // 2], p90)
+    p50_hd = hd_times[len(hd_times) // 2] if hd_times else None
+    return SetResult(name, method, len(frames), exact, times[len(times) // 2], p90, p50_hd)
 
 
 def run(options: PlatesOptions, console: Console | None = None) -> list[SetResult]:
@@ -145,7 +152,8 @@ def run(options: PlatesOptions, console: Console | None = None) -> list[SetResul
             results.append(_measure(name, "full-frame RapidOCR", frames, _baseline(grammars)))
             results.append(_measure(name, "gatepost", frames, _gatepost(grammars)))
     table = Table(title="Exact full-plate reads and time per frame (first row per set: baseline)")
-    for column in ("set", "method", "exact", "accuracy", "target", "p50 ms", "p90 ms", "speed-up"):
+    columns = ("set", "method", "exact", "accuracy", "target", "p50 ms", "p90 ms", "speed-up")
+    for column in (*columns, "p50 ms <=1280x720"):
         table.add_column(column, justify="left" if column in ("set", "method") else "right")
     for base, ours in zip(results[::2], results[1::2], strict=True):
         for r in (base, ours):
@@ -164,7 +172,11 @@ def run(options: PlatesOptions, console: Console | None = None) -> list[SetResul
                 f"{r.p50_ms:.0f}",
                 f"{r.p90_ms:.0f}",
                 f"{base.p50_ms / r.p50_ms:.1f}x" if r is ours and r.p50_ms else "1.0x",
+                "-" if r.p50_hd_ms is None else f"{r.p50_hd_ms:.0f}",
             )
     console.print(table)
-    console.print("latency target: p50 <= 150 ms per 1280x720 frame on one core (issue 4)")
+    console.print(
+        "latency target: p50 <= 150 ms per 1280x720 frame on one core (issue 4); the last"
+        " column counts only frames of at most 1280x720 pixels"
+    )
     return results
