@@ -152,6 +152,21 @@ def test_bad_uploads_show_the_service_message_next_to_the_form(
         assert message in response.text, response.text
     too_big = _enrol(ui_admin, person, ("huge.jpg", b"\xff" * (9 * 1024 * 1024)))
     assert too_big.status_code == 413  # refused by the body limit, not a server error
+    # htmx swaps this notice into the form's result area (a JSON error showed nothing)
+    assert too_big.headers["content-type"].startswith("text/html")
+    assert 'role="alert"' in too_big.text and "the limit is 8 MB" in too_big.text
+    assert "<html" not in too_big.text
+    plain = ui_admin.client.post(
+        f"/ui/people/{person}/faces",
+        files=_upload("files", ("huge.jpg", b"\xff" * (9 * 1024 * 1024))),
+    )
+    assert plain.status_code == 413 and "<html" in plain.text and 'href="/ui"' in plain.text
+    api = admin.client.post(
+        f"/api/v1/persons/{person}/faces",
+        files=_upload("files", ("huge.jpg", b"\xff" * (9 * 1024 * 1024))),
+        headers=admin.headers,
+    )
+    assert api.status_code == 413 and api.json()["error"]["code"] == "too_large"
     assert _templates(admin, person) == []
 
     no_js = ui_admin.client.post(

@@ -6,6 +6,7 @@ Limits are enforced while the body streams in, so an oversized request is refuse
 
 from __future__ import annotations
 
+import html
 import json
 
 from starlette.exceptions import HTTPException
@@ -18,6 +19,20 @@ _BODY_METHODS = {b"POST", b"PUT", b"PATCH", b"DELETE"}
 
 def _error(status: int, code: str, message: str) -> tuple[int, bytes]:
     return status, json.dumps({"error": {"code": code, "message": message}}).encode()
+
+
+def _page_error(message: str, *, fragment: bool) -> bytes:
+    """The admin UI's answer: a notice htmx swaps into the form's result area, or a
+    small page with a way back for a plain form post."""
+    notice = f'<div class="flash flash-error" role="alert"><p>{html.escape(message)}</p></div>'
+    if fragment:
+        return notice.encode()
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<title>Too large - gatepost</title><link rel="stylesheet" '
+        'href="/static/gatepost.css"></head><body><main class="container">'
+        f'{notice}<p><a href="/ui">Back to gatepost</a></p></main></body></html>'
+    ).encode()
 
 
 class _TooLarge(HTTPException):
@@ -70,9 +85,7 @@ class BodyLimitMiddleware:
                 await self._reply(send, *_error(400, "bad_request", "invalid Content-Length"))
                 return
             if too_big:
-                await self._reply(
-                    send, *_error(413, "too_large", f"the body is larger than {limit} bytes")
-                )
+                await self._too_large(send, path, headers, limit, is_upload)
                 return
         received = 0
         started = False
@@ -96,18 +109,34 @@ class BodyLimitMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except _TooLarge:
             if not started:
-                await self._reply(
-                    send, *_error(413, "too_large", f"the body is larger than {limit} bytes")
-                )
+                await self._too_large(send, path, headers, limit, is_upload)
+
+    async def _too_large(
+        self, send: Send, path: str, headers: dict[bytes, bytes], limit: int, is_upload: bool
+    ) -> None:
+        if not path.startswith("/ui"):
+            await self._reply(
+                send, *_error(413, "too_large", f"the body is larger than {limit} bytes")
+            )
+            return
+        if is_upload:
+            size = f"{self.max_upload / 2**20:.3g} MB"
+            message = f"The file is too large: the limit is {size}. Choose a smaller file."
+        else:
+            message = f"The form is too large: the limit is {limit // 1024} kB."
+        body = _page_error(message, fragment=b"hx-request" in headers)
+        await self._reply(send, 413, body, content_type=b"text/html; charset=utf-8")
 
     @staticmethod
-    async def _reply(send: Send, status: int, body: bytes) -> None:
+    async def _reply(
+        send: Send, status: int, body: bytes, *, content_type: bytes = b"application/json"
+    ) -> None:
         await send(
             {
                 "type": "http.response.start",
                 "status": status,
                 "headers": [
-                    (b"content-type", b"application/json"),
+                    (b"content-type", content_type),
                     (b"content-length", str(len(body)).encode()),
                     (b"cache-control", b"no-store"),
                 ],
