@@ -1,12 +1,15 @@
-"""Fixtures for the admin UI: signing in through the forms, and a live server.
+"""Fixtures for the admin UI: signing in through the forms, a live server, a browser.
 
 ``ui_admin`` signs the first administrator in through ``/ui/login`` with the
 TestClient (cookie session, both databases). ``live_server`` runs the real app under
-uvicorn on 127.0.0.1 for the browser tests, on its own SQLite database.
+uvicorn on 127.0.0.1 for the browser tests, on its own SQLite database; ``browser``
+is headless Debian Chromium (one per test module) and ``page`` a fresh page in it that
+fails the test on a script error or a CSP violation.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import socket
@@ -19,11 +22,13 @@ from pathlib import Path
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from gatepost.api.app import create_app
 from gatepost.security.kek import create_key_file
 from gatepost.services.container import Container, build_container
 from tests.support.api import STRONG_PASSWORD, Actor
+from tests.support.services import in_ci
 from tests.support.settings import test_settings
 
 _HIDDEN_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -135,3 +140,46 @@ def live_server(live_container: Container) -> Iterator[LiveServer]:
     yield LiveServer(f"http://127.0.0.1:{port}", live_container)
     server.should_exit = True
     thread.join(timeout=10)
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's, installed by scripts/install-system-deps.sh
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not os.access(CHROMIUM, os.X_OK):
+        message = f"headless Chromium is not available at {CHROMIUM}"
+        if in_ci():
+            pytest.fail(message + ", and CI must provide it")
+        pytest.skip(message)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    opened = context.new_page()
+    problems: list[str] = []
+    opened.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    opened.on(
+        "console",
+        lambda msg: (
+            problems.append(f"console: {msg.text}")
+            if "Content Security Policy" in msg.text or "Refused to" in msg.text
+            else None
+        ),
+    )
+    yield opened
+    context.close()
+    assert problems == [], "the page broke the CSP or raised a script error"

@@ -10,71 +10,24 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Page, expect
 
 from gatepost.api.deps import SESSION_COOKIE
 from tests.e2e.conftest import LiveServer
 from tests.support.api import STRONG_PASSWORD
 from tests.support.faces import photos
 from tests.support.leaks import remember
-from tests.support.services import in_ci
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 IDENTITY = "11010519491231002X"
 MASKED = "1101**********002X"
 REASON = "Checking the visitor pass at reception"
 remember(IDENTITY, REASON)
 SCREENSHOTS = os.environ.get("GATEPOST_SCREENSHOTS")  # a folder: keep screenshots there
-
-try:
-    from playwright.sync_api import Browser, Page, expect, sync_playwright
-except ImportError:  # pragma: no cover - playwright is a test dependency
-    sync_playwright = None
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if sync_playwright is None or not os.access(CHROMIUM, os.X_OK):
-        message = f"headless Chromium is not available at {CHROMIUM}"
-        if in_ci():
-            pytest.fail(message + ", and CI must provide it")
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    opened = context.new_page()
-    problems: list[str] = []
-    opened.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    opened.on(
-        "console",
-        lambda msg: (
-            problems.append(f"console: {msg.text}")
-            if "Content Security Policy" in msg.text or "Refused to" in msg.text
-            else None
-        ),
-    )
-    yield opened
-    context.close()
-    assert problems == [], "the page broke the CSP or raised a script error"
 
 
 def test_admin_reveals_identity_number_with_reason_and_finds_it_in_audit(

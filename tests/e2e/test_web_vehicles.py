@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
+from playwright.sync_api import Page, Request, expect
 
 from gatepost.api.app import create_app
 from gatepost.vision import synthetic_plates as synthetic
@@ -40,28 +41,14 @@ from tests.support.api import (
 )
 from tests.support.faces import add_person
 from tests.support.leaks import remember
-from tests.support.services import in_ci, missing
+from tests.support.services import missing
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PLATE = "京A12345"
 OTHER_PLATE = "沪B67890"
 EXPIRED_PLATES = [f"京C1234{n}" for n in range(3)]
 remember(PLATE, OTHER_PLATE, *EXPIRED_PLATES)
 NOT_AN_IMAGE = b"not an image at all"
 SCREENSHOTS = os.environ.get("GATEPOST_SCREENSHOTS")  # a folder: keep screenshots there
-
-try:
-    from playwright.sync_api import Browser, Page, Request, expect, sync_playwright
-except ImportError:  # pragma: no cover - playwright is a test dependency
-    sync_playwright = None  # type: ignore[assignment]
 
 
 # -- helpers -----------------------------------------------------------------------------
@@ -112,38 +99,6 @@ def _form(**fields: str) -> dict[str, str]:
 
 
 # -- the browser -------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if sync_playwright is None or not os.access(CHROMIUM, os.X_OK):
-        message = f"headless Chromium is not available at {CHROMIUM}"
-        if in_ci():
-            pytest.fail(message + ", and CI must provide it")
-        pytest.skip(message)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    opened = context.new_page()
-    problems: list[str] = []
-    opened.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    opened.on(
-        "console",
-        lambda msg: (
-            problems.append(f"console: {msg.text}")
-            if "Content Security Policy" in msg.text or "Refused to" in msg.text
-            else None
-        ),
-    )
-    yield opened
-    context.close()
-    assert problems == [], "the page broke the CSP or raised a script error"
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from gatepost.domain.devices import EventKind, clock_problem
 from gatepost.domain.ports import Clock
 from gatepost.errors import AuthenticationFailed, NotFound, ValidationFailed
 from gatepost.security.policy import Principal, PrincipalKind
-from gatepost.services.pages import Page
+from gatepost.services.pages import Page, parse_time_cursor, time_cursor
 from gatepost.store.db import Database
 from gatepost.store.ids import is_id, new_id
 from gatepost.store.repositories import devices as device_repo
@@ -75,21 +75,6 @@ def _check_data(data: dict[str, Any], index: int) -> None:
                 f"events[{index}].data[{key!r}] must be a number, boolean or short string",
                 field="data",
             )
-
-
-def _cursor(event: Event) -> str:
-    return f"{event.occurred_at.isoformat()}|{event.id}"
-
-
-def _parse_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        at, event_id = cursor.rsplit("|", 1)
-        parsed = datetime.fromisoformat(at)
-    except ValueError as exc:
-        raise ValidationFailed("cursor is malformed", field="cursor") from exc
-    if not is_id(event_id) or parsed.tzinfo is None:
-        raise ValidationFailed("cursor is malformed", field="cursor")
-    return parsed, event_id
 
 
 class EventService:
@@ -214,7 +199,7 @@ class EventService:
                 session,
                 tenant_id=principal.tenant_id,
                 limit=limit + 1,
-                before=_parse_cursor(cursor) if cursor else None,
+                before=parse_time_cursor(cursor) if cursor else None,
                 site_id=where.site_id,
                 device_id=where.device_id,
                 person_id=where.person_id,
@@ -222,5 +207,7 @@ class EventService:
                 since=where.since,
                 until=where.until,
             )
-        next_cursor = _cursor(rows[limit - 1]) if len(rows) > limit else None
+        next_cursor = None
+        if len(rows) > limit:
+            next_cursor = time_cursor(rows[limit - 1].occurred_at, rows[limit - 1].id)
         return Page(list(rows[:limit]), next_cursor, limit)
