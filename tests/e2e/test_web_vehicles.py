@@ -525,6 +525,33 @@ def test_gate_frame_test_refuses_bad_uploads_with_a_message(
     assert refused.status_code == 403
 
 
+def test_gate_frame_test_reads_with_the_chosen_sites_plate_formats(
+    ui_admin: UiSession, admin: Actor
+) -> None:
+    ((text, frame),) = _frames(1)
+    brazil = add_site(admin, "Sao Paulo depot")
+    settings = admin.put(f"/api/v1/sites/{brazil}/plate-settings", json={"regions": ["br"]})
+    assert settings.status_code == 200, settings.text
+
+    def test(site_id: str) -> Any:
+        return ui_admin.client.post(
+            "/ui/plates/test",
+            data={"site_id": site_id},
+            files=[("file", ("gate.jpg", frame, "image/jpeg"))],
+            headers=ui_admin.htmx_headers(),
+        )
+
+    anywhere = test("")
+    assert anywhere.status_code == 200 and text in anywhere.text
+    at_brazil = test(brazil)  # a Chinese plate is no plate to a Brazilian-only camera
+    assert at_brazil.status_code == 200 and text not in at_brazil.text
+    assert "No plate found" in at_brazil.text, at_brazil.text
+    unknown = test("0" * 32)
+    assert unknown.status_code == 422 and "Choose a site from the list" in unknown.text
+    page = ui_admin.client.get("/ui/plates/test")
+    assert f'<option value="{brazil}">Sao Paulo depot</option>' in page.text
+
+
 def test_owner_can_be_preselected_by_id_and_the_list_pages(
     ui_admin: UiSession, admin: Actor
 ) -> None:

@@ -17,22 +17,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from gatepost.api.deps import ContainerDep, CurrentPrincipal, GuardedRoute, require
 from gatepost.api.routes.common import read_upload
-from gatepost.errors import ValidationFailed
+from gatepost.errors import NotFound, ValidationFailed
 from gatepost.security.permissions import Permission
 from gatepost.security.policy import Principal
 from gatepost.services.container import Container
 from gatepost.services.plate_reads import PlateResult
 from gatepost.web.errors import is_htmx
 from gatepost.web.forms import sentence
+from gatepost.web.lookups import site_names
 from gatepost.web.recognitions import Frame
 from gatepost.web.rendering import can, render
 from gatepost.web.vehicle_forms import region_label
@@ -42,6 +43,7 @@ __all__ = ["PlateRow", "PlateTest", "plate_test", "router"]
 router = APIRouter(prefix="/ui", route_class=GuardedRoute, include_in_schema=False)
 
 _NO_FRAME = "Choose a camera frame to test."
+_NO_SITE = "Choose a site from the list."
 
 
 @dataclass(frozen=True)
@@ -69,15 +71,23 @@ class PlateTest:
 
 
 def plate_test(
-    container: Container, principal: Principal, frame: Sequence[UploadFile]
+    container: Container,
+    principal: Principal,
+    frame: Sequence[UploadFile],
+    *,
+    site_id: str | None = None,
 ) -> PlateTest:
-    """Read the first chosen file as a gate camera's frame and decide on it."""
+    """Read the first chosen file as a gate camera's frame and decide on it, with the
+    plate formats of ``site_id``'s cameras (None: every format)."""
     if not frame:
         return PlateTest(error=_NO_FRAME)
     try:
-        result = container.plates.read(principal, read_upload(container, frame[0]))
+        data = read_upload(container, frame[0])
+        result = container.plates.read(principal, data, site_id=site_id)
     except ValidationFailed as exc:
         return PlateTest(error=sentence(exc.message))
+    except NotFound:
+        return PlateTest(error=_NO_SITE)
     return PlateTest(
         decision=str(result.decision),
         reason=sentence(result.reason),
@@ -105,11 +115,14 @@ def _page(
     container: Container,
     *,
     test: PlateTest | None = None,
+    site_id: str = "",
     status_code: int = 200,
 ) -> Response:
     context: dict[str, Any] = {
         "active": "vehicles",
         "test": test,
+        "sites": site_names(container, principal),
+        "site_id": site_id,
         "max_upload_mb": max(1, container.settings.media.max_upload_bytes // (1024 * 1024)),
         "can_see_vehicles": can(principal, Permission.VEHICLES_READ),
     }
@@ -124,9 +137,13 @@ def plate_test_page(
 
 
 def _test(
-    request: Request, principal: Principal, container: Container, frame: Sequence[UploadFile]
+    request: Request,
+    principal: Principal,
+    container: Container,
+    frame: Sequence[UploadFile],
+    site_id: str,
 ) -> Response:
-    test = plate_test(container, principal, frame)
+    test = plate_test(container, principal, frame, site_id=site_id.strip() or None)
     status = 422 if test.error else 200
     if is_htmx(request):
         context: dict[str, Any] = {
@@ -134,12 +151,16 @@ def _test(
             "can_see_vehicles": can(principal, Permission.VEHICLES_READ),
         }
         return render(request, "partials/plate_test.html", context, status_code=status)
-    return _page(request, principal, container, test=test, status_code=status)
+    return _page(request, principal, container, test=test, site_id=site_id, status_code=status)
 
 
 @router.post("/plates/test", dependencies=[require(Permission.PLATES_TEST)])
 async def test_frame(
-    request: Request, principal: CurrentPrincipal, container: ContainerDep, frame: Frame
+    request: Request,
+    principal: CurrentPrincipal,
+    container: ContainerDep,
+    frame: Frame,
+    site_id: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    """Read a frame the way a gate camera's is read; nothing is stored."""
-    return await run_in_threadpool(_test, request, principal, container, frame)
+    """Read a frame the way a gate camera at ``site_id`` reads it; nothing is stored."""
+    return await run_in_threadpool(_test, request, principal, container, frame, site_id)
