@@ -14,6 +14,7 @@ from gatepost.web.views import (
     face_policy,
     faces,
     fallback,
+    gate_log,
     people,
     plate_test,
     vehicles,
@@ -32,6 +33,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     plate_test.router,
     devices.router,
     events.router,
+    gate_log.router,
     audit.router,
     fallback.router,  # last: it matches every /ui path
 )
