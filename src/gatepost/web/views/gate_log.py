@@ -99,34 +99,23 @@ def search_gate_log(
     """One plate's reads, newest first (the first page; narrow by time in the API)."""
     devices = device_names(container, principal)
     filters = {"device": "", "decision": ""}
-    empty: Page[PlateLogEntry] = Page([], None, page_limit(""))
-    if not plate.strip():
-        return _page(
-            request,
-            principal,
-            container,
-            page=empty,
-            devices=devices,
-            filters=filters,
-            error="Enter a plate to search for.",
-            status_code=422,
-        )
-    try:
-        page = container.plate_log.list(
-            principal, limit=page_limit(""), cursor=None, where=PlateLogFilter(), plate=plate
-        )
-    except ValidationFailed as exc:
-        return _page(
-            request,
-            principal,
-            container,
-            page=empty,
-            devices=devices,
-            filters=filters,
-            plate=plate,
-            error=sentence(exc.message),
-            status_code=422,
-        )
+    error = None if plate.strip() else "Enter a plate to search for."
+    page: Page[PlateLogEntry] = Page([], None, page_limit(""))
+    if error is None:
+        try:
+            page = container.plate_log.list(
+                principal, limit=page_limit(""), cursor=None, where=PlateLogFilter(), plate=plate
+            )
+        except ValidationFailed as exc:
+            error = sentence(exc.message)
     return _page(
-        request, principal, container, page=page, devices=devices, filters=filters, plate=plate
+        request,
+        principal,
+        container,
+        page=page,
+        devices=devices,
+        filters=filters,
+        plate=plate.strip(),
+        error=error,
+        status_code=200 if error is None else 422,
     )
