@@ -155,7 +155,10 @@ def test_bad_uploads_show_the_service_message_next_to_the_form(
     # htmx swaps this notice into the form's result area (a JSON error showed nothing)
     assert too_big.headers["content-type"].startswith("text/html")
     assert 'role="alert"' in too_big.text and "the limit is 8 MB" in too_big.text
-    assert "<html" not in too_big.text
+    assert "<html" not in too_big.text and 'id="flash"' in too_big.text
+    # into the page's flash stack, as the UI's other errors: the form stays in place
+    assert too_big.headers["HX-Retarget"] == "#flash"
+    assert too_big.headers["HX-Reselect"] == "#flash"
     plain = ui_admin.client.post(
         f"/ui/people/{person}/faces",
         files=_upload("files", ("huge.jpg", b"\xff" * (9 * 1024 * 1024))),

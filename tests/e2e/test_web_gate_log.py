@@ -5,6 +5,8 @@ may read the log. Frames are the gate-log tests' synthetic US plates at a US-onl
 
 from __future__ import annotations
 
+import re
+
 from fastapi.testclient import TestClient
 
 from tests.e2e.conftest import UiSession, ui_login
@@ -39,6 +41,8 @@ def test_gate_log_lists_filters_and_searches_reads(ui_admin: UiSession, admin: A
     )
     assert found.status_code == 200 and known in found.text and other not in found.text
     assert known not in str(found.url) and known.lower() not in str(found.url)
+    links = re.findall(r'(?:href|hx-get|action)="([^"]*)"', found.text)
+    assert links and not [link for link in links if known in link or known.lower() in link]
     none = ui_admin.client.post(
         "/ui/plate-reads/search", data={"plate": "ZZZ9999"}, headers=ui_admin.htmx_headers()
     )

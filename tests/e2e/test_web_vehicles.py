@@ -358,6 +358,8 @@ def test_gate_frame_test_allows_a_known_car_and_knows_no_other(
     expect(result.locator(".flash-error")).to_contain_text("not an image")
     expect(result.locator("#plate-test-decision")).to_have_count(0)
     assert len(live_admin.get("/api/v1/vehicles").json()["items"]) == 1
+    # "Nothing was stored": no gate-log read, so no plate and no frame kept
+    assert live_admin.get("/api/v1/plate-reads").json()["items"] == []
 
 
 # -- refusals over HTTP (both databases) --------------------------------------------------

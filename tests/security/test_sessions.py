@@ -15,6 +15,7 @@ from gatepost.security.tokens import TokenKind, parse_token
 from gatepost.services.container import Container
 from tests.support.api import STRONG_PASSWORD, Actor, add_user
 from tests.support.leaks import remember
+from tests.support.routes import operations, random_id
 
 COOKIE = "__Host-gatepost_session"
 _URLSAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
@@ -202,6 +203,25 @@ def test_session_expires_at_absolute_timeout_despite_activity(
 
 
 # -- CSRF ---------------------------------------------------------------------------
+
+
+def test_every_write_route_refuses_a_cookie_session_without_the_csrf_token(
+    admin: Actor, client: TestClient
+) -> None:
+    """Walked over the app's own routes (API and admin UI), so a new write route is
+    covered the moment it exists: the check is central (GuardedRoute), before the
+    permission and the handler, and this fails if a route escapes it."""
+    client.cookies.clear()
+    _login(client)  # the session cookie stays in the client's jar; no X-CSRF-Token
+    walked = []
+    for op in operations(client.app):  # type: ignore[arg-type]
+        if op.method == "GET" or op.permission is None:
+            continue
+        response = client.request(op.method, op.url({p: random_id() for p in op.path_params}))
+        assert response.status_code == 403, f"{op}: {response.status_code}"
+        walked.append(str(op))
+    assert any(w.startswith("POST /ui/") for w in walked) and len(walked) > 30, walked
+    assert client.get("/api/v1/auth/me").status_code == 200  # the session still works
 
 
 def test_cookie_authenticated_write_needs_the_csrf_token(admin: Actor, client: TestClient) -> None:

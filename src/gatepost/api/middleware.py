@@ -21,12 +21,20 @@ def _error(status: int, code: str, message: str) -> tuple[int, bytes]:
     return status, json.dumps({"error": {"code": code, "message": message}}).encode()
 
 
+# htmx requests get the flash stack the UI's own errors use (web.errors: retargeted to
+# #flash, so the form that posted stays in place); plain posts a small page.
+_FLASH_HEADERS = [
+    (b"hx-retarget", b"#flash"),
+    (b"hx-reswap", b"outerHTML"),
+    (b"hx-reselect", b"#flash"),
+]
+
+
 def _page_error(message: str, *, fragment: bool) -> bytes:
-    """The admin UI's answer: a notice htmx swaps into the form's result area, or a
-    small page with a way back for a plain form post."""
+    """The admin UI's answer: the #flash stack for htmx, or a page with a way back."""
     notice = f'<div class="flash flash-error" role="alert"><p>{html.escape(message)}</p></div>'
     if fragment:
-        return notice.encode()
+        return f'<div id="flash" class="flash-stack" aria-live="polite">{notice}</div>'.encode()
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<title>Too large - gatepost</title><link rel="stylesheet" '
@@ -124,12 +132,23 @@ class BodyLimitMiddleware:
             message = f"The file is too large: the limit is {size}. Choose a smaller file."
         else:
             message = f"The form is too large: the limit is {limit // 1024} kB."
-        body = _page_error(message, fragment=b"hx-request" in headers)
-        await self._reply(send, 413, body, content_type=b"text/html; charset=utf-8")
+        htmx = b"hx-request" in headers
+        await self._reply(
+            send,
+            413,
+            _page_error(message, fragment=htmx),
+            content_type=b"text/html; charset=utf-8",
+            extra=_FLASH_HEADERS if htmx else [],
+        )
 
     @staticmethod
     async def _reply(
-        send: Send, status: int, body: bytes, *, content_type: bytes = b"application/json"
+        send: Send,
+        status: int,
+        body: bytes,
+        *,
+        content_type: bytes = b"application/json",
+        extra: list[tuple[bytes, bytes]] | None = None,
     ) -> None:
         await send(
             {
@@ -139,6 +158,7 @@ class BodyLimitMiddleware:
                     (b"content-type", content_type),
                     (b"content-length", str(len(body)).encode()),
                     (b"cache-control", b"no-store"),
+                    *(extra or []),
                 ],
             }
         )

@@ -93,7 +93,7 @@ def report_gate(console: Console, demo: GateDemo) -> None:
     console.print(table)
     console.print(
         "The registered plate is stored sealed and found by a keyed blind index. The gate "
-        f"log has {len(demo.log)} entry: the registered car's read, sealed and kept 90 days; "
-        "the unknown car's plate and both frames were not stored (the tenant's plate "
-        "policy keeps none of them by default).\n"
+        "log holds the registered car's read, sealed, for as long as the tenant's plate "
+        "policy keeps known cars' reads; the unknown car's plate and both frames were not "
+        "stored (by default the policy keeps neither).\n"
     )

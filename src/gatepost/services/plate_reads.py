@@ -157,10 +157,7 @@ class PlateReadService:
         best = min(matched, key=lambda r: (r.match.cost if r.match else 0, -r.reading.confidence))
         assert best.match is not None  # noqa: S101 - filtered above
         vehicle = best.match.vehicle
-        now = self._clock.now()
-        if (vehicle.valid_from and now < vehicle.valid_from) or (
-            vehicle.valid_until and now > vehicle.valid_until
-        ):
+        if vehicle.validity_at(self._clock.now()) != "valid":
             return PlateRead(
                 results, GateDecision.UNKNOWN, "the vehicle is outside its validity", best
             )

@@ -84,6 +84,15 @@ class VehicleView:
     def __repr__(self) -> str:
         return f"VehicleView(id={self.id})"
 
+    def validity_at(self, now: datetime) -> str:
+        """``pending`` before ``valid_from``, ``expired`` after ``valid_until``, else
+        ``valid``; outside its validity a gate treats the vehicle as unknown."""
+        if self.valid_from is not None and now < self.valid_from:
+            return "pending"
+        if self.valid_until is not None and now > self.valid_until:
+            return "expired"
+        return "valid"
+
 
 def plate_of(raw: str, region: str | None) -> tuple[str, PlateRegion]:
     """The normalised plate and its grammar's region, or ValidationFailed (``plate``)."""

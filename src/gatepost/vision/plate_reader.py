@@ -49,7 +49,7 @@ from gatepost.domain.plates import (
     CN_PROVINCES,
     DEFAULT_GRAMMARS,
     PlateGrammar,
-    match_grammar,
+    PlateRegion,
     normalise_plate,
 )
 from gatepost.vision.ctc import Alphabet, DecodedText, ctc_greedy
@@ -134,7 +134,7 @@ def _constrained(decoded: DecodedText, text: str) -> str:
 def _plausible(decoded: DecodedText, text: str, repaired: str) -> bool:
     """Whether the recogniser gave each repaired character a real chance (see
     ``_MIN_REPAIR``); a reading whose places cannot be told apart is not judged."""
-    if len(repaired) != len(text) or len(text) != len(decoded.text):
+    if len(text) != len(decoded.text):
         return True
     return all(
         decoded.probability(i, new) >= _MIN_REPAIR
@@ -148,16 +148,16 @@ def _candidates(decoded: DecodedText) -> list[str]:
     once each."""
     text = normalise_plate(decoded.text)
     constrained = _constrained(decoded, text)
-    found = [text, constrained]
-    for base in (text, constrained):
-        found += [r for r in _repairs(base)[1:] if _plausible(decoded, base, r)]
+    found = list(dict.fromkeys((text, constrained)))
+    for base in tuple(found):
+        found += [r for r in _repairs(base) if _plausible(decoded, base, r)]
     return list(dict.fromkeys(found))
 
 
 def _repairs(text: str) -> list[str]:
-    """The reading and, where a fixed layout says which places hold letters and which
-    digits, the reading with confusable characters moved to the right kind."""
-    candidates = [text]
+    """Where a fixed layout says which places hold letters and which digits, the reading
+    with confusable characters moved to the right kind (none elsewhere)."""
+    candidates = []
     if len(text) == 7 and text[0] not in CN_PROVINCES:  # BR: LLL N (L|N) NN
         fixed = [
             _TO_LETTER.get(c, c) if i < 3 else _TO_DIGIT.get(c, c) if i in (3, 5, 6) else c
@@ -210,30 +210,35 @@ class RapidOcrPlateReader:
         accepted = self._grammars if grammars is None else tuple(grammars)
         if not accepted:
             raise ValueError("a plate reader needs at least one grammar")
-        chinese = any(g.region.value == "cn" for g in accepted)
+        chinese = any(g.region is PlateRegion.CN for g in accepted)
+        # The widest margin is for a Chinese province character the detector cut off.
+        margins = _MARGINS if chinese else _MARGINS[:2]
         bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
         with self._lock:
             # The plate detector's boxes first: when they already give a sure reading
             # of a plate format (the usual frame at a Chinese gate), the text detector
             # and the crops of its boxes are skipped, about half the time of a frame.
             ssd = self._plate_boxes(image) if chinese else []
-            readings = self._read_quads(bgr, ssd, accepted)
+            readings = self._read_quads(bgr, ssd, accepted, margins)
             if readings and readings[0].confidence >= _SURE:
                 return _best_per_text(readings)
             boxes, _ = self._detect(bgr)
             # Largest first, until one is sure: a gate decides on the nearest car, so
             # smaller boxes (signs, a car further back) are left unread then.
             for quad in self._plate_shaped(boxes):
-                readings += self._read_quads(bgr, [quad], accepted)
+                readings += self._read_quads(bgr, [quad], accepted, margins)
                 if readings and max(r.confidence for r in readings) >= _SURE:
                     break
         return _best_per_text(readings)
 
     def _read_quads(
-        self, bgr: Any, quads: Sequence[Quad], accepted: tuple[PlateGrammar, ...]
+        self,
+        bgr: Any,
+        quads: Sequence[Quad],
+        accepted: tuple[PlateGrammar, ...],
+        margins: Sequence[tuple[float, float]],
     ) -> list[PlateReading]:
         """A reading per quad whose crops vote for a plate format, most confident first."""
-        margins = _MARGINS if any(g.region.value == "cn" for g in accepted) else _MARGINS[:2]
         crops = [_warp(bgr, q, mx, my) for q in quads for mx, my in margins]
         texts = self._recognise_crops(crops)
         readings = []
@@ -306,9 +311,10 @@ class RapidOcrPlateReader:
             # Of the reading and its repairs, the one that fits the most specific grammar
             # (grammars run from specific to generic); a repair counts a little less.
             fits = [
-                (grammars.index(grammar), rank, candidate, grammar)
+                (specificity, rank, candidate, grammar)
                 for rank, candidate in enumerate(_candidates(decoded))
-                if (grammar := match_grammar(candidate, grammars)) is not None
+                for specificity, grammar in enumerate(grammars)
+                if grammar.matches(candidate)
             ]
             if fits:
                 _, rank, candidate, grammar = min(fits, key=lambda fit: (fit[0], fit[1]))
@@ -321,7 +327,7 @@ class RapidOcrPlateReader:
         expected = 8 if color is PlateColor.GREEN else 7
 
         def strength(text: str) -> tuple[float, float]:
-            length_fits = grammar_of[text].region.value != "cn" or len(text) == expected
+            length_fits = grammar_of[text].region is not PlateRegion.CN or len(text) == expected
             return (sum(scores[text]) + (0.5 if length_fits else 0.0), max(scores[text]))
 
         best = max(scores, key=strength)

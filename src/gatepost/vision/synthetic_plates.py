@@ -24,6 +24,7 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from gatepost.domain.plates import CN_PROVINCES
 from gatepost.errors import GatepostError
 from gatepost.vision.synthetic_scene import SceneStyle, SyntheticFrame, as_rng, render_scene
 
@@ -31,7 +32,6 @@ __all__ = [
     "CJK_FONT",
     "CJK_FONT_PACKAGE",
     "FontMissing",
-    "PROVINCES",
     "PlateKind",
     "SceneStyle",
     "SyntheticFrame",
@@ -44,7 +44,6 @@ __all__ = [
 
 CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
 CJK_FONT_PACKAGE = "fonts-wqy-zenhei"
-PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _CN_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O on Chinese plates
 _US_LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"  # most states skip I, O and Q
@@ -103,7 +102,7 @@ class FontMissing(GatepostError):
         self.package = package
 
 
-_ALPHABETS = {"P": PROVINCES, "C": _CN_LETTERS, "L": _LETTERS, "U": _US_LETTERS}
+_ALPHABETS = {"P": CN_PROVINCES, "C": _CN_LETTERS, "L": _LETTERS, "U": _US_LETTERS}
 _ALPHABETS |= {"N": _DIGITS, "Z": "123456789", "E": "DF"}
 _TEMPLATES = {
     PlateKind.CN_GREEN: ("PCENNNNN",),

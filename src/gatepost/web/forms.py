@@ -7,10 +7,23 @@ these functions turn them into clean values or ``None``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Annotated
+
+from fastapi import Form
 
 from gatepost.errors import ValidationFailed
 
-__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "field_errors", "optional", "page_limit", "sentence"]
+__all__ = [
+    "DEFAULT_LIMIT",
+    "MAX_LIMIT",
+    "FormText",
+    "field_errors",
+    "optional",
+    "page_limit",
+    "sentence",
+]
+
+FormText = Annotated[str, Form()]  # a form field taken as raw text (parsed by the view)
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200

@@ -18,7 +18,7 @@ from fastapi import Depends, Form
 from gatepost.domain.plates import PlateRegion, normalise_plate
 from gatepost.errors import Conflict, ValidationFailed
 from gatepost.services.vehicles import AccessList, VehicleDraft, VehicleView
-from gatepost.web.forms import sentence
+from gatepost.web.forms import FormText, sentence
 
 __all__ = [
     "LISTS",
@@ -33,7 +33,6 @@ __all__ = [
     "regions",
 ]
 
-FormText = Annotated[str, Form()]
 
 REGION_LABELS: dict[str, str] = {
     PlateRegion.CN.value: "China",

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from gatepost.domain.plates import CN_PROVINCES as PROVINCES  # the generator's provinces
 from gatepost.vision import synthetic_plates, synthetic_scene
 from gatepost.vision.synthetic_plates import (
     CJK_FONT,
-    PROVINCES,
     FontMissing,
     PlateKind,
     display_text,

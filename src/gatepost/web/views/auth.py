@@ -7,10 +7,9 @@ message the auth service gives, whatever was wrong.
 
 from __future__ import annotations
 
-from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from gatepost.api.deps import (
@@ -34,7 +33,7 @@ from gatepost.services.auth import TotpRequired
 from gatepost.services.container import Container
 from gatepost.web.csrf import FORM_CSRF_COOKIE, form_csrf, form_csrf_valid
 from gatepost.web.errors import TWO_STEP_PATH
-from gatepost.web.forms import field_errors, sentence
+from gatepost.web.forms import FormText, field_errors, sentence
 from gatepost.web.rendering import render
 
 __all__ = ["router"]
@@ -44,7 +43,6 @@ router = APIRouter(prefix="/ui", route_class=GuardedRoute, include_in_schema=Fal
 _EXPIRED = "This form has expired. Please try again."
 _SETUP_FIELDS = {"token", "tenant_name", "tenant_slug", "username", "password", "password_confirm"}
 _SETUP_ALIASES = {"name": "tenant_name", "slug": "tenant_slug"}
-FormText = Annotated[str, Form()]
 
 
 def _client(request: Request) -> str:

@@ -19,7 +19,7 @@ from gatepost.security.policy import Principal
 from gatepost.services.container import Container
 from gatepost.services.devices import DeviceDraft
 from gatepost.web.errors import is_htmx
-from gatepost.web.forms import field_errors, optional, page_limit, sentence
+from gatepost.web.forms import FormText, field_errors, optional, page_limit, sentence
 from gatepost.web.lookups import site_names
 from gatepost.web.rendering import can, render
 
@@ -27,7 +27,6 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/ui", route_class=GuardedRoute, include_in_schema=False)
 
-FormText = Annotated[str, Form()]
 _DEVICE_FIELDS = {"site_id", "name", "kind", "direction", "zone", "roles"}
 _SITE_FIELDS = {"site_name", "timezone"}
 DEFAULT_TIMEZONE = "Asia/Shanghai"

@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
@@ -27,7 +27,7 @@ from gatepost.security.policy import Principal
 from gatepost.services.container import Container
 from gatepost.vision.calibration import threshold_for
 from gatepost.web.errors import is_htmx
-from gatepost.web.forms import sentence
+from gatepost.web.forms import FormText, sentence
 from gatepost.web.lookups import site_names
 from gatepost.web.recognitions import Frame, RecognitionTest, recognition_test
 from gatepost.web.rendering import can, render
@@ -36,7 +36,6 @@ __all__ = ["FMR_CHOICES", "FaceOverview", "FmrChoice", "router"]
 
 router = APIRouter(prefix="/ui", route_class=GuardedRoute, include_in_schema=False)
 
-FormText = Annotated[str, Form()]
 
 FMR_CHOICES: tuple[float, ...] = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6)
 """The target false-match rates the form offers (the calibration table's points)."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
@@ -37,7 +37,7 @@ from gatepost.services.faces import Photo
 from gatepost.services.persons import PersonView
 from gatepost.web.enrolments import card_context
 from gatepost.web.errors import is_htmx
-from gatepost.web.forms import field_errors, sentence
+from gatepost.web.forms import FormText, field_errors, sentence
 from gatepost.web.recognitions import Frame, chosen, recognition_test
 from gatepost.web.rendering import render
 from gatepost.web.views.people import person_page
@@ -46,7 +46,6 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/ui", route_class=GuardedRoute, include_in_schema=False)
 
-FormText = Annotated[str, Form()]
 _CONSENT_FIELDS = {"notice_version", "agreed"}
 _NOT_AGREED = "Confirm that the person has read this notice and agrees."
 

@@ -21,6 +21,7 @@ from gatepost.security.policy import Principal
 from gatepost.services.container import Container
 from gatepost.services.pages import Page
 from gatepost.services.plate_log import PlateLogEntry, PlateLogFilter
+from gatepost.services.plate_reads import GateDecision
 from gatepost.web.forms import optional, page_limit, sentence
 from gatepost.web.lookups import device_names
 from gatepost.web.rendering import can, render
@@ -29,7 +30,7 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/ui", route_class=GuardedRoute, include_in_schema=False)
 
-_DECISIONS = ("allow", "deny", "unknown")
+_DECISIONS = tuple(decision.value for decision in GateDecision)
 
 
 def _page(
@@ -53,7 +54,7 @@ def _page(
         "plate": plate,
         "error": error,
         "can_see_vehicles": can(principal, Permission.VEHICLES_READ),
-        "pagination_params": {} if plate else filters,
+        "pagination_params": filters,
     }
     return render(request, "pages/gate_log.html", context, status_code=status_code)
 

@@ -10,9 +10,9 @@ live in :mod:`gatepost.web.views.faces`; withdrawing a consent is here.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from gatepost.api.deps import ContainerDep, CurrentPrincipal, GuardedRoute, require
@@ -26,7 +26,7 @@ from gatepost.services.pages import Page
 from gatepost.services.persons import PersonDraft, PersonKind, PersonView
 from gatepost.web.enrolments import card_context, current_consent
 from gatepost.web.errors import is_htmx
-from gatepost.web.forms import MAX_LIMIT, field_errors, optional, page_limit, sentence
+from gatepost.web.forms import MAX_LIMIT, FormText, field_errors, optional, page_limit, sentence
 from gatepost.web.lookups import site_names
 from gatepost.web.rendering import can, render
 
@@ -34,7 +34,6 @@ __all__ = ["person_page", "router"]
 
 router = APIRouter(prefix="/ui", route_class=GuardedRoute, include_in_schema=False)
 
-FormText = Annotated[str, Form()]
 SEARCH_FIELDS = {"name": "Name", "phone": "Phone", "identity": "Identity number"}
 _PERSON_FIELDS = {"name", "kind", "site_id", "identity_kind", "identity_number", "phone", "notes"}
 

@@ -10,10 +10,9 @@ next to its field with what was typed kept, never as an error page.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from gatepost.api.deps import ContainerDep, CurrentPrincipal, GuardedRoute, require
@@ -23,7 +22,7 @@ from gatepost.security.policy import Principal
 from gatepost.services.container import Container
 from gatepost.services.pages import Page
 from gatepost.services.vehicles import VehicleView
-from gatepost.web.forms import MAX_LIMIT, optional, page_limit
+from gatepost.web.forms import MAX_LIMIT, FormText, optional, page_limit
 from gatepost.web.lookups import person_names, site_names
 from gatepost.web.rendering import can, render
 from gatepost.web.vehicle_forms import (
@@ -38,21 +37,9 @@ from gatepost.web.vehicle_forms import (
     regions,
 )
 
-__all__ = ["router", "validity"]
+__all__ = ["router"]
 
 router = APIRouter(prefix="/ui", route_class=GuardedRoute, include_in_schema=False)
-
-FormText = Annotated[str, Form()]
-
-
-def validity(vehicle: VehicleView, now: datetime) -> str:
-    """``pending`` before ``valid_from``, ``expired`` after ``valid_until``, else
-    ``valid`` (the rule a gate applies: outside its validity a vehicle is unknown)."""
-    if vehicle.valid_from is not None and now < vehicle.valid_from:
-        return "pending"
-    if vehicle.valid_until is not None and now > vehicle.valid_until:
-        return "expired"
-    return "valid"
 
 
 # -- the list and the search ------------------------------------------------------------
@@ -77,7 +64,7 @@ def _vehicles_page(
         "regions": regions(),
         "owners": person_names(container, principal, [v.person_id for v in page.items]),
         "sites": site_names(container, principal),
-        "validity": {vehicle.id: validity(vehicle, now) for vehicle in page.items},
+        "validity": {vehicle.id: vehicle.validity_at(now) for vehicle in page.items},
         "pagination_params": {"list": access},
         "can_write": can(principal, Permission.VEHICLES_WRITE),
         "can_test": can(principal, Permission.PLATES_TEST),
@@ -140,7 +127,7 @@ def vehicle_detail(
         "region": region_label(vehicle.region),
         "owner_name": owner or "",
         "site_name": site_names(container, principal).get(vehicle.site_id or "", ""),
-        "status": validity(vehicle, container.clock.now()),
+        "status": vehicle.validity_at(container.clock.now()),
         "can_write": can(principal, Permission.VEHICLES_WRITE),
     }
     return render(request, "pages/vehicle.html", context)
