@@ -239,14 +239,14 @@ class PlateLogService:
                 ).id
             except ServiceUnavailable:  # the gate still gets its decision; the log its read
                 log.warning("media store unavailable: plate read %s logged without frame", read_id)
+        stored = False
         try:
             with self._db.session() as session:
                 # One device's reads are stored one at a time (its row locked), so two
                 # frames of one car posted at once cannot both pass the repeat check.
                 device_repo.lock_device(session, tenant_id=tenant_id, device_id=device.id)
-                if self._repeats(session, device, now, decision, index, vehicle_id):
-                    read_id = ""
-                else:
+                repeat = self._repeats(session, device, now, decision, index, vehicle_id)
+                if not repeat:
                     read_repo.add_read(
                         session,
                         PlateRead(
@@ -268,15 +268,11 @@ class PlateLogService:
                             expires_at=now + timedelta(days=days),
                         ),
                     )
-        except BaseException:
-            if frame_id is not None:
+            stored = not repeat  # committed
+        finally:  # a frame whose read was not stored (a repeat, a failure) goes too
+            if frame_id is not None and not stored:
                 self._media.delete(tenant_id=tenant_id, media_ids=[frame_id])
-            raise
-        if not read_id:
-            if frame_id is not None:
-                self._media.delete(tenant_id=tenant_id, media_ids=[frame_id])
-            return LoggedRead(repeat=True)
-        return LoggedRead(read_id=read_id)
+        return LoggedRead(read_id=read_id) if stored else LoggedRead(repeat=True)
 
     def _repeats(
         self,

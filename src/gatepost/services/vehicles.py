@@ -164,11 +164,9 @@ class VehicleService:
             is None
         ):
             raise ValidationFailed("no such person", field="person_id")
-        if (
-            draft.valid_from is not None
-            and draft.valid_until is not None
-            and draft.valid_until <= draft.valid_from
-        ):
+        valid_from = _utc(draft.valid_from, "valid_from")
+        valid_until = _utc(draft.valid_until, "valid_until")
+        if valid_from is not None and valid_until is not None and valid_until <= valid_from:
             raise ValidationFailed("valid_until must be after valid_from", field="valid_until")
         index = keys.blind_index(plate, purpose=PLATE_INDEX_PURPOSE)
         clash = vehicle_repo.by_plate_index(session, tenant_id=tenant_id, index=index)
@@ -181,8 +179,8 @@ class VehicleService:
         vehicle.region = region.value
         vehicle.person_id = draft.person_id
         vehicle.site_id = draft.site_id
-        vehicle.valid_from = _utc(draft.valid_from)
-        vehicle.valid_until = _utc(draft.valid_until)
+        vehicle.valid_from = valid_from
+        vehicle.valid_until = valid_until
         description = (draft.description or "").strip()
         if len(description) > 500:
             raise ValidationFailed(
@@ -333,11 +331,13 @@ class VehicleService:
             )
 
 
-def _utc(moment: datetime | None) -> datetime | None:
+def _utc(moment: datetime | None, field: str) -> datetime | None:
+    """``moment`` in UTC; a time without a time zone is refused (checked before any
+    comparison, which would fail on it)."""
     if moment is None:
         return None
     if moment.tzinfo is None:
-        raise ValidationFailed("times need a time zone", field="valid_from")
+        raise ValidationFailed("times need a time zone", field=field)
     return moment.astimezone(UTC)
 
 

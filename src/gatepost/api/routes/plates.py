@@ -130,7 +130,8 @@ def set_plate_policy(
     body: PlatePolicyUpdate, principal: CurrentPrincipal, container: ContainerDep
 ) -> PlatePolicyPublic:
     """Set the retention of plate reads (known vehicles, unknown plates) and frames;
-    audited. Each stored read keeps the expiry it was stored with."""
+    audited. A shorter period also applies to reads already stored, at the next purge;
+    a longer one applies to reads stored from now on."""
     policy = container.plate_log.set_policy(
         principal,
         read_days=body.read_days,
