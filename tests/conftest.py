@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from gatepost.api.app import create_app
+from gatepost.app import Gatepost
 from gatepost.domain.ports import FixedClock
 from gatepost.security.kek import create_key_file
 from gatepost.services.container import Container, build_container
@@ -143,7 +143,10 @@ def container(settings: Settings, clock: FixedClock) -> Iterator[Container]:
 
 @pytest.fixture
 def client(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container), base_url="https://testserver") as test_client:
+    with (
+        Gatepost.with_container(container) as gatepost,
+        TestClient(gatepost.app, base_url="https://testserver") as test_client,
+    ):
         yield test_client
 
 

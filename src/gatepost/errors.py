@@ -8,6 +8,8 @@ are assigned in exactly one place (``gatepost.api.errors``)::
     ├── ConfigError                  settings that are unsafe or inconsistent
     ├── ValidationFailed             input that breaks a rule (field, reason)
     │   ├── InvalidIdentityNumber    domain.identities
+    │   ├── InvalidSchedule          domain.schedules (field e.g. intervals.mon.1)
+    │   ├── InvalidZone              domain.zones (unknown parent; ZoneCycle: a cycle)
     │   ├── WeakPassword             security.passwords
     │   └── BadImage                 vision.images (type, size, pixels)
     ├── NotFound                     no such object *in this tenant*

@@ -4,6 +4,19 @@ Environment variables use the prefix ``GATEPOST_`` and ``__`` between sections, 
 example ``GATEPOST_DB__URL`` or ``GATEPOST_SECURITY__SESSION_IDLE_MINUTES``. Nothing
 here is built at import time; unsafe combinations are refused with the key path of the
 offending setting (see :meth:`Settings.verify_exposure`).
+
+The face engine and the plate reader are plugins chosen here (built by
+``gatepost.vision.registry``): ``faces.engine`` and ``plates.reader`` are unions
+discriminated on ``type``, each backend with its own options, so an unknown backend or
+an option of another backend fails at load with its key path::
+
+    GATEPOST_FACES__ENGINE__TYPE=dlib            # default; or fake (no model, tests)
+    GATEPOST_FACES__ENGINE__DETECT_WIDTH=640     # dlib only (also GATEPOST_FACES__DETECT_WIDTH)
+    GATEPOST_FACES__ENGINE__DETECTOR=hog         # dlib only (also GATEPOST_FACES__DETECTOR)
+    GATEPOST_PLATES__READER__TYPE=rapidocr       # default; or fake (no model, tests)
+    GATEPOST_PLATES__READER__DETECT_SIDE=640     # rapidocr only
+
+An engine section given without ``type`` is the default backend's.
 """
 
 from __future__ import annotations
@@ -12,7 +25,7 @@ import ipaddress
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -25,13 +38,19 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
     "DbSettings",
+    "DlibFaceEngineConfig",
     "Environment",
+    "FaceEngineConfig",
     "FaceSettings",
+    "FakeFaceEngineConfig",
+    "FakePlateReaderConfig",
     "KeySettings",
     "MediaSettings",
+    "PlateReaderConfig",
     "PlateSettings",
-    "ServerSettings",
+    "RapidOcrPlateReaderConfig",
     "SecuritySettings",
+    "ServerSettings",
     "Settings",
     "get_settings",
     "is_loopback",
@@ -147,7 +166,11 @@ class SecuritySettings(_Section):
     page_limit_max: int = Field(default=200, ge=10, le=1000, description="Pagination cap.")
 
 
-class FaceSettings(_Section):
+class DlibFaceEngineConfig(_Section):
+    """dlib's HOG (or CNN) detector, 5-point alignment and ResNet embedding
+    (``gatepost.vision.dlib_faces``): the default, the engine the calibration is for."""
+
+    type: Literal["dlib"] = Field(default="dlib", description="Backend key: dlib.")
     detect_width: int = Field(
         default=640,
         ge=160,
@@ -160,12 +183,54 @@ class FaceSettings(_Section):
         description="Face detector: HOG (fast, frontal faces) or dlib's CNN (better with "
         "turned faces, ~1 s per frame on a CPU core).",
     )
+    onnx_threads: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Threads one embedding call may use (onnxruntime); 1 suits a server "
+        "that handles several frames at once.",
+    )
+
+
+class FakeFaceEngineConfig(_Section):
+    """The deterministic fake (``gatepost.vision.fake_faces``): no model; it finds the
+    face drawn by ``fake_face_image`` and embeds its identity. For tests and load
+    benchmarks, never for real doors."""
+
+    type: Literal["fake"] = Field(default="fake", description="Backend key: fake.")
+
+
+FaceEngineConfig = Annotated[
+    DlibFaceEngineConfig | FakeFaceEngineConfig, Field(discriminator="type")
+]
+"""The face engine's settings, one model per backend, chosen by ``type``."""
+
+_LEGACY_DLIB_OPTIONS = ("detect_width", "detector")
+
+
+def _engine_with_type(data: Any, field: str, default: str) -> Any:
+    """``data`` with ``data[field]["type"]`` set to ``default`` when it is a mapping
+    without one (``GATEPOST_FACES__ENGINE__DETECT_WIDTH=320`` alone means dlib)."""
+    if isinstance(data, dict) and isinstance(data.get(field), dict):
+        if "type" not in data[field]:
+            return {**data, field: {"type": default, **data[field]}}
+    return data
+
+
+class FaceSettings(_Section):
+    engine: FaceEngineConfig = Field(
+        default_factory=DlibFaceEngineConfig,
+        description="The face engine: a backend chosen by type (dlib, fake) and its options.",
+    )
     max_photos: int = Field(default=5, ge=1, le=10, description="Photos per enrolment.")
     enrol_min_size: int = Field(
         default=80, ge=40, le=1000, description="Smallest face (px wide) to enrol from."
     )
     enrol_min_sharpness: float = Field(
-        default=40.0, ge=0, description="Least sharpness (variance of Laplacian) to enrol."
+        default=40.0,
+        ge=0,
+        le=100_000,
+        description="Least sharpness (variance of Laplacian) to enrol.",
     )
     enrol_min_pose: float = Field(
         default=0.5, ge=0, le=1, description="Least frontal-ness (0-1) to enrol."
@@ -176,12 +241,83 @@ class FaceSettings(_Section):
     approximate_from: int = Field(
         default=50_000,
         ge=1_000,
+        le=1_000_000_000,
         description="Galleries of at least this many templates are searched approximately "
         "(FAISS) and re-ranked exactly; smaller ones exactly.",
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def accept_legacy_dlib_options(cls, data: Any) -> Any:
+        """``faces.detect_width`` and ``faces.detector`` (``GATEPOST_FACES__DETECTOR``,
+        from before engines were plugins) still set the dlib engine's options."""
+        if not isinstance(data, dict) or not any(k in data for k in _LEGACY_DLIB_OPTIONS):
+            return data
+        engine = data.get("engine", {})
+        if not isinstance(engine, dict) or engine.get("type", "dlib") != "dlib":
+            raise ValueError(
+                "faces.detect_width and faces.detector are options of the dlib engine: "
+                "set them as faces.engine.detect_width / faces.engine.detector"
+            )
+        moved = {k: data[k] for k in _LEGACY_DLIB_OPTIONS if k in data}
+        rest = {k: v for k, v in data.items() if k not in _LEGACY_DLIB_OPTIONS}
+        return {**rest, "engine": {"type": "dlib", **moved, **engine}}
+
+    @model_validator(mode="before")
+    @classmethod
+    def default_engine_type(cls, data: Any) -> Any:
+        """A ``faces.engine`` given without ``type`` is dlib's."""
+        return _engine_with_type(data, "engine", "dlib")
+
+
+class RapidOcrPlateReaderConfig(_Section):
+    """PP-OCRv4 text detection and recognition (RapidOCR) checked against plate
+    grammars, with hyperlpr2's plate detector for Chinese plates
+    (``gatepost.vision.plate_reader``): the default."""
+
+    type: Literal["rapidocr"] = Field(default="rapidocr", description="Backend key: rapidocr.")
+    detect_side: int = Field(
+        default=640,
+        ge=320,
+        le=4096,
+        description="The text detector sees the frame scaled to this longer side (640: a "
+        "plate of ~80 px in a 1280-pixel frame stays detectable, 40-70 ms a frame).",
+    )
+    max_candidates: int = Field(
+        default=6,
+        ge=1,
+        le=50,
+        description="Most plate-shaped text boxes read per frame, largest first.",
+    )
+    threads: int = Field(
+        default=1, ge=1, le=64, description="Threads one OCR call may use (onnxruntime)."
+    )
+    plate_detector: bool = Field(
+        default=True,
+        description="Also take boxes from hyperlpr2's SSD plate detector for frames whose "
+        "grammars include a Chinese one (keeps the province character).",
+    )
+
+
+class FakePlateReaderConfig(_Section):
+    """The deterministic fake (``gatepost.vision.fake_plates``): no model; it reads the
+    plate drawn by ``fake_plate_image``. For tests and load benchmarks, never for real
+    gates."""
+
+    type: Literal["fake"] = Field(default="fake", description="Backend key: fake.")
+
+
+PlateReaderConfig = Annotated[
+    RapidOcrPlateReaderConfig | FakePlateReaderConfig, Field(discriminator="type")
+]
+"""The plate reader's settings, one model per backend, chosen by ``type``."""
+
 
 class PlateSettings(_Section):
+    reader: PlateReaderConfig = Field(
+        default_factory=RapidOcrPlateReaderConfig,
+        description="The plate reader: a backend chosen by type (rapidocr, fake) and its options.",
+    )
     repeat_window_seconds: int = Field(
         default=10,
         ge=0,
@@ -190,6 +326,12 @@ class PlateSettings(_Section):
         "the same decision, is a repeat (a car waiting at the barrier): the device still "
         "gets its decision, but the gate log stores it once. 0 stores every read.",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def default_reader_type(cls, data: Any) -> Any:
+        """A ``plates.reader`` given without ``type`` is rapidocr's."""
+        return _engine_with_type(data, "reader", "rapidocr")
 
 
 class ServerSettings(_Section):

@@ -24,7 +24,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from gatepost.api.app import create_app
+from gatepost.app import compose_app
 from gatepost.security.kek import create_key_file
 from gatepost.services.container import Container, build_container
 from tests.support.api import STRONG_PASSWORD, Actor
@@ -122,7 +122,7 @@ def live_server(live_container: Container) -> Iterator[LiveServer]:
     """The real app under uvicorn on 127.0.0.1:<free port>, in a background thread."""
     port = _free_port()
     config = uvicorn.Config(
-        create_app(live_container),
+        compose_app(live_container),
         host="127.0.0.1",
         port=port,
         log_config=None,

@@ -25,7 +25,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from playwright.sync_api import Page, Request, expect
 
-from gatepost.api.app import create_app
+from gatepost.app import compose_app
 from gatepost.vision import synthetic_plates as synthetic
 from gatepost.vision.synthetic_plates import PlateKind
 from tests.e2e.conftest import LiveServer, UiSession, ui_login
@@ -104,7 +104,7 @@ def _form(**fields: str) -> dict[str, str]:
 @pytest.fixture
 def live_admin(live_server: LiveServer) -> Iterator[Actor]:
     """The first administrator of the live server's tenant ``acme``, for API set-up."""
-    app = create_app(live_server.container)
+    app = compose_app(live_server.container)
     with TestClient(app, base_url="https://127.0.0.1") as client:
         yield setup_platform(client, live_server.container)
 

@@ -16,7 +16,7 @@ from PIL import Image
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
-from gatepost.api.app import create_app
+from gatepost.app import compose_app
 from gatepost.domain.ports import FixedClock
 from gatepost.security.kek import create_key_file
 from gatepost.services.container import Container, build_container
@@ -69,7 +69,7 @@ def media_container(media_settings: Settings, clock: FixedClock) -> Iterator[Con
 
 @pytest.fixture
 def media_admin(media_container: Container) -> Iterator[Actor]:
-    with TestClient(create_app(media_container), base_url="https://testserver") as client:
+    with TestClient(compose_app(media_container), base_url="https://testserver") as client:
         yield setup_platform(client, media_container)
 
 
@@ -112,7 +112,7 @@ def test_upload_leaves_no_row_when_store_is_down(settings: Settings, clock: Fixe
     create_key_file(down.key_file)
     container = build_container(down, clock=clock)
     try:
-        with TestClient(create_app(container), base_url="https://testserver") as client:
+        with TestClient(compose_app(container), base_url="https://testserver") as client:
             admin = setup_platform(client, container)
             device = add_device(admin, add_site(admin))
             response = device.post(

@@ -52,13 +52,29 @@ def test_gate_allows_a_known_car_denies_a_listed_one_and_does_not_know_others(
 
     allowed = _read(gate, known)
     assert allowed["decision"] == "allow", allowed
+    assert allowed["outcome"] == "grant" and allowed["reasons"] == ["granted"]
     (first, *_) = allowed["plates"]  # type: ignore[misc]
     assert first["text"] == known_text and first["vehicle"]["list"] == "allow"
-    assert _read(gate, banned)["decision"] == "deny"
+    refused = _read(gate, banned)
+    assert refused["decision"] == "deny" and refused["reasons"][0] == "blocked"  # type: ignore[index]
     before = row_counts(container_of(admin))
     unknown = _read(gate, stranger)
-    assert row_counts(container_of(admin)) == before  # neither frame nor plate is stored
+    # The arrival is recorded as an access event (device, time, reasons: no personal
+    # data); neither the frame nor the plate is stored.
+    assert row_counts(container_of(admin)) == before | {"events": before["events"] + 1}
     assert unknown["decision"] == "unknown" and unknown["reason"] == "no known vehicle"
+    assert unknown["outcome"] == "deny" and unknown["reasons"] == ["unknown_plate"]
+    event = admin.get(f"/api/v1/events/{unknown['event_id']}")
+    assert event.status_code == 200, event.text
+    assert event.json()["kind"] == "access.denied"
+    assert event.json()["data"] == {
+        "arrival": "plate",
+        "outcome": "deny",
+        "reasons": "unknown_plate",
+    }
+    granted = admin.get(f"/api/v1/events/{allowed['event_id']}").json()
+    assert granted["kind"] == "access.granted"
+    assert granted["data"]["vehicle_id"] == first["vehicle"]["vehicle_id"]
 
 
 def test_expired_vehicle_is_unknown_and_a_frame_without_a_plate_is_not_an_error(
@@ -84,6 +100,9 @@ def test_expired_vehicle_is_unknown_and_a_frame_without_a_plate_is_not_an_error(
     assert empty == {
         "decision": "unknown",
         "reason": "no plate found",
+        "outcome": "deny",
+        "reasons": ["unknown_plate"],
+        "event_id": None,
         "plates": [],
         "read_id": None,
         "repeat": False,

@@ -97,6 +97,9 @@ def test_site_formats_change_what_is_read(admin: Actor) -> None:
     assert _read(admin, frame, cn_site) == {
         "decision": "unknown",
         "reason": "no plate found",
+        "outcome": "deny",
+        "reasons": ["unknown_plate"],
+        "event_id": None,
         "plates": [],
         "read_id": None,
         "repeat": False,

@@ -20,10 +20,12 @@ from PIL.PngImagePlugin import PngInfo
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from gatepost.api.app import create_app
+from gatepost.app import compose_app
 from gatepost.cli import app as cli_app
 from gatepost.cli.context import cli_state
-from gatepost.domain.identities import cn_resident_check_digit
+from gatepost.domain.identities import IdentityKind, cn_resident_check_digit
+from gatepost.domain.persons import Person, PersonKind, PersonStatus
+from gatepost.domain.vehicles import VehicleView
 from gatepost.security.crypto import TenantKeys, new_key
 from gatepost.security.permissions import Role
 from gatepost.security.policy import Principal, PrincipalKind
@@ -33,7 +35,7 @@ from gatepost.services.container import Container
 from gatepost.services.devices import IssuedDevice
 from gatepost.services.persons import PersonDraft, PersonView, RevealedIdentity
 from gatepost.services.users import IssuedApiKey
-from gatepost.services.vehicles import VehicleDraft, VehicleView
+from gatepost.services.vehicles import VehicleDraft
 from gatepost.store.tables import ApiKey, Base, Device
 from tests.support.api import Actor, add_device, add_site
 from tests.support.leaks import remember
@@ -326,7 +328,7 @@ def _free_port() -> int:
 
 
 class Served:
-    """Serve ``create_app(container)`` with the given uvicorn.run arguments, on loopback."""
+    """Serve ``compose_app(container)`` with the given uvicorn.run arguments, on loopback."""
 
     _LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 
@@ -339,7 +341,7 @@ class Served:
         dropped = {"host", "port", "ssl_certfile", "ssl_keyfile"}
         kwargs = {k: v for k, v in run_kwargs.items() if k not in dropped}
         self.port = _free_port()
-        config = uvicorn_config(create_app(container), port=self.port, **kwargs)
+        config = uvicorn_config(compose_app(container), port=self.port, **kwargs)
         import uvicorn
 
         self._server = uvicorn.Server(config)
@@ -409,6 +411,21 @@ def test_reprs_hide_personal_values_and_secrets() -> None:
             notes=CANARY_NOTES,
             external_ref=None,
             status="active",
+            created_at=now,
+            updated_at=now,
+        ),
+        Person(
+            tenant_id="1" * 32,
+            id="3" * 32,
+            kind=PersonKind.EMPLOYEE,
+            status=PersonStatus.ACTIVE,
+            site_id=None,
+            name=CANARY_NAME,
+            identity_kind=IdentityKind.CN_RESIDENT,
+            identity_number=CANARY_IDENTITY,
+            phone=CANARY_PHONE,
+            notes=CANARY_NOTES,
+            external_ref=None,
             created_at=now,
             updated_at=now,
         ),

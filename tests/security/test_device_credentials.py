@@ -195,3 +195,18 @@ def test_api_key_last_use_is_recorded(admin: Actor, clock: FixedClock) -> None:
     clock.advance(timedelta(minutes=2))
     assert integration.get("/api/v1/audit").status_code == 200
     assert last_used() > first
+
+
+def test_device_principal_carries_the_devices_site(
+    admin: Actor, container: Container, clock: FixedClock
+) -> None:
+    """A device's request knows where the device stands without a second look."""
+    site_id = add_site(admin)
+    device = add_device(admin, site_id)
+    principal = container.auth.authenticate(device.token)
+    assert (principal.id, principal.tenant_id, principal.site_id) == (
+        device.id,
+        admin.tenant_id,
+        site_id,
+    )
+    assert principal.access_point_id is None

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import create_engine, func, select, text
 
-from gatepost.api.app import create_app
+from gatepost.app import compose_app
 from gatepost.domain.ports import FixedClock
 from gatepost.errors import SetupError
 from gatepost.services.container import Container, build_container
@@ -286,7 +286,7 @@ def test_setup_token_works_once(fresh_dir: Path, db_url: str, clock: FixedClock)
     token = setup_token_from(result.output)
     container = _fresh_container(fresh_dir, db_url, clock)
     try:
-        client = TestClient(create_app(container), base_url="https://testserver")
+        client = TestClient(compose_app(container), base_url="https://testserver")
         first = client.post("/api/v1/setup", json=_setup_body(token))
         assert first.status_code == 201, first.text
         second = client.post("/api/v1/setup", json=_setup_body(token, slug="again"))
@@ -310,7 +310,7 @@ def test_setup_token_refused_after_30_minutes(
     expired = setup_token_from(result.output)
     container = _fresh_container(fresh_dir, db_url, clock)
     try:
-        client = TestClient(create_app(container), base_url="https://testserver")
+        client = TestClient(compose_app(container), base_url="https://testserver")
         fresh = container.setup.issue_token()
         clock.advance(timedelta(minutes=30, seconds=5))
         for token in (expired, fresh):

@@ -16,11 +16,10 @@ from tests.support.faces import add_person, enrol, identify, photo_bytes, photos
 
 
 def _stored(container: Container, tenant_id: str) -> list[np.ndarray]:
-    with container.db.session() as session:
-        rows = session.scalars(
-            select(FaceTemplate).where(FaceTemplate.tenant_id == tenant_id)
-        ).all()
-        return [open_template(container.keys, session, row) for row in rows]
+    with container.tx.read() as uow:
+        keys = uow.keys(tenant_id)
+        stored = uow.faces.sealed_all(tenant_id=tenant_id, model=container.faces.model)
+        return [open_template(keys, item) for item in stored]
 
 
 def _raw_embedding(container: Container, data: bytes) -> np.ndarray:

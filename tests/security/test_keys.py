@@ -144,8 +144,8 @@ def test_kek_rotation_through_the_key_service_rewraps_and_decrypts(
     before = _wrapped(container)
     new_kek = new_key()
     container.keys.stage_kek(new_kek)
-    with container.db.session() as session:
-        assert container.keys.rewrap_all(session, new_kek) == len(before)
+    with container.tx.write() as uow:
+        assert container.keys.rewrap_all(uow, new_kek) == len(before)
     container.keys.adopt_kek(new_kek)
     assert base64.b64decode(settings.key_file.read_bytes()) == new_kek
     after = _wrapped(container)
@@ -164,8 +164,8 @@ def test_new_data_generation_through_the_key_service_keeps_old_values_open(
     from gatepost.services.persons import PersonDraft
 
     alpha = population["alpha"]
-    with container.db.session() as session:
-        assert container.keys.add_data_generation(session, tenant_id=alpha.tenant_id) == 2
+    with container.tx.write() as uow:
+        assert container.keys.add_data_generation(uow, tenant_id=alpha.tenant_id) == 2
     principal = admin_principal(alpha)
     view = container.persons.create(principal, PersonDraft(name="Generation Two Person"))
     assert _generation_of(container, view.id) == 2
@@ -184,8 +184,8 @@ def test_rotation_interrupted_before_the_database_commit_keeps_the_old_kek(
     staged = settings.key_file.with_name(settings.key_file.name + ".staged")
     assert stat.S_IMODE(staged.stat().st_mode) == 0o600
     with pytest.raises(RuntimeError, match="crash"):
-        with container.db.session() as session:
-            container.keys.rewrap_all(session, new_kek)
+        with container.tx.write() as uow:
+            container.keys.rewrap_all(uow, new_kek)
             raise RuntimeError("crash before the re-wrap commits")
     assert _wrapped(container) == before
     fresh = _fresh(settings, clock)
@@ -201,8 +201,8 @@ def test_rotation_interrupted_after_the_database_commit_recovers_with_the_staged
 ) -> None:
     new_kek = new_key()
     container.keys.stage_kek(new_kek)
-    with container.db.session() as session:
-        container.keys.rewrap_all(session, new_kek)
+    with container.tx.write() as uow:
+        container.keys.rewrap_all(uow, new_kek)
     # crash: adopt_kek (rename of the staged file) never ran
     staged = settings.key_file.with_name(settings.key_file.name + ".staged")
     assert staged.exists()
@@ -232,12 +232,11 @@ def test_rotation_failing_at_commit_after_audit_append_keeps_data_readable(
     new_kek = new_key()
     container.keys.stage_kek(new_kek)
     with pytest.raises(RuntimeError, match="commit failed"):
-        with container.db.session() as session:
-            container.keys.rewrap_all(session, new_kek)
-            container.audit.record(
-                session,
-                tenant_id=population["alpha"].tenant_id,
-                record=AuditRecord(actor="cli:operator", action="keys.kek_rotated"),
+        with container.tx.write() as uow:
+            container.keys.rewrap_all(uow, new_kek)
+            uow.audit(
+                population["alpha"].tenant_id,
+                AuditRecord(actor="cli:operator", action="keys.kek_rotated"),
             )
             raise RuntimeError("commit failed")
     fresh = _fresh(settings, clock)
@@ -256,8 +255,8 @@ def test_tenant_created_by_a_running_service_after_rotation_stays_readable(
     try:
         new_kek = new_key()
         operator.keys.stage_kek(new_kek)
-        with operator.db.session() as session:
-            operator.keys.rewrap_all(session, new_kek)
+        with operator.tx.write() as uow:
+            operator.keys.rewrap_all(uow, new_kek)
         operator.keys.adopt_kek(new_kek)
     finally:
         operator.close()
@@ -298,8 +297,8 @@ def test_shredded_tenant_data_is_unreadable_and_its_tokens_fail(
         for person_id, _ in population["people"]["beta"]:
             with pytest.raises(KeyShredded):
                 fresh.persons.get(admin_principal(beta), person_id)
-        with pytest.raises(KeyShredded), fresh.db.session() as session:
-            fresh.keys.keys_for(session, tenant_id=beta.tenant_id)
+        with pytest.raises(KeyShredded), fresh.tx.read() as uow:
+            uow.keys(beta.tenant_id)
         for person_id, name in population["people"]["alpha"]:
             assert fresh.persons.get(admin_principal(alpha), person_id).name == name
     finally:
@@ -353,8 +352,8 @@ def test_service_refuses_group_readable_key_file(
     os.chmod(settings.key_file, 0o640)
     fresh = _fresh(settings, clock)
     try:
-        with pytest.raises(ConfigError), fresh.db.session() as session:
-            fresh.keys.keys_for(session, tenant_id=admin.tenant_id)
+        with pytest.raises(ConfigError), fresh.tx.read() as uow:
+            uow.keys(admin.tenant_id)
     finally:
         fresh.close()
 

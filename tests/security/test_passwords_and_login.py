@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from gatepost.api.app import create_app
+from gatepost.app import compose_app
 from gatepost.domain.ports import FixedClock
 from gatepost.services.container import Container, build_container
 from gatepost.settings import Settings
@@ -118,7 +118,7 @@ def test_password_hash_is_upgraded_at_login_when_parameters_change(
     assert "m=19456,t=2" in old
     stronger = _tuned(settings, clock, argon2_time_cost=3, argon2_memory_kib=24_576)
     try:
-        tuned_client = TestClient(create_app(stronger), base_url="https://testserver")
+        tuned_client = TestClient(compose_app(stronger), base_url="https://testserver")
         wrong = _login(tuned_client, "acme", "upgrade-user", STRONG_PASSWORD + "!")
         assert wrong.status_code == 401
         assert _hash_of(container, "upgrade-user") == old, "a failed login changed the hash"
@@ -219,7 +219,7 @@ def test_unknown_user_and_wrong_password_take_similar_time(
 ) -> None:
     lenient = _tuned(settings, clock, login_max_failures=100)
     try:
-        app = create_app(lenient)
+        app = compose_app(lenient)
         timings: dict[str, list[float]] = {"unknown user": [], "wrong password": []}
         attempts = {
             "unknown user": ("nobody-here", STRONG_PASSWORD),

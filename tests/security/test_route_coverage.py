@@ -20,8 +20,9 @@ from fastapi.testclient import TestClient
 from starlette.routing import Mount
 from starlette.websockets import WebSocket
 
-from gatepost.api.app import create_app, undeclared_routes
+from gatepost.api.app import undeclared_routes
 from gatepost.api.deps import GuardedRoute, public, require
+from gatepost.app import compose_app
 from gatepost.errors import ConfigError
 from gatepost.security.kek import create_key_file
 from gatepost.security.permissions import Permission
@@ -80,7 +81,7 @@ def bare_container(tmp_path: Path) -> Iterator[Container]:
 def test_every_route_declares_exactly_one_access_rule_when_app_built(
     bare_container: Container,
 ) -> None:
-    app = create_app(bare_container)
+    app = compose_app(bare_container)
     assert undeclared_routes(app) == []
     ops = operations(app)
     assert len(ops) >= 30, "the route walk found too few routes to be the real app"
@@ -93,7 +94,7 @@ def test_every_route_is_guarded_or_the_static_mount_when_listed(
 ) -> None:
     other = [
         f"{type(route).__name__} {path}"
-        for path, route in flat_routes(create_app(bare_container))
+        for path, route in flat_routes(compose_app(bare_container))
         if not isinstance(route, GuardedRoute)
         and not (isinstance(route, Mount) and path == "/static")
     ]
@@ -185,7 +186,7 @@ def test_create_app_refuses_route_without_access_rule(
 
     monkeypatch.setattr(web_app, "install_web", install_with_rogue)
     with pytest.raises(ConfigError, match="rogue"):
-        create_app(bare_container)
+        compose_app(bare_container)
 
 
 # -- public routes ---------------------------------------------------------------------
@@ -200,7 +201,7 @@ def _public_sets(app: FastAPI) -> tuple[set[tuple[str, str]], set[tuple[str, str
 def test_public_routes_are_only_health_login_and_setup_when_not_dev(
     bare_container: Container,
 ) -> None:
-    api, ui = _public_sets(create_app(bare_container))
+    api, ui = _public_sets(compose_app(bare_container))
     assert api == PUBLIC_API
     assert [op for op in ui if not PUBLIC_UI_PAGE.match(op[1])] == []
     assert {method for method, _ in ui} <= {"GET", "POST"}
@@ -209,7 +210,7 @@ def test_public_routes_are_only_health_login_and_setup_when_not_dev(
 def test_public_routes_add_only_docs_when_dev(bare_container: Container) -> None:
     settings = bare_container.settings.model_copy(update={"env": Environment.DEV})
     dev = dataclasses.replace(bare_container, settings=settings)
-    api, _ = _public_sets(create_app(dev))
+    api, _ = _public_sets(compose_app(dev))
     assert api == PUBLIC_API | PUBLIC_DOCS
 
 
@@ -342,7 +343,7 @@ def test_openapi_and_docs_need_login_when_not_dev(
     built = dataclasses.replace(
         container, settings=container.settings.model_copy(update={"env": env})
     )
-    app = create_app(built)
+    app = compose_app(built)
     anon = anonymous_client(app)
     for path in ("/api/openapi.json", "/docs"):
         assert _send(anon, "GET", path).status_code == 401, path
@@ -357,7 +358,7 @@ def test_openapi_and_docs_are_public_when_dev(container: Container) -> None:
     dev = dataclasses.replace(
         container, settings=container.settings.model_copy(update={"env": Environment.DEV})
     )
-    anon = anonymous_client(create_app(dev))
+    anon = anonymous_client(compose_app(dev))
     spec = _send(anon, "GET", "/api/openapi.json")
     assert spec.status_code == 200
     assert "/api/v1/persons" in spec.json()["paths"]

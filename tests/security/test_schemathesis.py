@@ -29,7 +29,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
-from gatepost.api.app import create_app
+from gatepost.app import compose_app
 from gatepost.domain.ports import SystemClock
 from gatepost.security.kek import create_key_file
 from gatepost.services.container import Container, build_container
@@ -76,7 +76,7 @@ def api(tmp_path: Path, sqlite_template: Path) -> Iterator[Api]:
     settings_ = test_settings(tmp_path / "data", f"sqlite:///{path}", allowed_hosts=["testserver"])
     create_key_file(settings_.key_file)
     container = build_container(settings_, clock=SystemClock())
-    app = create_app(container)
+    app = compose_app(container)
     with TestClient(app, base_url=BASE_URL) as client:
         admin = setup_platform(client, container)
         device = add_device(admin, add_site(admin))

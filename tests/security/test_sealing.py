@@ -12,10 +12,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from gatepost.domain.vehicles import GateDecision
 from gatepost.errors import CryptoError
 from gatepost.security.crypto import TenantKeys, new_key
 from gatepost.services.container import Container
-from gatepost.store.tables import Device
 from gatepost.vision.plates import PlateColor, PlateReading
 from tests.support.api import Actor, add_device, add_site, add_tenant, admin_principal
 from tests.support.identities import cn_number
@@ -393,14 +393,14 @@ def test_sealed_plate_fails_to_open_when_copied_to_another_row(
 
 def _plate_read(container: Container, device: Actor, plate: str, vehicle_id: str) -> str:
     """A device's read of ``plate`` logged through the service (no camera frame)."""
-    with container.db.session() as session:
-        row = session.get(Device, (device.tenant_id, device.id))
-    assert row is not None
+    principal = container.auth.authenticate(device.token)
+    assert principal.site_id is not None
     logged = container.plate_log.record(
-        container.auth.authenticate(device.token),
-        device=row,
+        principal,
+        device_id=principal.id,
+        site_id=principal.site_id,
         reading=PlateReading(plate, 0.9, (0, 0, 40, 12), PlateColor.BLUE, "cn"),
-        decision="allow",
+        decision=GateDecision.ALLOW,
         vehicle_id=vehicle_id,
         frame=b"",
     )

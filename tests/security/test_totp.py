@@ -148,3 +148,20 @@ def test_verify_totp_accepts_current_and_previous_step_only_once() -> None:
     assert verify_totp(secret, totp.at(now + STEP), now=now, last_step=None) is None
     for bad in ("", "12345", "1234567", "12345a", " 123456"):
         assert verify_totp(secret, bad, now=now, last_step=None) is None
+
+
+def test_a_time_step_is_spent_once_even_if_read_before_it_was_spent(
+    admin: Actor, container: Container
+) -> None:
+    """Two logins that both read the last step before either wrote it: the database
+    check lets only one of them spend the step."""
+    ids = {"tenant_id": admin.tenant_id, "user_id": admin.id}
+    with container.tx.write() as uow:
+        assert uow.accounts.advance_totp_step(**ids, step=1000)
+        assert not uow.accounts.advance_totp_step(**ids, step=1000)
+        assert not uow.accounts.advance_totp_step(**ids, step=999)
+        assert uow.accounts.advance_totp_step(**ids, step=1001)
+    with container.tx.read() as uow:
+        stored = uow.accounts.stored_user(**ids)
+    assert stored is not None and stored.totp_last_step == 1001
+    assert stored.password_hash not in repr(stored), "the stored record shows the hash"

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import base64
+import typing
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import annotated_types
 import pytest
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 
-from gatepost.settings import Environment, Settings, is_loopback
+from gatepost.settings import (
+    DlibFaceEngineConfig,
+    Environment,
+    FakeFaceEngineConfig,
+    FakePlateReaderConfig,
+    RapidOcrPlateReaderConfig,
+    Settings,
+    is_loopback,
+)
 
 DATA = Path("unused-data-dir")
 
@@ -167,3 +179,89 @@ def test_settings_repr_hides_secrets() -> None:
 )
 def test_is_loopback(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
+
+
+# -- engines: faces.engine and plates.reader ------------------------------------
+
+
+def test_engines_default_to_the_real_backends_with_their_former_defaults() -> None:
+    settings = _settings()
+    assert settings.faces.engine == DlibFaceEngineConfig(
+        type="dlib", detect_width=640, detector="hog", onnx_threads=1
+    )
+    assert settings.plates.reader == RapidOcrPlateReaderConfig(
+        type="rapidocr", detect_side=640, max_candidates=6, threads=1, plate_detector=True
+    )
+
+
+def test_fake_engines_are_chosen_by_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GATEPOST_FACES__ENGINE__TYPE", "fake")
+    monkeypatch.setenv("GATEPOST_PLATES__READER__TYPE", "fake")
+    settings = _settings()
+    assert settings.faces.engine == FakeFaceEngineConfig()
+    assert settings.plates.reader == FakePlateReaderConfig()
+
+
+def test_engine_options_without_a_type_are_the_default_backends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GATEPOST_FACES__ENGINE__DETECT_WIDTH", "320")
+    monkeypatch.setenv("GATEPOST_PLATES__READER__DETECT_SIDE", "960")
+    settings = _settings()
+    assert settings.faces.engine == DlibFaceEngineConfig(detect_width=320)
+    assert settings.plates.reader == RapidOcrPlateReaderConfig(detect_side=960)
+
+
+def test_former_face_settings_still_set_the_dlib_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GATEPOST_FACES__DETECTOR", "cnn")
+    monkeypatch.setenv("GATEPOST_FACES__DETECT_WIDTH", "800")
+    assert _settings().faces.engine == DlibFaceEngineConfig(detector="cnn", detect_width=800)
+    monkeypatch.setenv("GATEPOST_FACES__ENGINE__DETECT_WIDTH", "480")  # the new name wins
+    assert _settings().faces.engine == DlibFaceEngineConfig(detector="cnn", detect_width=480)
+    monkeypatch.setenv("GATEPOST_FACES__ENGINE__TYPE", "fake")
+    with pytest.raises(ValidationError, match="faces.engine.detect_width"):
+        _settings()
+
+
+@pytest.mark.parametrize(
+    ("values", "loc"),
+    [
+        ({"faces": {"engine": {"type": "opencv"}}}, ("faces", "engine")),
+        ({"plates": {"reader": {"type": "tesseract"}}}, ("plates", "reader")),
+        ({"faces": {"engine": {"type": "fake", "detector": "hog"}}}, ("faces", "engine", "fake")),
+        ({"faces": {"engine": {"detect_width": 159}}}, ("faces", "engine", "dlib")),
+        ({"faces": {"engine": {"onnx_threads": 0}}}, ("faces", "engine", "dlib")),
+        ({"faces": {"engine": {"detector": "mtcnn"}}}, ("faces", "engine", "dlib")),
+        ({"plates": {"reader": {"detect_side": 100}}}, ("plates", "reader", "rapidocr")),
+        ({"plates": {"reader": {"max_candidates": 0}}}, ("plates", "reader", "rapidocr")),
+    ],
+)
+def test_bad_engine_settings_are_refused_with_their_key_path(
+    values: dict[str, Any], loc: tuple[str, ...]
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        _settings(**values)
+    (error,) = caught.value.errors()
+    assert error["loc"][: len(loc)] == loc
+
+
+def _fields(model: type[BaseModel], path: str) -> Iterator[tuple[str, FieldInfo]]:
+    for name, field in model.model_fields.items():
+        where = f"{path}.{name}" if path else name
+        yield where, field
+        members = typing.get_args(field.annotation)  # a union's backends
+        for inner in members or (field.annotation,):
+            if isinstance(inner, type) and issubclass(inner, BaseModel):
+                yield from _fields(inner, f"{where}[{inner.__name__}]" if members else where)
+
+
+def test_every_setting_is_described_and_every_number_bounded() -> None:
+    fields = dict(_fields(Settings, ""))
+    assert "faces.engine[DlibFaceEngineConfig].detect_width" in fields
+    assert "plates.reader[FakePlateReaderConfig].type" in fields
+    for where, field in fields.items():
+        assert field.description, where
+        if field.annotation in (int, float):
+            kinds = {type(m) for m in field.metadata}
+            assert kinds & {annotated_types.Ge, annotated_types.Gt}, where
+            assert kinds & {annotated_types.Le, annotated_types.Lt}, where

@@ -1,7 +1,9 @@
-"""create_app(settings, container): the FastAPI application, deny-by-default.
+"""create_app(container): the FastAPI application with the API routes, deny-by-default.
 
 Every route must declare an access rule (``require`` or ``public``); building the app
-fails otherwise. OpenAPI and the docs page need a login outside ``dev``.
+fails otherwise. OpenAPI and the docs page need a login outside ``dev``. The admin UI is
+not part of it: the composition root (:mod:`gatepost.app`) mounts it on this app and
+runs :func:`refuse_undeclared_routes` again.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from gatepost.errors import ConfigError
 from gatepost.security.permissions import Permission
 from gatepost.services.container import Container
 
-__all__ = ["create_app", "undeclared_routes"]
+__all__ = ["create_app", "refuse_undeclared_routes", "undeclared_routes"]
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
 
@@ -69,6 +71,12 @@ def undeclared_routes(app: FastAPI) -> list[str]:
         if not isinstance(route, GuardedRoute) or len(access_rule_of(route.dependant)) != 1:
             bad.append(where)
     return bad
+
+
+def refuse_undeclared_routes(app: FastAPI) -> None:
+    """Raise ConfigError naming every route without exactly one access rule."""
+    if bad := undeclared_routes(app):
+        raise ConfigError(f"routes without an access rule: {', '.join(bad)}")
 
 
 def _docs_router(docs_public: bool) -> APIRouter:
@@ -132,9 +140,6 @@ def create_app(container: Container) -> FastAPI:
     docs.app_ref["app"] = app  # type: ignore[attr-defined]
     app.include_router(docs)
 
-    from gatepost.web.app import install_web
-
-    install_web(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     install_error_handlers(app)
@@ -145,6 +150,5 @@ def create_app(container: Container) -> FastAPI:
     )
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.server.allowed_hosts)
-    if bad := undeclared_routes(app):
-        raise ConfigError(f"routes without an access rule: {', '.join(bad)}")
+    refuse_undeclared_routes(app)
     return app

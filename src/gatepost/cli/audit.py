@@ -8,7 +8,6 @@ import typer
 from rich.table import Table
 
 from gatepost.cli.context import cli_state, console, fail
-from gatepost.store.repositories import tenants as tenant_repo
 
 app = typer.Typer(help="Audit log tools.", no_args_is_help=True)
 
@@ -22,18 +21,17 @@ def verify(
     Exits 1 when any chain is broken.
     """
     container = cli_state.ready()
-    with container.db.session() as session:
-        tenants = [
-            t
-            for t in tenant_repo.list_tenants(session, limit=1_000_000, after=None)
-            if tenant is None or t.slug == tenant
-        ]
+    tenants = [
+        t
+        for t in container.tenants.list(limit=1_000_000, after=None).items
+        if tenant is None or t.slug == tenant
+    ]
     if not tenants:
         raise fail("no such tenant" if tenant else "no tenants yet")
     table = Table("tenant", "entries", "chain", "problems")
     broken = False
     for row in tenants:
-        if row.keys_shredded_at is not None:
+        if row.shredded:
             table.add_row(row.slug, "-", "[dim]shredded[/]", "keys destroyed")
             continue
         report = container.audit.verify(tenant_id=row.id)

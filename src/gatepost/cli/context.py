@@ -80,8 +80,7 @@ class CliState:
         container = self.container()
         try:
             migrate(container.db)
-            with container.db.session() as session:
-                finished = container.keys.finish_pending_rotation(session)
+            finished = container.keys.finish_pending_rotation()
         except GatepostError as exc:
             raise fail(exc.message) from exc
         if finished:

@@ -10,12 +10,11 @@ import typer
 from gatepost.cli.context import cli_state, console, fail
 from gatepost.security.crypto import new_key
 from gatepost.services.audit import AuditRecord
-from gatepost.store.repositories import accounts as account_repo
-from gatepost.store.repositories import tenants as tenant_repo
 
 app = typer.Typer(help="Key management.", no_args_is_help=True)
 
 _ACTOR = "cli:operator"
+_ALL = 1_000_000  # tenants listed at once: every one
 
 
 @app.command("rotate")
@@ -34,14 +33,13 @@ def rotate(
     container = cli_state.ready()
     new_kek = new_key()
     container.keys.stage_kek(new_kek)
-    with container.db.session() as session:
-        count = container.keys.rewrap_all(session, new_kek)
-        for tenant in tenant_repo.list_tenants(session, limit=1_000_000, after=None):
-            if tenant.keys_shredded_at is None:
-                container.audit.record(
-                    session,
-                    tenant_id=tenant.id,
-                    record=AuditRecord(
+    with container.tx.write() as uow:
+        count = container.keys.rewrap_all(uow, new_kek)
+        for tenant in uow.tenants.list(limit=_ALL, after=None):
+            if not tenant.shredded:
+                uow.audit(
+                    tenant.id,
+                    AuditRecord(
                         actor=_ACTOR, action="keys.kek_rotated", target=f"tenant:{tenant.id}"
                     ),
                 )
@@ -51,15 +49,14 @@ def rotate(
         console.print("New GATEPOST_KEYS__KEK (set it before the next start):", soft_wrap=True)
         typer.echo(base64.b64encode(new_kek).decode())
     if data_keys:
-        with container.db.session() as session:
-            for tenant in tenant_repo.list_tenants(session, limit=1_000_000, after=None):
-                if tenant.keys_shredded_at is not None:
+        with container.tx.write() as uow:
+            for tenant in uow.tenants.list(limit=_ALL, after=None):
+                if tenant.shredded:
                     continue
-                generation = container.keys.add_data_generation(session, tenant_id=tenant.id)
-                container.audit.record(
-                    session,
-                    tenant_id=tenant.id,
-                    record=AuditRecord(
+                generation = container.keys.add_data_generation(uow, tenant_id=tenant.id)
+                uow.audit(
+                    tenant.id,
+                    AuditRecord(
                         actor=_ACTOR,
                         action="keys.data_key_added",
                         target=f"tenant:{tenant.id}",
@@ -82,21 +79,20 @@ def shred(
     if not yes:
         raise fail("refusing without --yes: shredding cannot be undone")
     container = cli_state.ready()
-    with container.db.session() as session:
-        row = tenant_repo.get_by_slug(session, tenant)
-        if row is None:
+    with container.tx.write() as uow:
+        shredded = uow.tenants.by_slug(tenant)
+        if shredded is None:
             raise fail("no such tenant")
-        witnesses = [t for t in account_repo.platform_tenant_ids(session) if t != row.id]
+        witnesses = [t for t in uow.accounts.platform_tenant_ids() if t != shredded.id]
         for witness in witnesses:
-            container.audit.record(
-                session,
-                tenant_id=witness,
-                record=AuditRecord(
+            uow.audit(
+                witness,
+                AuditRecord(
                     actor=_ACTOR,
                     action="keys.tenant_shredded",
-                    target=f"tenant:{row.id}",
+                    target=f"tenant:{shredded.id}",
                     purpose="crypto-shredding on operator request",
                 ),
             )
-        count = container.keys.shred(session, tenant_id=row.id)
+        count = container.keys.shred(uow, tenant_id=shredded.id)
     console.print(f"[yellow]shredded[/] {count} keys of tenant {tenant}")

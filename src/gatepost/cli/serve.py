@@ -8,7 +8,6 @@ import typer
 
 from gatepost.cli.context import cli_state, console, fail, prepare_data_dir
 from gatepost.logs import uvicorn_log_config
-from gatepost.store.repositories import accounts as account_repo
 
 
 def serve(
@@ -23,7 +22,7 @@ def serve(
     """
     import uvicorn
 
-    from gatepost.api.app import create_app
+    from gatepost.app import Gatepost
 
     settings = cli_state.settings()
     if host or port:
@@ -37,8 +36,7 @@ def serve(
         _refuse(early)
     prepare_data_dir(settings)
     container = cli_state.ready()
-    with container.db.session() as session:
-        admin_exists = account_repo.admin_exists(session)
+    admin_exists = not container.setup.needed()
     problems = settings.exposure_problems(admin_exists=admin_exists)
     if problems:
         _refuse(problems)
@@ -50,17 +48,19 @@ def serve(
             soft_wrap=True,
         )
         typer.echo(f"\n  {token}\n")
-    uvicorn.run(
-        create_app(container),
-        host=settings.server.host,
-        port=settings.server.port,
-        ssl_certfile=str(settings.server.tls_certfile) if settings.server.tls_certfile else None,
-        ssl_keyfile=str(settings.server.tls_keyfile) if settings.server.tls_keyfile else None,
-        proxy_headers=settings.server.trusted_proxy is not None,
-        forwarded_allow_ips=settings.server.trusted_proxy or "127.0.0.1",
-        server_header=False,
-        log_config=uvicorn_log_config(),
-    )
+    certfile, keyfile = settings.server.tls_certfile, settings.server.tls_keyfile
+    with Gatepost.with_container(container) as gatepost:
+        uvicorn.run(
+            gatepost.app,
+            host=settings.server.host,
+            port=settings.server.port,
+            ssl_certfile=str(certfile) if certfile else None,
+            ssl_keyfile=str(keyfile) if keyfile else None,
+            proxy_headers=settings.server.trusted_proxy is not None,
+            forwarded_allow_ips=settings.server.trusted_proxy or "127.0.0.1",
+            server_header=False,
+            log_config=uvicorn_log_config(),
+        )
 
 
 def _refuse(problems: list[str]) -> NoReturn:

@@ -1,11 +1,12 @@
-"""Device kinds, directions and roles, and the device clock rule."""
+"""Devices: kinds, directions and roles, the registered device, and the device clock rule."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-__all__ = ["DeviceKind", "DeviceRole", "Direction", "EventKind", "clock_problem"]
+__all__ = ["Device", "DeviceKind", "DeviceRole", "Direction", "EventKind", "clock_problem"]
 
 
 class DeviceKind(StrEnum):
@@ -27,6 +28,28 @@ class DeviceRole(StrEnum):
     ATTENDANCE_POINT = "attendance_point"
     PARKING_ENTRY = "parking_entry"
     PARKING_EXIT = "parking_exit"
+
+
+@dataclass(frozen=True)
+class Device:
+    """A registered device of a tenant's site (its credential is never part of it)."""
+
+    tenant_id: str
+    id: str
+    site_id: str
+    name: str
+    kind: DeviceKind
+    direction: Direction
+    zone: str
+    roles: tuple[DeviceRole, ...]
+    created_at: datetime
+    credential_rotated_at: datetime
+    revoked_at: datetime | None = None
+    last_seen_at: datetime | None = None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
 
 
 class EventKind(StrEnum):

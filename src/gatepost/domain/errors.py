@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from gatepost.errors import ValidationFailed
 
-__all__ = ["InvalidIdentityNumber", "InvalidPhoneNumber", "InvalidSlug"]
+__all__ = [
+    "InvalidIdentityNumber",
+    "InvalidPhoneNumber",
+    "InvalidSchedule",
+    "InvalidSlug",
+    "InvalidZone",
+    "ZoneCycle",
+]
 
 
 class InvalidIdentityNumber(ValidationFailed):
@@ -30,3 +37,33 @@ class InvalidSlug(ValidationFailed):
             "starting with a letter",
             field="slug",
         )
+
+
+class InvalidSchedule(ValidationFailed):
+    """A weekly schedule that cannot be used; ``field`` names the interval, e.g.
+    ``intervals.mon.1`` (the second interval given for Monday)."""
+
+    code = "invalid_schedule"
+
+    def __init__(self, reason: str, *, field: str) -> None:
+        super().__init__(f"invalid schedule: {reason}", field=field)
+
+
+class InvalidZone(ValidationFailed):
+    """A zone that cannot be placed in the site's zone tree (e.g. an unknown parent)."""
+
+    code = "invalid_zone"
+
+    def __init__(self, reason: str, *, zone_id: str, field: str = "parent_id") -> None:
+        super().__init__(f"invalid zone {zone_id!r}: {reason}", field=field)
+        self.zone_id = zone_id
+
+
+class ZoneCycle(InvalidZone):
+    """A zone that would be its own ancestor through its parent zones."""
+
+    code = "zone_cycle"
+
+    def __init__(self, *, zone_id: str, path: tuple[str, ...]) -> None:
+        super().__init__("its parent zones form a cycle: " + " -> ".join(path), zone_id=zone_id)
+        self.path = path

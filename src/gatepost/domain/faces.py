@@ -1,4 +1,5 @@
-"""Open-set face decisions: accept a match, refuse a stranger, or ask for a second factor.
+"""Face templates' facts, and open-set face decisions: accept a match, refuse a
+stranger, or ask for a second factor.
 
 A 1:N search always finds a nearest template; whether it is the person depends on a
 distance threshold calibrated so that two *different* people fall under it with a known
@@ -15,13 +16,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 __all__ = [
     "FACE_CONSENT_PURPOSE",
     "FaceDecision",
-    "Outcome",
+    "FaceTemplate",
     "OpenSetPolicy",
+    "Outcome",
     "decide",
     "expected_fpir",
     "face_only_limit",
@@ -37,6 +40,24 @@ class Outcome(StrEnum):
     MATCH = "match"
     NO_MATCH = "no_match"
     SECOND_FACTOR = "second_factor_required"
+
+
+@dataclass(frozen=True)
+class FaceTemplate:
+    """A stored face template's facts; the protected vector itself (rotated by the
+    tenant's template key of ``key_generation``, then sealed) is never part of it.
+    ``photo_id`` names the kept enrolment photo, if the tenant keeps them."""
+
+    tenant_id: str
+    id: str
+    person_id: str
+    model: str
+    key_generation: int
+    quality: float
+    face_width: int
+    photo_id: str | None
+    created_at: datetime
+    created_by: str
 
 
 @dataclass(frozen=True)

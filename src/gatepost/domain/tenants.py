@@ -1,12 +1,44 @@
-"""Tenant and site naming rules."""
+"""Tenants: the tenant record with its policies, and the slug rule."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import datetime
 
 from gatepost.domain.errors import InvalidSlug
 
-__all__ = ["normalise_slug"]
+__all__ = ["Tenant", "normalise_slug"]
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """A customer of the operator, with its per-tenant policies.
+
+    Face policy: the false-match rate the face threshold is set for, the highest
+    false-positive identification rate at which a face alone may decide, and how many
+    days enrolment photos are kept. Plate policy: days reads of known vehicles, reads
+    of unknown plates and frames are kept. ``face_gallery_version`` and
+    ``vehicle_version`` count changes to the tenant's templates and known vehicles, so
+    each process can tell whether its in-memory copies are current.
+    """
+
+    id: str
+    slug: str
+    name: str
+    created_at: datetime
+    keys_shredded_at: datetime | None = None
+    face_target_fmr: float = 1e-4
+    face_max_fpir: float = 0.05
+    face_photo_days: int = 0
+    face_gallery_version: int = 0
+    plate_read_days: int = 90
+    plate_stranger_days: int = 0
+    plate_image_days: int = 0
+
+    @property
+    def shredded(self) -> bool:
+        return self.keys_shredded_at is not None
 
 _SLUG = re.compile(r"^[a-z][a-z0-9-]{2,39}$")
 

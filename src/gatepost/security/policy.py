@@ -33,6 +33,10 @@ class Principal:
     session_id: str | None = None
     tenant_name: str = ""
     totp_pending: bool = False
+    # Devices only: where the device stands, so a device's request needs no second
+    # look at its row (the access point is None until it is bound to one).
+    site_id: str | None = None
+    access_point_id: str | None = None
 
     @property
     def actor(self) -> str:

@@ -1,9 +1,11 @@
 """AuditService: the append-only, hash-chained trail of who did what, why and when.
 
-Entries are written in the caller's transaction so an action and its audit entry
-commit or roll back together (no gaps); :meth:`record_alone` writes in its own
-transaction for things that must be kept although the request fails (a refused
-login, a denied authorisation). Appends lock the tenant row, serialising the chain.
+Services record an action with ``uow.audit(tenant_id, AuditRecord(...))`` in their own
+unit of work, so the action and its audit entry commit or roll back together (no
+gaps); that call lands in :meth:`AuditService.append`. :meth:`record_alone` writes in
+its own transaction, for what must be kept although the request fails (a refused
+login, a denied authorisation). An append locks the tenant's chain head, so one
+tenant's entries are numbered and chained one after another.
 """
 
 from __future__ import annotations
@@ -11,17 +13,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
-
 from gatepost.domain.ports import Clock
 from gatepost.errors import NotFound
 from gatepost.security.audit_chain import ChainEntry, entry_mac, verify_chain
 from gatepost.security.policy import Principal
 from gatepost.services.keys import KeyService
+from gatepost.services.uow import Transactions, UnitOfWork
 from gatepost.store.db import Database
-from gatepost.store.repositories import audit as audit_repo
-from gatepost.store.repositories import tenants as tenant_repo
-from gatepost.store.tables import AuditEntry
 
 __all__ = ["AuditRecord", "AuditService", "VerifyReport"]
 
@@ -51,20 +49,22 @@ class VerifyReport:
 
 class AuditService:
     def __init__(self, *, db: Database, keys: KeyService, clock: Clock) -> None:
-        self._db = db
-        self._keys = keys
         self._clock = clock
+        # Its own transactions: the unit of work appends through this service, so the
+        # service cannot be handed a Transactions built on it.
+        self._tx = Transactions(db=db, keys=keys, audit=self)
 
-    def record(self, session: Session, *, tenant_id: str, record: AuditRecord) -> AuditEntry:
-        tenant = tenant_repo.lock_tenant(session, tenant_id=tenant_id)
-        if tenant is None:
+    def append(self, uow: UnitOfWork, *, tenant_id: str, record: AuditRecord) -> ChainEntry:
+        """Append ``record`` to the tenant's chain in ``uow``: for ``UnitOfWork.audit``
+        only (services call ``uow.audit(...)``)."""
+        head = uow.tenants.lock_audit_head(tenant_id=tenant_id)
+        if head is None:
             raise NotFound("tenant")
-        keys = self._keys.keys_for(session, tenant_id=tenant_id)
-        seq = tenant.audit_seq + 1
+        seq = head.seq + 1
         at = self._clock.now()
         details = dict(record.details or {})
         mac = entry_mac(
-            keys,
+            uow.keys(tenant_id),
             seq=seq,
             at=at,
             actor=record.actor,
@@ -73,10 +73,9 @@ class AuditService:
             target=record.target,
             outcome=record.outcome,
             details=details,
-            prev_mac=tenant.audit_head,
+            prev_mac=head.mac,
         )
-        entry = AuditEntry(
-            tenant_id=tenant_id,
+        entry = ChainEntry(
             seq=seq,
             at=at,
             actor=record.actor,
@@ -85,18 +84,17 @@ class AuditService:
             target=record.target,
             outcome=record.outcome,
             details=details,
-            prev_mac=tenant.audit_head,
+            prev_mac=head.mac,
             mac=mac,
         )
-        audit_repo.add_entry(session, entry)
-        tenant.audit_seq = seq
-        tenant.audit_head = mac
-        session.flush()
+        uow.audit_log.add(entry, tenant_id=tenant_id)
+        uow.tenants.set_audit_head(tenant_id=tenant_id, seq=seq, mac=mac)
         return entry
 
     def record_alone(self, *, tenant_id: str, record: AuditRecord) -> None:
-        with self._db.session() as session:
-            self.record(session, tenant_id=tenant_id, record=record)
+        """Append ``record`` in a transaction of its own (kept whatever the caller's fate)."""
+        with self._tx.write() as uow:
+            uow.audit(tenant_id, record)
 
     def list(
         self,
@@ -106,10 +104,10 @@ class AuditService:
         before_seq: int | None = None,
         action: str | None = None,
         actor: str | None = None,
-    ) -> Sequence[AuditEntry]:
-        with self._db.session() as session:
-            return audit_repo.list_entries(
-                session,
+    ) -> Sequence[ChainEntry]:
+        """The caller's tenant's entries, newest first (``seq`` below ``before_seq``)."""
+        with self._tx.read() as uow:
+            return uow.audit_log.list(
                 tenant_id=principal.tenant_id,
                 limit=limit,
                 before_seq=before_seq,
@@ -118,35 +116,13 @@ class AuditService:
             )
 
     def verify(self, *, tenant_id: str) -> VerifyReport:
-        with self._db.session() as session:
-            tenant = tenant_repo.get_tenant(session, tenant_id=tenant_id)
-            if tenant is None:
+        """Check the whole chain against the tenant's MAC key and recorded head."""
+        with self._tx.read() as uow:
+            head = uow.tenants.audit_head(tenant_id=tenant_id)
+            if head is None:
                 raise NotFound("tenant")
-            keys = self._keys.keys_for(session, tenant_id=tenant_id)
-            count = 0
-
-            def chain() -> list[ChainEntry]:
-                nonlocal count
-                entries = []
-                for row in audit_repo.iter_chain(session, tenant_id=tenant_id):
-                    count += 1
-                    entries.append(
-                        ChainEntry(
-                            seq=row.seq,
-                            at=row.at,
-                            actor=row.actor,
-                            action=row.action,
-                            purpose=row.purpose,
-                            target=row.target,
-                            outcome=row.outcome,
-                            details=row.details,
-                            prev_mac=row.prev_mac,
-                            mac=row.mac,
-                        )
-                    )
-                return entries
-
+            entries = list(uow.audit_log.chain(tenant_id=tenant_id))
             problems = verify_chain(
-                keys, chain(), head_seq=tenant.audit_seq, head_mac=tenant.audit_head
+                uow.keys(tenant_id), entries, head_seq=head.seq, head_mac=head.mac
             )
-        return VerifyReport(tenant_id=tenant_id, entries=count, problems=problems)
+        return VerifyReport(tenant_id=tenant_id, entries=len(entries), problems=problems)

@@ -8,12 +8,11 @@ when there is no account) so timing does not tell them apart (SECURITY.md 17).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Update
-from sqlalchemy.orm import Session
-
+from gatepost.domain.accounts import User, UserSession
 from gatepost.domain.ports import Clock
 from gatepost.errors import AuthenticationFailed, NotFound, ValidationFailed
 from gatepost.security import totp
@@ -30,14 +29,9 @@ from gatepost.security.tokens import (
     tokens_equal,
 )
 from gatepost.services.audit import AuditRecord, AuditService
-from gatepost.services.keys import KeyService
 from gatepost.services.throttle import LoginThrottleService
-from gatepost.store.db import Database
+from gatepost.services.uow import Transactions, UnitOfWork
 from gatepost.store.ids import new_id
-from gatepost.store.repositories import accounts as account_repo
-from gatepost.store.repositories import devices as device_repo
-from gatepost.store.repositories import tenants as tenant_repo
-from gatepost.store.tables import User, UserSession
 
 __all__ = ["AuthService", "LoginResult", "TotpEnrolment", "TotpRequired"]
 
@@ -45,6 +39,9 @@ log = logging.getLogger(__name__)
 
 _INVALID = "invalid organisation, username or password"
 _SEEN_WRITE_INTERVAL = timedelta(seconds=60)
+
+#: Records a last-use time in a write unit of work (None: recent enough already).
+_Touch = Callable[[UnitOfWork], None] | None
 
 
 class TotpRequired(AuthenticationFailed):
@@ -94,7 +91,7 @@ def _user_principal(user: User, *, session_id: str | None, tenant_name: str) -> 
         platform_admin=user.platform_admin,
         session_id=session_id,
         tenant_name=tenant_name,
-        totp_pending=user.totp_enforced and not user.totp_enabled,
+        totp_pending=user.totp_pending,
     )
 
 
@@ -102,21 +99,19 @@ class AuthService:
     def __init__(
         self,
         *,
-        db: Database,
+        tx: Transactions,
         passwords: Passwords,
         clock: Clock,
-        keys: KeyService,
         audit: AuditService,
         throttle: LoginThrottleService,
         idle: timedelta,
         absolute: timedelta,
         password_min_length: int,
     ) -> None:
-        self._db = db
+        self._tx = tx
         self._passwords = passwords
         self._clock = clock
-        self._keys = keys
-        self._audit = audit
+        self._audit = audit  # refusals only: they are kept although the login fails
         self._throttle = throttle
         self._idle = idle
         self._absolute = absolute
@@ -137,8 +132,8 @@ class AuthService:
         username = username.strip().lower()
         account = f"{slug}/{username}"
         self._throttle.check(account=account, client=client)
-        with self._db.session() as session:
-            outcome = self._attempt(session, slug, username, password, totp_code)
+        with self._tx.write() as uow:
+            outcome = self._attempt(uow, slug, username, password, totp_code)
         if isinstance(outcome, LoginResult):
             self._throttle.succeeded(account=account)
             return outcome
@@ -159,66 +154,68 @@ class AuthService:
 
     def _attempt(
         self,
-        session: Session,
+        uow: UnitOfWork,
         slug: str,
         username: str,
         password: str,
         totp_code: str | None,
     ) -> LoginResult | _Failure:
         now = self._clock.now()
-        tenant = tenant_repo.get_by_slug(session, slug)
-        if tenant is not None and tenant.keys_shredded_at is not None:
+        tenant = uow.tenants.by_slug(slug)
+        if tenant is not None and tenant.shredded:
             tenant = None  # a shredded tenant answers exactly like an unknown one
-        user = (
-            account_repo.user_by_username(session, tenant_id=tenant.id, username=username)
+        stored = (
+            uow.accounts.user_by_username(tenant_id=tenant.id, username=username)
             if tenant is not None
             else None
         )
-        if tenant is None or user is None:
+        if tenant is None or stored is None:
             self._passwords.dummy_verify(password)
             return _Failure(tenant.id if tenant else None, None, "bad_credentials", _INVALID)
-        ok, new_hash = self._passwords.verify(user.password_hash, password)
+        user = stored.user
+        ok, new_hash = self._passwords.verify(stored.password_hash, password)
         if not ok or user.disabled:
             return _Failure(tenant.id, user.id, "bad_credentials", _INVALID)
         if new_hash is not None:
-            user.password_hash = new_hash
-        if user.totp_enabled and user.totp_sealed is not None:
+            uow.accounts.rehash_password(
+                tenant_id=user.tenant_id, user_id=user.id, password_hash=new_hash
+            )
+        if user.totp_enabled and stored.totp_sealed is not None:
             if not totp_code:
                 raise TotpRequired()
-            keys = self._keys.keys_for(session, tenant_id=user.tenant_id)
-            secret = keys.open_text(user.totp_sealed, table="users", column="totp", row_id=user.id)
-            step = totp.verify_totp(
-                secret, totp_code.strip(), now=now, last_step=user.totp_last_step
+            secret = uow.keys(user.tenant_id).open_text(
+                stored.totp_sealed, table="users", column="totp", row_id=user.id
             )
-            if step is None:
+            step = totp.verify_totp(
+                secret, totp_code.strip(), now=now, last_step=stored.totp_last_step
+            )
+            if step is None or not uow.accounts.advance_totp_step(
+                tenant_id=user.tenant_id, user_id=user.id, step=step
+            ):
                 return _Failure(
                     tenant.id, user.id, "bad_totp", "the one-time code is wrong or was already used"
                 )
-            user.totp_last_step = step
         token = issue_token(TokenKind.SESSION, tenant.id)
-        row = UserSession(
+        session = UserSession(
             tenant_id=tenant.id,
             id=new_id(),
             user_id=user.id,
-            token_hash=hash_token(token),
             created_at=now,
             last_seen_at=now,
             expires_at=now + self._absolute,
-            revoked_at=None,
         )
-        account_repo.add(session, row)
-        self._audit.record(
-            session,
-            tenant_id=tenant.id,
-            record=AuditRecord(
-                actor=f"user:{user.id}", action="auth.login", target=f"session:{row.id}"
+        uow.accounts.add_session(session, token_hash=hash_token(token))
+        uow.audit(
+            tenant.id,
+            AuditRecord(
+                actor=f"user:{user.id}", action="auth.login", target=f"session:{session.id}"
             ),
         )
         return LoginResult(
             token=token,
             csrf_token=csrf_token_for(token),
-            principal=_user_principal(user, session_id=row.id, tenant_name=tenant.name),
-            expires_at=row.expires_at,
+            principal=_user_principal(user, session_id=session.id, tenant_name=tenant.name),
+            expires_at=session.expires_at,
         )
 
     # -- tokens -> principals ----------------------------------------------------
@@ -233,49 +230,52 @@ class AuthService:
         if parsed is None or parsed.kind is TokenKind.SETUP:
             raise AuthenticationFailed()
         now = self._clock.now()
-        with self._db.read_committed() as session:
-            tenant = tenant_repo.get_tenant(session, tenant_id=parsed.tenant_id)
-            if tenant is None or tenant.keys_shredded_at is not None:
+        with self._tx.committed() as uow:
+            tenant = uow.tenants.get(tenant_id=parsed.tenant_id)
+            if tenant is None or tenant.shredded:
                 raise AuthenticationFailed()
             if parsed.kind is TokenKind.SESSION:
-                principal, touch = self._session_principal(session, parsed, now, tenant.name)
+                principal, touch = self._session_principal(uow, parsed, now, tenant.name)
             elif parsed.kind is TokenKind.API_KEY:
-                principal, touch = self._api_key_principal(session, parsed, now, tenant.name)
+                principal, touch = self._api_key_principal(uow, parsed, now, tenant.name)
             else:
-                principal, touch = self._device_principal(session, parsed, now, tenant.name)
+                principal, touch = self._device_principal(uow, parsed, now, tenant.name)
         if touch is not None:
-            with self._db.session() as session:
-                session.execute(touch)
+            with self._tx.write() as uow:
+                touch(uow)
         return principal
 
     def _session_principal(
-        self, session: Session, parsed: ParsedToken, now: datetime, tenant_name: str
-    ) -> tuple[Principal, Update | None]:
-        row = account_repo.session_by_hash(
-            session, tenant_id=parsed.tenant_id, token_hash=parsed.token_hash
+        self, uow: UnitOfWork, parsed: ParsedToken, now: datetime, tenant_name: str
+    ) -> tuple[Principal, _Touch]:
+        stored = uow.accounts.session_by_hash(
+            tenant_id=parsed.tenant_id, token_hash=parsed.token_hash
         )
         if (
-            row is None
-            or not tokens_equal(row.token_hash, parsed.token_hash)
-            or row.revoked_at is not None
-            or row.expires_at <= now
-            or now - row.last_seen_at > self._idle
+            stored is None
+            or not tokens_equal(stored.token_hash, parsed.token_hash)
+            or stored.session.revoked
+            or stored.session.expires_at <= now
+            or now - stored.session.last_seen_at > self._idle
         ):
             raise AuthenticationFailed("session expired; log in again")
-        user = account_repo.get_user(session, tenant_id=row.tenant_id, user_id=row.user_id)
+        session = stored.session
+        user = uow.accounts.get_user(tenant_id=session.tenant_id, user_id=session.user_id)
         if user is None or user.disabled:
             raise AuthenticationFailed()
-        touch = account_repo.touch_session(row, now=now) if _stale(row.last_seen_at, now) else None
-        return _user_principal(user, session_id=row.id, tenant_name=tenant_name), touch
+        principal = _user_principal(user, session_id=session.id, tenant_name=tenant_name)
+        if not _stale(session.last_seen_at, now):
+            return principal, None
+        return principal, lambda w: w.accounts.touch_session(
+            tenant_id=session.tenant_id, session_id=session.id, now=now
+        )
 
     @staticmethod
     def _api_key_principal(
-        session: Session, parsed: ParsedToken, now: datetime, tenant_name: str
-    ) -> tuple[Principal, Update | None]:
-        key = account_repo.api_key_by_hash(
-            session, tenant_id=parsed.tenant_id, token_hash=parsed.token_hash
-        )
-        if key is None or key.revoked_at is not None:
+        uow: UnitOfWork, parsed: ParsedToken, now: datetime, tenant_name: str
+    ) -> tuple[Principal, _Touch]:
+        key = uow.accounts.api_key_by_hash(tenant_id=parsed.tenant_id, token_hash=parsed.token_hash)
+        if key is None or key.revoked:
             raise AuthenticationFailed()
         principal = Principal(
             kind=PrincipalKind.API_KEY,
@@ -285,17 +285,20 @@ class AuthService:
             name=key.name,
             tenant_name=tenant_name,
         )
-        stale = _stale(key.last_used_at, now)
-        return principal, account_repo.touch_api_key(key, now=now) if stale else None
+        if not _stale(key.last_used_at, now):
+            return principal, None
+        return principal, lambda w: w.accounts.touch_api_key(
+            tenant_id=key.tenant_id, key_id=key.id, now=now
+        )
 
     @staticmethod
     def _device_principal(
-        session: Session, parsed: ParsedToken, now: datetime, tenant_name: str
-    ) -> tuple[Principal, Update | None]:
-        device = device_repo.by_credential(
-            session, tenant_id=parsed.tenant_id, credential_hash=parsed.token_hash
+        uow: UnitOfWork, parsed: ParsedToken, now: datetime, tenant_name: str
+    ) -> tuple[Principal, _Touch]:
+        device = uow.devices.by_credential(
+            tenant_id=parsed.tenant_id, credential_hash=parsed.token_hash
         )
-        if device is None or device.revoked_at is not None:
+        if device is None or device.revoked:
             raise AuthenticationFailed()
         principal = Principal(
             kind=PrincipalKind.DEVICE,
@@ -304,9 +307,13 @@ class AuthService:
             role=Role.DEVICE,
             name=device.name,
             tenant_name=tenant_name,
+            site_id=device.site_id,
         )
-        stale = _stale(device.last_seen_at, now)
-        return principal, device_repo.touch_device(device, now=now) if stale else None
+        if not _stale(device.last_seen_at, now):
+            return principal, None
+        return principal, lambda w: w.devices.touch(
+            tenant_id=device.tenant_id, device_id=device.id, now=now
+        )
 
     # -- logout, passwords, TOTP ---------------------------------------------------
 
@@ -314,14 +321,13 @@ class AuthService:
         if principal.session_id is None:
             return
         now = self._clock.now()
-        with self._db.session() as session:
-            row = session.get(UserSession, (principal.tenant_id, principal.session_id))
-            if row is not None and row.revoked_at is None:
-                row.revoked_at = now
-            self._audit.record(
-                session,
-                tenant_id=principal.tenant_id,
-                record=AuditRecord(
+        with self._tx.write() as uow:
+            uow.accounts.revoke_session(
+                tenant_id=principal.tenant_id, session_id=principal.session_id, at=now
+            )
+            uow.audit(
+                principal.tenant_id,
+                AuditRecord(
                     actor=principal.actor,
                     action="auth.logout",
                     target=f"session:{principal.session_id}",
@@ -331,25 +337,25 @@ class AuthService:
     def change_password(self, principal: Principal, *, current: str, new: str) -> None:
         """Change one's own password; every session of the user is revoked."""
         now = self._clock.now()
-        with self._db.session() as session:
-            user = account_repo.get_user(
-                session, tenant_id=principal.tenant_id, user_id=principal.id
-            )
-            if user is None:
+        with self._tx.write() as uow:
+            stored = uow.accounts.stored_user(tenant_id=principal.tenant_id, user_id=principal.id)
+            if stored is None:
                 raise NotFound("user")
-            ok, _ = self._passwords.verify(user.password_hash, current)
+            user = stored.user
+            ok, _ = self._passwords.verify(stored.password_hash, current)
             if not ok:
                 raise ValidationFailed("the current password is wrong", field="current_password")
             check_password_policy(new, min_length=self._min_length, username=user.username)
-            user.password_hash = self._passwords.hash(new)
-            user.password_changed_at = now
-            account_repo.revoke_sessions(
-                session, tenant_id=user.tenant_id, user_id=user.id, now=now
+            uow.accounts.set_password(
+                tenant_id=user.tenant_id,
+                user_id=user.id,
+                password_hash=self._passwords.hash(new),
+                changed_at=now,
             )
-            self._audit.record(
-                session,
-                tenant_id=principal.tenant_id,
-                record=AuditRecord(
+            uow.accounts.revoke_sessions(tenant_id=user.tenant_id, user_id=user.id, at=now)
+            uow.audit(
+                principal.tenant_id,
+                AuditRecord(
                     actor=principal.actor,
                     action="auth.password_changed",
                     target=f"user:{user.id}",
@@ -364,28 +370,30 @@ class AuthService:
         """
         secret = totp.new_totp_secret()
         now = self._clock.now()
-        with self._db.session() as session:
-            user = account_repo.get_user(
-                session, tenant_id=principal.tenant_id, user_id=principal.id
-            )
-            if user is None:
+        with self._tx.write() as uow:
+            stored = uow.accounts.stored_user(tenant_id=principal.tenant_id, user_id=principal.id)
+            if stored is None:
                 raise NotFound("user")
-            keys = self._keys.keys_for(session, tenant_id=user.tenant_id)
-            if user.totp_enabled and user.totp_sealed is not None:
+            user = stored.user
+            keys = uow.keys(user.tenant_id)
+            if user.totp_enabled and stored.totp_sealed is not None:
                 active = keys.open_text(
-                    user.totp_sealed, table="users", column="totp", row_id=user.id
+                    stored.totp_sealed, table="users", column="totp", row_id=user.id
                 )
                 step = totp.verify_totp(
-                    active, (current_code or "").strip(), now=now, last_step=user.totp_last_step
+                    active, (current_code or "").strip(), now=now, last_step=stored.totp_last_step
                 )
-                if step is None:
+                if step is None or not uow.accounts.advance_totp_step(
+                    tenant_id=user.tenant_id, user_id=user.id, step=step
+                ):
                     raise ValidationFailed(
                         "enter a current code from your authenticator app to replace it",
                         field="current_code",
                     )
-                user.totp_last_step = step
-            user.totp_pending_sealed = keys.seal_text(
-                secret, table="users", column="totp_pending", row_id=user.id
+            uow.accounts.set_totp_pending(
+                tenant_id=user.tenant_id,
+                user_id=user.id,
+                sealed=keys.seal_text(secret, table="users", column="totp_pending", row_id=user.id),
             )
         return TotpEnrolment(
             secret=secret, uri=totp.provisioning_uri(secret, account=user.username)
@@ -394,28 +402,28 @@ class AuthService:
     def confirm_totp(self, principal: Principal, *, code: str) -> None:
         """Activate the pending secret with a code from it."""
         now = self._clock.now()
-        with self._db.session() as session:
-            user = account_repo.get_user(
-                session, tenant_id=principal.tenant_id, user_id=principal.id
-            )
-            if user is None or user.totp_pending_sealed is None:
+        with self._tx.write() as uow:
+            stored = uow.accounts.stored_user(tenant_id=principal.tenant_id, user_id=principal.id)
+            if stored is None or stored.totp_pending_sealed is None:
                 raise ValidationFailed("start TOTP enrolment first", field="code")
-            keys = self._keys.keys_for(session, tenant_id=user.tenant_id)
+            user = stored.user
+            keys = uow.keys(user.tenant_id)
             secret = keys.open_text(
-                user.totp_pending_sealed, table="users", column="totp_pending", row_id=user.id
+                stored.totp_pending_sealed, table="users", column="totp_pending", row_id=user.id
             )
-            last = user.totp_last_step if user.totp_enabled else None
+            last = stored.totp_last_step if user.totp_enabled else None
             step = totp.verify_totp(secret, code.strip(), now=now, last_step=last)
             if step is None:
                 raise ValidationFailed("the one-time code is wrong", field="code")
-            user.totp_sealed = keys.seal_text(secret, table="users", column="totp", row_id=user.id)
-            user.totp_pending_sealed = None
-            user.totp_last_step = step
-            user.totp_enabled = True
-            self._audit.record(
-                session,
-                tenant_id=principal.tenant_id,
-                record=AuditRecord(
+            uow.accounts.enable_totp(
+                tenant_id=user.tenant_id,
+                user_id=user.id,
+                sealed=keys.seal_text(secret, table="users", column="totp", row_id=user.id),
+                step=step,
+            )
+            uow.audit(
+                principal.tenant_id,
+                AuditRecord(
                     actor=principal.actor,
                     action="auth.totp_enabled",
                     target=f"user:{user.id}",

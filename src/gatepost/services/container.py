@@ -15,8 +15,10 @@ from gatepost.errors import ConfigError
 from gatepost.matching.faces import FaceGalleries, FaceGallery
 from gatepost.security.kek import EnvKekProvider, FileKekProvider, KekProvider
 from gatepost.security.passwords import Passwords
+from gatepost.services.arrivals import ArrivalPipeline
 from gatepost.services.audit import AuditService
 from gatepost.services.auth import AuthService
+from gatepost.services.commands import CommandSink, NullCommandSink
 from gatepost.services.devices import DeviceService
 from gatepost.services.events import EventService
 from gatepost.services.faces import FaceService
@@ -24,21 +26,27 @@ from gatepost.services.keys import KeyService
 from gatepost.services.media import MediaService
 from gatepost.services.persons import PersonService
 from gatepost.services.plate_log import PlateLogService
-from gatepost.services.plate_reads import PlateReadService
 from gatepost.services.recognition import RecognitionService
 from gatepost.services.retention import RetentionService
 from gatepost.services.setup import SetupService
 from gatepost.services.sites import SiteService
 from gatepost.services.tenants import TenantService
 from gatepost.services.throttle import LoginThrottleService
+from gatepost.services.uow import Transactions
 from gatepost.services.users import UserService
 from gatepost.services.vehicles import VehicleService
-from gatepost.settings import FaceSettings, Settings
+from gatepost.settings import (
+    FaceEngineConfig,
+    FaceSettings,
+    PlateReaderConfig,
+    PlateSettings,
+    Settings,
+)
 from gatepost.store.db import Database
 from gatepost.store.media import BlobStore, blob_store_from_url
-from gatepost.vision.calibration import DLIB_RESNET
 from gatepost.vision.faces import FaceEngine
 from gatepost.vision.plates import PlateReader
+from gatepost.vision.registry import build_face_engine, build_plate_reader, face_model
 
 __all__ = [
     "Container",
@@ -48,32 +56,28 @@ __all__ = [
     "shared_plate_reader",
 ]
 
-_engines: dict[tuple[int, str], FaceEngine] = {}
+_engines: dict[FaceEngineConfig, FaceEngine] = {}
 _engines_lock = threading.Lock()
-_readers: dict[str, PlateReader] = {}
+_readers: dict[PlateReaderConfig, PlateReader] = {}
 
 
-def shared_plate_reader() -> PlateReader:
-    """One reader per process (models are large and read-only), built on first use."""
+def shared_plate_reader(settings: PlateSettings) -> PlateReader:
+    """One reader per process and configuration (``plates.reader``, built through
+    ``vision.registry`` on first use): the models are large and read-only."""
     with _engines_lock:
-        if "plates" not in _readers:
-            from gatepost.vision.plate_reader import RapidOcrPlateReader
-
-            _readers["plates"] = RapidOcrPlateReader()
-        return _readers["plates"]
+        reader = _readers.get(settings.reader)
+        if reader is None:
+            reader = _readers[settings.reader] = build_plate_reader(settings.reader)
+        return reader
 
 
 def shared_face_engine(settings: FaceSettings) -> FaceEngine:
-    """One engine per process and configuration: the models are large and read-only."""
-    key = (settings.detect_width, settings.detector)
+    """One engine per process and configuration (``faces.engine``, built through
+    ``vision.registry`` on first use): the models are large and read-only."""
     with _engines_lock:
-        engine = _engines.get(key)
+        engine = _engines.get(settings.engine)
         if engine is None:
-            from gatepost.vision.dlib_faces import DlibFaceEngine  # dlib, onnx: on first use
-
-            engine = _engines[key] = DlibFaceEngine(
-                detect_width=settings.detect_width, detector=settings.detector
-            )
+            engine = _engines[settings.engine] = build_face_engine(settings.engine)
         return engine
 
 
@@ -89,6 +93,7 @@ class Container:
     settings: Settings
     clock: Clock
     db: Database
+    tx: Transactions
     blobs: BlobStore
     keys: KeyService
     audit: AuditService
@@ -99,7 +104,7 @@ class Container:
     sites: SiteService
     persons: PersonService
     vehicles: VehicleService
-    plates: PlateReadService
+    arrivals: ArrivalPipeline
     plate_log: PlateLogService
     retention: RetentionService
     devices: DeviceService
@@ -118,7 +123,10 @@ def build_container(
     clock: Clock | None = None,
     kek: KekProvider | None = None,
     blobs: BlobStore | None = None,
+    commands: CommandSink | None = None,
 ) -> Container:
+    """Every service, wired. ``commands``: where device commands go (the device gateway
+    passes its own; none: nothing is sent, devices read decisions in responses)."""
     clock = clock or SystemClock()
     db = Database(settings.database_url, pool_size=settings.db.pool_size, echo=settings.db.echo)
     if blobs is None:
@@ -136,12 +144,11 @@ def build_container(
     passwords = Passwords(time_cost=sec.argon2_time_cost, memory_kib=sec.argon2_memory_kib)
     keys = KeyService(kek=kek or kek_provider(settings), clock=clock, db=db)
     audit = AuditService(db=db, keys=keys, clock=clock)
-    vehicles = VehicleService(db=db, keys=keys, audit=audit, clock=clock)
+    tx = Transactions(db=db, keys=keys, audit=audit)
+    vehicles = VehicleService(tx=tx, clock=clock)
     media_service = MediaService(
-        db=db,
-        keys=keys,
+        tx=tx,
         blobs=blobs,
-        audit=audit,
         clock=clock,
         max_bytes=settings.media.max_upload_bytes,
         max_pixels=settings.media.max_pixels,
@@ -149,9 +156,7 @@ def build_container(
         retention=timedelta(days=settings.media.event_image_days),
     )
     faces = FaceService(
-        db=db,
-        keys=keys,
-        audit=audit,
+        tx=tx,
         clock=clock,
         settings=settings.faces,
         media=media_service,
@@ -160,47 +165,51 @@ def build_container(
             128,
             gallery=lambda dim: FaceGallery(dim, approximate_from=settings.faces.approximate_from),
         ),
-        model=DLIB_RESNET,
+        model=face_model(settings.faces.engine),
         max_bytes=settings.media.max_upload_bytes,
         max_pixels=settings.media.max_pixels,
     )
-    tenants = TenantService(db=db, keys=keys, audit=audit, clock=clock)
+    tenants = TenantService(tx=tx, keys=keys, clock=clock)
     plate_log = PlateLogService(
-        db=db,
-        keys=keys,
+        tx=tx,
         media=media_service,
-        audit=audit,
         clock=clock,
         repeat_window=timedelta(seconds=settings.plates.repeat_window_seconds),
     )
     throttle = LoginThrottleService(
-        db=db,
+        tx=tx,
         clock=clock,
         max_failures=sec.login_max_failures,
         window_seconds=sec.login_window_seconds,
+    )
+    recognition = RecognitionService(
+        tx=tx,
+        faces=faces,
+        settings=settings.faces,
+        max_bytes=settings.media.max_upload_bytes,
+        max_pixels=settings.media.max_pixels,
     )
     return Container(
         settings=settings,
         clock=clock,
         db=db,
+        tx=tx,
         blobs=blobs,
         keys=keys,
         audit=audit,
         tenants=tenants,
         setup=SetupService(
-            db=db,
+            tx=tx,
             passwords=passwords,
             clock=clock,
             tenants=tenants,
-            audit=audit,
             token_minutes=sec.setup_token_minutes,
             password_min_length=sec.password_min_length,
         ),
         auth=AuthService(
-            db=db,
+            tx=tx,
             passwords=passwords,
             clock=clock,
-            keys=keys,
             audit=audit,
             throttle=throttle,
             idle=timedelta(minutes=sec.session_idle_minutes),
@@ -208,41 +217,35 @@ def build_container(
             password_min_length=sec.password_min_length,
         ),
         users=UserService(
-            db=db,
+            tx=tx,
             passwords=passwords,
             clock=clock,
-            audit=audit,
             password_min_length=sec.password_min_length,
         ),
-        sites=SiteService(db=db, clock=clock, audit=audit),
-        persons=PersonService(db=db, keys=keys, audit=audit, clock=clock, biometrics=faces),
+        sites=SiteService(tx=tx, clock=clock),
+        persons=PersonService(tx=tx, clock=clock, biometrics=faces),
         vehicles=vehicles,
-        plates=PlateReadService(
-            db=db,
-            vehicles=vehicles,
-            log=plate_log,
+        arrivals=ArrivalPipeline(
+            tx=tx,
             clock=clock,
-            reader=shared_plate_reader,
+            vehicles=vehicles,
+            plate_log=plate_log,
+            recognition=recognition,
+            reader=lambda: shared_plate_reader(settings.plates),
+            commands=commands or NullCommandSink(),
             max_bytes=settings.media.max_upload_bytes,
             max_pixels=settings.media.max_pixels,
         ),
         plate_log=plate_log,
-        retention=RetentionService(db=db, media=media_service, audit=audit),
-        devices=DeviceService(db=db, clock=clock, audit=audit),
+        retention=RetentionService(tx=tx, media=media_service),
+        devices=DeviceService(tx=tx, clock=clock),
         events=EventService(
-            db=db,
+            tx=tx,
             clock=clock,
             max_skew=timedelta(seconds=sec.device_clock_skew_seconds),
             max_backlog=timedelta(days=sec.device_backlog_days),
         ),
         media=media_service,
         faces=faces,
-        recognition=RecognitionService(
-            db=db,
-            keys=keys,
-            faces=faces,
-            settings=settings.faces,
-            max_bytes=settings.media.max_upload_bytes,
-            max_pixels=settings.media.max_pixels,
-        ),
+        recognition=recognition,
     )

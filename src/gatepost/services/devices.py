@@ -7,22 +7,17 @@ revoked device is refused at once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from sqlalchemy.orm import Session
-
-from gatepost.domain.devices import DeviceKind, DeviceRole, Direction
+from gatepost.domain.devices import Device, DeviceKind, DeviceRole, Direction
 from gatepost.domain.ports import Clock
 from gatepost.errors import Conflict, NotFound, ValidationFailed
 from gatepost.security.policy import Principal
 from gatepost.security.tokens import TokenKind, hash_token, issue_token
-from gatepost.services.audit import AuditRecord, AuditService
+from gatepost.services.audit import AuditRecord
 from gatepost.services.pages import Page, page_by_id
-from gatepost.store.db import Database
+from gatepost.services.uow import Transactions, UnitOfWork
 from gatepost.store.ids import new_id
-from gatepost.store.repositories import devices as device_repo
-from gatepost.store.repositories import sites as site_repo
-from gatepost.store.tables import Device
 
 __all__ = ["DeviceDraft", "DeviceService", "IssuedDevice"]
 
@@ -75,111 +70,91 @@ def _validated(draft: DeviceDraft) -> DeviceDraft:
 
 
 class DeviceService:
-    def __init__(self, *, db: Database, clock: Clock, audit: AuditService) -> None:
-        self._db = db
+    def __init__(self, *, tx: Transactions, clock: Clock) -> None:
+        self._tx = tx
         self._clock = clock
-        self._audit = audit
 
     def register(self, principal: Principal, draft: DeviceDraft) -> IssuedDevice:
         draft = _validated(draft)
         now = self._clock.now()
-        with self._db.session() as session:
-            if (
-                site_repo.get_site(session, tenant_id=principal.tenant_id, site_id=draft.site_id)
-                is None
-            ):
+        tenant_id = principal.tenant_id
+        with self._tx.write() as uow:
+            if uow.sites.get(tenant_id=tenant_id, site_id=draft.site_id) is None:
                 raise ValidationFailed("no such site", field="site_id")
-            if device_repo.by_name(
-                session, tenant_id=principal.tenant_id, site_id=draft.site_id, name=draft.name
-            ):
+            if uow.devices.by_name(tenant_id=tenant_id, site_id=draft.site_id, name=draft.name):
                 raise Conflict("this site already has a device with this name")
-            device_id = new_id()
-            credential = issue_token(TokenKind.DEVICE, principal.tenant_id)
+            credential = issue_token(TokenKind.DEVICE, tenant_id)
             device = Device(
-                tenant_id=principal.tenant_id,
-                id=device_id,
+                tenant_id=tenant_id,
+                id=new_id(),
                 site_id=draft.site_id,
                 name=draft.name,
-                kind=draft.kind,
-                direction=draft.direction,
+                kind=DeviceKind(draft.kind),
+                direction=Direction(draft.direction),
                 zone=draft.zone,
-                roles=list(draft.roles),
-                credential_hash=hash_token(credential),
-                credential_rotated_at=now,
-                revoked_at=None,
+                roles=tuple(DeviceRole(r) for r in draft.roles),
                 created_at=now,
-                last_seen_at=None,
+                credential_rotated_at=now,
             )
-            device_repo.add_device(session, device)
-            self._audit.record(
-                session,
-                tenant_id=principal.tenant_id,
-                record=AuditRecord(
-                    actor=principal.actor, action="device.registered", target=f"device:{device.id}"
-                ),
-            )
+            uow.devices.add(device, credential_hash=hash_token(credential))
+            uow.audit(tenant_id, _audited(principal, "device.registered", device.id))
         return IssuedDevice(device=device, credential=credential)
 
     def get(self, principal: Principal, device_id: str) -> Device:
-        with self._db.session() as session:
-            device = _device(session, principal, device_id)
-        return device
+        with self._tx.read() as uow:
+            return _device(uow, principal, device_id)
 
     def list(
         self, principal: Principal, *, limit: int, after: str | None, site_id: str | None = None
     ) -> Page[Device]:
-        with self._db.session() as session:
-            rows = device_repo.list_devices(
-                session,
-                tenant_id=principal.tenant_id,
-                limit=limit + 1,
-                after=after,
-                site_id=site_id,
+        with self._tx.read() as uow:
+            rows = uow.devices.list(
+                tenant_id=principal.tenant_id, limit=limit + 1, after=after, site_id=site_id
             )
         return page_by_id(rows, limit)
 
     def count(self, principal: Principal) -> int:
-        with self._db.session() as session:
-            return device_repo.count_devices(session, tenant_id=principal.tenant_id)
+        with self._tx.read() as uow:
+            return uow.devices.count(tenant_id=principal.tenant_id)
 
     def rotate_credential(self, principal: Principal, device_id: str) -> IssuedDevice:
         now = self._clock.now()
-        with self._db.session() as session:
-            device = _device(session, principal, device_id)
-            if device.revoked_at is not None:
+        with self._tx.write() as uow:
+            device = _device(uow, principal, device_id)
+            if device.revoked:
                 raise Conflict("a revoked device cannot get a new credential; register it again")
             credential = issue_token(TokenKind.DEVICE, principal.tenant_id)
-            device.credential_hash = hash_token(credential)
-            device.credential_rotated_at = now
-            self._audit.record(
-                session,
-                tenant_id=principal.tenant_id,
-                record=AuditRecord(
-                    actor=principal.actor,
-                    action="device.credential_rotated",
-                    target=f"device:{device.id}",
-                ),
+            uow.devices.set_credential(
+                tenant_id=device.tenant_id,
+                device_id=device.id,
+                credential_hash=hash_token(credential),
+                at=now,
             )
-        return IssuedDevice(device=device, credential=credential)
+            uow.audit(
+                principal.tenant_id, _audited(principal, "device.credential_rotated", device.id)
+            )
+        return IssuedDevice(
+            device=replace(device, credential_rotated_at=now), credential=credential
+        )
 
     def revoke(self, principal: Principal, device_id: str) -> Device:
-        with self._db.session() as session:
-            device = _device(session, principal, device_id)
-            if device.revoked_at is None:
-                device.revoked_at = self._clock.now()
-            self._audit.record(
-                session,
-                tenant_id=principal.tenant_id,
-                record=AuditRecord(
-                    actor=principal.actor, action="device.revoked", target=f"device:{device.id}"
-                ),
-            )
+        now = self._clock.now()
+        with self._tx.write() as uow:
+            device = _device(uow, principal, device_id)
+            if not device.revoked:
+                uow.devices.revoke(tenant_id=device.tenant_id, device_id=device.id, at=now)
+                device = replace(device, revoked_at=now)
+            uow.audit(principal.tenant_id, _audited(principal, "device.revoked", device.id))
         return device
 
 
-def _device(session: Session, principal: Principal, device_id: str) -> Device:
+def _audited(principal: Principal, action: str, device_id: str) -> AuditRecord:
+    return AuditRecord(actor=principal.actor, action=action, target=f"device:{device_id}")
+
+
+def _device(uow: UnitOfWork, principal: Principal, device_id: str) -> Device:
     """The device in the caller's tenant, or NotFound (never another tenant's)."""
-    device = device_repo.get_device(session, tenant_id=principal.tenant_id, device_id=device_id)
+    device = uow.devices.get(tenant_id=principal.tenant_id, device_id=device_id)
     if device is None:
         raise NotFound("device")
     return device

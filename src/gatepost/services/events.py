@@ -14,19 +14,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from gatepost.domain.devices import EventKind, clock_problem
+from gatepost.domain.events import Event
 from gatepost.domain.ports import Clock
 from gatepost.errors import AuthenticationFailed, NotFound, ValidationFailed
 from gatepost.security.policy import Principal, PrincipalKind
 from gatepost.services.pages import Page, parse_time_cursor, time_cursor
-from gatepost.store.db import Database
+from gatepost.services.uow import Transactions
 from gatepost.store.ids import is_id, new_id
-from gatepost.store.repositories import devices as device_repo
-from gatepost.store.repositories import events as event_repo
-from gatepost.store.tables import Event, MediaObject, Person
 
 __all__ = ["EventDraft", "EventFilter", "EventService", "IngestResult", "MAX_BATCH"]
 
@@ -79,9 +74,9 @@ def _check_data(data: dict[str, Any], index: int) -> None:
 
 class EventService:
     def __init__(
-        self, *, db: Database, clock: Clock, max_skew: timedelta, max_backlog: timedelta
+        self, *, tx: Transactions, clock: Clock, max_skew: timedelta, max_backlog: timedelta
     ) -> None:
-        self._db = db
+        self._tx = tx
         self._clock = clock
         self._max_skew = max_skew
         self._max_backlog = max_backlog
@@ -122,11 +117,22 @@ class EventService:
                 )
             _check_data(draft.data, index)
         tenant_id = principal.tenant_id
-        with self._db.session() as session:
-            device = device_repo.get_device(session, tenant_id=tenant_id, device_id=principal.id)
-            if device is None or device.revoked_at is not None:
+        person_ids = {d.person_id for d in drafts if d.person_id}
+        media_ids = {d.snapshot_id for d in drafts if d.snapshot_id}
+        for ids, name in ((person_ids, "person_id"), (media_ids, "snapshot_id")):
+            if any(not is_id(i) for i in ids):
+                raise ValidationFailed(f"{name} is not a valid id", field=name)
+        with self._tx.write() as uow:
+            device = uow.devices.get(tenant_id=tenant_id, device_id=principal.id)
+            if device is None or device.revoked:
                 raise AuthenticationFailed()
-            self._check_references(session, tenant_id, drafts)
+            missing = uow.events.missing_reference(
+                tenant_id=tenant_id, person_ids=person_ids, media_ids=media_ids
+            )
+            if missing is not None:
+                raise ValidationFailed(
+                    f"{missing[0]} {missing[1]} does not exist", field=missing[0]
+                )
             events: list[dict[str, Any]] = [
                 {
                     "id": new_id(),
@@ -139,8 +145,7 @@ class EventService:
                 }
                 for d in drafts
             ]
-            stored = event_repo.insert_events(
-                session,
+            stored = uow.events.insert(
                 tenant_id=tenant_id,
                 site_id=device.site_id,
                 device_id=device.id,
@@ -160,33 +165,13 @@ class EventService:
             )
         return results
 
-    @staticmethod
-    def _check_references(session: Session, tenant_id: str, drafts: Sequence[EventDraft]) -> None:
-        person_ids = {d.person_id for d in drafts if d.person_id}
-        media_ids = {d.snapshot_id for d in drafts if d.snapshot_id}
-        for ids, table, name in (
-            (person_ids, Person, "person_id"),
-            (media_ids, MediaObject, "snapshot_id"),
-        ):
-            if not ids:
-                continue
-            if any(not is_id(i) for i in ids):
-                raise ValidationFailed(f"{name} is not a valid id", field=name)
-            found = set(
-                session.scalars(
-                    select(table.id).where(table.tenant_id == tenant_id, table.id.in_(ids))
-                )
-            )
-            if missing := ids - found:
-                raise ValidationFailed(f"{name} {sorted(missing)[0]} does not exist", field=name)
-
     def count(self, principal: Principal, *, since: datetime | None = None) -> int:
-        with self._db.session() as session:
-            return event_repo.count_events(session, tenant_id=principal.tenant_id, since=since)
+        with self._tx.read() as uow:
+            return uow.events.count(tenant_id=principal.tenant_id, since=since)
 
     def get(self, principal: Principal, event_id: str) -> Event:
-        with self._db.session() as session:
-            event = event_repo.get_event(session, tenant_id=principal.tenant_id, event_id=event_id)
+        with self._tx.read() as uow:
+            event = uow.events.get(tenant_id=principal.tenant_id, event_id=event_id)
         if event is None:
             raise NotFound("event")
         return event
@@ -194,9 +179,8 @@ class EventService:
     def list(
         self, principal: Principal, *, limit: int, cursor: str | None, where: EventFilter
     ) -> Page[Event]:
-        with self._db.session() as session:
-            rows = event_repo.list_events(
-                session,
+        with self._tx.read() as uow:
+            rows = uow.events.list(
                 tenant_id=principal.tenant_id,
                 limit=limit + 1,
                 before=parse_time_cursor(cursor) if cursor else None,

@@ -17,15 +17,16 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy.orm import Session
 
+from gatepost.domain.faces import FaceTemplate
+from gatepost.domain.tenants import Tenant
 from gatepost.matching.faces import FaceGalleries, FaceGallery, GalleryEntry
+from gatepost.security.crypto import TenantKeys
 from gatepost.security.templates import TemplateRotation, pack_template, unpack_template
-from gatepost.services.keys import KeyService
-from gatepost.store.repositories import faces as face_repo
-from gatepost.store.tables import FaceTemplate, Tenant
+from gatepost.services.uow import UnitOfWork
+from gatepost.store.repositories.faces import SealedTemplate
 
-__all__ = ["GallerySync", "SiteGalleries", "seal_template", "open_template"]
+__all__ = ["GallerySync", "SiteGalleries", "open_template", "seal_template"]
 
 _TABLE, _COLUMN = "face_templates", "template"
 
@@ -33,20 +34,16 @@ _TABLE, _COLUMN = "face_templates", "template"
 Template = npt.NDArray[np.float32]
 
 
-def seal_template(
-    keys: KeyService, session: Session, row: FaceTemplate, template: Template
-) -> None:
-    tenant_keys = keys.keys_for(session, tenant_id=row.tenant_id)
-    row.template_sealed = tenant_keys.seal(
-        pack_template(template), table=_TABLE, column=_COLUMN, row_id=row.id
-    )
+def seal_template(keys: TenantKeys, template: FaceTemplate, vector: Template) -> SealedTemplate:
+    """The protected ``vector`` sealed with the tenant's data key, bound to its row."""
+    sealed = keys.seal(pack_template(vector), table=_TABLE, column=_COLUMN, row_id=template.id)
+    return SealedTemplate(template, sealed)
 
 
-def open_template(keys: KeyService, session: Session, row: FaceTemplate) -> Template:
-    tenant_keys = keys.keys_for(session, tenant_id=row.tenant_id)
-    return unpack_template(
-        tenant_keys.open(row.template_sealed, table=_TABLE, column=_COLUMN, row_id=row.id)
-    )
+def open_template(keys: TenantKeys, stored: SealedTemplate) -> Template:
+    """The protected vector of a stored template (still under its template key)."""
+    row_id = stored.template.id
+    return unpack_template(keys.open(stored.sealed, table=_TABLE, column=_COLUMN, row_id=row_id))
 
 
 @dataclass(frozen=True)
@@ -62,8 +59,7 @@ class SiteGalleries:
 
 
 class GallerySync:
-    def __init__(self, *, keys: KeyService, galleries: FaceGalleries, model: str) -> None:
-        self._keys = keys
+    def __init__(self, *, galleries: FaceGalleries, model: str) -> None:
         self._galleries = galleries
         self._model = model
         self._loading = threading.Lock()
@@ -72,40 +68,39 @@ class GallerySync:
     def galleries(self) -> FaceGalleries:
         return self._galleries
 
-    def current(self, session: Session, *, tenant: Tenant, site_id: str | None) -> SiteGalleries:
+    def current(self, uow: UnitOfWork, *, tenant: Tenant, site_id: str | None) -> SiteGalleries:
         """The tenant's galleries for ``site_id``, reloaded first if they are stale (the
-        caller has read the tenant row in ``session``: its face-data version decides)."""
+        caller has read ``tenant`` in ``uow``: its face-data version decides)."""
         tenant_id, version = tenant.id, tenant.face_gallery_version
         if self._galleries.version(tenant_id) != version:
             with self._loading:
                 if self._galleries.version(tenant_id) != version:
-                    self.load(session, tenant_id=tenant_id, version=version)
+                    self.load(uow, tenant_id=tenant_id, version=version)
         wanted: list[str | None] = [None] if site_id is None else [site_id, None]
         found = (self._galleries.find(tenant_id, s) for s in wanted)
         return SiteGalleries(tuple(g for g in found if g is not None))
 
-    def load(self, session: Session, *, tenant_id: str, version: int) -> int:
+    def load(self, uow: UnitOfWork, *, tenant_id: str, version: int) -> int:
         """Rebuild the tenant's galleries from the database; returns the template count."""
-        active = self._keys.template_rotation(session, tenant_id=tenant_id, dim=self._galleries.dim)
+        dim = self._galleries.dim
+        keys = uow.keys(tenant_id)
+        active = uow.template_rotation(tenant_id, dim=dim)
         older: dict[int, TemplateRotation | None] = {}
         entries: list[tuple[str | None, GalleryEntry]] = []
-        for row, site_id in face_repo.stream_gallery(
-            session, tenant_id=tenant_id, model=self._model
-        ):
-            vector = open_template(self._keys, session, row)
-            if active is not None and row.key_generation != active.generation:
-                if row.key_generation not in older:
-                    older[row.key_generation] = self._keys.template_rotation(
-                        session,
-                        tenant_id=tenant_id,
-                        dim=self._galleries.dim,
-                        generation=row.key_generation,
+        for stored, site_id in uow.faces.stream_gallery(tenant_id=tenant_id, model=self._model):
+            template = stored.template
+            vector = open_template(keys, stored)
+            generation = template.key_generation
+            if active is not None and generation != active.generation:
+                if generation not in older:
+                    older[generation] = uow.template_rotation(
+                        tenant_id, dim=dim, generation=generation
                     )
-                old = older[row.key_generation]
+                old = older[generation]
                 if old is None:
                     continue  # its key is gone: the template can no longer be used
                 vector = old.renew(vector, to=active)
-            entries.append((site_id, GalleryEntry(row.id, row.person_id, vector)))
+            entries.append((site_id, GalleryEntry(template.id, template.person_id, vector)))
         self._galleries.replace_tenant(tenant_id, version, entries)
         return len(entries)
 

@@ -14,35 +14,30 @@ the tenant's face policy; recognition itself is ``gatepost.services.recognition`
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import timedelta
 
-from sqlalchemy.orm import Session
-
-from gatepost.domain.faces import (
-    FACE_CONSENT_PURPOSE,
-    OpenSetPolicy,
-)
+from gatepost.domain.faces import FACE_CONSENT_PURPOSE, FaceTemplate, OpenSetPolicy
+from gatepost.domain.media import MediaKind
+from gatepost.domain.persons import Consent
 from gatepost.domain.ports import Clock
+from gatepost.domain.tenants import Tenant
 from gatepost.errors import Conflict, NotFound, ValidationFailed
 from gatepost.matching.faces import FaceGalleries, GalleryEntry
 from gatepost.security.policy import Principal
-from gatepost.services.audit import AuditRecord, AuditService
+from gatepost.services.audit import AuditRecord
 from gatepost.services.face_galleries import GallerySync, open_template, seal_template
-from gatepost.services.keys import KeyService
 from gatepost.services.media import MediaService
-from gatepost.services.persons import BiometricPurge, person_in_tenant
+from gatepost.services.persons import person_in_tenant
+from gatepost.services.uow import Transactions, UnitOfWork
 from gatepost.settings import FaceSettings
-from gatepost.store.db import Database
 from gatepost.store.ids import new_id
-from gatepost.store.repositories import faces as face_repo
-from gatepost.store.repositories import tenants as tenant_repo
-from gatepost.store.tables import Consent, FaceTemplate, Tenant
+from gatepost.store.repositories.faces import Removed
 from gatepost.vision.calibration import threshold_for
 from gatepost.vision.faces import Embedding, FaceEngine, FaceFinding, QualityGates
 from gatepost.vision.images import BadImage, decode_rgb
 
-__all__ = ["Enrolment", "FaceService", "Photo", "TemplateView"]
+__all__ = ["Enrolment", "FaceService", "Photo", "tenant_of"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -55,29 +50,28 @@ class Photo:
 
 
 @dataclass(frozen=True)
-class TemplateView:
-    id: str
-    model: str
-    quality: float
-    face_width: int
-    created_at: datetime
-    created_by: str
+class Enrolment:
+    person_id: str
+    faces: list[FaceTemplate]
+    replaced: int
 
 
 @dataclass(frozen=True)
-class Enrolment:
-    person_id: str
-    faces: list[TemplateView]
-    replaced: int
+class _Stored:
+    """What an enrolment's transaction committed, for the in-memory galleries."""
+
+    version: int
+    site_id: str | None
+    templates: list[FaceTemplate]
+    entries: list[GalleryEntry]
+    replaced: Removed
 
 
 class FaceService:
     def __init__(
         self,
         *,
-        db: Database,
-        keys: KeyService,
-        audit: AuditService,
+        tx: Transactions,
         clock: Clock,
         settings: FaceSettings,
         media: MediaService,
@@ -87,15 +81,13 @@ class FaceService:
         max_bytes: int,
         max_pixels: int,
     ) -> None:
-        self._db = db
-        self._keys = keys
-        self._audit = audit
+        self._tx = tx
         self._clock = clock
         self._settings = settings
         self._media = media
         self._engine_factory = engine
         self._model = model
-        self._sync = GallerySync(keys=keys, galleries=galleries, model=model)
+        self._sync = GallerySync(galleries=galleries, model=model)
         self._max_bytes = max_bytes
         self._max_pixels = max_pixels
         self._enrol_gates = QualityGates(
@@ -127,28 +119,25 @@ class FaceService:
         limit = self._settings.max_photos
         if not 1 <= len(photos) <= limit:
             raise ValidationFailed(f"send 1-{limit} photos", field="files")
-        with self._db.reading() as session:  # refuse before any image work
-            person_in_tenant(session, principal, person_id)
-            self._current_consent(session, principal, person_id)
-            photo_days = self.tenant(session, principal.tenant_id).face_photo_days
+        with self._tx.read() as uow:  # refuse before any image work
+            person_in_tenant(uow, principal, person_id)
+            _current_consent(uow, principal, person_id)
+            photo_days = tenant_of(uow, principal.tenant_id).face_photo_days
         embeddings = [self._enrolment_face(number, photo) for number, photo in enumerate(photos)]
         kept = self._keep_photos(principal, photos, photo_days)
         try:
-            version, site_id, rows, entries, replaced = self._store_templates(
-                principal, person_id, embeddings, kept, replace=replace
-            )
+            stored = self._store_templates(principal, person_id, embeddings, kept, replace=replace)
         except BaseException:
             self._media.delete(tenant_id=principal.tenant_id, media_ids=kept)
             raise
-        self._media.discard(tenant_id=principal.tenant_id, media_ids=replaced.photo_ids)
         self._sync.applied(
             tenant_id=principal.tenant_id,
-            version=version,
-            site_id=site_id,
-            added=entries,
-            removed=replaced.template_ids,
+            version=stored.version,
+            site_id=stored.site_id,
+            added=stored.entries,
+            removed=stored.replaced.template_ids,
         )
-        return Enrolment(person_id, [_view(row) for row in rows], len(replaced.template_ids))
+        return Enrolment(person_id, stored.templates, len(stored.replaced.template_ids))
 
     def _keep_photos(self, principal: Principal, photos: Sequence[Photo], days: int) -> list[str]:
         """Store the photos sealed, expiring after ``days``, if the tenant keeps them."""
@@ -161,7 +150,7 @@ class FaceService:
                     principal,
                     data=photo.data,
                     declared_type=None,
-                    kind="face_enrolment",
+                    kind=MediaKind.FACE_ENROLMENT,
                     retention=timedelta(days=days),
                 )
                 kept.append(media.id)
@@ -178,59 +167,51 @@ class FaceService:
         kept: Sequence[str],
         *,
         replace: bool,
-    ) -> tuple[int, str | None, list[FaceTemplate], list[GalleryEntry], face_repo.Removed]:
+    ) -> _Stored:
         now = self._clock.now()
-        with self._db.session() as session:
-            person = person_in_tenant(session, principal, person_id)
-            consent = self._current_consent(session, principal, person_id)  # still current?
-            rotation = self._keys.ensure_template_rotation(
-                session, tenant_id=principal.tenant_id, dim=self.engine.dim
-            )
-            replaced = (
-                face_repo.delete_templates(
-                    session, tenant_id=principal.tenant_id, person_id=person_id
-                )
-                if replace
-                else face_repo.Removed()
-            )
-            rows, entries = [], []
+        tenant_id = principal.tenant_id
+        with self._tx.write() as uow:
+            person = person_in_tenant(uow, principal, person_id)
+            consent = _current_consent(uow, principal, person_id)  # still current?
+            rotation = uow.ensure_template_rotation(tenant_id, dim=self.engine.dim)
+            keys = uow.keys(tenant_id)
+            replaced = self._delete_templates(uow, tenant_id, person_id) if replace else Removed()
+            templates, sealed, entries = [], [], []
             for number, (finding, embedding) in enumerate(embeddings):
-                row = FaceTemplate(
-                    tenant_id=principal.tenant_id,
+                template = FaceTemplate(
+                    tenant_id=tenant_id,
                     id=new_id(),
                     person_id=person_id,
                     model=self._model,
                     key_generation=rotation.generation,
-                    template_sealed=b"",
                     quality=round(finding.quality.sharpness, 1),
                     face_width=finding.quality.size,
                     photo_id=kept[number] if kept else None,
                     created_at=now,
                     created_by=principal.actor,
                 )
-                template = rotation.protect(embedding)
-                seal_template(self._keys, session, row, template)
-                rows.append(row)
-                entries.append(GalleryEntry(row.id, person_id, template))
-            face_repo.add_templates(session, rows)
-            version = face_repo.bump_version(session, tenant_id=principal.tenant_id)
-            self._audit.record(
-                session,
-                tenant_id=principal.tenant_id,
-                record=AuditRecord(
+                vector = rotation.protect(embedding)
+                templates.append(template)
+                sealed.append(seal_template(keys, template, vector))
+                entries.append(GalleryEntry(template.id, person_id, vector))
+            uow.faces.add(sealed)
+            version = uow.tenants.bump_face_gallery_version(tenant_id=tenant_id)
+            uow.audit(
+                tenant_id,
+                AuditRecord(
                     actor=principal.actor,
                     action="face.enrolled",
                     target=f"person:{person_id}",
                     purpose=FACE_CONSENT_PURPOSE,
                     details={
-                        "added": str(len(rows)),
+                        "added": str(len(templates)),
                         "replaced": str(len(replaced.template_ids)),
                         "photos_kept": str(len(kept)),
                         "consent": consent.id,
                     },
                 ),
             )
-            return version, person.site_id, rows, entries, replaced
+        return _Stored(version, person.site_id, templates, entries, replaced)
 
     def _enrolment_face(self, number: int, photo: Photo) -> tuple[FaceFinding, Embedding]:
         label = f"photo {number + 1} ({photo.filename})"
@@ -252,106 +233,108 @@ class FaceService:
         (embedding,) = self.engine.embed(image, faces)
         return faces[0], embedding
 
-    def templates(self, principal: Principal, person_id: str) -> list[TemplateView]:
-        with self._db.reading() as session:
-            person_in_tenant(session, principal, person_id)
-            rows = face_repo.templates_of(
-                session, tenant_id=principal.tenant_id, person_id=person_id
-            )
-            return [_view(row) for row in rows]
+    def templates(self, principal: Principal, person_id: str) -> list[FaceTemplate]:
+        with self._tx.read() as uow:
+            person_in_tenant(uow, principal, person_id)
+            return uow.faces.of_person(tenant_id=principal.tenant_id, person_id=person_id)
+
+    # -- deletion ----------------------------------------------------------------
+
+    def _delete_templates(
+        self, uow: UnitOfWork, tenant_id: str, person_id: str, template_id: str | None = None
+    ) -> Removed:
+        """Delete templates with their kept photos (blobs once ``uow`` has committed)."""
+        removed = uow.faces.delete(
+            tenant_id=tenant_id, person_id=person_id, template_id=template_id
+        )
+        self._media.remove(uow, tenant_id=tenant_id, media_ids=removed.photo_ids)
+        return removed
 
     def delete(self, principal: Principal, person_id: str, template_id: str | None = None) -> int:
         """Delete a person's templates (or one); audited. Returns how many went."""
-        with self._db.session() as session:
+        tenant_id = principal.tenant_id
+        with self._tx.write() as uow:
             if template_id is not None:
                 # The template first: a foreign or unknown one answers the same 404
                 # whichever person id comes with it.
-                found = face_repo.get_template(
-                    session, tenant_id=principal.tenant_id, template_id=template_id
-                )
+                found = uow.faces.get(tenant_id=tenant_id, template_id=template_id)
                 if found is None or found.person_id != person_id:
                     raise NotFound("face template")
-            person_in_tenant(session, principal, person_id)
-            removed = face_repo.delete_templates(
-                session, tenant_id=principal.tenant_id, person_id=person_id, template_id=template_id
+            person_in_tenant(uow, principal, person_id)
+            removed = self._delete_templates(uow, tenant_id, person_id, template_id)
+            version = uow.tenants.bump_face_gallery_version(tenant_id=tenant_id)
+            uow.after_commit(
+                lambda: self._sync.applied(
+                    tenant_id=tenant_id, version=version, site_id=None, removed=removed.template_ids
+                )
             )
-            version = face_repo.bump_version(session, tenant_id=principal.tenant_id)
-            self._audit.record(
-                session,
-                tenant_id=principal.tenant_id,
-                record=AuditRecord(
+            uow.audit(
+                tenant_id,
+                AuditRecord(
                     actor=principal.actor,
                     action="face.deleted",
                     target=f"person:{person_id}",
                     details={"removed": str(len(removed.template_ids))},
                 ),
             )
-        self._media.discard(tenant_id=principal.tenant_id, media_ids=removed.photo_ids)
-        self._sync.applied(
-            tenant_id=principal.tenant_id,
-            version=version,
-            site_id=None,
-            removed=removed.template_ids,
-        )
         return len(removed.template_ids)
 
-    def purge(self, session: Session, *, tenant_id: str, person_id: str) -> BiometricPurge:
-        """Inside the caller's transaction: delete the person's templates, bump the
-        version. Call :meth:`purged` after the commit."""
-        removed = face_repo.delete_templates(session, tenant_id=tenant_id, person_id=person_id)
-        if not removed.template_ids:
-            return BiometricPurge()
-        version = face_repo.bump_version(session, tenant_id=tenant_id)
-        return BiometricPurge(version, tuple(removed.photo_ids))
+    def purge(self, uow: UnitOfWork, *, tenant_id: str, person_id: str) -> int:
+        """Inside the caller's unit of work (erasure, consent withdrawn): delete the
+        person's templates and kept photos; returns how many templates went. The
+        galleries here and the photos' blobs follow once ``uow`` has committed."""
+        removed = self._delete_templates(uow, tenant_id, person_id)
+        if removed.template_ids:
+            version = uow.tenants.bump_face_gallery_version(tenant_id=tenant_id)
+            uow.after_commit(
+                lambda: self._sync.applied(
+                    tenant_id=tenant_id, version=version, site_id=None, person_removed=person_id
+                )
+            )
+        return len(removed.template_ids)
 
-    def regroup(self, session: Session, *, tenant_id: str) -> None:
+    def regroup(self, uow: UnitOfWork, *, tenant_id: str) -> None:
         """A person moved to another site: every process rebuilds the tenant's galleries
         on its next search (the version changes; nothing is applied in place)."""
-        face_repo.bump_version(session, tenant_id=tenant_id)
-
-    def purged(self, *, tenant_id: str, person_id: str, purge: BiometricPurge) -> None:
-        if purge.version:
-            self._sync.applied(
-                tenant_id=tenant_id, version=purge.version, site_id=None, person_removed=person_id
-            )
-        self._media.discard(tenant_id=tenant_id, media_ids=purge.photo_ids)
+        uow.tenants.bump_face_gallery_version(tenant_id=tenant_id)
 
     def renew_templates(self, principal: Principal) -> int:
         """Re-key: a new template key, and every template moved to it without photos
         (ISO/IEC 24745 renewability). Old templates stop matching new probes' space."""
-        with self._db.session() as session:
-            tenant_id = principal.tenant_id
-            rows = face_repo.all_templates(session, tenant_id=tenant_id, model=self._model)
+        tenant_id = principal.tenant_id
+        dim = self.engine.dim
+        with self._tx.write() as uow:
+            keys = uow.keys(tenant_id)
+            stored = uow.faces.sealed_all(tenant_id=tenant_id, model=self._model)
             old = {
-                g: self._keys.template_rotation(
-                    session, tenant_id=tenant_id, dim=self.engine.dim, generation=g
-                )
-                for g in {row.key_generation for row in rows}
+                g: uow.template_rotation(tenant_id, dim=dim, generation=g)
+                for g in {s.template.key_generation for s in stored}
             }
-            new = self._keys.add_template_generation(
-                session, tenant_id=tenant_id, dim=self.engine.dim
-            )
+            new = uow.add_template_generation(tenant_id, dim=dim)
             moved = 0
-            for row in rows:
-                rotation = old[row.key_generation]
+            for item in stored:
+                rotation = old[item.template.key_generation]
                 if rotation is None:
                     continue
-                template = rotation.renew(open_template(self._keys, session, row), to=new)
-                row.key_generation = new.generation
-                seal_template(self._keys, session, row, template)
+                vector = rotation.renew(open_template(keys, item), to=new)
+                uow.faces.reseal(
+                    tenant_id=tenant_id,
+                    template_id=item.template.id,
+                    key_generation=new.generation,
+                    sealed=seal_template(keys, item.template, vector).sealed,
+                )
                 moved += 1
-            face_repo.bump_version(session, tenant_id=tenant_id)
-            self._audit.record(
-                session,
-                tenant_id=tenant_id,
-                record=AuditRecord(
+            uow.tenants.bump_face_gallery_version(tenant_id=tenant_id)
+            uow.audit(
+                tenant_id,
+                AuditRecord(
                     actor=principal.actor,
                     action="face.templates_renewed",
                     target=f"tenant:{tenant_id}",
                     details={"renewed": str(moved), "generation": str(new.generation)},
                 ),
             )
-        self._sync.galleries.drop_tenant(principal.tenant_id)
+            uow.after_commit(lambda: self._sync.galleries.drop_tenant(tenant_id))
         return moved
 
     # -- policy ------------------------------------------------------------------
@@ -365,17 +348,17 @@ class FaceService:
 
     def enrolled(self, principal: Principal) -> tuple[int, int]:
         """(people enrolled, templates stored) in the caller's tenant."""
-        with self._db.reading() as session:
-            return face_repo.enrolment_counts(session, tenant_id=principal.tenant_id)
+        with self._tx.read() as uow:
+            return uow.faces.enrolment_counts(tenant_id=principal.tenant_id)
 
     def photo_days(self, principal: Principal) -> int:
         """Days enrolment photos are kept (sealed); 0: they are discarded."""
-        with self._db.reading() as session:
-            return self.tenant(session, principal.tenant_id).face_photo_days
+        with self._tx.read() as uow:
+            return tenant_of(uow, principal.tenant_id).face_photo_days
 
     def policy(self, principal: Principal) -> OpenSetPolicy:
-        with self._db.reading() as session:
-            return self.policy_of(self.tenant(session, principal.tenant_id))
+        with self._tx.read() as uow:
+            return self.policy_of(tenant_of(uow, principal.tenant_id))
 
     def set_policy(
         self,
@@ -393,66 +376,55 @@ class FaceService:
             raise ValidationFailed("target_fmr must be between 1e-7 and 1e-2", field="target_fmr")
         if not 1e-6 <= max_fpir <= 0.5:
             raise ValidationFailed("max_fpir must be between 1e-6 and 0.5", field="max_fpir")
-        with self._db.session() as session:
-            tenant = self.tenant(session, principal.tenant_id)
-            before = _policy_text(tenant)
-            tenant.face_target_fmr = target_fmr
-            tenant.face_max_fpir = max_fpir
-            if photo_days is not None:
-                tenant.face_photo_days = photo_days
-            self._audit.record(
-                session,
-                tenant_id=principal.tenant_id,
-                record=AuditRecord(
+        tenant_id = principal.tenant_id
+        with self._tx.write() as uow:
+            before = tenant_of(uow, tenant_id)
+            after = replace(
+                before,
+                face_target_fmr=target_fmr,
+                face_max_fpir=max_fpir,
+                face_photo_days=before.face_photo_days if photo_days is None else photo_days,
+            )
+            uow.tenants.set_face_policy(
+                tenant_id=tenant_id,
+                target_fmr=after.face_target_fmr,
+                max_fpir=after.face_max_fpir,
+                photo_days=after.face_photo_days,
+            )
+            uow.audit(
+                tenant_id,
+                AuditRecord(
                     actor=principal.actor,
                     action="face.policy_changed",
-                    target=f"tenant:{tenant.id}",
-                    details={
-                        "before": before,
-                        "after": _policy_text(tenant),
-                    },
+                    target=f"tenant:{tenant_id}",
+                    details={"before": _policy_text(before), "after": _policy_text(after)},
                 ),
             )
-            return self.policy_of(tenant)
+        return self.policy_of(after)
 
-    # -- helpers -----------------------------------------------------------------
 
-    @staticmethod
-    def _current_consent(session: Session, principal: Principal, person_id: str) -> Consent:
-        consent = face_repo.current_consent(
-            session,
-            tenant_id=principal.tenant_id,
-            person_id=person_id,
-            purpose=FACE_CONSENT_PURPOSE,
+def tenant_of(uow: UnitOfWork, tenant_id: str) -> Tenant:
+    """The tenant (its face policy and face-data version), or NotFound."""
+    tenant = uow.tenants.get(tenant_id=tenant_id)
+    if tenant is None:
+        raise NotFound("tenant")
+    return tenant
+
+
+def _current_consent(uow: UnitOfWork, principal: Principal, person_id: str) -> Consent:
+    consent = uow.persons.current_consent(
+        tenant_id=principal.tenant_id, person_id=person_id, purpose=FACE_CONSENT_PURPOSE
+    )
+    if consent is None:
+        raise Conflict(
+            f"this person has no current consent for {FACE_CONSENT_PURPOSE!r}: "
+            "record it before enrolling a face"
         )
-        if consent is None:
-            raise Conflict(
-                f"this person has no current consent for {FACE_CONSENT_PURPOSE!r}: "
-                "record it before enrolling a face"
-            )
-        return consent
-
-    @staticmethod
-    def tenant(session: Session, tenant_id: str) -> Tenant:
-        tenant = tenant_repo.get_tenant(session, tenant_id=tenant_id)
-        if tenant is None:
-            raise NotFound("tenant")
-        return tenant
+    return consent
 
 
 def _policy_text(tenant: Tenant) -> str:
     return (
         f"target_fmr={tenant.face_target_fmr:g} max_fpir={tenant.face_max_fpir:g} "
         f"photo_days={tenant.face_photo_days}"
-    )
-
-
-def _view(row: FaceTemplate) -> TemplateView:
-    return TemplateView(
-        id=row.id,
-        model=row.model,
-        quality=row.quality,
-        face_width=row.face_width,
-        created_at=row.created_at,
-        created_by=row.created_by,
     )

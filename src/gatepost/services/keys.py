@@ -19,8 +19,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from gatepost.domain.ports import Clock
 from gatepost.errors import CryptoError, KeyShredded
@@ -28,22 +27,26 @@ from gatepost.security.crypto import TenantKeys, new_key, unwrap_key, wrap_key
 from gatepost.security.kek import KekProvider
 from gatepost.security.templates import TemplateRotation
 from gatepost.store.db import Database
-from gatepost.store.repositories import tenants as tenant_repo
-from gatepost.store.tables import TenantKey
+from gatepost.store.repositories.tenants import TenantKeyRepository, WrappedKey
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from gatepost.services.uow import UnitOfWork
 
 __all__ = ["KeyService"]
 
 PURPOSES = ("data", "index", "mac", "template")
 
 
-def _opens(kek: bytes, row: TenantKey) -> bool:
+def _opens(kek: bytes, key: WrappedKey) -> bool:
     try:
         unwrap_key(
             kek,
-            row.wrapped,
-            tenant_id=row.tenant_id,
-            purpose=row.purpose,
-            generation=row.generation,
+            key.wrapped,
+            tenant_id=key.tenant_id,
+            purpose=key.purpose,
+            generation=key.generation,
         )
     except CryptoError:
         return False
@@ -51,7 +54,15 @@ def _opens(kek: bytes, row: TenantKey) -> bool:
 
 
 class KeyService:
-    def __init__(self, *, kek: KekProvider, clock: Clock, db: Database | None = None) -> None:
+    """The tenants' key ring.
+
+    The unit of work reaches it with its session (``uow.keys``, the template
+    rotations); key administration (a new tenant's keys, a data-key generation, KEK
+    rotation, shredding) is handed the caller's unit of work, so it commits or rolls
+    back with the rest of that use case.
+    """
+
+    def __init__(self, *, kek: KekProvider, clock: Clock, db: Database) -> None:
         self._kek_provider = kek
         self._clock = clock
         self._db = db
@@ -63,8 +74,8 @@ class KeyService:
         """Load the KEK once; raises ConfigError naming the problem (e.g. file mode)."""
         self._kek_provider.load()
 
-    def _wrap(self, kek: bytes, *, tenant_id: str, purpose: str, generation: int) -> TenantKey:
-        return TenantKey(
+    def _wrap(self, kek: bytes, *, tenant_id: str, purpose: str, generation: int) -> WrappedKey:
+        return WrappedKey(
             tenant_id=tenant_id,
             purpose=purpose,
             generation=generation,
@@ -75,24 +86,22 @@ class KeyService:
             created_at=self._clock.now(),
         )
 
-    def create_tenant_keys(self, session: Session, *, tenant_id: str) -> TenantKeys:
+    def create_tenant_keys(self, uow: UnitOfWork, *, tenant_id: str) -> TenantKeys:
+        """A new tenant's first keys, one of each purpose, in the caller's transaction."""
         kek = self._kek_provider.load()
+        stored = TenantKeyRepository(uow.session)
         for purpose in PURPOSES:
-            tenant_repo.add_key(
-                session, self._wrap(kek, tenant_id=tenant_id, purpose=purpose, generation=1)
-            )
-        return self.keys_for(session, tenant_id=tenant_id)
+            stored.add(self._wrap(kek, tenant_id=tenant_id, purpose=purpose, generation=1))
+        return self.keys_for(uow.session, tenant_id=tenant_id)
 
-    def _kek_for(self, rows: Sequence[TenantKey]) -> bytes:
-        """The KEK that opens these rows: the current one, else a staged one (in memory)."""
+    def _kek_for(self, keys: Sequence[WrappedKey]) -> bytes:
+        """The KEK that opens these keys: the current one, else a staged one (in memory)."""
         kek = self._kek_provider.load()
-        if _opens(kek, rows[0]):
+        if _opens(kek, keys[0]):
             return kek
         staged = self._kek_provider.load_staged()
-        if staged is not None and _opens(staged, rows[0]):
-            if self._db is not None:
-                with self._db.read_committed() as committed:
-                    self.finish_pending_rotation(committed)
+        if staged is not None and _opens(staged, keys[0]):
+            self.finish_pending_rotation()
             return staged
         raise CryptoError("data keys do not open with the key-encryption key")
 
@@ -102,14 +111,14 @@ class KeyService:
             cached = self._cache.get(tenant_id)
         if cached is not None:
             return cached
-        rows = tenant_repo.keys_of(session, tenant_id=tenant_id)
-        if not rows:
+        stored = TenantKeyRepository(session).of_tenant(tenant_id=tenant_id)
+        if not stored:
             raise KeyShredded("this tenant's keys do not exist (shredded or never created)")
-        kek = self._kek_for(rows)
+        kek = self._kek_for(stored)
         data: dict[int, bytes] = {}
         active = 0
         singles: dict[str, bytes] = {}
-        for row in rows:
+        for row in stored:
             if row.purpose == "template":
                 continue  # see template_rotation
             key = unwrap_key(
@@ -138,16 +147,16 @@ class KeyService:
             self._cache[tenant_id] = keys
         return keys
 
-    def add_data_generation(self, session: Session, *, tenant_id: str) -> int:
+    def add_data_generation(self, uow: UnitOfWork, *, tenant_id: str) -> int:
         """Start sealing new values with a fresh data key; older ones stay readable."""
-        keys = self.keys_for(session, tenant_id=tenant_id)
+        keys = uow.keys(tenant_id)
         generation = max(keys.data_keys) + 1
-        tenant_repo.deactivate_keys(session, tenant_id=tenant_id, purpose="data")
-        kek = self._kek_for(tenant_repo.keys_of(session, tenant_id=tenant_id))
-        tenant_repo.add_key(
-            session, self._wrap(kek, tenant_id=tenant_id, purpose="data", generation=generation)
-        )
+        stored = TenantKeyRepository(uow.session)
+        stored.deactivate(tenant_id=tenant_id, purpose="data")
+        kek = self._kek_for(stored.of_tenant(tenant_id=tenant_id))
+        stored.add(self._wrap(kek, tenant_id=tenant_id, purpose="data", generation=generation))
         self.forget(tenant_id)
+        uow.after_commit(lambda: self.forget(tenant_id))
         return generation
 
     # -- face template rotations -------------------------------------------------
@@ -161,7 +170,7 @@ class KeyService:
         """
         rows = [
             row
-            for row in tenant_repo.keys_of(session, tenant_id=tenant_id)
+            for row in TenantKeyRepository(session).of_tenant(tenant_id=tenant_id)
             if row.purpose == "template"
             and (row.generation == generation if generation is not None else row.active)
         ]
@@ -198,17 +207,14 @@ class KeyService:
         self, session: Session, *, tenant_id: str, dim: int
     ) -> TemplateRotation:
         """A fresh template key becomes active; the caller renews the stored templates."""
-        rows = tenant_repo.keys_of(session, tenant_id=tenant_id)
+        stored = TenantKeyRepository(session)
+        rows = stored.of_tenant(tenant_id=tenant_id)
         if not rows:
             raise KeyShredded("this tenant's keys do not exist (shredded or never created)")
         generation = 1 + max((r.generation for r in rows if r.purpose == "template"), default=0)
-        tenant_repo.deactivate_keys(session, tenant_id=tenant_id, purpose="template")
+        stored.deactivate(tenant_id=tenant_id, purpose="template")
         kek = self._kek_for(rows)
-        tenant_repo.add_key(
-            session,
-            self._wrap(kek, tenant_id=tenant_id, purpose="template", generation=generation),
-        )
-        session.flush()
+        stored.add(self._wrap(kek, tenant_id=tenant_id, purpose="template", generation=generation))
         rotation = self.template_rotation(
             session, tenant_id=tenant_id, dim=dim, generation=generation
         )
@@ -222,16 +228,17 @@ class KeyService:
         """Store the new KEK durably beside the current one, before the re-wrap commits."""
         self._kek_provider.stage(new_kek)
 
-    def rewrap_all(self, session: Session, new_kek: bytes) -> int:
+    def rewrap_all(self, uow: UnitOfWork, new_kek: bytes) -> int:
         """Re-wrap every tenant's data keys under ``new_kek``; returns the count.
 
         Every tenant's keys are unwrapped (and cached) first, so nothing inside this
         transaction needs the KEK again. The caller commits, then calls :meth:`adopt_kek`.
         """
         old = self._kek_provider.load()
-        rows = tenant_repo.all_keys(session)
+        stored = TenantKeyRepository(uow.session)
+        rows = stored.all()
         for tenant_id in {row.tenant_id for row in rows}:
-            self.keys_for(session, tenant_id=tenant_id)
+            uow.keys(tenant_id)
         for row in rows:
             key = unwrap_key(
                 old,
@@ -240,14 +247,16 @@ class KeyService:
                 purpose=row.purpose,
                 generation=row.generation,
             )
-            row.wrapped = wrap_key(
-                new_kek,
-                key,
-                tenant_id=row.tenant_id,
-                purpose=row.purpose,
-                generation=row.generation,
+            stored.rewrap(
+                row,
+                wrapped=wrap_key(
+                    new_kek,
+                    key,
+                    tenant_id=row.tenant_id,
+                    purpose=row.purpose,
+                    generation=row.generation,
+                ),
             )
-        session.flush()
         return len(rows)
 
     def adopt_kek(self, new_kek: bytes) -> None:
@@ -259,15 +268,16 @@ class KeyService:
                 "and run any gatepost command to finish the rotation"
             )
 
-    def finish_pending_rotation(self, session: Session) -> bool:
+    def finish_pending_rotation(self) -> bool:
         """Finish a rotation whose re-wrap committed but whose KEK swap did not happen.
 
-        ``session`` must see only committed data. Returns True if it finished one.
+        Looks at committed data only (its own connection). Returns True if it finished one.
         """
         staged = self._kek_provider.load_staged()
         if staged is None:
             return False
-        rows = tenant_repo.all_keys(session)
+        with self._db.read_committed() as committed:
+            rows = TenantKeyRepository(committed).all()
         if rows and not _opens(self._kek_provider.load(), rows[0]) and _opens(staged, rows[0]):
             self._kek_provider.commit_staged()
             return True
@@ -275,16 +285,16 @@ class KeyService:
 
     # -- shredding ----------------------------------------------------------------
 
-    def shred(self, session: Session, *, tenant_id: str) -> int:
+    def shred(self, uow: UnitOfWork, *, tenant_id: str) -> int:
         """Destroy the tenant's keys: every sealed value of it becomes unreadable."""
-        count = tenant_repo.delete_keys(session, tenant_id=tenant_id)
-        tenant = tenant_repo.get_tenant(session, tenant_id=tenant_id)
-        if tenant is not None:
-            tenant.keys_shredded_at = self._clock.now()
+        count = TenantKeyRepository(uow.session).delete_all(tenant_id=tenant_id)
+        uow.tenants.mark_shredded(tenant_id=tenant_id, at=self._clock.now())
         self.forget(tenant_id)
+        uow.after_commit(lambda: self.forget(tenant_id))
         return count
 
     def forget(self, tenant_id: str | None = None) -> None:
+        """Drop cached keys (all, or one tenant's): they are read again when needed."""
         with self._lock:
             if tenant_id is None:
                 self._cache.clear()

@@ -5,6 +5,9 @@ content, the declared content type must agree, bytes and pixels are capped, and 
 image must decode completely. The object is sealed with the tenant's data key, bound
 to its id, written to the blob store, and only then recorded; if recording fails the
 blob is removed again, so a failed request leaves no orphan (SECURITY.md 21, 31).
+
+Objects are deleted row first, blob after the commit: :meth:`MediaService.remove` does
+both inside another use case's unit of work (a person's erasure, a retention purge).
 """
 
 from __future__ import annotations
@@ -14,17 +17,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from gatepost.domain.media import MediaKind, MediaObject
 from gatepost.domain.ports import Clock
 from gatepost.errors import NotFound, ServiceUnavailable
 from gatepost.security.media_urls import media_signature, signature_valid
 from gatepost.security.policy import Principal
-from gatepost.services.audit import AuditService
-from gatepost.services.keys import KeyService
-from gatepost.store.db import Database
+from gatepost.services.uow import Transactions, UnitOfWork
 from gatepost.store.ids import new_id
 from gatepost.store.media import BlobNotFound, BlobStore, BlobStoreUnavailable
-from gatepost.store.repositories import media as media_repo
-from gatepost.store.tables import MediaObject
 from gatepost.vision.images import inspect_image
 
 __all__ = ["MediaContent", "MediaService", "SignedMediaUrl"]
@@ -51,20 +51,16 @@ class MediaService:
     def __init__(
         self,
         *,
-        db: Database,
-        keys: KeyService,
+        tx: Transactions,
         blobs: BlobStore,
-        audit: AuditService,
         clock: Clock,
         max_bytes: int,
         max_pixels: int,
         url_ttl: timedelta,
         retention: timedelta,
     ) -> None:
-        self._db = db
-        self._keys = keys
+        self._tx = tx
         self._blobs = blobs
-        self._audit = audit
         self._clock = clock
         self._max_bytes = max_bytes
         self._max_pixels = max_pixels
@@ -77,7 +73,7 @@ class MediaService:
         *,
         data: bytes,
         declared_type: str | None,
-        kind: str,
+        kind: MediaKind,
         retention: timedelta | None = None,
     ) -> MediaObject:
         """Seal and store an image; it expires after ``retention`` (default: events')."""
@@ -86,8 +82,8 @@ class MediaService:
         )
         now = self._clock.now()
         media_id = new_id()
-        with self._db.session() as session:
-            keys = self._keys.keys_for(session, tenant_id=principal.tenant_id)
+        with self._tx.read() as uow:
+            keys = uow.keys(principal.tenant_id)
         sealed = keys.seal(data, table="media", column="blob", row_id=media_id)
         try:
             self._blobs.put(tenant_id=principal.tenant_id, object_id=media_id, data=sealed)
@@ -96,7 +92,7 @@ class MediaService:
         media = MediaObject(
             tenant_id=principal.tenant_id,
             id=media_id,
-            kind=kind,
+            kind=MediaKind(kind),
             content_type=facts.content_type,
             size=len(data),
             width=facts.width,
@@ -106,8 +102,8 @@ class MediaService:
             uploaded_by=principal.actor,
         )
         try:
-            with self._db.session() as session:
-                media_repo.add_media(session, media)
+            with self._tx.write() as uow:
+                uow.media.add(media)
         except BaseException:
             self._blobs.delete(tenant_id=principal.tenant_id, object_id=media_id)
             raise
@@ -117,9 +113,17 @@ class MediaService:
         """Delete objects: their rows, then their blobs."""
         if not media_ids:
             return
-        with self._db.session() as session:
-            media_repo.delete_media_rows(session, tenant_id=tenant_id, media_ids=list(media_ids))
-        self.discard(tenant_id=tenant_id, media_ids=media_ids)
+        with self._tx.write() as uow:
+            self.remove(uow, tenant_id=tenant_id, media_ids=media_ids)
+
+    def remove(self, uow: UnitOfWork, *, tenant_id: str, media_ids: Sequence[str]) -> None:
+        """Inside the caller's unit of work: delete the objects' rows now and their blobs
+        once it has committed (:meth:`discard`); nothing is deleted if it rolls back."""
+        if not media_ids:
+            return
+        ids = tuple(media_ids)
+        uow.media.delete_rows(tenant_id=tenant_id, media_ids=ids)
+        uow.after_commit(lambda: self.discard(tenant_id=tenant_id, media_ids=ids))
 
     def discard(self, *, tenant_id: str, media_ids: Sequence[str]) -> None:
         """Delete objects whose rows the caller has already deleted (or never wrote).
@@ -146,11 +150,9 @@ class MediaService:
         ids of other tenants or of deleted objects get none."""
         if not media_ids:
             return {}
-        with self._db.reading() as session:
-            keys = self._keys.keys_for(session, tenant_id=principal.tenant_id)
-            found = media_repo.existing_ids(
-                session, tenant_id=principal.tenant_id, media_ids=list(media_ids)
-            )
+        with self._tx.read() as uow:
+            keys = uow.keys(principal.tenant_id)
+            found = uow.media.existing_ids(tenant_id=principal.tenant_id, media_ids=media_ids)
         expires = int((self._clock.now() + self._url_ttl).timestamp())
         urls = {}
         for media_id in found:
@@ -162,11 +164,11 @@ class MediaService:
 
     def fetch(self, principal: Principal, media_id: str, *, expires: int, sig: str) -> MediaContent:
         """The plaintext object, if the URL was signed for this user and is unexpired."""
-        with self._db.session() as session:
-            media = media_repo.get_media(session, tenant_id=principal.tenant_id, media_id=media_id)
+        with self._tx.read() as uow:
+            media = uow.media.get(tenant_id=principal.tenant_id, media_id=media_id)
             if media is None:
                 raise NotFound("media")
-            keys = self._keys.keys_for(session, tenant_id=principal.tenant_id)
+            keys = uow.keys(principal.tenant_id)
         if not signature_valid(
             keys,
             object_id=media_id,

@@ -15,8 +15,6 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol, TypeVar
 
-from sqlalchemy.orm import Session
-
 from gatepost.domain.faces import FACE_CONSENT_PURPOSE
 from gatepost.domain.identities import (
     IdentityKind,
@@ -25,69 +23,43 @@ from gatepost.domain.identities import (
     normalise_identity_number,
     normalise_phone,
 )
+from gatepost.domain.persons import Consent, Person, PersonKind, PersonStatus
 from gatepost.domain.ports import Clock
 from gatepost.errors import Conflict, NotFound, ValidationFailed
 from gatepost.security.crypto import TenantKeys
 from gatepost.security.policy import Principal
-from gatepost.services.audit import AuditRecord, AuditService
-from gatepost.services.keys import KeyService
+from gatepost.services.audit import AuditRecord
 from gatepost.services.pages import Page, page_by_id
-from gatepost.store.db import Database
+from gatepost.services.uow import Transactions, UnitOfWork
 from gatepost.store.ids import new_id
-from gatepost.store.repositories import persons as person_repo
-from gatepost.store.repositories import sites as site_repo
-from gatepost.store.tables import Consent, Person
+from gatepost.store.repositories.persons import StoredPerson
 
 E = TypeVar("E", bound=StrEnum)
 
-
-@dataclass(frozen=True)
-class BiometricPurge:
-    """What a purge removed: the face-data version it committed (0: nothing) and kept
-    enrolment photos whose blobs go once the transaction has committed."""
-
-    version: int = 0
-    photo_ids: tuple[str, ...] = ()
+_TABLE = "persons"
 
 
 class BiometricStore(Protocol):
     """Where a person's biometric templates live (FaceService): erased with the person
-    and when their biometric consent is withdrawn (SECURITY.md 26, 29)."""
+    and when their biometric consent is withdrawn (SECURITY.md 26, 29). Both act inside
+    the caller's unit of work; in-memory copies follow once it has committed."""
 
-    def purge(self, session: Session, *, tenant_id: str, person_id: str) -> BiometricPurge:
-        """Delete inside the caller's transaction; hand the result to :meth:`purged`."""
+    def purge(self, uow: UnitOfWork, *, tenant_id: str, person_id: str) -> int:
+        """Delete the person's templates (and kept photos); returns how many went."""
 
-    def purged(self, *, tenant_id: str, person_id: str, purge: BiometricPurge) -> None:
-        """After the commit: forget the templates in memory too."""
-
-    def regroup(self, session: Session, *, tenant_id: str) -> None:
-        """Inside the caller's transaction: galleries must be rebuilt (a site changed)."""
+    def regroup(self, uow: UnitOfWork, *, tenant_id: str) -> None:
+        """Galleries must be rebuilt (a person moved to another site)."""
 
 
 __all__ = [
-    "BiometricPurge",
-    "ConsentView",
+    "BiometricStore",
     "PersonDraft",
-    "PersonKind",
     "PersonService",
     "PersonView",
     "RevealedIdentity",
     "normalise_name",
     "person_in_tenant",
 ]
-
-
-class PersonKind(StrEnum):
-    EMPLOYEE = "employee"
-    CONTRACTOR = "contractor"
-    VISITOR = "visitor"
-    RESIDENT = "resident"
-    STUDENT = "student"
-
-
-class PersonStatus(StrEnum):
-    ACTIVE = "active"
-    SUSPENDED = "suspended"
 
 
 def normalise_name(name: str) -> str:
@@ -115,16 +87,18 @@ class PersonDraft:
 
 @dataclass(frozen=True, repr=False)
 class PersonView:
+    """A person as shown: the identity number and phone masked."""
+
     id: str
-    kind: str
+    kind: PersonKind
     site_id: str | None
     name: str
-    identity_kind: str | None
+    identity_kind: IdentityKind | None
     identity_masked: str | None
     phone_masked: str | None
     notes: str | None
     external_ref: str | None
-    status: str
+    status: PersonStatus
     created_at: datetime
     updated_at: datetime
 
@@ -142,17 +116,6 @@ class RevealedIdentity:
         return f"RevealedIdentity(id={self.id})"
 
 
-@dataclass(frozen=True)
-class ConsentView:
-    id: str
-    person_id: str
-    purpose: str
-    notice_version: str
-    granted_at: datetime
-    recorded_by: str
-    withdrawn_at: datetime | None
-
-
 def _choice(enum: type[E], value: str, field: str) -> E:
     try:
         return enum(value)
@@ -161,163 +124,207 @@ def _choice(enum: type[E], value: str, field: str) -> E:
         raise ValidationFailed(f"{field} must be one of: {allowed}", field=field) from exc
 
 
+def _view(person: Person) -> PersonView:
+    identity, phone = person.identity_number, person.phone
+    return PersonView(
+        id=person.id,
+        kind=person.kind,
+        site_id=person.site_id,
+        name=person.name,
+        identity_kind=person.identity_kind,
+        identity_masked=mask_identity_number(identity) if identity else None,
+        phone_masked=mask_phone(phone) if phone else None,
+        notes=person.notes,
+        external_ref=person.external_ref,
+        status=person.status,
+        created_at=person.created_at,
+        updated_at=person.updated_at,
+    )
+
+
+def _draft(person: Person) -> PersonDraft:
+    return PersonDraft(
+        name=person.name,
+        kind=person.kind.value,
+        site_id=person.site_id,
+        identity_kind=person.identity_kind.value if person.identity_kind else None,
+        identity_number=person.identity_number,
+        phone=person.phone,
+        notes=person.notes,
+        external_ref=person.external_ref,
+        status=person.status.value,
+    )
+
+
+# -- sealing --------------------------------------------------------------------------
+
+
+def _opened(keys: TenantKeys, stored: StoredPerson) -> Person:
+    def open_(column: str, value: bytes | None) -> str | None:
+        if value is None:
+            return None
+        return keys.open_text(value, table=_TABLE, column=column, row_id=stored.id)
+
+    return Person(
+        tenant_id=stored.tenant_id,
+        id=stored.id,
+        kind=stored.kind,
+        status=stored.status,
+        site_id=stored.site_id,
+        name=open_("name", stored.name_sealed) or "",
+        identity_kind=stored.identity_kind,
+        identity_number=open_("identity", stored.identity_sealed),
+        phone=open_("phone", stored.phone_sealed),
+        notes=open_("notes", stored.notes_sealed),
+        external_ref=stored.external_ref,
+        created_at=stored.created_at,
+        updated_at=stored.updated_at,
+    )
+
+
+def _identity_index(keys: TenantKeys, kind: IdentityKind, number: str) -> bytes:
+    return keys.blind_index(f"{kind.value}:{number}", purpose="person.identity")
+
+
+def _sealed(keys: TenantKeys, person: Person) -> StoredPerson:
+    def seal(column: str, value: str | None) -> bytes | None:
+        if value is None:
+            return None
+        return keys.seal_text(value, table=_TABLE, column=column, row_id=person.id)
+
+    kind, number = person.identity_kind, person.identity_number
+    identity = (kind, number) if kind is not None and number is not None else None
+    return StoredPerson(
+        tenant_id=person.tenant_id,
+        id=person.id,
+        kind=person.kind,
+        status=person.status,
+        site_id=person.site_id,
+        name_sealed=keys.seal_text(person.name, table=_TABLE, column="name", row_id=person.id),
+        name_index=keys.blind_index(person.name.casefold(), purpose="person.name"),
+        identity_kind=identity[0] if identity else None,
+        identity_sealed=seal("identity", identity[1]) if identity else None,
+        identity_index=_identity_index(keys, *identity) if identity else None,
+        phone_sealed=seal("phone", person.phone),
+        phone_index=keys.blind_index(person.phone, purpose="person.phone")
+        if person.phone
+        else None,
+        notes_sealed=seal("notes", person.notes),
+        external_ref=person.external_ref,
+        created_at=person.created_at,
+        updated_at=person.updated_at,
+    )
+
+
 class PersonService:
-    def __init__(
-        self,
-        *,
-        db: Database,
-        keys: KeyService,
-        audit: AuditService,
-        clock: Clock,
-        biometrics: BiometricStore,
-    ) -> None:
-        self._db = db
-        self._keys = keys
-        self._audit = audit
+    def __init__(self, *, tx: Transactions, clock: Clock, biometrics: BiometricStore) -> None:
+        self._tx = tx
         self._clock = clock
         self._biometrics = biometrics
 
-    # -- sealing ----------------------------------------------------------------
-
-    @staticmethod
-    def _seal(keys: TenantKeys, person_id: str, column: str, value: str) -> bytes:
-        return keys.seal_text(value, table="persons", column=column, row_id=person_id)
-
-    @staticmethod
-    def _open(keys: TenantKeys, person: Person, column: str, value: bytes | None) -> str | None:
-        if value is None:
-            return None
-        return keys.open_text(value, table="persons", column=column, row_id=person.id)
-
-    def _view(self, keys: TenantKeys, person: Person) -> PersonView:
-        identity = self._open(keys, person, "identity", person.identity_sealed)
-        phone = self._open(keys, person, "phone", person.phone_sealed)
-        return PersonView(
-            id=person.id,
-            kind=person.kind,
-            site_id=person.site_id,
-            name=self._open(keys, person, "name", person.name_sealed) or "",
-            identity_kind=person.identity_kind,
-            identity_masked=mask_identity_number(identity) if identity else None,
-            phone_masked=mask_phone(phone) if phone else None,
-            notes=self._open(keys, person, "notes", person.notes_sealed),
-            external_ref=person.external_ref,
-            status=person.status,
-            created_at=person.created_at,
-            updated_at=person.updated_at,
-        )
-
-    def _apply(
-        self, session: Session, keys: TenantKeys, person: Person, draft: PersonDraft
-    ) -> None:
+    def _validated(
+        self, uow: UnitOfWork, keys: TenantKeys, current: Person, draft: PersonDraft
+    ) -> Person:
+        """``current`` with the draft's fields, checked and normalised."""
+        tenant_id = current.tenant_id
         name = normalise_name(draft.name)
         if not 1 <= len(name) <= 200:
             raise ValidationFailed("name must have 1-200 characters", field="name")
-        person.kind = _choice(PersonKind, draft.kind, "kind").value
-        person.status = _choice(PersonStatus, draft.status, "status").value
+        kind = _choice(PersonKind, draft.kind, "kind")
+        status = _choice(PersonStatus, draft.status, "status")
         if (
             draft.site_id is not None
-            and site_repo.get_site(session, tenant_id=person.tenant_id, site_id=draft.site_id)
-            is None
+            and uow.sites.get(tenant_id=tenant_id, site_id=draft.site_id) is None
         ):
             raise ValidationFailed("no such site", field="site_id")
-        person.site_id = draft.site_id
-        person.name_sealed = self._seal(keys, person.id, "name", name)
-        person.name_index = keys.blind_index(name.casefold(), purpose="person.name")
+        identity_kind, identity = None, None
         if draft.identity_number:
-            kind = _choice(IdentityKind, draft.identity_kind or "", "identity_kind")
-            number = normalise_identity_number(draft.identity_number, kind)
-            index = keys.blind_index(f"{kind.value}:{number}", purpose="person.identity")
-            clash = person_repo.by_identity_index(session, tenant_id=person.tenant_id, index=index)
-            if clash is not None and clash.id != person.id:
+            identity_kind = _choice(IdentityKind, draft.identity_kind or "", "identity_kind")
+            identity = normalise_identity_number(draft.identity_number, identity_kind)
+            clash = uow.persons.by_identity_index(
+                tenant_id=tenant_id, index=_identity_index(keys, identity_kind, identity)
+            )
+            if clash is not None and clash.id != current.id:
                 raise Conflict("another person has this identity number")
-            person.identity_kind = kind.value
-            person.identity_sealed = self._seal(keys, person.id, "identity", number)
-            person.identity_index = index
-        else:
-            person.identity_kind = person.identity_sealed = person.identity_index = None
-        if draft.phone:
-            phone = normalise_phone(draft.phone)
-            person.phone_sealed = self._seal(keys, person.id, "phone", phone)
-            person.phone_index = keys.blind_index(phone, purpose="person.phone")
-        else:
-            person.phone_sealed = person.phone_index = None
+        phone = normalise_phone(draft.phone) if draft.phone else None
         notes = (draft.notes or "").strip()
         if len(notes) > 2000:
             raise ValidationFailed("notes must have at most 2000 characters", field="notes")
-        person.notes_sealed = self._seal(keys, person.id, "notes", notes) if notes else None
         ref = (draft.external_ref or "").strip() or None
         if ref is not None and len(ref) > 64:
             raise ValidationFailed(
                 "external_ref must have at most 64 characters", field="external_ref"
             )
-        person.external_ref = ref
+        return replace(
+            current,
+            kind=kind,
+            status=status,
+            site_id=draft.site_id,
+            name=name,
+            identity_kind=identity_kind,
+            identity_number=identity,
+            phone=phone,
+            notes=notes or None,
+            external_ref=ref,
+        )
 
     # -- use cases --------------------------------------------------------------
 
     def create(self, principal: Principal, draft: PersonDraft) -> PersonView:
         now = self._clock.now()
-        with self._db.session() as session:
-            keys = self._keys.keys_for(session, tenant_id=principal.tenant_id)
-            person = Person(
-                tenant_id=principal.tenant_id, id=new_id(), created_at=now, updated_at=now
-            )
-            self._apply(session, keys, person, draft)
-            person_repo.add_person(session, person)
-            self._audit.record(
-                session,
-                tenant_id=principal.tenant_id,
-                record=AuditRecord(
-                    actor=principal.actor, action="person.created", target=f"person:{person.id}"
-                ),
-            )
-            return self._view(keys, person)
+        tenant_id = principal.tenant_id
+        blank = Person(
+            tenant_id=tenant_id,
+            id=new_id(),
+            kind=PersonKind.EMPLOYEE,
+            status=PersonStatus.ACTIVE,
+            site_id=None,
+            name="",
+            identity_kind=None,
+            identity_number=None,
+            phone=None,
+            notes=None,
+            external_ref=None,
+            created_at=now,
+            updated_at=now,
+        )
+        with self._tx.write() as uow:
+            keys = uow.keys(tenant_id)
+            person = self._validated(uow, keys, blank, draft)
+            uow.persons.save(_sealed(keys, person))
+            uow.audit(tenant_id, _audited(principal, "person.created", person.id))
+        return _view(person)
 
     def get(self, principal: Principal, person_id: str) -> PersonView:
-        with self._db.session() as session:
-            person = person_in_tenant(session, principal, person_id)
-            keys = self._keys.keys_for(session, tenant_id=principal.tenant_id)
-            return self._view(keys, person)
+        with self._tx.read() as uow:
+            stored = person_in_tenant(uow, principal, person_id)
+            return _view(_opened(uow.keys(principal.tenant_id), stored))
 
     def update(
         self, principal: Principal, person_id: str, changes: dict[str, object]
     ) -> PersonView:
         """Apply a partial update; ``changes`` holds only the fields the client sent."""
         now = self._clock.now()
-        with self._db.session() as session:
-            person = person_in_tenant(session, principal, person_id)
-            keys = self._keys.keys_for(session, tenant_id=principal.tenant_id)
-            current = self._view(keys, person)
-            identity = self._open(keys, person, "identity", person.identity_sealed)
-            phone = self._open(keys, person, "phone", person.phone_sealed)
-            draft = PersonDraft(
-                name=current.name,
-                kind=current.kind,
-                site_id=current.site_id,
-                identity_kind=current.identity_kind,
-                identity_number=identity,
-                phone=phone,
-                notes=current.notes,
-                external_ref=current.external_ref,
-                status=current.status,
-            )
-            draft = replace(draft, **changes)  # type: ignore[arg-type]
-            self._apply(session, keys, person, draft)
+        tenant_id = principal.tenant_id
+        with self._tx.write() as uow:
+            keys = uow.keys(tenant_id)
+            current = _opened(keys, person_in_tenant(uow, principal, person_id))
+            draft = replace(_draft(current), **changes)  # type: ignore[arg-type]
+            person = replace(self._validated(uow, keys, current, draft), updated_at=now)
+            uow.persons.save(_sealed(keys, person))
             if person.site_id != current.site_id:
                 # The person's face templates now belong in another site's gallery.
-                self._biometrics.regroup(session, tenant_id=principal.tenant_id)
-            person.updated_at = now
-            self._audit.record(
-                session,
-                tenant_id=principal.tenant_id,
-                record=AuditRecord(
-                    actor=principal.actor,
-                    action="person.updated",
-                    target=f"person:{person.id}",
+                self._biometrics.regroup(uow, tenant_id=tenant_id)
+            uow.audit(
+                tenant_id,
+                _audited(
+                    principal,
+                    "person.updated",
+                    person.id,
                     details={"fields": ",".join(sorted(changes))},
                 ),
             )
-            return self._view(keys, person)
+        return _view(person)
 
     def list(
         self,
@@ -331,18 +338,16 @@ class PersonService:
         identity_number: str | None = None,
         identity_kind: str | None = None,
     ) -> Page[PersonView]:
-        with self._db.session() as session:
-            keys = self._keys.keys_for(session, tenant_id=principal.tenant_id)
+        tenant_id = principal.tenant_id
+        with self._tx.read() as uow:
+            keys = uow.keys(tenant_id)
             identity_index = None
             if identity_number:
                 kind = _choice(IdentityKind, identity_kind or "cn_resident", "identity_kind")
                 number = normalise_identity_number(identity_number, kind)
-                identity_index = keys.blind_index(
-                    f"{kind.value}:{number}", purpose="person.identity"
-                )
-            rows = person_repo.list_persons(
-                session,
-                tenant_id=principal.tenant_id,
+                identity_index = _identity_index(keys, kind, number)
+            rows = uow.persons.list(
+                tenant_id=tenant_id,
                 limit=limit + 1,
                 after=after,
                 site_id=site_id,
@@ -354,11 +359,11 @@ class PersonService:
                 else None,
                 identity_index=identity_index,
             )
-            return page_by_id(rows, limit, lambda row: self._view(keys, row))
+            return page_by_id(rows, limit, lambda row: _view(_opened(keys, row)))
 
     def count(self, principal: Principal) -> int:
-        with self._db.session() as session:
-            return person_repo.count_persons(session, tenant_id=principal.tenant_id)
+        with self._tx.read() as uow:
+            return uow.persons.count(tenant_id=principal.tenant_id)
 
     def reveal(self, principal: Principal, person_id: str, *, reason: str) -> RevealedIdentity:
         reason = " ".join(reason.split())
@@ -366,47 +371,33 @@ class PersonService:
             raise ValidationFailed("state a reason of at least 5 characters", field="reason")
         if len(reason) > 500:
             raise ValidationFailed("the reason must have at most 500 characters", field="reason")
-        with self._db.session() as session:
-            person = person_in_tenant(session, principal, person_id)
-            keys = self._keys.keys_for(session, tenant_id=principal.tenant_id)
-            revealed = RevealedIdentity(
-                id=person.id,
-                identity_number=self._open(keys, person, "identity", person.identity_sealed),
-                phone=self._open(keys, person, "phone", person.phone_sealed),
+        tenant_id = principal.tenant_id
+        with self._tx.write() as uow:
+            person = _opened(uow.keys(tenant_id), person_in_tenant(uow, principal, person_id))
+            uow.audit(
+                tenant_id,
+                _audited(principal, "person.identity_revealed", person.id, purpose=reason),
             )
-            self._audit.record(
-                session,
-                tenant_id=principal.tenant_id,
-                record=AuditRecord(
-                    actor=principal.actor,
-                    action="person.identity_revealed",
-                    target=f"person:{person.id}",
-                    purpose=reason,
-                ),
-            )
-        return revealed
+        return RevealedIdentity(
+            id=person.id, identity_number=person.identity_number, phone=person.phone
+        )
 
     def delete(self, principal: Principal, person_id: str) -> None:
-        with self._db.session() as session:
-            person_in_tenant(session, principal, person_id)
-            purge = self._biometrics.purge(
-                session, tenant_id=principal.tenant_id, person_id=person_id
-            )
-            person_repo.delete_person(session, tenant_id=principal.tenant_id, person_id=person_id)
-            self._audit.record(
-                session,
-                tenant_id=principal.tenant_id,
-                record=AuditRecord(
-                    actor=principal.actor, action="person.erased", target=f"person:{person_id}"
-                ),
-            )
-        self._biometrics.purged(tenant_id=principal.tenant_id, person_id=person_id, purge=purge)
+        """Erase the person: their templates and kept photos, consents and data; their
+        vehicles stay, tied to no one."""
+        tenant_id = principal.tenant_id
+        with self._tx.write() as uow:
+            person_in_tenant(uow, principal, person_id)
+            self._biometrics.purge(uow, tenant_id=tenant_id, person_id=person_id)
+            if uow.persons.delete(tenant_id=tenant_id, person_id=person_id):
+                uow.vehicles.bump_version(tenant_id=tenant_id)  # their owner changed
+            uow.audit(tenant_id, _audited(principal, "person.erased", person_id))
 
     # -- consents ---------------------------------------------------------------
 
     def record_consent(
         self, principal: Principal, person_id: str, *, purpose: str, notice_version: str
-    ) -> ConsentView:
+    ) -> Consent:
         purpose, notice_version = purpose.strip(), notice_version.strip()
         if not 1 <= len(purpose) <= 40:
             raise ValidationFailed("purpose must have 1-40 characters", field="purpose")
@@ -414,98 +405,88 @@ class PersonService:
             raise ValidationFailed(
                 "notice_version must have 1-40 characters", field="notice_version"
             )
-        with self._db.session() as session:
-            person_in_tenant(session, principal, person_id)
+        tenant_id = principal.tenant_id
+        with self._tx.write() as uow:
+            person_in_tenant(uow, principal, person_id)
             consent = Consent(
-                tenant_id=principal.tenant_id,
+                tenant_id=tenant_id,
                 id=new_id(),
                 person_id=person_id,
                 purpose=purpose,
                 notice_version=notice_version,
                 granted_at=self._clock.now(),
                 recorded_by=principal.actor,
-                withdrawn_at=None,
             )
-            person_repo.add_consent(session, consent)
-            self._audit.record(
-                session,
-                tenant_id=principal.tenant_id,
-                record=AuditRecord(
-                    actor=principal.actor,
-                    action="consent.recorded",
-                    target=f"person:{person_id}",
+            uow.persons.add_consent(consent)
+            uow.audit(
+                tenant_id,
+                _audited(
+                    principal,
+                    "consent.recorded",
+                    person_id,
                     purpose=purpose,
                     details={"consent": consent.id, "notice": notice_version},
                 ),
             )
-            return _consent_view(consent)
+        return consent
 
-    def consents(self, principal: Principal, person_id: str) -> Sequence[ConsentView]:
-        with self._db.session() as session:
-            person_in_tenant(session, principal, person_id)
-            rows = person_repo.consents_of(
-                session, tenant_id=principal.tenant_id, person_id=person_id
-            )
-            return [_consent_view(row) for row in rows]
+    def consents(self, principal: Principal, person_id: str) -> Sequence[Consent]:
+        with self._tx.read() as uow:
+            person_in_tenant(uow, principal, person_id)
+            return uow.persons.consents_of(tenant_id=principal.tenant_id, person_id=person_id)
 
-    def withdraw_consent(
-        self, principal: Principal, person_id: str, consent_id: str
-    ) -> ConsentView:
+    def withdraw_consent(self, principal: Principal, person_id: str, consent_id: str) -> Consent:
         """Withdraw a consent; withdrawing the last biometric one deletes the templates."""
-        purge = BiometricPurge()
-        with self._db.session() as session:
-            consent = person_repo.get_consent(
-                session, tenant_id=principal.tenant_id, consent_id=consent_id
-            )
+        tenant_id = principal.tenant_id
+        with self._tx.write() as uow:
+            consent = uow.persons.get_consent(tenant_id=tenant_id, consent_id=consent_id)
             if consent is None or consent.person_id != person_id:
                 raise NotFound("consent")
-            if consent.withdrawn_at is None:
-                consent.withdrawn_at = self._clock.now()
-            session.flush()
-            last_biometric = consent.purpose == FACE_CONSENT_PURPOSE and not any(
-                c.purpose == FACE_CONSENT_PURPOSE and c.withdrawn_at is None
-                for c in person_repo.consents_of(
-                    session, tenant_id=principal.tenant_id, person_id=person_id
-                )
-            )
-            if last_biometric:
-                purge = self._biometrics.purge(
-                    session, tenant_id=principal.tenant_id, person_id=person_id
-                )
-            self._audit.record(
-                session,
-                tenant_id=principal.tenant_id,
-                record=AuditRecord(
-                    actor=principal.actor,
-                    action="consent.withdrawn",
-                    target=f"person:{person_id}",
+            if not consent.withdrawn:
+                now = self._clock.now()
+                uow.persons.withdraw_consent(tenant_id=tenant_id, consent_id=consent.id, at=now)
+                consent = replace(consent, withdrawn_at=now)
+            removed = 0
+            if consent.purpose == FACE_CONSENT_PURPOSE and not uow.persons.current_consent(
+                tenant_id=tenant_id, person_id=person_id, purpose=FACE_CONSENT_PURPOSE
+            ):
+                removed = self._biometrics.purge(uow, tenant_id=tenant_id, person_id=person_id)
+            uow.audit(
+                tenant_id,
+                _audited(
+                    principal,
+                    "consent.withdrawn",
+                    person_id,
                     purpose=consent.purpose,
                     details={
                         "consent": consent.id,
-                        "templates_deleted": str(purge.version > 0).lower(),
+                        "templates_deleted": str(removed > 0).lower(),
                     },
                 ),
             )
-            view = _consent_view(consent)
-        self._biometrics.purged(tenant_id=principal.tenant_id, person_id=person_id, purge=purge)
-        return view
+        return consent
 
 
-def person_in_tenant(session: Session, principal: Principal, person_id: str) -> Person:
+def person_in_tenant(uow: UnitOfWork, principal: Principal, person_id: str) -> StoredPerson:
     """The person in the caller's tenant, or NotFound (never another tenant's)."""
-    person = person_repo.get_person(session, tenant_id=principal.tenant_id, person_id=person_id)
+    person = uow.persons.get(tenant_id=principal.tenant_id, person_id=person_id)
     if person is None:
         raise NotFound("person")
     return person
 
 
-def _consent_view(row: Consent) -> ConsentView:
-    return ConsentView(
-        id=row.id,
-        person_id=row.person_id,
-        purpose=row.purpose,
-        notice_version=row.notice_version,
-        granted_at=row.granted_at,
-        recorded_by=row.recorded_by,
-        withdrawn_at=row.withdrawn_at,
+def _audited(
+    principal: Principal,
+    action: str,
+    person_id: str,
+    *,
+    purpose: str = "",
+    details: dict[str, str] | None = None,
+) -> AuditRecord:
+    return AuditRecord(
+        actor=principal.actor,
+        action=action,
+        target=f"person:{person_id}",
+        purpose=purpose,
+        details=details,
     )

@@ -28,29 +28,26 @@ row, so it holds across processes.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.orm import Session
-
+from gatepost.domain.media import MediaKind
 from gatepost.domain.plates import normalise_plate
 from gatepost.domain.ports import Clock
+from gatepost.domain.tenants import Tenant
+from gatepost.domain.vehicles import GateDecision
 from gatepost.errors import NotFound, ServiceUnavailable, ValidationFailed
 from gatepost.security.crypto import TenantKeys
 from gatepost.security.permissions import Permission
 from gatepost.security.policy import Principal, authorize
-from gatepost.services.audit import AuditRecord, AuditService
-from gatepost.services.keys import KeyService
+from gatepost.services.audit import AuditRecord
 from gatepost.services.media import MediaService, SignedMediaUrl
 from gatepost.services.pages import Page, parse_time_cursor, time_cursor
+from gatepost.services.uow import Transactions, UnitOfWork
 from gatepost.services.vehicles import PLATE_INDEX_PURPOSE
-from gatepost.store.db import Database
 from gatepost.store.ids import new_id
-from gatepost.store.repositories import devices as device_repo
-from gatepost.store.repositories import plate_reads as read_repo
-from gatepost.store.repositories import tenants as tenant_repo
-from gatepost.store.repositories import vehicles as vehicle_repo
-from gatepost.store.tables import Device, PlateRead, Tenant
+from gatepost.store.repositories.plate_reads import StoredPlateRead
 from gatepost.vision.plates import PlateReading
 
 __all__ = [
@@ -64,7 +61,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-FRAME_KIND = "plate_frame"
+FRAME_KIND = MediaKind.PLATE_FRAME
 MAX_DAYS = 3650
 _TABLE = "plate_reads"
 
@@ -89,7 +86,7 @@ class LoggedRead:
 class PlateLogFilter:
     site_id: str | None = None
     device_id: str | None = None
-    decision: str | None = None
+    decision: GateDecision | None = None
     since: datetime | None = None
     until: datetime | None = None
 
@@ -104,7 +101,7 @@ class PlateLogEntry:
     confidence: float
     color: str
     region: str
-    decision: str
+    decision: GateDecision
     vehicle_id: str | None
     frame_id: str | None
     expires_at: datetime
@@ -133,32 +130,28 @@ class PlateLogService:
     def __init__(
         self,
         *,
-        db: Database,
-        keys: KeyService,
+        tx: Transactions,
         media: MediaService,
-        audit: AuditService,
         clock: Clock,
         repeat_window: timedelta,
     ) -> None:
-        self._db = db
-        self._keys = keys
+        self._tx = tx
         self._media = media
-        self._audit = audit
         self._clock = clock
         self.repeat_window = repeat_window
 
     # -- policy -----------------------------------------------------------------
 
     @staticmethod
-    def _tenant(session: Session, tenant_id: str) -> Tenant:
-        tenant = tenant_repo.get_tenant(session, tenant_id=tenant_id)
+    def _tenant(uow: UnitOfWork, tenant_id: str) -> Tenant:
+        tenant = uow.tenants.get(tenant_id=tenant_id)
         if tenant is None:
             raise NotFound("tenant")
         return tenant
 
     def policy(self, principal: Principal) -> PlatePolicy:
-        with self._db.reading() as session:
-            return _policy_of(self._tenant(session, principal.tenant_id))
+        with self._tx.read() as uow:
+            return _policy_of(self._tenant(uow, principal.tenant_id))
 
     def set_policy(
         self,
@@ -178,23 +171,25 @@ class PlateLogService:
         ):
             if value is not None and not 0 <= value <= MAX_DAYS:
                 raise ValidationFailed(f"{field} must be between 0 and {MAX_DAYS}", field=field)
-        with self._db.session() as session:
-            tenant = self._tenant(session, principal.tenant_id)
-            before = _policy_of(tenant)
-            if read_days is not None:
-                tenant.plate_read_days = read_days
-            if stranger_days is not None:
-                tenant.plate_stranger_days = stranger_days
-            if image_days is not None:
-                tenant.plate_image_days = image_days
-            after = _policy_of(tenant)
-            self._audit.record(
-                session,
+        with self._tx.write() as uow:
+            before = _policy_of(self._tenant(uow, principal.tenant_id))
+            after = PlatePolicy(
+                read_days=before.read_days if read_days is None else read_days,
+                stranger_days=before.stranger_days if stranger_days is None else stranger_days,
+                image_days=before.image_days if image_days is None else image_days,
+            )
+            uow.tenants.set_plate_policy(
                 tenant_id=principal.tenant_id,
-                record=AuditRecord(
+                read_days=after.read_days,
+                stranger_days=after.stranger_days,
+                image_days=after.image_days,
+            )
+            uow.audit(
+                principal.tenant_id,
+                AuditRecord(
                     actor=principal.actor,
                     action="plate.policy_changed",
-                    target=f"tenant:{tenant.id}",
+                    target=f"tenant:{principal.tenant_id}",
                     details={"before": _policy_text(before), "after": _policy_text(after)},
                 ),
             )
@@ -206,26 +201,33 @@ class PlateLogService:
         self,
         principal: Principal,
         *,
-        device: Device,
+        device_id: str,
+        site_id: str,
         reading: PlateReading,
-        decision: str,
+        decision: GateDecision,
         vehicle_id: str | None,
         frame: bytes,
+        also: Callable[[UnitOfWork], None] | None = None,
     ) -> LoggedRead:
         """Store a device's read (and its frame, if the policy keeps frames) unless the
-        policy keeps no such reads or it repeats a recent one."""
+        policy keeps no such reads or it repeats a recent one. ``also`` runs in the same
+        transaction unless the read is a repeat (the arrival pipeline stores the
+        decision's event there), also when the policy keeps no such reads."""
         now = self._clock.now()
         plate = normalise_plate(reading.text)
         tenant_id = principal.tenant_id
-        with self._db.reading() as session:
-            policy = _policy_of(self._tenant(session, tenant_id))
-            keys = self._keys.keys_for(session, tenant_id=tenant_id)
+        with self._tx.read() as uow:
+            policy = _policy_of(self._tenant(uow, tenant_id))
+            keys = uow.keys(tenant_id)
             index = keys.blind_index(plate, purpose=PLATE_INDEX_PURPOSE)
             days = policy.read_days if vehicle_id is not None else policy.stranger_days
-            if days == 0:
-                return LoggedRead()
-            if self._repeats(session, device, now, decision, index, vehicle_id):
+            if self._repeats(uow, tenant_id, device_id, now, decision, index, vehicle_id):
                 return LoggedRead(repeat=True)
+        if days == 0:
+            if also is not None:
+                with self._tx.write() as uow:
+                    also(uow)
+            return LoggedRead()
         read_id = new_id()
         frame_id = None
         if policy.image_days > 0:
@@ -241,19 +243,20 @@ class PlateLogService:
                 log.warning("media store unavailable: plate read %s logged without frame", read_id)
         stored = False
         try:
-            with self._db.session() as session:
+            with self._tx.write() as uow:
                 # One device's reads are stored one at a time (its row locked), so two
                 # frames of one car posted at once cannot both pass the repeat check.
-                device_repo.lock_device(session, tenant_id=tenant_id, device_id=device.id)
-                repeat = self._repeats(session, device, now, decision, index, vehicle_id)
+                uow.devices.lock(tenant_id=tenant_id, device_id=device_id)
+                repeat = self._repeats(uow, tenant_id, device_id, now, decision, index, vehicle_id)
                 if not repeat:
-                    read_repo.add_read(
-                        session,
-                        PlateRead(
+                    if also is not None:
+                        also(uow)
+                    uow.plate_reads.add(
+                        StoredPlateRead(
                             tenant_id=tenant_id,
                             id=read_id,
-                            site_id=device.site_id,
-                            device_id=device.id,
+                            site_id=site_id,
+                            device_id=device_id,
                             occurred_at=now,
                             plate_sealed=keys.seal_text(
                                 plate, table=_TABLE, column="plate", row_id=read_id
@@ -266,7 +269,7 @@ class PlateLogService:
                             vehicle_id=vehicle_id,
                             frame_id=frame_id,
                             expires_at=now + timedelta(days=days),
-                        ),
+                        )
                     )
             stored = not repeat  # committed
         finally:  # a frame whose read was not stored (a repeat, a failure) goes too
@@ -276,19 +279,19 @@ class PlateLogService:
 
     def _repeats(
         self,
-        session: Session,
-        device: Device,
+        uow: UnitOfWork,
+        tenant_id: str,
+        device_id: str,
         now: datetime,
-        decision: str,
+        decision: GateDecision,
         index: bytes,
         vehicle_id: str | None,
     ) -> bool:
         if self.repeat_window <= timedelta(0):
             return False
-        return read_repo.recent_repeat(
-            session,
-            tenant_id=device.tenant_id,
-            device_id=device.id,
+        return uow.plate_reads.recent_repeat(
+            tenant_id=tenant_id,
+            device_id=device_id,
             since=now - self.repeat_window,
             decision=decision,
             plate_index=index,
@@ -298,7 +301,7 @@ class PlateLogService:
     # -- reading ----------------------------------------------------------------
 
     def _entries(
-        self, principal: Principal, keys: TenantKeys, rows: list[PlateRead]
+        self, principal: Principal, keys: TenantKeys, rows: Sequence[StoredPlateRead]
     ) -> list[PlateLogEntry]:
         frames = [row.frame_id for row in rows if row.frame_id]
         urls = (
@@ -326,11 +329,11 @@ class PlateLogService:
         ]
 
     def get(self, principal: Principal, read_id: str) -> PlateLogEntry:
-        with self._db.reading() as session:
-            row = read_repo.get_read(session, tenant_id=principal.tenant_id, read_id=read_id)
+        with self._tx.read() as uow:
+            row = uow.plate_reads.get(tenant_id=principal.tenant_id, read_id=read_id)
             if row is None:
                 raise NotFound("plate read")
-            keys = self._keys.keys_for(session, tenant_id=principal.tenant_id)
+            keys = uow.keys(principal.tenant_id)
         (entry,) = self._entries(principal, keys, [row])
         return entry
 
@@ -347,8 +350,8 @@ class PlateLogService:
         that (normalised) plate and those matched to the vehicle registered with it
         (a misread of a known car included)."""
         tenant_id = principal.tenant_id
-        with self._db.reading() as session:
-            keys = self._keys.keys_for(session, tenant_id=tenant_id)
+        with self._tx.read() as uow:
+            keys = uow.keys(tenant_id)
             index = None
             vehicle_ids: list[str] = []
             if plate is not None:
@@ -356,10 +359,9 @@ class PlateLogService:
                 if not 1 <= len(text) <= 16:
                     raise ValidationFailed("plate must have 1-16 characters", field="plate")
                 index = keys.blind_index(text, purpose=PLATE_INDEX_PURPOSE)
-                vehicle = vehicle_repo.by_plate_index(session, tenant_id=tenant_id, index=index)
+                vehicle = uow.vehicles.by_plate_index(tenant_id=tenant_id, index=index)
                 vehicle_ids = [vehicle.id] if vehicle is not None else []
-            rows = read_repo.list_reads(
-                session,
+            rows = uow.plate_reads.list(
                 tenant_id=tenant_id,
                 limit=limit + 1,
                 before=parse_time_cursor(cursor) if cursor else None,

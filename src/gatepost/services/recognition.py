@@ -2,7 +2,7 @@
 
 The largest face in a probe frame that passes the recognition gate is embedded,
 protected with the tenant's active template rotation and searched in the galleries of
-the caller's site (a device: its own site). The open-set rule of
+the caller's site (a device: its own site, as its principal carries it). The open-set rule of
 ``gatepost.domain.faces`` turns the nearest distance into match, no match or "second
 factor required", using the tenant's target false-match rate and the gallery size.
 Nothing is stored: not the frame, not the embedding.
@@ -17,13 +17,10 @@ from gatepost.errors import Conflict
 from gatepost.matching.faces import Candidate
 from gatepost.security.policy import Principal, PrincipalKind
 from gatepost.services.face_galleries import open_template
-from gatepost.services.faces import FaceService
-from gatepost.services.keys import KeyService
+from gatepost.services.faces import FaceService, tenant_of
 from gatepost.services.persons import person_in_tenant
+from gatepost.services.uow import Transactions
 from gatepost.settings import FaceSettings
-from gatepost.store.db import Database
-from gatepost.store.repositories import devices as device_repo
-from gatepost.store.repositories import faces as face_repo
 from gatepost.vision.faces import Embedding, FaceFinding, QualityGates, largest
 from gatepost.vision.images import decode_rgb
 
@@ -45,15 +42,13 @@ class RecognitionService:
     def __init__(
         self,
         *,
-        db: Database,
-        keys: KeyService,
+        tx: Transactions,
         faces: FaceService,
         settings: FaceSettings,
         max_bytes: int,
         max_pixels: int,
     ) -> None:
-        self._db = db
-        self._keys = keys
+        self._tx = tx
         self._faces = faces
         self._max_bytes = max_bytes
         self._max_pixels = max_pixels
@@ -64,20 +59,16 @@ class RecognitionService:
     def identify(
         self, principal: Principal, data: bytes, *, site_id: str | None = None
     ) -> Recognition:
-        """1:N: who is this? Devices search their own site's galleries."""
+        """1:N: who is this? Devices search their own site's galleries (``site_id`` is
+        for users only: a device's comes with its principal)."""
+        if principal.kind is PrincipalKind.DEVICE:
+            site_id = principal.site_id
         face, found, embedding = self._probe(data)
-        with self._db.reading() as session:
-            tenant = self._faces.tenant(session, principal.tenant_id)
+        with self._tx.read() as uow:
+            tenant = tenant_of(uow, principal.tenant_id)
             policy = self._faces.policy_of(tenant)
-            if principal.kind is PrincipalKind.DEVICE:
-                device = device_repo.get_device(
-                    session, tenant_id=principal.tenant_id, device_id=principal.id
-                )
-                site_id = device.site_id if device is not None else None
-            galleries = self._faces.sync.current(session, tenant=tenant, site_id=site_id)
-            rotation = self._keys.template_rotation(
-                session, tenant_id=tenant.id, dim=self._faces.engine.dim
-            )
+            galleries = self._faces.sync.current(uow, tenant=tenant, site_id=site_id)
+            rotation = uow.template_rotation(tenant.id, dim=self._faces.engine.dim)
         size = galleries.person_count
         if embedding is None or rotation is None or size == 0:
             reason = "no face found" if embedding is None else "the gallery is empty"
@@ -94,20 +85,22 @@ class RecognitionService:
 
     def verify(self, principal: Principal, person_id: str, data: bytes) -> Recognition:
         """1:1: is this the person claimed? (FPIR of one comparison is the FMR.)"""
-        with self._db.reading() as session:  # an unknown person: 404 before any image work
-            person_in_tenant(session, principal, person_id)
+        with self._tx.read() as uow:  # an unknown person: 404 before any image work
+            person_in_tenant(uow, principal, person_id)
         face, found, embedding = self._probe(data)
-        with self._db.reading() as session:
-            tenant = self._faces.tenant(session, principal.tenant_id)
+        with self._tx.read() as uow:
+            tenant = tenant_of(uow, principal.tenant_id)
             policy = self._faces.policy_of(tenant)
-            rows = face_repo.templates_of(session, tenant_id=tenant.id, person_id=person_id)
-            rotation = self._keys.template_rotation(
-                session, tenant_id=tenant.id, dim=self._faces.engine.dim
-            )
+            stored = uow.faces.sealed_of_person(tenant_id=tenant.id, person_id=person_id)
+            rotation = uow.template_rotation(tenant.id, dim=self._faces.engine.dim)
+            usable = [
+                item
+                for item in stored
+                if rotation is not None and item.template.key_generation == rotation.generation
+            ]
+            keys = uow.keys(tenant.id) if usable else None
             templates = [
-                (row, open_template(self._keys, session, row))
-                for row in rows
-                if rotation is not None and row.key_generation == rotation.generation
+                (item.template.id, open_template(keys, item)) for item in usable if keys is not None
             ]
         if not templates:
             raise Conflict("this person has no enrolled face")
@@ -116,8 +109,8 @@ class RecognitionService:
         probe = rotation.protect(embedding)
         best = min(
             (
-                Candidate(person_id, row.id, float(((t - probe) ** 2).sum() ** 0.5))
-                for row, t in templates
+                Candidate(person_id, template_id, float(((t - probe) ** 2).sum() ** 0.5))
+                for template_id, t in templates
             ),
             key=lambda c: c.distance,
         )

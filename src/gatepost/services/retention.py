@@ -21,12 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from gatepost.services.audit import AuditRecord, AuditService
+from gatepost.services.audit import AuditRecord
 from gatepost.services.media import MediaService
-from gatepost.store.db import Database
-from gatepost.store.repositories import media as media_repo
-from gatepost.store.repositories import plate_reads as read_repo
-from gatepost.store.repositories import tenants as tenant_repo
+from gatepost.services.uow import Transactions
 
 __all__ = ["PurgeReceipt", "RetentionService"]
 
@@ -50,20 +47,16 @@ class PurgeReceipt:
 
 
 class RetentionService:
-    def __init__(
-        self, *, db: Database, media: MediaService, audit: AuditService, batch: int = BATCH
-    ) -> None:
-        self._db = db
+    def __init__(self, *, tx: Transactions, media: MediaService, batch: int = BATCH) -> None:
+        self._tx = tx
         self._media = media
-        self._audit = audit
         self._batch = batch
 
     def purge_expired(self, now: datetime) -> list[PurgeReceipt]:
         """Purge every tenant's data that expired at ``now``; one receipt per tenant."""
-        with self._db.reading() as session:
+        with self._tx.read() as uow:
             tenants = [
-                (t.id, t.slug, t.keys_shredded_at is not None)
-                for t in tenant_repo.list_tenants(session, limit=1_000_000, after=None)
+                (t.id, t.slug, t.shredded) for t in uow.tenants.list(limit=1_000_000, after=None)
             ]
         return [
             PurgeReceipt(tenant_id, slug, skipped="keys shredded")
@@ -76,12 +69,11 @@ class RetentionService:
         """Purge one tenant's expired data; each batch is audited as ``retention.purged``."""
         reads = frames = 0
         while True:
-            with self._db.session() as session:
-                tenant = tenant_repo.get_tenant(session, tenant_id=tenant_id)
+            with self._tx.write() as uow:
+                tenant = uow.tenants.get(tenant_id=tenant_id)
                 if tenant is None:
                     return PurgeReceipt(tenant_id, slug, skipped="no such tenant")
-                expired = read_repo.expired_reads(
-                    session,
+                expired = uow.plate_reads.expired_reads(
                     tenant_id=tenant_id,
                     now=now,
                     known_before=now - timedelta(days=tenant.plate_read_days),
@@ -90,22 +82,20 @@ class RetentionService:
                 )
                 read_ids = [read_id for read_id, _ in expired]
                 dropped = [frame_id for _, frame_id in expired if frame_id]
-                read_repo.delete_reads(session, tenant_id=tenant_id, read_ids=read_ids)
-                stale = read_repo.expired_frames(
-                    session,
+                uow.plate_reads.delete(tenant_id=tenant_id, read_ids=read_ids)
+                stale = uow.plate_reads.expired_frames(
                     tenant_id=tenant_id,
                     now=now,
                     read_before=now - timedelta(days=tenant.plate_image_days),
                     limit=self._batch,
                 )
-                read_repo.unlink_frames(session, tenant_id=tenant_id, frame_ids=stale)
-                media_ids = dropped + stale
-                media_repo.delete_media_rows(session, tenant_id=tenant_id, media_ids=media_ids)
+                uow.plate_reads.unlink_frames(tenant_id=tenant_id, frame_ids=stale)
+                media_ids = dropped + list(stale)
+                uow.media.delete_rows(tenant_id=tenant_id, media_ids=media_ids)
                 if read_ids or media_ids:
-                    self._audit.record(
-                        session,
-                        tenant_id=tenant_id,
-                        record=AuditRecord(
+                    uow.audit(
+                        tenant_id,
+                        AuditRecord(
                             actor=ACTOR,
                             action="retention.purged",
                             target=f"tenant:{tenant_id}",

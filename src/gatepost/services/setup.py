@@ -11,19 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from gatepost.domain.accounts import User
 from gatepost.domain.ports import Clock
 from gatepost.domain.tenants import normalise_slug
 from gatepost.errors import Conflict, SetupError
 from gatepost.security.passwords import Passwords, check_password_policy
 from gatepost.security.permissions import Role
 from gatepost.security.tokens import TokenKind, issue_token, parse_token, tokens_equal
-from gatepost.services.audit import AuditRecord, AuditService
+from gatepost.services.audit import AuditRecord
 from gatepost.services.tenants import TenantService
-from gatepost.store.db import Database
+from gatepost.services.uow import Transactions
 from gatepost.store.ids import new_id
-from gatepost.store.repositories import accounts as account_repo
-from gatepost.store.repositories import tenants as tenant_repo
-from gatepost.store.tables import SetupToken, User
 
 __all__ = ["SetupResult", "SetupService"]
 
@@ -38,25 +36,24 @@ class SetupService:
     def __init__(
         self,
         *,
-        db: Database,
+        tx: Transactions,
         passwords: Passwords,
         clock: Clock,
         tenants: TenantService,
-        audit: AuditService,
         token_minutes: int,
         password_min_length: int,
     ) -> None:
-        self._db = db
+        self._tx = tx
         self._passwords = passwords
         self._clock = clock
         self._tenants = tenants
-        self._audit = audit
         self._ttl = timedelta(minutes=min(token_minutes, 30))
         self._min_length = password_min_length
 
     def needed(self) -> bool:
-        with self._db.session() as session:
-            return not account_repo.admin_exists(session)
+        """Whether first-run setup is still to be done (no administrator exists)."""
+        with self._tx.read() as uow:
+            return not uow.accounts.admin_exists()
 
     def issue_token(self) -> str:
         """A new one-time setup token; refused once an administrator exists."""
@@ -65,18 +62,14 @@ class SetupService:
         token = issue_token(TokenKind.SETUP, token_id)
         parsed = parse_token(token, expect=TokenKind.SETUP)
         assert parsed is not None  # noqa: S101 - issue_token makes well-formed tokens
-        with self._db.session() as session:
-            if account_repo.admin_exists(session):
+        with self._tx.write() as uow:
+            if uow.accounts.admin_exists():
                 raise SetupError("setup is already complete")
-            account_repo.add(
-                session,
-                SetupToken(
-                    id=token_id,
-                    token_hash=parsed.token_hash,
-                    created_at=now,
-                    expires_at=now + self._ttl,
-                    used_at=None,
-                ),
+            uow.accounts.add_setup_token(
+                token_id=token_id,
+                token_hash=parsed.token_hash,
+                created_at=now,
+                expires_at=now + self._ttl,
             )
         return token
 
@@ -89,42 +82,41 @@ class SetupService:
         username: str,
         password: str,
     ) -> SetupResult:
+        """Spend the token: the operator's tenant, its keys and first administrator."""
         slug = normalise_slug(tenant_slug)
         username = username.strip().lower()
         check_password_policy(password, min_length=self._min_length, username=username)
         parsed = parse_token(token.strip(), expect=TokenKind.SETUP)
         now = self._clock.now()
-        with self._db.session() as session:
-            if account_repo.admin_exists(session):
+        with self._tx.write() as uow:
+            if uow.accounts.admin_exists():
                 raise SetupError("setup is already complete")
-            row = account_repo.setup_token_by_hash(session, parsed.token_hash) if parsed else None
+            stored = uow.accounts.lock_setup_token(parsed.token_hash) if parsed else None
             if (
-                row is None
+                stored is None
                 or parsed is None
-                or not tokens_equal(row.token_hash, parsed.token_hash)
-                or row.used_at is not None
-                or row.expires_at <= now
+                or not tokens_equal(stored.token_hash, parsed.token_hash)
+                or stored.used_at is not None
+                or stored.expires_at <= now
             ):
                 raise SetupError("the setup token is invalid, used or expired")
-            if tenant_repo.get_by_slug(session, slug) is not None:
+            if uow.tenants.by_slug(slug) is not None:
                 raise Conflict("a tenant with this slug exists")
-            row.used_at = now
-            tenant = self._tenants.create_in(session, name=tenant_name, slug=slug)
+            uow.accounts.spend_setup_token(token_id=stored.id, at=now)
+            tenant = self._tenants.create_in(uow, name=tenant_name, slug=slug)
             user = User(
                 tenant_id=tenant.id,
                 id=new_id(),
                 username=username,
-                password_hash=self._passwords.hash(password),
                 role=Role.ADMIN.value,
-                platform_admin=True,
                 created_at=now,
                 password_changed_at=now,
+                platform_admin=True,
             )
-            account_repo.add(session, user)
-            self._audit.record(
-                session,
-                tenant_id=tenant.id,
-                record=AuditRecord(
+            uow.accounts.add_user(user, password_hash=self._passwords.hash(password))
+            uow.audit(
+                tenant.id,
+                AuditRecord(
                     actor=f"user:{user.id}",
                     action="setup.completed",
                     target=f"user:{user.id}",

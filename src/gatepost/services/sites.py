@@ -11,71 +11,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from gatepost.domain.plates import DEFAULT_GRAMMARS, PlateGrammar, PlateRegion, grammars_for
+from gatepost.domain.plates import PlateGrammar, PlateRegion
 from gatepost.domain.ports import Clock
+from gatepost.domain.sites import PlatePattern, Site, SitePlateSettings
 from gatepost.errors import Conflict, NotFound, ValidationFailed
 from gatepost.security.policy import Principal
-from gatepost.services.audit import AuditRecord, AuditService
+from gatepost.services.audit import AuditRecord
 from gatepost.services.pages import Page, page_by_id
-from gatepost.store.db import Database
+from gatepost.services.uow import Transactions, UnitOfWork
 from gatepost.store.ids import new_id
-from gatepost.store.repositories import sites as site_repo
-from gatepost.store.tables import Site
 
-__all__ = [
-    "MAX_PLATE_PATTERNS",
-    "PlatePattern",
-    "SitePlateSettings",
-    "SiteService",
-    "plate_settings_of",
-]
+__all__ = ["MAX_PLATE_PATTERNS", "SiteService", "site_in_tenant"]
 
 MAX_PLATE_PATTERNS = 10
 _PATTERN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
-
-
-@dataclass(frozen=True)
-class PlatePattern:
-    """A site's own plate format: a name, the region it belongs to, a pattern."""
-
-    name: str
-    region: str
-    pattern: str
-
-
-@dataclass(frozen=True)
-class SitePlateSettings:
-    """The plate formats a site reads; ``regions`` None means every region."""
-
-    site_id: str
-    regions: tuple[str, ...] | None
-    patterns: tuple[PlatePattern, ...]
-
-    def grammars(self) -> tuple[PlateGrammar, ...]:
-        """The site's own patterns first, then its regions' default grammars."""
-        own = tuple(_custom(p.name, p.region, p.pattern) for p in self.patterns)
-        if self.regions is None:
-            return own + DEFAULT_GRAMMARS
-        return own + grammars_for([PlateRegion(r) for r in self.regions])
-
-
-@lru_cache(maxsize=256)
-def _custom(name: str, region: str, pattern: str) -> PlateGrammar:
-    return PlateGrammar.custom(name, PlateRegion(region), pattern)
-
-
-def plate_settings_of(site: Site) -> SitePlateSettings:
-    return SitePlateSettings(
-        site_id=site.id,
-        regions=None if site.plate_regions is None else tuple(site.plate_regions),
-        patterns=tuple(
-            PlatePattern(p["name"], p["region"], p["pattern"]) for p in site.plate_patterns or []
-        ),
-    )
 
 
 def _region(value: str, field: str) -> PlateRegion:
@@ -125,10 +76,9 @@ def _settings_text(settings: SitePlateSettings) -> str:
 
 
 class SiteService:
-    def __init__(self, *, db: Database, clock: Clock, audit: AuditService) -> None:
-        self._db = db
+    def __init__(self, *, tx: Transactions, clock: Clock) -> None:
+        self._tx = tx
         self._clock = clock
-        self._audit = audit
 
     def create(self, principal: Principal, *, name: str, timezone: str) -> Site:
         name = name.strip()
@@ -138,42 +88,34 @@ class SiteService:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValidationFailed(f"unknown time zone {timezone!r}", field="timezone") from exc
-        with self._db.session() as session:
-            if site_repo.site_by_name(session, tenant_id=principal.tenant_id, name=name):
+        site = Site(
+            tenant_id=principal.tenant_id,
+            id=new_id(),
+            name=name,
+            timezone=timezone,
+            created_at=self._clock.now(),
+        )
+        with self._tx.write() as uow:
+            if uow.sites.by_name(tenant_id=principal.tenant_id, name=name):
                 raise Conflict("a site with this name exists")
-            site = Site(
-                tenant_id=principal.tenant_id,
-                id=new_id(),
-                name=name,
-                timezone=timezone,
-                created_at=self._clock.now(),
-            )
-            site_repo.add_site(session, site)
-            self._audit.record(
-                session,
-                tenant_id=principal.tenant_id,
-                record=AuditRecord(
-                    actor=principal.actor, action="site.created", target=f"site:{site.id}"
-                ),
+            uow.sites.add(site)
+            uow.audit(
+                principal.tenant_id,
+                AuditRecord(actor=principal.actor, action="site.created", target=f"site:{site.id}"),
             )
         return site
 
     def get(self, principal: Principal, site_id: str) -> Site:
-        with self._db.session() as session:
-            site = site_repo.get_site(session, tenant_id=principal.tenant_id, site_id=site_id)
-        if site is None:
-            raise NotFound("site")
-        return site
+        with self._tx.read() as uow:
+            return site_in_tenant(uow, principal, site_id)
 
     def list(self, principal: Principal, *, limit: int, after: str | None) -> Page[Site]:
-        with self._db.session() as session:
-            rows = site_repo.list_sites(
-                session, tenant_id=principal.tenant_id, limit=limit + 1, after=after
-            )
+        with self._tx.read() as uow:
+            rows = uow.sites.list(tenant_id=principal.tenant_id, limit=limit + 1, after=after)
         return page_by_id(rows, limit)
 
     def plate_settings(self, principal: Principal, site_id: str) -> SitePlateSettings:
-        return plate_settings_of(self.get(principal, site_id))
+        return self.get(principal, site_id).plate_settings
 
     def set_plate_settings(
         self,
@@ -190,24 +132,30 @@ class SiteService:
             raise ValidationFailed(
                 "a site must read at least one region or pattern", field="regions"
             )
-        with self._db.session() as session:
-            site = site_repo.get_site(session, tenant_id=principal.tenant_id, site_id=site_id)
-            if site is None:
-                raise NotFound("site")
-            before = _settings_text(plate_settings_of(site))
-            site.plate_regions = None if chosen is None else list(chosen)
-            site.plate_patterns = [
-                {"name": p.name, "region": p.region, "pattern": p.pattern} for p in own
-            ] or None
-            after = plate_settings_of(site)
-            self._audit.record(
-                session,
-                tenant_id=principal.tenant_id,
-                record=AuditRecord(
+        after = SitePlateSettings(site_id, chosen, own)
+        with self._tx.write() as uow:
+            site = site_in_tenant(uow, principal, site_id)
+            uow.sites.set_plate_formats(
+                tenant_id=site.tenant_id, site_id=site.id, regions=chosen, patterns=own
+            )
+            uow.audit(
+                principal.tenant_id,
+                AuditRecord(
                     actor=principal.actor,
                     action="site.plate_settings_changed",
                     target=f"site:{site.id}",
-                    details={"before": before, "after": _settings_text(after)},
+                    details={
+                        "before": _settings_text(site.plate_settings),
+                        "after": _settings_text(after),
+                    },
                 ),
             )
         return after
+
+
+def site_in_tenant(uow: UnitOfWork, principal: Principal, site_id: str) -> Site:
+    """The site in the caller's tenant, or NotFound (never another tenant's)."""
+    site = uow.sites.get(tenant_id=principal.tenant_id, site_id=site_id)
+    if site is None:
+        raise NotFound("site")
+    return site

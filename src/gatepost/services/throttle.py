@@ -12,9 +12,7 @@ from datetime import timedelta
 
 from gatepost.domain.ports import Clock
 from gatepost.errors import Throttled
-from gatepost.store.db import Database
-from gatepost.store.repositories import accounts as account_repo
-from gatepost.store.tables import LoginThrottle
+from gatepost.services.uow import Transactions
 
 __all__ = ["LoginThrottleService"]
 
@@ -24,8 +22,10 @@ def _key(label: str, value: str) -> bytes:
 
 
 class LoginThrottleService:
-    def __init__(self, *, db: Database, clock: Clock, max_failures: int, window_seconds: int):
-        self._db = db
+    def __init__(
+        self, *, tx: Transactions, clock: Clock, max_failures: int, window_seconds: int
+    ) -> None:
+        self._tx = tx
         self._clock = clock
         self._max = max_failures
         self._window = timedelta(seconds=window_seconds)
@@ -34,33 +34,31 @@ class LoginThrottleService:
         return [_key("account", account), _key("client", client)]
 
     def check(self, *, account: str, client: str) -> None:
+        """Throttled (with the seconds to wait) while the account or client is at the limit."""
         now = self._clock.now()
-        with self._db.session() as session:
+        with self._tx.write() as uow:
             for key in self._keys(account, client):
-                row = account_repo.throttle_row(session, key)
-                if row is None or now - row.window_start >= self._window:
+                count = uow.throttle.lock(key)
+                if count is None or now - count.window_start >= self._window:
                     continue
-                if row.failures >= self._max:
-                    remaining = self._window - (now - row.window_start)
+                if count.failures >= self._max:
+                    remaining = self._window - (now - count.window_start)
                     raise Throttled(retry_after=max(1, int(remaining.total_seconds())))
 
     def failed(self, *, account: str, client: str) -> None:
+        """Count a failed login against the account and the client."""
         now = self._clock.now()
-        with self._db.session() as session:
+        with self._tx.write() as uow:
             for key in self._keys(account, client):
-                row = account_repo.throttle_row(session, key)
-                if row is None:
-                    account_repo.add(
-                        session,
-                        LoginThrottle(key_hash=key, failures=1, window_start=now),
-                    )
-                elif now - row.window_start >= self._window:
-                    row.failures, row.window_start = 1, now
+                count = uow.throttle.lock(key)
+                if count is None:
+                    uow.throttle.start(key, at=now)
+                elif now - count.window_start >= self._window:
+                    uow.throttle.restart(key, at=now)
                 else:
-                    row.failures += 1
+                    uow.throttle.add_failure(key)
 
     def succeeded(self, *, account: str) -> None:
-        with self._db.session() as session:
-            row = account_repo.throttle_row(session, _key("account", account))
-            if row is not None:
-                session.delete(row)
+        """A successful login clears the account's count (the client's stays)."""
+        with self._tx.write() as uow:
+            uow.throttle.clear(_key("account", account))

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from gatepost.domain.accounts import ApiKey, User
 from gatepost.domain.ports import Clock
 from gatepost.errors import Conflict, NotFound, ValidationFailed
 from gatepost.security.passwords import Passwords, check_password_policy
 from gatepost.security.permissions import USER_ROLES, Role
 from gatepost.security.policy import Principal
 from gatepost.security.tokens import TokenKind, hash_token, issue_token
-from gatepost.services.audit import AuditRecord, AuditService
+from gatepost.services.audit import AuditRecord
 from gatepost.services.pages import Page, page_by_id
-from gatepost.store.db import Database
+from gatepost.services.uow import Transactions, UnitOfWork
 from gatepost.store.ids import new_id
-from gatepost.store.repositories import accounts as account_repo
-from gatepost.store.tables import ApiKey, User
 
 __all__ = ["IssuedApiKey", "UserService"]
 
@@ -40,20 +39,26 @@ def _user_role(role: str) -> Role:
     return parsed
 
 
+def _user(uow: UnitOfWork, principal: Principal, user_id: str) -> User:
+    """The user in the caller's tenant, or NotFound (never another tenant's)."""
+    user = uow.accounts.get_user(tenant_id=principal.tenant_id, user_id=user_id)
+    if user is None:
+        raise NotFound("user")
+    return user
+
+
 class UserService:
     def __init__(
         self,
         *,
-        db: Database,
+        tx: Transactions,
         passwords: Passwords,
         clock: Clock,
-        audit: AuditService,
         password_min_length: int,
     ) -> None:
-        self._db = db
+        self._tx = tx
         self._passwords = passwords
         self._clock = clock
-        self._audit = audit
         self._min_length = password_min_length
 
     def create(self, principal: Principal, *, username: str, password: str, role: str) -> User:
@@ -64,27 +69,23 @@ class UserService:
             )
         parsed_role = _user_role(role)
         check_password_policy(password, min_length=self._min_length, username=username)
+        password_hash = self._passwords.hash(password)
         now = self._clock.now()
-        with self._db.session() as session:
-            if account_repo.user_by_username(
-                session, tenant_id=principal.tenant_id, username=username
-            ):
+        user = User(
+            tenant_id=principal.tenant_id,
+            id=new_id(),
+            username=username,
+            role=parsed_role.value,
+            created_at=now,
+            password_changed_at=now,
+        )
+        with self._tx.write() as uow:
+            if uow.accounts.user_by_username(tenant_id=principal.tenant_id, username=username):
                 raise Conflict("this username is taken")
-            user = User(
-                tenant_id=principal.tenant_id,
-                id=new_id(),
-                username=username,
-                password_hash=self._passwords.hash(password),
-                role=parsed_role.value,
-                platform_admin=False,
-                created_at=now,
-                password_changed_at=now,
-            )
-            account_repo.add(session, user)
-            self._audit.record(
-                session,
-                tenant_id=principal.tenant_id,
-                record=AuditRecord(
+            uow.accounts.add_user(user, password_hash=password_hash)
+            uow.audit(
+                principal.tenant_id,
+                AuditRecord(
                     actor=principal.actor,
                     action="user.created",
                     target=f"user:{user.id}",
@@ -94,18 +95,15 @@ class UserService:
         return user
 
     def get(self, principal: Principal, user_id: str) -> User:
-        with self._db.session() as session:
-            user = account_repo.get_user(session, tenant_id=principal.tenant_id, user_id=user_id)
-        if user is None:
-            raise NotFound("user")
-        return user
+        with self._tx.read() as uow:
+            return _user(uow, principal, user_id)
 
     def list(self, principal: Principal, *, limit: int, after: str | None) -> Page[User]:
-        with self._db.session() as session:
-            rows = account_repo.list_users(
-                session, tenant_id=principal.tenant_id, limit=limit + 1, after=after
+        with self._tx.read() as uow:
+            users = uow.accounts.list_users(
+                tenant_id=principal.tenant_id, limit=limit + 1, after=after
             )
-        return page_by_id(rows, limit)
+        return page_by_id(users, limit)
 
     def update(
         self,
@@ -117,37 +115,36 @@ class UserService:
         require_totp: bool | None = None,
     ) -> User:
         now = self._clock.now()
-        with self._db.session() as session:
-            user = account_repo.get_user(session, tenant_id=principal.tenant_id, user_id=user_id)
-            if user is None:
-                raise NotFound("user")
+        tenant_id = principal.tenant_id
+        with self._tx.write() as uow:
+            user = _user(uow, principal, user_id)
             if user.id == principal.id and (disabled or (role and role != user.role)):
                 raise Conflict("you cannot disable yourself or change your own role")
             changes: dict[str, str] = {}
             if role is not None:
-                user.role = _user_role(role).value
-                changes["role"] = user.role
+                new_role = _user_role(role).value
+                uow.accounts.set_role(tenant_id=tenant_id, user_id=user.id, role=new_role)
+                changes["role"] = new_role
             if require_totp is not None:
-                user.totp_enforced = require_totp
+                uow.accounts.set_totp_enforced(
+                    tenant_id=tenant_id, user_id=user.id, enforced=require_totp
+                )
                 changes["require_totp"] = str(require_totp).lower()
             if disabled is not None:
-                user.disabled = disabled
+                uow.accounts.set_disabled(tenant_id=tenant_id, user_id=user.id, disabled=disabled)
                 changes["disabled"] = str(disabled).lower()
                 if disabled:
-                    account_repo.revoke_sessions(
-                        session, tenant_id=user.tenant_id, user_id=user.id, now=now
-                    )
-            self._audit.record(
-                session,
-                tenant_id=principal.tenant_id,
-                record=AuditRecord(
+                    uow.accounts.revoke_sessions(tenant_id=tenant_id, user_id=user.id, at=now)
+            uow.audit(
+                tenant_id,
+                AuditRecord(
                     actor=principal.actor,
                     action="user.updated",
                     target=f"user:{user.id}",
                     details=changes,
                 ),
             )
-        return user
+            return _user(uow, principal, user_id)
 
     def create_api_key(self, principal: Principal, *, name: str, role: str) -> IssuedApiKey:
         name = name.strip()
@@ -155,23 +152,19 @@ class UserService:
             raise ValidationFailed("name must have 1-120 characters", field="name")
         parsed_role = _user_role(role)
         token = issue_token(TokenKind.API_KEY, principal.tenant_id)
-        with self._db.session() as session:
-            key = ApiKey(
-                tenant_id=principal.tenant_id,
-                id=new_id(),
-                name=name,
-                role=parsed_role.value,
-                token_hash=hash_token(token),
-                created_by=principal.actor,
-                created_at=self._clock.now(),
-                last_used_at=None,
-                revoked_at=None,
-            )
-            account_repo.add(session, key)
-            self._audit.record(
-                session,
-                tenant_id=principal.tenant_id,
-                record=AuditRecord(
+        key = ApiKey(
+            tenant_id=principal.tenant_id,
+            id=new_id(),
+            name=name,
+            role=parsed_role.value,
+            created_by=principal.actor,
+            created_at=self._clock.now(),
+        )
+        with self._tx.write() as uow:
+            uow.accounts.add_api_key(key, token_hash=hash_token(token))
+            uow.audit(
+                principal.tenant_id,
+                AuditRecord(
                     actor=principal.actor,
                     action="api_key.created",
                     target=f"api_key:{key.id}",
@@ -181,20 +174,21 @@ class UserService:
         return IssuedApiKey(key=key, token=token)
 
     def list_api_keys(self, principal: Principal) -> Sequence[ApiKey]:
-        with self._db.session() as session:
-            return account_repo.list_api_keys(session, tenant_id=principal.tenant_id)
+        with self._tx.read() as uow:
+            return uow.accounts.list_api_keys(tenant_id=principal.tenant_id)
 
     def revoke_api_key(self, principal: Principal, key_id: str) -> ApiKey:
-        with self._db.session() as session:
-            key = account_repo.get_api_key(session, tenant_id=principal.tenant_id, key_id=key_id)
+        now = self._clock.now()
+        with self._tx.write() as uow:
+            key = uow.accounts.get_api_key(tenant_id=principal.tenant_id, key_id=key_id)
             if key is None:
                 raise NotFound("api key")
-            if key.revoked_at is None:
-                key.revoked_at = self._clock.now()
-            self._audit.record(
-                session,
-                tenant_id=principal.tenant_id,
-                record=AuditRecord(
+            if not key.revoked:
+                uow.accounts.revoke_api_key(tenant_id=key.tenant_id, key_id=key.id, at=now)
+                key = replace(key, revoked_at=now)
+            uow.audit(
+                principal.tenant_id,
+                AuditRecord(
                     actor=principal.actor, action="api_key.revoked", target=f"api_key:{key.id}"
                 ),
             )

@@ -10,43 +10,37 @@ authorised readers see them in clear.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from enum import StrEnum
-
-from sqlalchemy.orm import Session
+from types import MappingProxyType
 
 from gatepost.domain.plates import DEFAULT_GRAMMARS, PlateRegion, match_grammar, normalise_plate
 from gatepost.domain.ports import Clock
+from gatepost.domain.vehicles import AccessList, VehicleView
 from gatepost.errors import Conflict, NotFound, ValidationFailed
 from gatepost.security.crypto import TenantKeys
 from gatepost.security.policy import Principal
-from gatepost.services.audit import AuditRecord, AuditService
-from gatepost.services.keys import KeyService
+from gatepost.services.audit import AuditRecord
+from gatepost.services.caches import VersionedCache
 from gatepost.services.pages import Page, page_by_id
-from gatepost.store.db import Database
+from gatepost.services.uow import Transactions, UnitOfWork
 from gatepost.store.ids import new_id
-from gatepost.store.repositories import persons as person_repo
-from gatepost.store.repositories import sites as site_repo
-from gatepost.store.repositories import vehicles as vehicle_repo
-from gatepost.store.tables import Vehicle
+from gatepost.store.repositories.vehicles import StoredVehicle
 
 __all__ = [
-    "AccessList",
+    "PLATE_INDEX_PURPOSE",
+    "KnownVehicles",
     "VehicleDraft",
     "VehicleService",
-    "VehicleView",
     "plate_of",
-    "vehicle_in_tenant",
 ]
 
 PLATE_INDEX_PURPOSE = "plate"
 _TABLE = "vehicles"
 
-
-class AccessList(StrEnum):
-    ALLOW = "allow"
-    DENY = "deny"
+KnownVehicles = Mapping[str, VehicleView]
+"""Every known vehicle of a tenant by its (normalised) plate; read-only."""
 
 
 @dataclass(frozen=True, repr=False)
@@ -65,33 +59,6 @@ class VehicleDraft:
 
     def __repr__(self) -> str:
         return "VehicleDraft(<plate>)"
-
-
-@dataclass(frozen=True, repr=False)
-class VehicleView:
-    id: str
-    plate: str
-    region: str
-    list: str
-    person_id: str | None
-    site_id: str | None
-    valid_from: datetime | None
-    valid_until: datetime | None
-    description: str | None
-    created_at: datetime
-    updated_at: datetime
-
-    def __repr__(self) -> str:
-        return f"VehicleView(id={self.id})"
-
-    def validity_at(self, now: datetime) -> str:
-        """``pending`` before ``valid_from``, ``expired`` after ``valid_until``, else
-        ``valid``; outside its validity a gate treats the vehicle as unknown."""
-        if self.valid_from is not None and now < self.valid_from:
-            return "pending"
-        if self.valid_until is not None and now > self.valid_until:
-            return "expired"
-        return "valid"
 
 
 def plate_of(raw: str, region: str | None) -> tuple[str, PlateRegion]:
@@ -113,130 +80,146 @@ def plate_of(raw: str, region: str | None) -> tuple[str, PlateRegion]:
 
 
 class VehicleService:
-    def __init__(
-        self, *, db: Database, keys: KeyService, audit: AuditService, clock: Clock
-    ) -> None:
-        self._db = db
-        self._keys = keys
-        self._audit = audit
+    def __init__(self, *, tx: Transactions, clock: Clock) -> None:
+        self._tx = tx
         self._clock = clock
+        self._known: VersionedCache[KnownVehicles] = VersionedCache()
 
     # -- sealing ----------------------------------------------------------------
 
     @staticmethod
-    def _open(keys: TenantKeys, vehicle: Vehicle, column: str, value: bytes | None) -> str | None:
-        if value is None:
-            return None
-        return keys.open_text(value, table=_TABLE, column=column, row_id=vehicle.id)
+    def _view(keys: TenantKeys, vehicle: StoredVehicle) -> VehicleView:
+        def opened(column: str, value: bytes | None) -> str | None:
+            if value is None:
+                return None
+            return keys.open_text(value, table=_TABLE, column=column, row_id=vehicle.id)
 
-    def _view(self, keys: TenantKeys, vehicle: Vehicle) -> VehicleView:
         return VehicleView(
             id=vehicle.id,
-            plate=self._open(keys, vehicle, "plate", vehicle.plate_sealed) or "",
+            plate=opened("plate", vehicle.plate_sealed) or "",
             region=vehicle.region,
             list=vehicle.list,
             person_id=vehicle.person_id,
             site_id=vehicle.site_id,
             valid_from=vehicle.valid_from,
             valid_until=vehicle.valid_until,
-            description=self._open(keys, vehicle, "description", vehicle.description_sealed),
+            description=opened("description", vehicle.description_sealed),
             created_at=vehicle.created_at,
             updated_at=vehicle.updated_at,
         )
 
-    def _apply(
-        self, session: Session, keys: TenantKeys, vehicle: Vehicle, draft: VehicleDraft
-    ) -> None:
+    @staticmethod
+    def _stored(
+        uow: UnitOfWork,
+        keys: TenantKeys,
+        *,
+        tenant_id: str,
+        vehicle_id: str,
+        created_at: datetime,
+        updated_at: datetime,
+        draft: VehicleDraft,
+    ) -> StoredVehicle:
+        """The record ``draft`` describes, checked (fields, references, plate clash)."""
         plate, region = plate_of(draft.plate, draft.region)
         try:
-            vehicle.list = AccessList(draft.list).value
+            access_list = AccessList(draft.list)
         except ValueError as exc:
             raise ValidationFailed("list must be one of: allow, deny", field="list") from exc
-        tenant_id = vehicle.tenant_id
         if (
             draft.site_id is not None
-            and site_repo.get_site(session, tenant_id=tenant_id, site_id=draft.site_id) is None
+            and uow.sites.get(tenant_id=tenant_id, site_id=draft.site_id) is None
         ):
             raise ValidationFailed("no such site", field="site_id")
-        if (
-            draft.person_id is not None
-            and person_repo.get_person(session, tenant_id=tenant_id, person_id=draft.person_id)
-            is None
+        if draft.person_id is not None and not uow.persons.exists(
+            tenant_id=tenant_id, person_id=draft.person_id
         ):
             raise ValidationFailed("no such person", field="person_id")
         valid_from = _utc(draft.valid_from, "valid_from")
         valid_until = _utc(draft.valid_until, "valid_until")
         if valid_from is not None and valid_until is not None and valid_until <= valid_from:
             raise ValidationFailed("valid_until must be after valid_from", field="valid_until")
-        index = keys.blind_index(plate, purpose=PLATE_INDEX_PURPOSE)
-        clash = vehicle_repo.by_plate_index(session, tenant_id=tenant_id, index=index)
-        if clash is not None and clash.id != vehicle.id:
-            raise Conflict("another vehicle has this plate")
-        vehicle.plate_sealed = keys.seal_text(
-            plate, table=_TABLE, column="plate", row_id=vehicle.id
-        )
-        vehicle.plate_index = index
-        vehicle.region = region.value
-        vehicle.person_id = draft.person_id
-        vehicle.site_id = draft.site_id
-        vehicle.valid_from = valid_from
-        vehicle.valid_until = valid_until
         description = (draft.description or "").strip()
         if len(description) > 500:
             raise ValidationFailed(
                 "description must have at most 500 characters", field="description"
             )
-        vehicle.description_sealed = (
-            keys.seal_text(description, table=_TABLE, column="description", row_id=vehicle.id)
+        index = keys.blind_index(plate, purpose=PLATE_INDEX_PURPOSE)
+        clash = uow.vehicles.by_plate_index(tenant_id=tenant_id, index=index)
+        if clash is not None and clash.id != vehicle_id:
+            raise Conflict("another vehicle has this plate")
+        return StoredVehicle(
+            tenant_id=tenant_id,
+            id=vehicle_id,
+            plate_sealed=keys.seal_text(plate, table=_TABLE, column="plate", row_id=vehicle_id),
+            plate_index=index,
+            region=region.value,
+            list=access_list,
+            person_id=draft.person_id,
+            site_id=draft.site_id,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            description_sealed=keys.seal_text(
+                description, table=_TABLE, column="description", row_id=vehicle_id
+            )
             if description
-            else None
+            else None,
+            created_at=created_at,
+            updated_at=updated_at,
         )
 
-    def _record(self, session: Session, principal: Principal, record: AuditRecord) -> None:
-        self._audit.record(session, tenant_id=principal.tenant_id, record=record)
+    @staticmethod
+    def _changed(uow: UnitOfWork, principal: Principal, record: AuditRecord) -> None:
+        """Every change: audited, and the tenant's known-vehicle version bumped."""
+        uow.vehicles.bump_version(tenant_id=principal.tenant_id)
+        uow.audit(principal.tenant_id, record)
 
     # -- use cases --------------------------------------------------------------
 
     def create(self, principal: Principal, draft: VehicleDraft) -> VehicleView:
         now = self._clock.now()
-        with self._db.session() as session:
-            keys = self._keys.keys_for(session, tenant_id=principal.tenant_id)
-            vehicle = Vehicle(
-                tenant_id=principal.tenant_id, id=new_id(), created_at=now, updated_at=now
+        tenant_id = principal.tenant_id
+        with self._tx.write() as uow:
+            keys = uow.keys(tenant_id)
+            vehicle = self._stored(
+                uow,
+                keys,
+                tenant_id=tenant_id,
+                vehicle_id=new_id(),
+                created_at=now,
+                updated_at=now,
+                draft=draft,
             )
-            self._apply(session, keys, vehicle, draft)
-            vehicle_repo.add_vehicle(session, vehicle)
-            self._record(
-                session,
+            uow.vehicles.save(vehicle)
+            self._changed(
+                uow,
                 principal,
                 AuditRecord(
                     actor=principal.actor,
                     action="vehicle.created",
                     target=f"vehicle:{vehicle.id}",
-                    details={"list": vehicle.list},
+                    details={"list": vehicle.list.value},
                 ),
             )
             return self._view(keys, vehicle)
 
     def get(self, principal: Principal, vehicle_id: str) -> VehicleView:
-        with self._db.session() as session:
-            vehicle = vehicle_in_tenant(session, principal, vehicle_id)
-            keys = self._keys.keys_for(session, tenant_id=principal.tenant_id)
-            return self._view(keys, vehicle)
+        with self._tx.read() as uow:
+            vehicle = _vehicle(uow, principal, vehicle_id)
+            return self._view(uow.keys(principal.tenant_id), vehicle)
 
     def update(
         self, principal: Principal, vehicle_id: str, changes: dict[str, object]
     ) -> VehicleView:
         """Apply a partial update; ``changes`` holds only the fields the client sent."""
         now = self._clock.now()
-        with self._db.session() as session:
-            vehicle = vehicle_in_tenant(session, principal, vehicle_id)
-            keys = self._keys.keys_for(session, tenant_id=principal.tenant_id)
-            current = self._view(keys, vehicle)
+        with self._tx.write() as uow:
+            stored = _vehicle(uow, principal, vehicle_id)
+            keys = uow.keys(principal.tenant_id)
+            current = self._view(keys, stored)
             draft = VehicleDraft(
                 plate=current.plate,
                 region=current.region,
-                list=current.list,
+                list=current.list.value,
                 person_id=current.person_id,
                 site_id=current.site_id,
                 valid_from=current.valid_from,
@@ -246,10 +229,18 @@ class VehicleService:
             if "plate" in changes and "region" not in changes:
                 draft = replace(draft, region=None)
             draft = replace(draft, **changes)  # type: ignore[arg-type]
-            self._apply(session, keys, vehicle, draft)
-            vehicle.updated_at = now
-            self._record(
-                session,
+            vehicle = self._stored(
+                uow,
+                keys,
+                tenant_id=stored.tenant_id,
+                vehicle_id=stored.id,
+                created_at=stored.created_at,
+                updated_at=now,
+                draft=draft,
+            )
+            uow.vehicles.save(vehicle)
+            self._changed(
+                uow,
                 principal,
                 AuditRecord(
                     actor=principal.actor,
@@ -269,18 +260,17 @@ class VehicleService:
         plate: str | None = None,
         site_id: str | None = None,
         person_id: str | None = None,
-        access_list: str | None = None,
+        access_list: AccessList | None = None,
     ) -> Page[VehicleView]:
         """Keyset pages; ``plate`` finds the exact (normalised) plate through its index."""
-        with self._db.session() as session:
-            keys = self._keys.keys_for(session, tenant_id=principal.tenant_id)
+        with self._tx.read() as uow:
+            keys = uow.keys(principal.tenant_id)
             plate_index = (
                 keys.blind_index(normalise_plate(plate), purpose=PLATE_INDEX_PURPOSE)
                 if plate
                 else None
             )
-            rows = vehicle_repo.list_vehicles(
-                session,
+            rows = uow.vehicles.list(
                 tenant_id=principal.tenant_id,
                 limit=limit + 1,
                 after=after,
@@ -293,35 +283,51 @@ class VehicleService:
 
     def find(self, principal: Principal, plate: str) -> VehicleView | None:
         """The vehicle with exactly this (normalised) plate, through the blind index."""
-        with self._db.reading() as session:
-            keys = self._keys.keys_for(session, tenant_id=principal.tenant_id)
-            index = keys.blind_index(normalise_plate(plate), purpose=PLATE_INDEX_PURPOSE)
-            row = vehicle_repo.by_plate_index(session, tenant_id=principal.tenant_id, index=index)
-            return self._view(keys, row) if row is not None else None
+        with self._tx.read() as uow:
+            return self.find_in(uow, principal.tenant_id, plate)
 
-    def known(self, principal: Principal) -> tuple[VehicleView, ...]:
-        """Every vehicle of the tenant with its plate opened (for fuzzy matching)."""
-        views: tuple[VehicleView, ...] = ()
+    def find_in(self, uow: UnitOfWork, tenant_id: str, plate: str) -> VehicleView | None:
+        """:meth:`find` inside the caller's unit of work."""
+        keys = uow.keys(tenant_id)
+        index = keys.blind_index(normalise_plate(plate), purpose=PLATE_INDEX_PURPOSE)
+        row = uow.vehicles.by_plate_index(tenant_id=tenant_id, index=index)
+        return self._view(keys, row) if row is not None else None
+
+    def known(self, principal: Principal) -> KnownVehicles:
+        """Every vehicle of the tenant by plate, opened (for fuzzy matching)."""
+        with self._tx.read() as uow:
+            return self.known_in(uow, principal.tenant_id)
+
+    def known_in(self, uow: UnitOfWork, tenant_id: str) -> KnownVehicles:
+        """:meth:`known` inside the caller's unit of work. Opened once per version of
+        the tenant's vehicles and process (``services.caches``), not once per read."""
+        version = uow.vehicles.version(tenant_id=tenant_id)
+        return self._known.get(tenant_id, version, lambda: self._open_all(uow, tenant_id))
+
+    def _open_all(self, uow: UnitOfWork, tenant_id: str) -> KnownVehicles:
+        keys = uow.keys(tenant_id)
+        views: dict[str, VehicleView] = {}
         after: str | None = None
-        with self._db.reading() as session:
-            keys = self._keys.keys_for(session, tenant_id=principal.tenant_id)
-            while True:
-                rows = vehicle_repo.list_vehicles(
-                    session, tenant_id=principal.tenant_id, limit=1000, after=after
-                )
-                views += tuple(self._view(keys, row) for row in rows)
-                if len(rows) < 1000:
-                    return views
-                after = rows[-1].id
+        while True:
+            rows = uow.vehicles.list(tenant_id=tenant_id, limit=1000, after=after)
+            for row in rows:
+                view = self._view(keys, row)
+                views[view.plate] = view
+            if len(rows) < 1000:
+                return MappingProxyType(views)
+            after = rows[-1].id
+
+    @property
+    def known_builds(self) -> int:
+        """How often this process opened a tenant's plates (the cache's misses)."""
+        return self._known.builds
 
     def delete(self, principal: Principal, vehicle_id: str) -> None:
-        with self._db.session() as session:
-            vehicle_in_tenant(session, principal, vehicle_id)
-            vehicle_repo.delete_vehicle(
-                session, tenant_id=principal.tenant_id, vehicle_id=vehicle_id
-            )
-            self._record(
-                session,
+        with self._tx.write() as uow:
+            _vehicle(uow, principal, vehicle_id)
+            uow.vehicles.delete(tenant_id=principal.tenant_id, vehicle_id=vehicle_id)
+            self._changed(
+                uow,
                 principal,
                 AuditRecord(
                     actor=principal.actor,
@@ -341,11 +347,9 @@ def _utc(moment: datetime | None, field: str) -> datetime | None:
     return moment.astimezone(UTC)
 
 
-def vehicle_in_tenant(session: Session, principal: Principal, vehicle_id: str) -> Vehicle:
+def _vehicle(uow: UnitOfWork, principal: Principal, vehicle_id: str) -> StoredVehicle:
     """The vehicle in the caller's tenant, or NotFound (never another tenant's)."""
-    vehicle = vehicle_repo.get_vehicle(
-        session, tenant_id=principal.tenant_id, vehicle_id=vehicle_id
-    )
+    vehicle = uow.vehicles.get(tenant_id=principal.tenant_id, vehicle_id=vehicle_id)
     if vehicle is None:
         raise NotFound("vehicle")
     return vehicle

@@ -97,6 +97,8 @@ class Tenant(Base):
     plate_read_days: Mapped[int] = mapped_column(Integer, default=90, server_default="90")
     plate_stranger_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     plate_image_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Bumped with every change to the tenant's known vehicles (see face_gallery_version).
+    vehicle_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class TenantKey(Base):

@@ -10,14 +10,26 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["CALIBRATIONS", "DLIB_RESNET", "threshold_for"]
+__all__ = ["CALIBRATIONS", "DLIB_RESNET", "FAKE_IDENTITY", "threshold_for"]
 
 DLIB_RESNET = "dlib-resnet-v1"
 """The name templates of dlib's ResNet embedding carry (``gatepost.vision.dlib_faces``)."""
 
+FAKE_IDENTITY = "fake-identity-v1"
+"""The name templates of the fake engine carry (``gatepost.vision.fake_faces``): a unit
+vector per identity string, so its distances are 0 (same) or about 1.4 (different)."""
+
 CALIBRATIONS: dict[str, tuple[tuple[float, float], ...]] = {
     # (FMR, largest distance accepted as the same person), FMR descending.
     DLIB_RESNET: (
+        (1e-2, 0.64),
+        (1e-3, 0.60),
+        (1e-4, 0.56),
+        (1e-5, 0.53),
+        (1e-6, 0.49),
+    ),
+    # Any threshold below ~1 separates the fake's identities; dlib's keep policies alike.
+    FAKE_IDENTITY: (
         (1e-2, 0.64),
         (1e-3, 0.60),
         (1e-4, 0.56),

@@ -14,10 +14,11 @@ from datetime import datetime
 from typing import Any
 
 from gatepost.domain.faces import FACE_CONSENT_PURPOSE
+from gatepost.domain.persons import Consent
 from gatepost.security.permissions import Permission
 from gatepost.security.policy import Principal
 from gatepost.services.container import Container
-from gatepost.services.persons import ConsentView, PersonView
+from gatepost.services.persons import PersonView
 from gatepost.web.lookups import user_names
 from gatepost.web.rendering import can
 
@@ -40,13 +41,13 @@ class FaceCard:
     person_id: str
     person_name: str
     templates: tuple[TemplateRow, ...]
-    consent: ConsentView | None
+    consent: Consent | None
     max_photos: int
     min_face_px: int
     max_upload_mb: int
 
 
-def current_consent(consents: Sequence[ConsentView]) -> ConsentView | None:
+def current_consent(consents: Sequence[Consent]) -> Consent | None:
     """The newest ``biometric_face`` consent that is not withdrawn, if any."""
     active = [c for c in consents if c.purpose == FACE_CONSENT_PURPOSE and c.withdrawn_at is None]
     return max(active, key=lambda c: c.granted_at, default=None)
@@ -64,7 +65,7 @@ def face_card(
     container: Container,
     principal: Principal,
     person: PersonView,
-    consents: Sequence[ConsentView],
+    consents: Sequence[Consent],
 ) -> FaceCard:
     views = container.faces.templates(principal, person.id)
     names = user_names(container, principal) if views else {}
@@ -95,7 +96,7 @@ def card_context(
     principal: Principal,
     person: PersonView,
     *,
-    consents: Sequence[ConsentView] | None = None,
+    consents: Sequence[Consent] | None = None,
     errors: Mapping[str, str] | None = None,
     form: Mapping[str, str] | None = None,
     done: str | None = None,

@@ -16,8 +16,9 @@ from typing import Annotated
 from fastapi import Depends, Form
 
 from gatepost.domain.plates import PlateRegion, normalise_plate
+from gatepost.domain.vehicles import AccessList, VehicleView
 from gatepost.errors import Conflict, ValidationFailed
-from gatepost.services.vehicles import AccessList, VehicleDraft, VehicleView
+from gatepost.services.vehicles import VehicleDraft
 from gatepost.web.forms import FormText, sentence
 
 __all__ = [

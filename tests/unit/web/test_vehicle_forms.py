@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from gatepost.domain.vehicles import VehicleView
 from gatepost.errors import Conflict, ValidationFailed
-from gatepost.services.vehicles import VehicleDraft, VehicleView
+from gatepost.services.vehicles import VehicleDraft
 from gatepost.web.vehicle_forms import blank_form, changes, draft, form_of, refusal
 
 MOMENT = datetime(2026, 3, 1, 7, 30, 15, 250_000, tzinfo=UTC)

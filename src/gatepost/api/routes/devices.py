@@ -17,6 +17,7 @@ from gatepost.api.schemas.resources import (
     IngestResultPublic,
     MediaPublic,
 )
+from gatepost.domain.media import MediaKind
 from gatepost.security.permissions import Permission
 from gatepost.services.devices import DeviceDraft
 from gatepost.services.events import EventDraft
@@ -120,6 +121,6 @@ def post_snapshot(
     """Upload a frame (JPEG, PNG or WebP); reference its id from an event's snapshot_id."""
     data = read_upload(container, file)
     media = container.media.store_image(
-        principal, data=data, declared_type=file.content_type, kind="event_snapshot"
+        principal, data=data, declared_type=file.content_type, kind=MediaKind.EVENT_SNAPSHOT
     )
     return MediaPublic.model_validate(media)

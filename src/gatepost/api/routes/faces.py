@@ -10,6 +10,7 @@ from gatepost.api.deps import ContainerDep, CurrentPrincipal, GuardedRoute, requ
 from gatepost.api.routes.common import IdPath, read_upload
 from gatepost.api.schemas.base import ERROR_RESPONSES
 from gatepost.api.schemas.resources import (
+    AccessDecisionPublic,
     CandidatePublic,
     DeletedPublic,
     FaceBoxPublic,
@@ -132,11 +133,21 @@ def identify_face(
         Query(pattern=r"^[0-9a-f]{32}$", description="Search this site's gallery too."),
     ] = None,
 ) -> RecognitionPublic:
-    """1:N: who is in this frame? Devices search their own site; nothing is stored."""
-    result = container.recognition.identify(
+    """1:N: who is in this frame? Devices search their own site, and their frame is an
+    arrival at their door: decided by the access rules (`access`) and recorded as an
+    access event (the frame and the face are not stored). A user's test stores nothing."""
+    arrival = container.arrivals.face_frame(
         principal, read_upload(container, file), site_id=site_id
     )
-    return _recognition(result, principal)
+    public = _recognition(arrival.recognition, principal)
+    if arrival.decision is None:
+        return public
+    access = AccessDecisionPublic(
+        outcome=arrival.decision.outcome,
+        reasons=list(arrival.decision.reasons),
+        event_id=arrival.event_id,
+    )
+    return public.model_copy(update={"access": access})
 
 
 @router.post("/persons/{person_id}/faces/verify", dependencies=[require(Permission.FACES_IDENTIFY)])

@@ -12,6 +12,7 @@ from gatepost.api.routes.common import CursorQuery, IdPath, LimitQuery
 from gatepost.api.schemas.base import ERROR_RESPONSES, PagePublic
 from gatepost.api.schemas.plates import PlateLogEntryPublic, PlateLogSearch
 from gatepost.api.schemas.resources import MediaUrlPublic
+from gatepost.domain.vehicles import GateDecision
 from gatepost.security.permissions import Permission
 from gatepost.services.pages import Page
 from gatepost.services.plate_log import PlateLogEntry, PlateLogFilter
@@ -24,9 +25,7 @@ router = APIRouter(
 )
 
 IdQuery = Annotated[str | None, Query(pattern=r"^[0-9a-f]{32}$")]
-DecisionQuery = Annotated[
-    str | None, Query(pattern=r"^(allow|deny|unknown)$", description="allow, deny or unknown.")
-]
+DecisionQuery = Annotated[GateDecision | None, Query(description="allow, deny or unknown.")]
 
 
 def _entry(entry: PlateLogEntry) -> PlateLogEntryPublic:

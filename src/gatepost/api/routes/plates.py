@@ -21,10 +21,10 @@ from gatepost.api.schemas.resources import (
     PlateReadingPublic,
     PlateReadPublic,
 )
+from gatepost.domain.sites import PlatePattern, SitePlateSettings
 from gatepost.security.permissions import Permission
 from gatepost.services.container import Container
 from gatepost.services.plate_log import PlatePolicy
-from gatepost.services.sites import PlatePattern, SitePlateSettings
 
 router = APIRouter(
     route_class=GuardedRoute, prefix="/api/v1", tags=["plates"], responses=ERROR_RESPONSES
@@ -51,10 +51,15 @@ def read_plates(
     read goes to the gate log as the tenant's plate policy says (`read_id`), once per car
     waiting at the barrier (`repeat`); a user's test read stores nothing.
     """
-    result = container.plates.read(principal, read_upload(container, file), site_id=site_id)
+    result = container.arrivals.plate_frame(
+        principal, read_upload(container, file), site_id=site_id
+    )
     return PlateReadPublic(
-        decision=result.decision.value,
+        decision=result.gate,
         reason=result.reason,
+        outcome=result.decision.outcome,
+        reasons=list(result.decision.reasons),
+        event_id=result.event_id,
         plates=[
             PlateReadingPublic(
                 **r.reading.as_json(),

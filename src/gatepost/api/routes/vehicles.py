@@ -15,6 +15,7 @@ from gatepost.api.schemas.resources import (
     VehicleSearch,
     VehicleUpdate,
 )
+from gatepost.domain.vehicles import AccessList
 from gatepost.security.permissions import Permission
 from gatepost.services.vehicles import VehicleDraft
 
@@ -37,7 +38,7 @@ def list_vehicles(
     site_id: OptionalId = None,
     person_id: OptionalId = None,
     plate: Annotated[str | None, Query(max_length=32)] = None,
-    access_list: Annotated[str | None, Query(alias="list", max_length=8)] = None,
+    access_list: Annotated[AccessList | None, Query(alias="list")] = None,
 ) -> PagePublic[VehiclePublic]:
     """Exact-match search on the normalised plate (through its blind index)."""
     page = container.vehicles.list(

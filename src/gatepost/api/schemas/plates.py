@@ -8,6 +8,7 @@ from pydantic import AwareDatetime, Field
 
 from gatepost.api.schemas.base import Input, Output
 from gatepost.api.schemas.resources import MediaUrlPublic
+from gatepost.domain.vehicles import GateDecision
 
 __all__ = [
     "PlateLogEntryPublic",
@@ -21,7 +22,6 @@ __all__ = [
 ]
 
 _ID = r"^[0-9a-f]{32}$"
-_DECISION = r"^(allow|deny|unknown)$"
 
 
 class PlatePatternIn(Input):
@@ -88,7 +88,7 @@ class PlateLogEntryPublic(Output):
     confidence: float
     color: str
     region: str
-    decision: str = Field(description="allow, deny or unknown.")
+    decision: GateDecision = Field(description="allow, deny or unknown.")
     vehicle_id: str | None = Field(description="The known vehicle it matched, if any.")
     has_frame: bool = Field(description="Whether the frame is kept.")
     frame: MediaUrlPublic | None = Field(
@@ -104,7 +104,7 @@ class PlateLogSearch(Input):
     plate: str = Field(min_length=1, max_length=32, examples=["京A12345"])
     site_id: str | None = Field(default=None, pattern=_ID)
     device_id: str | None = Field(default=None, pattern=_ID)
-    decision: str | None = Field(default=None, pattern=_DECISION)
+    decision: GateDecision | None = None
     since: AwareDatetime | None = None
     until: AwareDatetime | None = None
     limit: int = Field(default=50, ge=1, le=200)

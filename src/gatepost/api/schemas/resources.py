@@ -8,6 +8,8 @@ from typing import Any
 from pydantic import AwareDatetime, Field
 
 from gatepost.api.schemas.base import Input, Output
+from gatepost.domain.decisions import Outcome, Reason
+from gatepost.domain.vehicles import AccessList, GateDecision
 
 __all__ = [
     "AuditEntryPublic",
@@ -166,7 +168,7 @@ def _optional_id() -> Any:
 class VehicleCreate(Input):
     plate: str = Field(min_length=1, max_length=32, examples=["京A12345"])
     region: str | None = _region()
-    list: str = Field(default="allow", description="allow or deny.")
+    list: AccessList = Field(default=AccessList.ALLOW, description="allow or deny.")
     person_id: str | None = _optional_id()
     site_id: str | None = _optional_id()
     valid_from: AwareDatetime | None = None
@@ -177,7 +179,7 @@ class VehicleCreate(Input):
 class VehicleUpdate(Input):
     plate: str | None = Field(default=None, min_length=1, max_length=32)
     region: str | None = _region()
-    list: str | None = None
+    list: AccessList | None = None
     person_id: str | None = _optional_id()
     site_id: str | None = _optional_id()
     valid_from: AwareDatetime | None = None
@@ -189,7 +191,7 @@ class VehiclePublic(Output):
     id: str
     plate: str = Field(description="Normalised plate text.")
     region: str = Field(description="Region of the plate format it matched.")
-    list: str
+    list: AccessList
     person_id: str | None
     site_id: str | None
     valid_from: datetime | None
@@ -205,7 +207,7 @@ class VehicleSearch(Input):
     plate: str | None = Field(default=None, max_length=32)
     site_id: str | None = _optional_id()
     person_id: str | None = _optional_id()
-    list: str | None = Field(default=None, max_length=8)
+    list: AccessList | None = None
     limit: int = Field(default=50, ge=1, le=200)
     cursor: str | None = Field(default=None, max_length=200)
 
@@ -343,6 +345,14 @@ class CandidatePublic(Output):
     distance: float
 
 
+class AccessDecisionPublic(Output):
+    """The access decision on a device's arrival, as stored in its access event."""
+
+    outcome: Outcome = Field(description="grant, deny, second_factor or alert_only.")
+    reasons: list[Reason] = Field(description="Machine-readable reasons; the first decided.")
+    event_id: str | None = Field(description="The access event it was stored as.")
+
+
 class RecognitionPublic(Output):
     decision: str = Field(description="match, no_match or second_factor_required.")
     reason: str
@@ -358,6 +368,9 @@ class RecognitionPublic(Output):
     face: FaceBoxPublic | None
     candidates: list[CandidatePublic] = Field(
         description="Nearest people, closest first (empty for devices)."
+    )
+    access: AccessDecisionPublic | None = Field(
+        default=None, description="Devices only: the access decision on this arrival."
     )
 
 
@@ -385,7 +398,7 @@ class FacePolicyUpdate(Input):
 class PlateMatchPublic(Output):
     vehicle_id: str
     plate: str = Field(description="The known vehicle's plate.")
-    list: str = Field(description="allow or deny")
+    list: AccessList = Field(description="allow or deny")
     cost: float = Field(description="Confusion-weighted edit distance (0: exact).")
 
 
@@ -399,8 +412,13 @@ class PlateReadingPublic(Output):
 
 
 class PlateReadPublic(Output):
-    decision: str = Field(description="allow, deny or unknown.")
-    reason: str
+    decision: GateDecision = Field(description="The barrier's summary: allow, deny or unknown.")
+    reason: str = Field(description="Why, in words.")
+    outcome: Outcome = Field(description="The access decision's outcome.")
+    reasons: list[Reason] = Field(description="Machine-readable reasons; the first decided.")
+    event_id: str | None = Field(
+        default=None, description="The access event a device's arrival was stored as."
+    )
     plates: list[PlateReadingPublic] = Field(description="Most confident first.")
     read_id: str | None = Field(
         default=None, description="The gate log entry a device's read was stored as."

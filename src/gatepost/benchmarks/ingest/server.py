@@ -2,7 +2,8 @@
 
 Owns :func:`serve` (start uvicorn on a free 127.0.0.1 port, wait for ``/health``, stop
 it afterwards) and the factory the child runs, :func:`app_from_environment`, which
-rebuilds the instance's container from the ``GATEPOST_*`` variables set here.
+starts the composition root (:class:`gatepost.app.Gatepost`) from the ``GATEPOST_*``
+variables set here.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from typing import TYPE_CHECKING
 import httpx
 
 from gatepost.benchmarks.ingest.instance import Instance
-from gatepost.services.container import build_container
 from gatepost.settings import Settings
 
 if TYPE_CHECKING:
@@ -32,10 +32,14 @@ _ENV_PREFIX = "GATEPOST_"
 
 
 def app_from_environment() -> FastAPI:
-    """The uvicorn factory run in the child process: settings come from GATEPOST_*."""
-    from gatepost.api.app import create_app
+    """The uvicorn factory run in the child process: settings come from GATEPOST_*.
 
-    return create_app(build_container(Settings()))
+    The child runs until :func:`serve` terminates it; what the steps opened (the
+    database pool) ends with the process.
+    """
+    from gatepost.app import Gatepost
+
+    return Gatepost(Settings()).start().app
 
 
 def _free_port() -> int:

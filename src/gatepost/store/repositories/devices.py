@@ -1,94 +1,138 @@
-"""Registered devices and their credentials."""
+"""Registered devices and their credentials (rows in, ``domain.devices.Device`` out)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Update, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from gatepost.store.tables import Device
+from gatepost.domain.devices import Device, DeviceKind, DeviceRole, Direction
+from gatepost.store.tables import Device as DeviceRow
 
-__all__ = [
-    "add_device",
-    "by_credential",
-    "by_name",
-    "count_devices",
-    "get_device",
-    "list_devices",
-    "lock_device",
-    "touch_device",
-]
+__all__ = ["DeviceRepository"]
 
 
-def add_device(session: Session, device: Device) -> None:
-    session.add(device)
-    session.flush()
-
-
-def count_devices(session: Session, *, tenant_id: str) -> int:
-    return int(
-        session.scalar(
-            select(func.count()).select_from(Device).where(Device.tenant_id == tenant_id)
-        )
-        or 0
+def _device(row: DeviceRow) -> Device:
+    return Device(
+        tenant_id=row.tenant_id,
+        id=row.id,
+        site_id=row.site_id,
+        name=row.name,
+        kind=DeviceKind(row.kind),
+        direction=Direction(row.direction),
+        zone=row.zone,
+        roles=tuple(DeviceRole(r) for r in row.roles),
+        created_at=row.created_at,
+        credential_rotated_at=row.credential_rotated_at,
+        revoked_at=row.revoked_at,
+        last_seen_at=row.last_seen_at,
     )
 
 
-def get_device(session: Session, *, tenant_id: str, device_id: str) -> Device | None:
-    return session.get(Device, (tenant_id, device_id))
+class DeviceRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
 
-
-def lock_device(session: Session, *, tenant_id: str, device_id: str) -> None:
-    """Lock the device's row until the transaction ends (serialises its writes)."""
-    session.execute(
-        select(Device.id)
-        .where(Device.tenant_id == tenant_id, Device.id == device_id)
-        .with_for_update()
-    )
-
-
-def by_credential(session: Session, *, tenant_id: str, credential_hash: bytes) -> Device | None:
-    return session.scalars(
-        select(Device).where(
-            Device.tenant_id == tenant_id, Device.credential_hash == credential_hash
+    def add(self, device: Device, *, credential_hash: bytes) -> None:
+        self._session.add(
+            DeviceRow(
+                tenant_id=device.tenant_id,
+                id=device.id,
+                site_id=device.site_id,
+                name=device.name,
+                kind=device.kind.value,
+                direction=device.direction.value,
+                zone=device.zone,
+                roles=[r.value for r in device.roles],
+                credential_hash=credential_hash,
+                credential_rotated_at=device.credential_rotated_at,
+                revoked_at=device.revoked_at,
+                created_at=device.created_at,
+                last_seen_at=device.last_seen_at,
+            )
         )
-    ).one_or_none()
+        self._session.flush()
 
+    def get(self, *, tenant_id: str, device_id: str) -> Device | None:
+        row = self._session.get(DeviceRow, (tenant_id, device_id))
+        return _device(row) if row is not None else None
 
-def touch_device(device: Device, *, now: datetime) -> Update:
-    """The statement recording that a device was seen at ``now`` (never moves back)."""
-    return (
-        update(Device)
-        .where(
-            Device.tenant_id == device.tenant_id,
-            Device.id == device.id,
-            or_(Device.last_seen_at.is_(None), Device.last_seen_at < now),
+    def count(self, *, tenant_id: str) -> int:
+        query = select(func.count()).select_from(DeviceRow).where(DeviceRow.tenant_id == tenant_id)
+        return int(self._session.scalar(query) or 0)
+
+    def lock(self, *, tenant_id: str, device_id: str) -> None:
+        """Lock the device's row until the transaction ends (serialises its writes)."""
+        self._session.execute(
+            select(DeviceRow.id)
+            .where(DeviceRow.tenant_id == tenant_id, DeviceRow.id == device_id)
+            .with_for_update()
         )
-        .values(last_seen_at=now)
-    )
 
+    def by_credential(self, *, tenant_id: str, credential_hash: bytes) -> Device | None:
+        row = self._session.scalars(
+            select(DeviceRow).where(
+                DeviceRow.tenant_id == tenant_id, DeviceRow.credential_hash == credential_hash
+            )
+        ).one_or_none()
+        return _device(row) if row is not None else None
 
-def list_devices(
-    session: Session,
-    *,
-    tenant_id: str,
-    limit: int,
-    after: str | None,
-    site_id: str | None = None,
-) -> Sequence[Device]:
-    query = select(Device).where(Device.tenant_id == tenant_id).order_by(Device.id).limit(limit)
-    if after:
-        query = query.where(Device.id > after)
-    if site_id:
-        query = query.where(Device.site_id == site_id)
-    return session.scalars(query).all()
+    def by_name(self, *, tenant_id: str, site_id: str, name: str) -> Device | None:
+        row = self._session.scalars(
+            select(DeviceRow).where(
+                DeviceRow.tenant_id == tenant_id,
+                DeviceRow.site_id == site_id,
+                DeviceRow.name == name,
+            )
+        ).one_or_none()
+        return _device(row) if row is not None else None
 
-
-def by_name(session: Session, *, tenant_id: str, site_id: str, name: str) -> Device | None:
-    return session.scalars(
-        select(Device).where(
-            Device.tenant_id == tenant_id, Device.site_id == site_id, Device.name == name
+    def list(
+        self, *, tenant_id: str, limit: int, after: str | None, site_id: str | None = None
+    ) -> Sequence[Device]:
+        query = (
+            select(DeviceRow)
+            .where(DeviceRow.tenant_id == tenant_id)
+            .order_by(DeviceRow.id)
+            .limit(limit)
         )
-    ).one_or_none()
+        if after:
+            query = query.where(DeviceRow.id > after)
+        if site_id:
+            query = query.where(DeviceRow.site_id == site_id)
+        return [_device(row) for row in self._session.scalars(query)]
+
+    def touch(self, *, tenant_id: str, device_id: str, now: datetime) -> None:
+        """Record that the device was seen at ``now`` (the time never moves back)."""
+        self._session.execute(
+            update(DeviceRow)
+            .where(
+                DeviceRow.tenant_id == tenant_id,
+                DeviceRow.id == device_id,
+                or_(DeviceRow.last_seen_at.is_(None), DeviceRow.last_seen_at < now),
+            )
+            .values(last_seen_at=now)
+        )
+
+    def set_credential(
+        self, *, tenant_id: str, device_id: str, credential_hash: bytes, at: datetime
+    ) -> None:
+        self._session.execute(
+            update(DeviceRow)
+            .where(DeviceRow.tenant_id == tenant_id, DeviceRow.id == device_id)
+            .values(credential_hash=credential_hash, credential_rotated_at=at)
+        )
+
+    def revoke(self, *, tenant_id: str, device_id: str, at: datetime) -> None:
+        """Revoke the device at ``at`` unless it already is (the first time stays)."""
+        self._session.execute(
+            update(DeviceRow)
+            .where(
+                DeviceRow.tenant_id == tenant_id,
+                DeviceRow.id == device_id,
+                DeviceRow.revoked_at.is_(None),
+            )
+            .values(revoked_at=at)
+        )

@@ -1,4 +1,5 @@
-"""The append-only event store: idempotent batch inserts and filtered listing."""
+"""The append-only event store: idempotent batch inserts and filtered listing
+(rows in, ``domain.events.Event`` out)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from sqlalchemy import Table, bindparam, func, select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from gatepost.store.tables import Event
+from gatepost.domain.devices import EventKind
+from gatepost.domain.events import Event as EventRecord
+from gatepost.store.tables import Event, MediaObject, Person
 from gatepost.store.types import UTCDateTime
 
-__all__ = ["count_events", "get_event", "insert_events", "list_events"]
+__all__ = ["EventRepository"]
 
 _EVENTS = cast(Table, Event.__table__)
 
@@ -41,101 +44,138 @@ def _utc_text(value: datetime) -> str:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
 
 
-def insert_events(
-    session: Session,
-    *,
-    tenant_id: str,
-    site_id: str,
-    device_id: str,
-    received_at: datetime,
-    events: Sequence[dict[str, Any]],
-) -> set[str]:
-    """Insert one device's events, skipping (tenant, device, idempotency key) already stored.
-
-    Each event carries ``id``, ``kind``, ``occurred_at``, ``idempotency_key``,
-    ``person_id``, ``snapshot_id`` and ``data``. Returns the idempotency keys that were
-    newly stored.
-    """
-    if not events:
-        return set()
-    if session.get_bind().dialect.name == "postgresql":
-        payload = [{**e, "occurred_at": _utc_text(e["occurred_at"])} for e in events]
-        params = {
-            "tenant_id": tenant_id,
-            "site_id": site_id,
-            "device_id": device_id,
-            "received_at": received_at,
-            "events": json.dumps(payload),
-        }
-        return set(session.scalars(_PG_INSERT, params).all())
-    # A Core insert on the Table. The ORM-enabled insert(Event) drops None values row by
-    # row and starts a new statement wherever the set of keys changes (person_id set or
-    # not), so a 500-event batch became hundreds of INSERTs whose RETURNING results were
-    # then spliced together quadratically.
-    statement = (
-        sqlite_insert(_EVENTS)
-        .on_conflict_do_nothing(index_elements=["tenant_id", "device_id", "idempotency_key"])
-        .returning(_EVENTS.c.idempotency_key)
+def _event(row: Event) -> EventRecord:
+    return EventRecord(
+        tenant_id=row.tenant_id,
+        id=row.id,
+        site_id=row.site_id,
+        device_id=row.device_id,
+        kind=EventKind(row.kind),
+        occurred_at=row.occurred_at,
+        received_at=row.received_at,
+        idempotency_key=row.idempotency_key,
+        person_id=row.person_id,
+        snapshot_id=row.snapshot_id,
+        data=dict(row.data),
     )
-    rows = [
-        {
-            "tenant_id": tenant_id,
-            "site_id": site_id,
-            "device_id": device_id,
-            "received_at": received_at,
-            **e,
-        }
-        for e in events
-    ]
-    return set(session.scalars(statement, rows).all())
 
 
-def count_events(session: Session, *, tenant_id: str, since: datetime | None = None) -> int:
-    query = select(func.count()).select_from(Event).where(Event.tenant_id == tenant_id)
-    if since is not None:
-        query = query.where(Event.occurred_at >= since)
-    return int(session.scalar(query) or 0)
+class EventRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
 
+    def insert(
+        self,
+        *,
+        tenant_id: str,
+        site_id: str,
+        device_id: str,
+        received_at: datetime,
+        events: Sequence[dict[str, Any]],
+    ) -> set[str]:
+        """Insert one device's events, skipping (tenant, device, idempotency key) already stored.
 
-def get_event(session: Session, *, tenant_id: str, event_id: str) -> Event | None:
-    return session.get(Event, (tenant_id, event_id))
-
-
-def list_events(
-    session: Session,
-    *,
-    tenant_id: str,
-    limit: int,
-    before: tuple[datetime, str] | None = None,
-    site_id: str | None = None,
-    device_id: str | None = None,
-    person_id: str | None = None,
-    kind: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> Sequence[Event]:
-    """Newest first, keyset-paginated on (occurred_at, id)."""
-    query = (
-        select(Event)
-        .where(Event.tenant_id == tenant_id)
-        .order_by(Event.occurred_at.desc(), Event.id.desc())
-        .limit(limit)
-    )
-    if before is not None:
-        at, event_id = before
-        query = query.where(
-            (Event.occurred_at < at) | ((Event.occurred_at == at) & (Event.id < event_id))
+        Each event carries ``id``, ``kind``, ``occurred_at``, ``idempotency_key``,
+        ``person_id``, ``snapshot_id`` and ``data``. Returns the idempotency keys that were
+        newly stored.
+        """
+        if not events:
+            return set()
+        if self._session.get_bind().dialect.name == "postgresql":
+            payload = [{**e, "occurred_at": _utc_text(e["occurred_at"])} for e in events]
+            params = {
+                "tenant_id": tenant_id,
+                "site_id": site_id,
+                "device_id": device_id,
+                "received_at": received_at,
+                "events": json.dumps(payload),
+            }
+            return set(self._session.scalars(_PG_INSERT, params).all())
+        # A Core insert on the Table. The ORM-enabled insert(Event) drops None values row by
+        # row and starts a new statement wherever the set of keys changes (person_id set or
+        # not), so a 500-event batch became hundreds of INSERTs whose RETURNING results were
+        # then spliced together quadratically.
+        statement = (
+            sqlite_insert(_EVENTS)
+            .on_conflict_do_nothing(index_elements=["tenant_id", "device_id", "idempotency_key"])
+            .returning(_EVENTS.c.idempotency_key)
         )
-    if site_id:
-        query = query.where(Event.site_id == site_id)
-    if device_id:
-        query = query.where(Event.device_id == device_id)
-    if person_id:
-        query = query.where(Event.person_id == person_id)
-    if kind:
-        query = query.where(Event.kind == kind)
-    if since:
-        query = query.where(Event.occurred_at >= since)
-    if until:
-        query = query.where(Event.occurred_at < until)
-    return session.scalars(query).all()
+        rows = [
+            {
+                "tenant_id": tenant_id,
+                "site_id": site_id,
+                "device_id": device_id,
+                "received_at": received_at,
+                **e,
+            }
+            for e in events
+        ]
+        return set(self._session.scalars(statement, rows).all())
+
+    def count(self, *, tenant_id: str, since: datetime | None = None) -> int:
+        query = select(func.count()).select_from(Event).where(Event.tenant_id == tenant_id)
+        if since is not None:
+            query = query.where(Event.occurred_at >= since)
+        return int(self._session.scalar(query) or 0)
+
+    def get(self, *, tenant_id: str, event_id: str) -> EventRecord | None:
+        row = self._session.get(Event, (tenant_id, event_id))
+        return _event(row) if row is not None else None
+
+    def list(
+        self,
+        *,
+        tenant_id: str,
+        limit: int,
+        before: tuple[datetime, str] | None = None,
+        site_id: str | None = None,
+        device_id: str | None = None,
+        person_id: str | None = None,
+        kind: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Sequence[EventRecord]:
+        """Newest first, keyset-paginated on (occurred_at, id)."""
+        query = (
+            select(Event)
+            .where(Event.tenant_id == tenant_id)
+            .order_by(Event.occurred_at.desc(), Event.id.desc())
+            .limit(limit)
+        )
+        if before is not None:
+            at, event_id = before
+            query = query.where(
+                (Event.occurred_at < at) | ((Event.occurred_at == at) & (Event.id < event_id))
+            )
+        if site_id:
+            query = query.where(Event.site_id == site_id)
+        if device_id:
+            query = query.where(Event.device_id == device_id)
+        if person_id:
+            query = query.where(Event.person_id == person_id)
+        if kind:
+            query = query.where(Event.kind == kind)
+        if since:
+            query = query.where(Event.occurred_at >= since)
+        if until:
+            query = query.where(Event.occurred_at < until)
+        return [_event(row) for row in self._session.scalars(query)]
+
+    def missing_reference(
+        self, *, tenant_id: str, person_ids: set[str], media_ids: set[str]
+    ) -> tuple[str, str] | None:
+        """The first (field, id) among the people and media ids that the tenant lacks."""
+        for ids, table, name in (
+            (person_ids, Person, "person_id"),
+            (media_ids, MediaObject, "snapshot_id"),
+        ):
+            if not ids:
+                continue
+            found = set(
+                self._session.scalars(
+                    select(table.id).where(table.tenant_id == tenant_id, table.id.in_(ids))
+                )
+            )
+            if missing := ids - found:
+                return name, sorted(missing)[0]
+        return None

@@ -1,171 +1,199 @@
-"""The gate log: plate reads by devices (plates sealed, found through blind indexes)."""
+"""The gate log: plate reads by devices (plates sealed, found through blind indexes).
+
+Reads go in and come out as :class:`StoredPlateRead` records, the plate as ciphertext;
+the service (``services.plate_log``) seals and opens them with the tenant's keys.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from gatepost.domain.vehicles import GateDecision
 from gatepost.store.tables import MediaObject, PlateRead
 
-__all__ = [
-    "add_read",
-    "delete_reads",
-    "expired_frames",
-    "expired_reads",
-    "get_read",
-    "list_reads",
-    "recent_repeat",
-    "unlink_frames",
-]
+__all__ = ["PlateReadRepository", "StoredPlateRead"]
 
 
-def add_read(session: Session, read: PlateRead) -> None:
-    session.add(read)
-    session.flush()
+@dataclass(frozen=True, repr=False)
+class StoredPlateRead:
+    tenant_id: str
+    id: str
+    site_id: str
+    device_id: str
+    occurred_at: datetime
+    plate_sealed: bytes
+    plate_index: bytes
+    confidence: float
+    color: str
+    region: str
+    decision: GateDecision
+    vehicle_id: str | None
+    frame_id: str | None
+    expires_at: datetime
+
+    def __repr__(self) -> str:
+        return f"StoredPlateRead(id={self.id})"
 
 
-def get_read(session: Session, *, tenant_id: str, read_id: str) -> PlateRead | None:
-    return session.get(PlateRead, (tenant_id, read_id))
-
-
-def recent_repeat(
-    session: Session,
-    *,
-    tenant_id: str,
-    device_id: str,
-    since: datetime,
-    decision: str,
-    plate_index: bytes,
-    vehicle_id: str | None,
-) -> bool:
-    """Whether this device stored a read of the same plate (or the same matched vehicle,
-    so a misread of a known car counts too) with the same decision since ``since``."""
-    same_plate = PlateRead.plate_index == plate_index
-    if vehicle_id is not None:
-        same_plate = same_plate | (PlateRead.vehicle_id == vehicle_id)
-    query = (
-        select(PlateRead.id)
-        .where(
-            PlateRead.tenant_id == tenant_id,
-            PlateRead.device_id == device_id,
-            PlateRead.occurred_at > since,
-            PlateRead.decision == decision,
-            same_plate,
-        )
-        .limit(1)
+def _stored(row: PlateRead) -> StoredPlateRead:
+    return StoredPlateRead(
+        **{f.name: getattr(row, f.name) for f in fields(StoredPlateRead) if f.name != "decision"},
+        decision=GateDecision(row.decision),
     )
-    return session.scalar(query) is not None
 
 
-def list_reads(
-    session: Session,
-    *,
-    tenant_id: str,
-    limit: int,
-    before: tuple[datetime, str] | None = None,
-    site_id: str | None = None,
-    device_id: str | None = None,
-    decision: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    plate_index: bytes | None = None,
-    vehicle_ids: Sequence[str] = (),
-) -> Sequence[PlateRead]:
-    """Newest first, keyset-paginated on (occurred_at, id). ``plate_index`` and
-    ``vehicle_ids`` together: reads of that plate or matched to those vehicles."""
-    query = (
-        select(PlateRead)
-        .where(PlateRead.tenant_id == tenant_id)
-        .order_by(PlateRead.occurred_at.desc(), PlateRead.id.desc())
-        .limit(limit)
-    )
-    if before is not None:
-        at, read_id = before
-        query = query.where(
-            (PlateRead.occurred_at < at)
-            | ((PlateRead.occurred_at == at) & (PlateRead.id < read_id))
-        )
-    if site_id:
-        query = query.where(PlateRead.site_id == site_id)
-    if device_id:
-        query = query.where(PlateRead.device_id == device_id)
-    if decision:
-        query = query.where(PlateRead.decision == decision)
-    if since:
-        query = query.where(PlateRead.occurred_at >= since)
-    if until:
-        query = query.where(PlateRead.occurred_at < until)
-    if plate_index is not None:
-        plate = PlateRead.plate_index == plate_index
-        if vehicle_ids:
-            plate = plate | PlateRead.vehicle_id.in_(list(vehicle_ids))
-        query = query.where(plate)
-    return session.scalars(query).all()
+class PlateReadRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
 
-
-def expired_reads(
-    session: Session,
-    *,
-    tenant_id: str,
-    now: datetime,
-    known_before: datetime,
-    stranger_before: datetime,
-    limit: int,
-) -> list[tuple[str, str | None]]:
-    """(read id, frame id) of up to ``limit`` reads expired at ``now``, or read before
-    the current policy's cut-off (of known vehicles' reads, or of unknown plates')."""
-    rows = session.execute(
-        select(PlateRead.id, PlateRead.frame_id)
-        .where(
-            PlateRead.tenant_id == tenant_id,
-            (PlateRead.expires_at <= now)
-            | (PlateRead.vehicle_id.is_not(None) & (PlateRead.occurred_at <= known_before))
-            | (PlateRead.vehicle_id.is_(None) & (PlateRead.occurred_at <= stranger_before)),
-        )
-        .limit(limit)
-    )
-    return [(read_id, frame_id) for read_id, frame_id in rows]
-
-
-def expired_frames(
-    session: Session, *, tenant_id: str, now: datetime, read_before: datetime, limit: int
-) -> list[str]:
-    """Frame ids of up to ``limit`` reads whose frame expired at ``now`` or whose read
-    is older than the current policy keeps frames."""
-    return list(
-        session.scalars(
-            select(MediaObject.id)
-            .join(
-                PlateRead,
-                (PlateRead.tenant_id == MediaObject.tenant_id)
-                & (PlateRead.frame_id == MediaObject.id),
+    def add(self, read: StoredPlateRead) -> None:
+        self._session.add(
+            PlateRead(
+                **{f.name: getattr(read, f.name) for f in fields(read)}
+                | {"decision": read.decision.value}
             )
+        )
+        self._session.flush()
+
+    def get(self, *, tenant_id: str, read_id: str) -> StoredPlateRead | None:
+        row = self._session.get(PlateRead, (tenant_id, read_id))
+        return _stored(row) if row is not None else None
+
+    def recent_repeat(
+        self,
+        *,
+        tenant_id: str,
+        device_id: str,
+        since: datetime,
+        decision: GateDecision,
+        plate_index: bytes,
+        vehicle_id: str | None,
+    ) -> bool:
+        """Whether this device stored a read of the same plate (or the same matched vehicle,
+        so a misread of a known car counts too) with the same decision since ``since``."""
+        same_plate = PlateRead.plate_index == plate_index
+        if vehicle_id is not None:
+            same_plate = same_plate | (PlateRead.vehicle_id == vehicle_id)
+        query = (
+            select(PlateRead.id)
             .where(
-                MediaObject.tenant_id == tenant_id,
-                (MediaObject.expires_at <= now) | (PlateRead.occurred_at <= read_before),
+                PlateRead.tenant_id == tenant_id,
+                PlateRead.device_id == device_id,
+                PlateRead.occurred_at > since,
+                PlateRead.decision == decision.value,
+                same_plate,
+            )
+            .limit(1)
+        )
+        return self._session.scalar(query) is not None
+
+    def list(
+        self,
+        *,
+        tenant_id: str,
+        limit: int,
+        before: tuple[datetime, str] | None = None,
+        site_id: str | None = None,
+        device_id: str | None = None,
+        decision: GateDecision | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        plate_index: bytes | None = None,
+        vehicle_ids: Sequence[str] = (),
+    ) -> Sequence[StoredPlateRead]:
+        """Newest first, keyset-paginated on (occurred_at, id). ``plate_index`` and
+        ``vehicle_ids`` together: reads of that plate or matched to those vehicles."""
+        query = (
+            select(PlateRead)
+            .where(PlateRead.tenant_id == tenant_id)
+            .order_by(PlateRead.occurred_at.desc(), PlateRead.id.desc())
+            .limit(limit)
+        )
+        if before is not None:
+            at, read_id = before
+            query = query.where(
+                (PlateRead.occurred_at < at)
+                | ((PlateRead.occurred_at == at) & (PlateRead.id < read_id))
+            )
+        if site_id:
+            query = query.where(PlateRead.site_id == site_id)
+        if device_id:
+            query = query.where(PlateRead.device_id == device_id)
+        if decision:
+            query = query.where(PlateRead.decision == decision.value)
+        if since:
+            query = query.where(PlateRead.occurred_at >= since)
+        if until:
+            query = query.where(PlateRead.occurred_at < until)
+        if plate_index is not None:
+            plate = PlateRead.plate_index == plate_index
+            if vehicle_ids:
+                plate = plate | PlateRead.vehicle_id.in_(list(vehicle_ids))
+            query = query.where(plate)
+        return [_stored(row) for row in self._session.scalars(query)]
+
+    def expired_reads(
+        self,
+        *,
+        tenant_id: str,
+        now: datetime,
+        known_before: datetime,
+        stranger_before: datetime,
+        limit: int,
+    ) -> Sequence[tuple[str, str | None]]:
+        """(read id, frame id) of up to ``limit`` reads expired at ``now``, or read before
+        the current policy's cut-off (of known vehicles' reads, or of unknown plates')."""
+        rows = self._session.execute(
+            select(PlateRead.id, PlateRead.frame_id)
+            .where(
+                PlateRead.tenant_id == tenant_id,
+                (PlateRead.expires_at <= now)
+                | (PlateRead.vehicle_id.is_not(None) & (PlateRead.occurred_at <= known_before))
+                | (PlateRead.vehicle_id.is_(None) & (PlateRead.occurred_at <= stranger_before)),
             )
             .limit(limit)
         )
-    )
+        return [(read_id, frame_id) for read_id, frame_id in rows]
 
-
-def delete_reads(session: Session, *, tenant_id: str, read_ids: Sequence[str]) -> None:
-    if read_ids:
-        session.execute(
-            delete(PlateRead).where(
-                PlateRead.tenant_id == tenant_id, PlateRead.id.in_(list(read_ids))
+    def expired_frames(
+        self, *, tenant_id: str, now: datetime, read_before: datetime, limit: int
+    ) -> Sequence[str]:
+        """Frame ids of up to ``limit`` reads whose frame expired at ``now`` or whose read
+        is older than the current policy keeps frames."""
+        return list(
+            self._session.scalars(
+                select(MediaObject.id)
+                .join(
+                    PlateRead,
+                    (PlateRead.tenant_id == MediaObject.tenant_id)
+                    & (PlateRead.frame_id == MediaObject.id),
+                )
+                .where(
+                    MediaObject.tenant_id == tenant_id,
+                    (MediaObject.expires_at <= now) | (PlateRead.occurred_at <= read_before),
+                )
+                .limit(limit)
             )
         )
 
+    def delete(self, *, tenant_id: str, read_ids: Sequence[str]) -> None:
+        if read_ids:
+            self._session.execute(
+                delete(PlateRead).where(
+                    PlateRead.tenant_id == tenant_id, PlateRead.id.in_(list(read_ids))
+                )
+            )
 
-def unlink_frames(session: Session, *, tenant_id: str, frame_ids: Sequence[str]) -> None:
-    """Forget these frames on the reads that point to them (the reads stay)."""
-    if frame_ids:
-        session.execute(
-            update(PlateRead)
-            .where(PlateRead.tenant_id == tenant_id, PlateRead.frame_id.in_(list(frame_ids)))
-            .values(frame_id=None)
-        )
+    def unlink_frames(self, *, tenant_id: str, frame_ids: Sequence[str]) -> None:
+        """Forget these frames on the reads that point to them (the reads stay)."""
+        if frame_ids:
+            self._session.execute(
+                update(PlateRead)
+                .where(PlateRead.tenant_id == tenant_id, PlateRead.frame_id.in_(list(frame_ids)))
+                .values(frame_id=None)
+            )

@@ -15,13 +15,13 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
 from gatepost.api.deps import ContainerDep, CurrentPrincipal, GuardedRoute, require
+from gatepost.domain.vehicles import GateDecision
 from gatepost.errors import ValidationFailed
 from gatepost.security.permissions import Permission
 from gatepost.security.policy import Principal
 from gatepost.services.container import Container
 from gatepost.services.pages import Page
 from gatepost.services.plate_log import PlateLogEntry, PlateLogFilter
-from gatepost.services.plate_reads import GateDecision
 from gatepost.web.forms import optional, page_limit, sentence
 from gatepost.web.lookups import device_names
 from gatepost.web.rendering import can, render
@@ -72,7 +72,7 @@ def gate_log(
     devices = device_names(container, principal)
     where = PlateLogFilter(
         device_id=device if device in devices else None,
-        decision=decision if decision in _DECISIONS else None,
+        decision=GateDecision(decision) if decision in _DECISIONS else None,
     )
     filters = {"device": where.device_id or "", "decision": where.decision or ""}
     error = None

@@ -18,12 +18,13 @@ from starlette.responses import RedirectResponse, Response
 from gatepost.api.deps import ContainerDep, CurrentPrincipal, GuardedRoute, require
 from gatepost.domain.faces import FACE_CONSENT_PURPOSE
 from gatepost.domain.identities import IdentityKind
+from gatepost.domain.persons import PersonKind
 from gatepost.errors import Conflict, ValidationFailed
 from gatepost.security.permissions import Permission
 from gatepost.security.policy import Principal
 from gatepost.services.container import Container
 from gatepost.services.pages import Page
-from gatepost.services.persons import PersonDraft, PersonKind, PersonView
+from gatepost.services.persons import PersonDraft, PersonView
 from gatepost.web.enrolments import card_context, current_consent
 from gatepost.web.errors import is_htmx
 from gatepost.web.forms import MAX_LIMIT, FormText, field_errors, optional, page_limit, sentence

@@ -29,8 +29,8 @@ from gatepost.api.routes.common import read_upload
 from gatepost.errors import NotFound, ValidationFailed
 from gatepost.security.permissions import Permission
 from gatepost.security.policy import Principal
+from gatepost.services.arrivals import PlateResultView
 from gatepost.services.container import Container
-from gatepost.services.plate_reads import PlateResult
 from gatepost.web.errors import is_htmx
 from gatepost.web.forms import sentence
 from gatepost.web.lookups import site_names
@@ -83,19 +83,19 @@ def plate_test(
         return PlateTest(error=_NO_FRAME)
     try:
         data = read_upload(container, frame[0])
-        result = container.plates.read(principal, data, site_id=site_id)
+        result = container.arrivals.plate_frame(principal, data, site_id=site_id)
     except ValidationFailed as exc:
         return PlateTest(error=sentence(exc.message))
     except NotFound:
         return PlateTest(error=_NO_SITE)
     return PlateTest(
-        decision=str(result.decision),
+        decision=str(result.gate),
         reason=sentence(result.reason),
         plates=tuple(_row(found) for found in result.plates),
     )
 
 
-def _row(found: PlateResult) -> PlateRow:
+def _row(found: PlateResultView) -> PlateRow:
     reading, match = found.reading, found.match
     return PlateRow(
         text=reading.text,

@@ -16,12 +16,12 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from gatepost.api.deps import ContainerDep, CurrentPrincipal, GuardedRoute, require
+from gatepost.domain.vehicles import AccessList, VehicleView
 from gatepost.errors import Conflict, ValidationFailed
 from gatepost.security.permissions import Permission
 from gatepost.security.policy import Principal
 from gatepost.services.container import Container
 from gatepost.services.pages import Page
-from gatepost.services.vehicles import VehicleView
 from gatepost.web.forms import MAX_LIMIT, FormText, optional, page_limit
 from gatepost.web.lookups import person_names, site_names
 from gatepost.web.rendering import can, render
@@ -83,7 +83,10 @@ def vehicles(
 ) -> Response:
     access = access if access in LISTS else ""
     page = container.vehicles.list(
-        principal, limit=page_limit(limit), after=optional(cursor, 64), access_list=access or None
+        principal,
+        limit=page_limit(limit),
+        after=optional(cursor, 64),
+        access_list=AccessList(access) if access else None,
     )
     return _vehicles_page(request, principal, container, page, access=access)
 

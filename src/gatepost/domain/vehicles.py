@@ -1,0 +1,52 @@
+"""Known vehicles: the allow/deny lists and the validity window of a registration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from gatepost.domain.validity import ValidityState, ValidityWindow
+
+__all__ = ["AccessList", "GateDecision", "VehicleView"]
+
+
+class AccessList(StrEnum):
+    ALLOW = "allow"
+    DENY = "deny"
+
+
+class GateDecision(StrEnum):
+    """What a plate gate decided: a listed, valid vehicle's list, else unknown."""
+
+    ALLOW = "allow"
+    DENY = "deny"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, repr=False)
+class VehicleView:
+    """A known vehicle with its plate opened (never logged: the repr masks it)."""
+
+    id: str
+    plate: str
+    region: str
+    list: AccessList
+    person_id: str | None
+    site_id: str | None
+    valid_from: datetime | None
+    valid_until: datetime | None
+    description: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    def __repr__(self) -> str:
+        return f"VehicleView(id={self.id})"
+
+    @property
+    def validity(self) -> ValidityWindow:
+        return ValidityWindow(self.valid_from, self.valid_until)
+
+    def validity_at(self, now: datetime) -> ValidityState:
+        """Outside its validity a gate treats the vehicle as unknown."""
+        return self.validity.state(now)

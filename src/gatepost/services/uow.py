@@ -1,0 +1,225 @@
+"""Units of work: one transaction per use case.
+
+A service opens ``with self._tx.write() as uow:`` (or ``read()`` for a consistent
+read-only view, ``committed()`` for a lock-free look at committed data) and reaches
+storage only through it:
+
+- repositories (``uow.devices``, ``uow.vehicles``, ...) that take and return frozen
+  dataclasses, never ORM rows or sessions;
+- ``uow.keys(tenant_id)``: the tenant's unwrapped data keys;
+- ``uow.audit(tenant_id, record)``: an entry of the tenant's audit chain, written in
+  this transaction, so an action and its audit entry commit or roll back together;
+- ``uow.after_commit(callback)``: work that must wait until the change is durable
+  (updating an in-memory cache, sending a device command). Callbacks run in order,
+  only after a successful commit, and never inside the transaction.
+
+Services therefore never hand a SQLAlchemy session to each other: what they share is
+the unit of work of the use case that is running, and that use case owns it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from gatepost.security.crypto import TenantKeys
+from gatepost.store.db import Database
+
+if TYPE_CHECKING:
+    from gatepost.security.templates import TemplateRotation
+    from gatepost.services.audit import AuditRecord, AuditService
+    from gatepost.services.keys import KeyService
+    from gatepost.store.repositories.accounts import AccountRepository
+    from gatepost.store.repositories.audit import AuditRepository
+    from gatepost.store.repositories.devices import DeviceRepository
+    from gatepost.store.repositories.events import EventRepository
+    from gatepost.store.repositories.faces import FaceRepository
+    from gatepost.store.repositories.media import MediaRepository
+    from gatepost.store.repositories.persons import PersonRepository
+    from gatepost.store.repositories.plate_reads import PlateReadRepository
+    from gatepost.store.repositories.sites import SiteRepository
+    from gatepost.store.repositories.tenants import TenantRepository
+    from gatepost.store.repositories.throttle import ThrottleRepository
+    from gatepost.store.repositories.vehicles import VehicleRepository
+
+__all__ = ["Transactions", "UnitOfWork"]
+
+log = logging.getLogger(__name__)
+
+
+class UnitOfWork:
+    """One transaction's repositories, keys and audit trail (see the module doc)."""
+
+    def __init__(
+        self, session: Session, *, keys: KeyService, audit: AuditService, writable: bool
+    ) -> None:
+        self._session = session
+        self._keys = keys
+        self._audit = audit
+        self.writable = writable
+        self._after_commit: list[Callable[[], None]] = []
+
+    # -- repositories -------------------------------------------------------------
+
+    # Imported on first use: a unit of work builds only the repositories it touches.
+
+    @cached_property
+    def accounts(self) -> AccountRepository:
+        from gatepost.store.repositories.accounts import AccountRepository
+
+        return AccountRepository(self._session)
+
+    @cached_property
+    def audit_log(self) -> AuditRepository:
+        from gatepost.store.repositories.audit import AuditRepository
+
+        return AuditRepository(self._session)
+
+    @cached_property
+    def devices(self) -> DeviceRepository:
+        from gatepost.store.repositories.devices import DeviceRepository
+
+        return DeviceRepository(self._session)
+
+    @cached_property
+    def events(self) -> EventRepository:
+        from gatepost.store.repositories.events import EventRepository
+
+        return EventRepository(self._session)
+
+    @cached_property
+    def faces(self) -> FaceRepository:
+        from gatepost.store.repositories.faces import FaceRepository
+
+        return FaceRepository(self._session)
+
+    @cached_property
+    def media(self) -> MediaRepository:
+        from gatepost.store.repositories.media import MediaRepository
+
+        return MediaRepository(self._session)
+
+    @cached_property
+    def persons(self) -> PersonRepository:
+        from gatepost.store.repositories.persons import PersonRepository
+
+        return PersonRepository(self._session)
+
+    @cached_property
+    def plate_reads(self) -> PlateReadRepository:
+        from gatepost.store.repositories.plate_reads import PlateReadRepository
+
+        return PlateReadRepository(self._session)
+
+    @cached_property
+    def sites(self) -> SiteRepository:
+        from gatepost.store.repositories.sites import SiteRepository
+
+        return SiteRepository(self._session)
+
+    @cached_property
+    def tenants(self) -> TenantRepository:
+        from gatepost.store.repositories.tenants import TenantRepository
+
+        return TenantRepository(self._session)
+
+    @cached_property
+    def throttle(self) -> ThrottleRepository:
+        from gatepost.store.repositories.throttle import ThrottleRepository
+
+        return ThrottleRepository(self._session)
+
+    @cached_property
+    def vehicles(self) -> VehicleRepository:
+        from gatepost.store.repositories.vehicles import VehicleRepository
+
+        return VehicleRepository(self._session)
+
+    # -- keys and audit -------------------------------------------------------------
+
+    def keys(self, tenant_id: str) -> TenantKeys:
+        """The tenant's unwrapped keys (cached per process); KeyShredded if destroyed."""
+        return self._keys.keys_for(self._session, tenant_id=tenant_id)
+
+    def template_rotation(
+        self, tenant_id: str, *, dim: int, generation: int | None = None
+    ) -> TemplateRotation | None:
+        """The tenant's face-template rotation (the active one unless ``generation``);
+        None before its first template key (no face was ever enrolled)."""
+        return self._keys.template_rotation(
+            self._session, tenant_id=tenant_id, dim=dim, generation=generation
+        )
+
+    def ensure_template_rotation(self, tenant_id: str, *, dim: int) -> TemplateRotation:
+        """The active template rotation, creating the tenant's first template key."""
+        return self._keys.ensure_template_rotation(self._session, tenant_id=tenant_id, dim=dim)
+
+    def add_template_generation(self, tenant_id: str, *, dim: int) -> TemplateRotation:
+        """A fresh template key becomes active; the caller renews the stored templates."""
+        return self._keys.add_template_generation(self._session, tenant_id=tenant_id, dim=dim)
+
+    def audit(self, tenant_id: str, record: AuditRecord) -> None:
+        """Append ``record`` to the tenant's audit chain in this transaction."""
+        self._audit.append(self, tenant_id=tenant_id, record=record)
+
+    def flush(self) -> None:
+        """Send pending writes now (a uniqueness clash surfaces here, not at commit)."""
+        self._session.flush()
+
+    # -- after commit ---------------------------------------------------------------
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once this unit of work has committed (never on rollback)."""
+        self._after_commit.append(callback)
+
+    def _committed(self) -> None:
+        for callback in self._after_commit:
+            callback()
+        self._after_commit.clear()
+
+    @property
+    def session(self) -> Session:
+        """The underlying session, for repositories built outside this class only
+        (key administration); services never use it."""
+        return self._session
+
+
+class Transactions:
+    """Opens units of work on one database (see the module doc)."""
+
+    def __init__(self, *, db: Database, keys: KeyService, audit: AuditService) -> None:
+        self.db = db
+        self._keys = keys
+        self._audit = audit
+
+    def _unit(self, session: Session, *, writable: bool) -> UnitOfWork:
+        return UnitOfWork(session, keys=self._keys, audit=self._audit, writable=writable)
+
+    @contextmanager
+    def write(self) -> Iterator[UnitOfWork]:
+        """A read-write transaction: committed when the block ends, rolled back on error."""
+        with self.db.session() as session:
+            uow = self._unit(session, writable=True)
+            yield uow
+        uow._committed()
+
+    @contextmanager
+    def read(self) -> Iterator[UnitOfWork]:
+        """A read-only transaction: one consistent view, no write lock; writes fail."""
+        with self.db.reading() as session:
+            uow = self._unit(session, writable=False)
+            yield uow
+        uow._committed()
+
+    @contextmanager
+    def committed(self) -> Iterator[UnitOfWork]:
+        """Committed data on its own autocommit connection (no lock, no snapshot)."""
+        with self.db.read_committed() as session:
+            uow = self._unit(session, writable=False)
+            yield uow
+        uow._committed()
