@@ -158,10 +158,11 @@ def test_device_read_is_stored_sealed_and_found_by_plate(
     assert other["items"] == []
 
     # At rest: sealed under the tenant key, indexed with the vehicles' index, no clear text.
+    with container.tx.read() as uow:
+        keys = uow.keys(admin.tenant_id)
     with container.db.session() as session:
         row = session.get(PlateRead, (admin.tenant_id, read_id))
         assert row is not None
-        keys = container.keys.keys_for(session, tenant_id=admin.tenant_id)
         opened = keys.open_text(
             row.plate_sealed, table="plate_reads", column="plate", row_id=read_id
         )

@@ -40,6 +40,7 @@ class Tenant:
     def shredded(self) -> bool:
         return self.keys_shredded_at is not None
 
+
 _SLUG = re.compile(r"^[a-z][a-z0-9-]{2,39}$")
 
 

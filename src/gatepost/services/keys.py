@@ -30,8 +30,6 @@ from gatepost.store.db import Database
 from gatepost.store.repositories.tenants import TenantKeyRepository, WrappedKey
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
     from gatepost.services.uow import UnitOfWork
 
 __all__ = ["KeyService"]
@@ -56,8 +54,8 @@ def _opens(kek: bytes, key: WrappedKey) -> bool:
 class KeyService:
     """The tenants' key ring.
 
-    The unit of work reaches it with its session (``uow.keys``, the template
-    rotations); key administration (a new tenant's keys, a data-key generation, KEK
+    The unit of work reaches it with its key repository (``uow.keys``, the
+    template rotations); key administration (a new tenant's keys, a data-key generation, KEK
     rotation, shredding) is handed the caller's unit of work, so it commits or rolls
     back with the rest of that use case.
     """
@@ -89,10 +87,10 @@ class KeyService:
     def create_tenant_keys(self, uow: UnitOfWork, *, tenant_id: str) -> TenantKeys:
         """A new tenant's first keys, one of each purpose, in the caller's transaction."""
         kek = self._kek_provider.load()
-        stored = TenantKeyRepository(uow.session)
+        stored = uow.tenant_keys
         for purpose in PURPOSES:
             stored.add(self._wrap(kek, tenant_id=tenant_id, purpose=purpose, generation=1))
-        return self.keys_for(uow.session, tenant_id=tenant_id)
+        return self.keys_for(uow.tenant_keys, tenant_id=tenant_id)
 
     def _kek_for(self, keys: Sequence[WrappedKey]) -> bytes:
         """The KEK that opens these keys: the current one, else a staged one (in memory)."""
@@ -105,13 +103,13 @@ class KeyService:
             return staged
         raise CryptoError("data keys do not open with the key-encryption key")
 
-    def keys_for(self, session: Session, *, tenant_id: str) -> TenantKeys:
+    def keys_for(self, stored_keys: TenantKeyRepository, *, tenant_id: str) -> TenantKeys:
         """The tenant's unwrapped keys; raises KeyShredded if they were destroyed."""
         with self._lock:
             cached = self._cache.get(tenant_id)
         if cached is not None:
             return cached
-        stored = TenantKeyRepository(session).of_tenant(tenant_id=tenant_id)
+        stored = stored_keys.of_tenant(tenant_id=tenant_id)
         if not stored:
             raise KeyShredded("this tenant's keys do not exist (shredded or never created)")
         kek = self._kek_for(stored)
@@ -151,7 +149,7 @@ class KeyService:
         """Start sealing new values with a fresh data key; older ones stay readable."""
         keys = uow.keys(tenant_id)
         generation = max(keys.data_keys) + 1
-        stored = TenantKeyRepository(uow.session)
+        stored = uow.tenant_keys
         stored.deactivate(tenant_id=tenant_id, purpose="data")
         kek = self._kek_for(stored.of_tenant(tenant_id=tenant_id))
         stored.add(self._wrap(kek, tenant_id=tenant_id, purpose="data", generation=generation))
@@ -162,7 +160,12 @@ class KeyService:
     # -- face template rotations -------------------------------------------------
 
     def template_rotation(
-        self, session: Session, *, tenant_id: str, dim: int, generation: int | None = None
+        self,
+        stored_keys: TenantKeyRepository,
+        *,
+        tenant_id: str,
+        dim: int,
+        generation: int | None = None,
     ) -> TemplateRotation | None:
         """The tenant's template rotation (the active one unless ``generation`` is given).
 
@@ -170,7 +173,7 @@ class KeyService:
         """
         rows = [
             row
-            for row in TenantKeyRepository(session).of_tenant(tenant_id=tenant_id)
+            for row in stored_keys.of_tenant(tenant_id=tenant_id)
             if row.purpose == "template"
             and (row.generation == generation if generation is not None else row.active)
         ]
@@ -195,19 +198,19 @@ class KeyService:
         return rotation
 
     def ensure_template_rotation(
-        self, session: Session, *, tenant_id: str, dim: int
+        self, stored_keys: TenantKeyRepository, *, tenant_id: str, dim: int
     ) -> TemplateRotation:
         """The active rotation, creating the tenant's first template key if needed."""
-        rotation = self.template_rotation(session, tenant_id=tenant_id, dim=dim)
+        rotation = self.template_rotation(stored_keys, tenant_id=tenant_id, dim=dim)
         if rotation is not None:
             return rotation
-        return self.add_template_generation(session, tenant_id=tenant_id, dim=dim)
+        return self.add_template_generation(stored_keys, tenant_id=tenant_id, dim=dim)
 
     def add_template_generation(
-        self, session: Session, *, tenant_id: str, dim: int
+        self, stored_keys: TenantKeyRepository, *, tenant_id: str, dim: int
     ) -> TemplateRotation:
         """A fresh template key becomes active; the caller renews the stored templates."""
-        stored = TenantKeyRepository(session)
+        stored = stored_keys
         rows = stored.of_tenant(tenant_id=tenant_id)
         if not rows:
             raise KeyShredded("this tenant's keys do not exist (shredded or never created)")
@@ -216,7 +219,7 @@ class KeyService:
         kek = self._kek_for(rows)
         stored.add(self._wrap(kek, tenant_id=tenant_id, purpose="template", generation=generation))
         rotation = self.template_rotation(
-            session, tenant_id=tenant_id, dim=dim, generation=generation
+            stored_keys, tenant_id=tenant_id, dim=dim, generation=generation
         )
         if rotation is None:  # pragma: no cover - just added
             raise CryptoError("the new template key is missing")
@@ -235,7 +238,7 @@ class KeyService:
         transaction needs the KEK again. The caller commits, then calls :meth:`adopt_kek`.
         """
         old = self._kek_provider.load()
-        stored = TenantKeyRepository(uow.session)
+        stored = uow.tenant_keys
         rows = stored.all()
         for tenant_id in {row.tenant_id for row in rows}:
             uow.keys(tenant_id)
@@ -287,7 +290,7 @@ class KeyService:
 
     def shred(self, uow: UnitOfWork, *, tenant_id: str) -> int:
         """Destroy the tenant's keys: every sealed value of it becomes unreadable."""
-        count = TenantKeyRepository(uow.session).delete_all(tenant_id=tenant_id)
+        count = uow.tenant_keys.delete_all(tenant_id=tenant_id)
         uow.tenants.mark_shredded(tenant_id=tenant_id, at=self._clock.now())
         self.forget(tenant_id)
         uow.after_commit(lambda: self.forget(tenant_id))

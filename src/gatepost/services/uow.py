@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from gatepost.store.repositories.persons import PersonRepository
     from gatepost.store.repositories.plate_reads import PlateReadRepository
     from gatepost.store.repositories.sites import SiteRepository
-    from gatepost.store.repositories.tenants import TenantRepository
+    from gatepost.store.repositories.tenants import TenantKeyRepository, TenantRepository
     from gatepost.store.repositories.throttle import ThrottleRepository
     from gatepost.store.repositories.vehicles import VehicleRepository
 
@@ -123,8 +123,15 @@ class UnitOfWork:
         return SiteRepository(self._session)
 
     @cached_property
+    def tenant_keys(self) -> TenantKeyRepository:
+        """The tenants' wrapped data keys (for the key service only)."""
+        from gatepost.store.repositories.tenants import TenantKeyRepository
+
+        return TenantKeyRepository(self._session)
+
+    @cached_property
     def tenants(self) -> TenantRepository:
-        from gatepost.store.repositories.tenants import TenantRepository
+        from gatepost.store.repositories.tenants import TenantKeyRepository, TenantRepository
 
         return TenantRepository(self._session)
 
@@ -144,7 +151,7 @@ class UnitOfWork:
 
     def keys(self, tenant_id: str) -> TenantKeys:
         """The tenant's unwrapped keys (cached per process); KeyShredded if destroyed."""
-        return self._keys.keys_for(self._session, tenant_id=tenant_id)
+        return self._keys.keys_for(self.tenant_keys, tenant_id=tenant_id)
 
     def template_rotation(
         self, tenant_id: str, *, dim: int, generation: int | None = None
@@ -152,16 +159,16 @@ class UnitOfWork:
         """The tenant's face-template rotation (the active one unless ``generation``);
         None before its first template key (no face was ever enrolled)."""
         return self._keys.template_rotation(
-            self._session, tenant_id=tenant_id, dim=dim, generation=generation
+            self.tenant_keys, tenant_id=tenant_id, dim=dim, generation=generation
         )
 
     def ensure_template_rotation(self, tenant_id: str, *, dim: int) -> TemplateRotation:
         """The active template rotation, creating the tenant's first template key."""
-        return self._keys.ensure_template_rotation(self._session, tenant_id=tenant_id, dim=dim)
+        return self._keys.ensure_template_rotation(self.tenant_keys, tenant_id=tenant_id, dim=dim)
 
     def add_template_generation(self, tenant_id: str, *, dim: int) -> TemplateRotation:
         """A fresh template key becomes active; the caller renews the stored templates."""
-        return self._keys.add_template_generation(self._session, tenant_id=tenant_id, dim=dim)
+        return self._keys.add_template_generation(self.tenant_keys, tenant_id=tenant_id, dim=dim)
 
     def audit(self, tenant_id: str, record: AuditRecord) -> None:
         """Append ``record`` to the tenant's audit chain in this transaction."""
@@ -181,12 +188,6 @@ class UnitOfWork:
         for callback in self._after_commit:
             callback()
         self._after_commit.clear()
-
-    @property
-    def session(self) -> Session:
-        """The underlying session, for repositories built outside this class only
-        (key administration); services never use it."""
-        return self._session
 
 
 class Transactions:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from gatepost.domain.devices import EventKind
 from gatepost.domain.events import Event as EventRecord
+from gatepost.store.repositories._timeline import newest_first
 from gatepost.store.tables import Event, MediaObject, Person
 from gatepost.store.types import UTCDateTime
 
@@ -136,29 +137,20 @@ class EventRepository:
         until: datetime | None = None,
     ) -> Sequence[EventRecord]:
         """Newest first, keyset-paginated on (occurred_at, id)."""
-        query = (
-            select(Event)
-            .where(Event.tenant_id == tenant_id)
-            .order_by(Event.occurred_at.desc(), Event.id.desc())
-            .limit(limit)
+        query = newest_first(
+            Event,
+            tenant_id=tenant_id,
+            limit=limit,
+            before=before,
+            since=since,
+            until=until,
+            equal={
+                "site_id": site_id or None,
+                "device_id": device_id or None,
+                "person_id": person_id or None,
+                "kind": kind or None,
+            },
         )
-        if before is not None:
-            at, event_id = before
-            query = query.where(
-                (Event.occurred_at < at) | ((Event.occurred_at == at) & (Event.id < event_id))
-            )
-        if site_id:
-            query = query.where(Event.site_id == site_id)
-        if device_id:
-            query = query.where(Event.device_id == device_id)
-        if person_id:
-            query = query.where(Event.person_id == person_id)
-        if kind:
-            query = query.where(Event.kind == kind)
-        if since:
-            query = query.where(Event.occurred_at >= since)
-        if until:
-            query = query.where(Event.occurred_at < until)
         return [_event(row) for row in self._session.scalars(query)]
 
     def missing_reference(

@@ -14,6 +14,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from gatepost.domain.vehicles import GateDecision
+from gatepost.store.repositories._timeline import newest_first
 from gatepost.store.tables import MediaObject, PlateRead
 
 __all__ = ["PlateReadRepository", "StoredPlateRead"]
@@ -108,28 +109,19 @@ class PlateReadRepository:
     ) -> Sequence[StoredPlateRead]:
         """Newest first, keyset-paginated on (occurred_at, id). ``plate_index`` and
         ``vehicle_ids`` together: reads of that plate or matched to those vehicles."""
-        query = (
-            select(PlateRead)
-            .where(PlateRead.tenant_id == tenant_id)
-            .order_by(PlateRead.occurred_at.desc(), PlateRead.id.desc())
-            .limit(limit)
+        query = newest_first(
+            PlateRead,
+            tenant_id=tenant_id,
+            limit=limit,
+            before=before,
+            since=since,
+            until=until,
+            equal={
+                "site_id": site_id or None,
+                "device_id": device_id or None,
+                "decision": decision.value if decision else None,
+            },
         )
-        if before is not None:
-            at, read_id = before
-            query = query.where(
-                (PlateRead.occurred_at < at)
-                | ((PlateRead.occurred_at == at) & (PlateRead.id < read_id))
-            )
-        if site_id:
-            query = query.where(PlateRead.site_id == site_id)
-        if device_id:
-            query = query.where(PlateRead.device_id == device_id)
-        if decision:
-            query = query.where(PlateRead.decision == decision.value)
-        if since:
-            query = query.where(PlateRead.occurred_at >= since)
-        if until:
-            query = query.where(PlateRead.occurred_at < until)
         if plate_index is not None:
             plate = PlateRead.plate_index == plate_index
             if vehicle_ids:

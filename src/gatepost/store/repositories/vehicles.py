@@ -8,7 +8,7 @@ job (it holds the tenant's keys).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
@@ -64,21 +64,8 @@ class VehicleRepository:
 
     def save(self, vehicle: StoredVehicle) -> None:
         """Insert the vehicle, or replace every column of the one with its id."""
-        row = self._session.get(Vehicle, (vehicle.tenant_id, vehicle.id))
-        if row is None:
-            row = Vehicle(tenant_id=vehicle.tenant_id, id=vehicle.id)
-            self._session.add(row)
-        row.plate_sealed = vehicle.plate_sealed
-        row.plate_index = vehicle.plate_index
-        row.region = vehicle.region
-        row.list = vehicle.list.value
-        row.person_id = vehicle.person_id
-        row.site_id = vehicle.site_id
-        row.valid_from = vehicle.valid_from
-        row.valid_until = vehicle.valid_until
-        row.description_sealed = vehicle.description_sealed
-        row.created_at = vehicle.created_at
-        row.updated_at = vehicle.updated_at
+        columns = {f.name: getattr(vehicle, f.name) for f in fields(vehicle)}
+        self._session.merge(Vehicle(**columns | {"list": vehicle.list.value}))
         self._session.flush()
 
     def get(self, *, tenant_id: str, vehicle_id: str) -> StoredVehicle | None:
