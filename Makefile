@@ -1,11 +1,12 @@
 # gatepost: two entry points.
 #   make demo   create the venv, install, run `gatepost demo` (embedded SQLite + local media)
-#   make test   install everything the tests need, start the S3 test store, run all checks
+#   make test   install everything the tests need, start the S3 test store and the MQTT
+#               broker, run all checks
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test venv venv-test system-deps lint typecheck security-scan pytest s3-start s3-stop clean
+.PHONY: demo test venv venv-test system-deps lint typecheck security-scan pytest s3-start s3-stop mqtt-start mqtt-stop clean
 
 demo: venv
 	$(BIN)/gatepost demo
@@ -56,11 +57,17 @@ s3-start: venv-test
 s3-stop:
 	-bash scripts/seaweedfs.sh stop
 
+mqtt-start: system-deps
+	bash scripts/mosquitto.sh start
+
+mqtt-stop:
+	-bash scripts/mosquitto.sh stop
+
 pytest: venv-test
 	$(BIN)/python -m pytest -n 2 -q -p no:cacheprovider
 
-test: system-deps venv-test lint typecheck security-scan s3-start
-	$(MAKE) pytest; status=$$?; $(MAKE) s3-stop; exit $$status
+test: system-deps venv-test lint typecheck security-scan s3-start mqtt-start
+	$(MAKE) pytest; status=$$?; $(MAKE) mqtt-stop; $(MAKE) s3-stop; exit $$status
 
 clean:
 	rm -rf $(VENV) .cache .mypy_cache .ruff_cache .pytest_cache

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Installs the Debian packages gatepost's tests need on a fresh machine:
-# Chromium (browser tests) and a CJK font (rendering synthetic plates).
+# Chromium (browser tests), a CJK font (rendering synthetic plates), and Mosquitto with
+# its command-line clients (gatepost's own MQTT broker, scripts/mosquitto.sh; the device
+# protocol's shell example in docs/devices.md, with openssl).
 # Idempotent: does nothing when they are already present.
 set -euo pipefail
 
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 [ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || need+=(fonts-wqy-zenhei)
+{ [ -x /usr/sbin/mosquitto ] || command -v mosquitto >/dev/null 2>&1; } || need+=(mosquitto)
+command -v mosquitto_pub >/dev/null 2>&1 || need+=(mosquitto-clients)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 
 if [ ${#need[@]} -eq 0 ]; then
   echo "system packages: all present"

@@ -1,7 +1,7 @@
 """Gatepost: the composition root, with ordered, named start steps and a reverse stop.
 
 One class wires the process together: the service container from settings, the API
-app, the admin UI mounted on it (and, with issue 10, the device gateway). Each part is a
+app, the admin UI mounted on it and (``mqtt.enabled``) the MQTT device gateway. Each part is a
 :class:`Step` with a ``start`` and an optional ``stop``; :meth:`Gatepost.start` runs the
 steps in order and :meth:`Gatepost.stop` runs the stops of the steps that started, in
 reverse. A step that fails to start stops what had already started before the error
@@ -23,12 +23,15 @@ from typing import Self
 from fastapi import FastAPI
 
 from gatepost.api.app import create_app, refuse_undeclared_routes
-from gatepost.domain.ports import Clock
+from gatepost.domain.ports import Clock, SystemClock
+from gatepost.ingest.broker_accounts import broker_accounts_for
+from gatepost.ingest.gateway import MqttGateway, default_worker_name, gateway_outbox
+from gatepost.ingest.gateway_commands import CommandOutbox
 from gatepost.services.container import Container, build_container
 from gatepost.settings import Settings
 from gatepost.web import app as web_ui
 
-__all__ = ["Gatepost", "Step", "compose_app", "install_ui"]
+__all__ = ["Gatepost", "Step", "compose_app", "container_for", "install_ui"]
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,20 @@ def compose_app(container: Container) -> FastAPI:
     return app
 
 
+def container_for(settings: Settings, *, clock: Clock | None = None) -> Container:
+    """The services for a process that serves devices: with MQTT on, device commands
+    go to the gateway's outbox (the ``gateway`` step sends them) and the broker's device
+    accounts follow the device registry."""
+    clock = clock or SystemClock()
+    commands = CommandOutbox(clock=clock) if settings.mqtt.enabled else None
+    return build_container(
+        settings,
+        clock=clock,
+        commands=commands,
+        broker_accounts=broker_accounts_for(settings),
+    )
+
+
 class Gatepost:
     """The process: ``start()`` runs :meth:`steps` in order, ``stop()`` undoes them.
 
@@ -78,6 +95,7 @@ class Gatepost:
         self._container: Container | None = None
         self._app: FastAPI | None = None
         self._running: list[Step] = []
+        self._gateway: MqttGateway | None = None
 
     @classmethod
     def with_container(cls, container: Container) -> Self:
@@ -88,17 +106,21 @@ class Gatepost:
 
     def steps(self) -> list[Step]:
         """The parts of the process in start order (stop order is the reverse)."""
-        return [
+        steps = [
             Step("container", self.init_container, self.stop_container),
             Step("api", self.init_api, self.stop_api),
             Step("web", self.init_web),
-            # The device gateway (issue 10, Part 2) goes here:
-            # Step("gateway", self.start_gateway, self.stop_gateway).
         ]
+        if self.settings.mqtt.enabled:
+            steps.append(Step("gateway", self.start_gateway, self.stop_gateway))
+        return steps
 
     def init_container(self) -> None:
         """The services, built from settings (or the container given)."""
-        self._container = self._given_container or build_container(self.settings, clock=self._clock)
+        if self._given_container is not None:
+            self._container = self._given_container
+            return
+        self._container = container_for(self.settings, clock=self._clock)
 
     def stop_container(self) -> None:
         container, self._container = self._container, None
@@ -115,6 +137,24 @@ class Gatepost:
     def init_web(self) -> None:
         """The admin UI, mounted on the API app."""
         install_ui(self.app)
+
+    def start_gateway(self) -> None:
+        """The MQTT device gateway (``mqtt.enabled``), when the container sends device
+        commands to a gateway outbox (one built here does; a container given without
+        one, as tests build, runs no gateway). The broker's accounts are brought in step
+        first."""
+        if gateway_outbox(self.container) is None:
+            log.info("the container has no gateway outbox: the MQTT gateway is not started")
+            return
+        self.container.devices.sync_broker_accounts()
+        gateway = MqttGateway(self.settings, self.container, worker_name=default_worker_name())
+        gateway.start()
+        self._gateway = gateway
+
+    def stop_gateway(self) -> None:
+        gateway, self._gateway = self._gateway, None
+        if gateway is not None:
+            gateway.stop()
 
     # -- what the steps built --------------------------------------------------------------
 

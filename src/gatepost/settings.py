@@ -46,6 +46,7 @@ __all__ = [
     "FakePlateReaderConfig",
     "KeySettings",
     "MediaSettings",
+    "MqttSettings",
     "PlateReaderConfig",
     "PlateSettings",
     "RapidOcrPlateReaderConfig",
@@ -322,9 +323,10 @@ class PlateSettings(_Section):
         default=10,
         ge=0,
         le=600,
-        description="A plate read again by the same camera within this many seconds, with "
-        "the same decision, is a repeat (a car waiting at the barrier): the device still "
-        "gets its decision, but the gate log stores it once. 0 stores every read.",
+        description="A car (or, at a door camera, a person) seen again by the same device "
+        "within this many seconds, with the same decision, is one arrival: the device "
+        "still gets its decision, but the event and the gate log's read are stored once "
+        "and the command is sent once. 0 stores every frame.",
     )
 
     @model_validator(mode="before")
@@ -332,6 +334,67 @@ class PlateSettings(_Section):
     def default_reader_type(cls, data: Any) -> Any:
         """A ``plates.reader`` given without ``type`` is rapidocr's."""
         return _engine_with_type(data, "reader", "rapidocr")
+
+
+class MqttSettings(_Section):
+    """The MQTT device side: gatepost's own Mosquitto broker (scripts/mosquitto.sh lays
+    out its data dir; docs/devices.md describes the protocol)."""
+
+    enabled: bool = Field(
+        default=False,
+        description="Keep the broker's device accounts (its password and ACL files) in "
+        "step with the device registry and reload it on every change. Off: no broker; "
+        "devices use HTTPS only.",
+    )
+    host: str = Field(
+        default="127.0.0.1",
+        min_length=1,
+        max_length=253,
+        description="Broker host the gateway connects to.",
+    )
+    port: int = Field(
+        default=18830,
+        ge=1,
+        le=65535,
+        description="Broker port (scripts/mosquitto.sh: GATEPOST_TEST_MQTT_PORT).",
+    )
+    dir: Path | None = Field(
+        default=None,
+        description="The broker's data dir (scripts/mosquitto.sh: GATEPOST_MQTT_DIR), "
+        "holding the files below. Default: <data_dir>/mosquitto.",
+    )
+    password_file: Path | None = Field(
+        default=None,
+        description="Mosquitto's password_file, written by gatepost (mode 0600). "
+        "Default: <dir>/passwords.",
+    )
+    acl_file: Path | None = Field(
+        default=None,
+        description="Mosquitto's acl_file, written by gatepost (mode 0600). Default: <dir>/acl.",
+    )
+    pid_file: Path | None = Field(
+        default=None,
+        description="The broker's pid file; gatepost sends that process SIGHUP to reload "
+        "the two files. Default: <dir>/mosquitto.pid.",
+    )
+    gateway_secret_file: Path | None = Field(
+        default=None,
+        description="The gateway account's password (one line, mode 0600), created by "
+        "scripts/mosquitto.sh. Default: <dir>/gateway.secret.",
+    )
+    gateway_username: str = Field(
+        default="gatepost-gateway",
+        pattern=r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$",
+        description="The gateway's broker account (scripts/mosquitto.sh: "
+        "GATEPOST_MQTT_GATEWAY_USER). Device accounts are <tenant_id>.<device_id>.",
+    )
+    max_payload_bytes: int = Field(
+        default=1536 * 1024,
+        ge=1024,
+        le=2 * 1024 * 1024 - 1024,
+        description="Largest device message payload; a larger one is refused as "
+        "oversized. Below the broker's max_packet_size (scripts/mosquitto.sh: 2 MiB).",
+    )
 
 
 class ServerSettings(_Section):
@@ -386,6 +449,9 @@ class Settings(BaseSettings):
     plates: PlateSettings = Field(
         default_factory=PlateSettings, description="Licence-plate reads at gates."
     )
+    mqtt: MqttSettings = Field(
+        default_factory=MqttSettings, description="MQTT devices and their broker."
+    )
 
     @property
     def database_url(self) -> str:
@@ -393,6 +459,10 @@ class Settings(BaseSettings):
             self.db.url.get_secret_value()
             or f"sqlite:///{(self.data_dir / 'gatepost.db').as_posix()}"
         )
+
+    @property
+    def mqtt_dir(self) -> Path:
+        return self.mqtt.dir or self.data_dir / "mosquitto"
 
     @property
     def key_file(self) -> Path:
@@ -413,6 +483,19 @@ class Settings(BaseSettings):
     def verify_tls_pair(self) -> Settings:
         if (self.server.tls_certfile is None) != (self.server.tls_keyfile is None):
             raise ValueError("server.tls_certfile and server.tls_keyfile go together")
+        return self
+
+    @model_validator(mode="after")
+    def verify_engines(self) -> Settings:
+        """The fake engines read identities and plates from pixels anyone can draw: a
+        door or barrier must never run them, so only dev and test may."""
+        if self.env is Environment.PRODUCTION:
+            for key, config in (
+                ("faces.engine.type", self.faces.engine),
+                ("plates.reader.type", self.plates.reader),
+            ):
+                if config.type == "fake":
+                    raise ValueError(f"{key}=fake is for tests only (GATEPOST_ENV=dev or test)")
         return self
 
     @model_validator(mode="after")

@@ -408,8 +408,18 @@ def test_register_device_shows_credential_once_and_revoke_disables_it(
     assert credential is not None
     remember(credential.group(1))
     assert "shown only once" in response.text
+    shown: dict[str, str] = {}
+    for name in ("mqtt-username", "mqtt-password", "mac-key"):
+        found = re.search(rf'id="device-{name}" readonly value="([^"]+)"', response.text)
+        assert found is not None, f"the page does not show {name}"
+        shown[name] = found.group(1)
+    password, mac_key = shown["mqtt-password"], shown["mac-key"]
+    remember(password)
+    remember(mac_key)
+    assert len(password) == len(mac_key) == 43 and password != mac_key
     listing = ui_admin.client.get("/ui/devices")
     assert "North gate" in listing.text and credential.group(1) not in listing.text
+    assert password not in listing.text and mac_key not in listing.text
     device_id = admin.get("/api/v1/devices").json()["items"][0]["id"]
     device_auth = {"Authorization": f"Bearer {credential.group(1)}"}
     assert (

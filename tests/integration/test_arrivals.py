@@ -9,11 +9,16 @@ same pipeline in tests/integration/test_plate_reads_api.py and test_faces_api.py
 
 from __future__ import annotations
 
+import io
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from PIL import Image
+from sqlalchemy import text
 
 from gatepost.domain.decisions import AlertKind, CommandKind, Outcome, Reason
 from gatepost.domain.ports import FixedClock
@@ -23,6 +28,8 @@ from gatepost.security.policy import Principal
 from gatepost.services.commands import RecordingCommandSink
 from gatepost.services.container import Container, build_container
 from gatepost.services.events import EventFilter
+from gatepost.services.plate_arrivals import PlateArrival
+from gatepost.services.plate_log import PlateLogFilter
 from gatepost.settings import Settings
 from gatepost.vision.fake_faces import fake_face_image
 from gatepost.vision.fake_plates import fake_plate_image
@@ -77,7 +84,7 @@ def test_plate_arrivals_are_decided_stored_once_and_commanded_after_the_commit(
 
     allowed = pipeline.plate_frame(gate, fake_plate_image(KNOWN))
     assert allowed.gate is GateDecision.ALLOW and allowed.decision.outcome is Outcome.GRANT
-    assert allowed.event_id is not None and allowed.logged.read_id is not None
+    assert allowed.event_id is not None and allowed.read_id is not None
     (sent,) = commands.sent
     assert sent.device_id == gate.id and sent.event_id == allowed.event_id
     assert sent.command.kind is CommandKind.RAISE_BARRIER
@@ -85,7 +92,7 @@ def test_plate_arrivals_are_decided_stored_once_and_commanded_after_the_commit(
     # The same car at the same lane a moment later is the same arrival: no new event,
     # no new command.
     again = pipeline.plate_frame(gate, fake_plate_image(KNOWN))
-    assert again.logged.repeat and again.event_id is None and len(commands.sent) == 1
+    assert again.repeat and again.event_id is None and len(commands.sent) == 1
 
     banned = pipeline.plate_frame(gate, fake_plate_image(BANNED))
     assert banned.gate is GateDecision.DENY and banned.decision.reason is Reason.BLOCKED
@@ -95,7 +102,7 @@ def test_plate_arrivals_are_decided_stored_once_and_commanded_after_the_commit(
     stranger = pipeline.plate_frame(gate, fake_plate_image(STRANGER))
     assert stranger.gate is GateDecision.UNKNOWN
     assert stranger.decision.reason is Reason.UNKNOWN_PLATE
-    assert stranger.logged.read_id is None  # unknown plates are not kept by default
+    assert stranger.read_id is None  # unknown plates are not kept by default
 
     admin_view = admin_principal(admin)
     events = container.events.list(admin_view, limit=10, cursor=None, where=EventFilter()).items
@@ -165,3 +172,102 @@ def test_a_face_at_a_door_is_recorded_and_a_user_test_stores_nothing(
     stranger = container.arrivals.face_frame(door, fake_face_image("mallory"))
     assert stranger.decision is not None
     assert stranger.decision.reason is Reason.FACE_NOT_RECOGNISED
+
+    # A frame with nobody in it is no arrival: nothing decided, stored or sent.
+    events, sent = container.events.count(admin_view), len(commands.sent)
+    nobody = container.arrivals.face_frame(door, _blank_png())
+    assert nobody.recognition.face is None and nobody.decision is None
+    assert container.events.count(admin_view) == events and len(commands.sent) == sent
+
+
+def test_a_deny_listed_car_stays_refused_outside_its_validity(
+    admin: Actor, container: Container, clock: FixedClock
+) -> None:
+    """The block list comes before validity: an expired deny-listing is still a
+    refusal (with its alert), while an expired allow-listing makes the car unknown."""
+    past = clock.now() - timedelta(days=1)
+    for plate, access in ((KNOWN, "allow"), (BANNED, "deny")):
+        created = admin.post(
+            "/api/v1/vehicles",
+            json={"plate": plate, "list": access, "valid_until": past.isoformat()},
+        )
+        assert created.status_code == 201, created.text
+    gate = _device(admin, container)
+    expired_allow = container.arrivals.plate_frame(gate, fake_plate_image(KNOWN))
+    assert expired_allow.gate is GateDecision.UNKNOWN
+    assert expired_allow.decision.reason is Reason.VEHICLE_OUTSIDE_VALIDITY
+    expired_deny = container.arrivals.plate_frame(gate, fake_plate_image(BANNED))
+    assert expired_deny.gate is GateDecision.DENY
+    assert expired_deny.decision.reason is Reason.BLOCKED
+
+
+def _blank_png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (160, 160), (90, 90, 90)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_a_car_or_person_waiting_at_a_device_is_one_arrival(
+    admin: Actor, container: Container, commands: RecordingCommandSink, clock: FixedClock
+) -> None:
+    """Frames of one waiting car are one arrival whether or not the gate log keeps the
+    read (a stranger's is not kept by default): one event, one command."""
+    gate = _device(admin, container)
+    admin_view = admin_principal(admin)
+    before = container.events.count(admin_view)
+    results = [container.arrivals.plate_frame(gate, fake_plate_image(STRANGER)) for _ in range(3)]
+    assert [r.repeat for r in results] == [False, True, True]
+    assert container.events.count(admin_view) == before + 1 and len(commands.sent) == 1
+    clock.advance(timedelta(seconds=11))  # past the repeat window: a new arrival
+    assert not container.arrivals.plate_frame(gate, fake_plate_image(STRANGER)).repeat
+    assert container.events.count(admin_view) == before + 2 and len(commands.sent) == 2
+
+
+def test_frames_of_one_car_posted_at_once_are_stored_once_with_one_frame(
+    admin: Actor, container: Container, commands: RecordingCommandSink
+) -> None:
+    """The repeat check runs under the device's row lock: of several frames of one car
+    decided at the same moment (from threads, as gateway workers would), one is stored
+    with its event, read and kept frame; the others store nothing and their frames are
+    deleted again."""
+    _vehicles(admin)
+    kept = admin.put("/api/v1/plates/policy", json={"image_days": 7})
+    assert kept.status_code == 200, kept.text
+    gate = _device(admin, container)
+    workers = 4
+    barrier = threading.Barrier(workers)
+
+    def arrive(_: int) -> PlateArrival:
+        barrier.wait(timeout=60)
+        return container.arrivals.plate_frame(gate, fake_plate_image(KNOWN))
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(arrive, range(workers)))
+    stored = [r for r in results if not r.repeat]
+    assert len(stored) == 1 and stored[0].read_id is not None and len(commands.sent) == 1
+    log = container.plate_log.list(
+        admin_principal(admin), limit=10, cursor=None, where=PlateLogFilter()
+    )
+    assert [entry.id for entry in log.items] == [stored[0].read_id]
+    assert log.items[0].frame_id is not None
+    with container.db.engine.connect() as conn:
+        frames = conn.execute(text("SELECT kind FROM media_objects")).scalars().all()
+    assert frames == ["plate_frame"]
+
+
+def test_arrival_marks_are_transient_keyed_hashes(
+    admin: Actor, container: Container, clock: FixedClock
+) -> None:
+    """A mark holds no plate (a keyed hash) and goes with the retention purge once
+    the repeat window is long past, even if the device never sees another car."""
+    gate = _device(admin, container)
+    container.arrivals.plate_frame(gate, fake_plate_image(STRANGER))
+    with container.db.engine.connect() as conn:
+        (mark,) = conn.execute(text("SELECT mark FROM arrival_marks")).scalars().all()
+    assert STRANGER.encode() not in mark and len(mark) == 32
+    container.retention.purge_expired(clock.now() + timedelta(minutes=30))
+    with container.db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM arrival_marks")).scalar() == 1
+    container.retention.purge_expired(clock.now() + timedelta(hours=2))
+    with container.db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM arrival_marks")).scalar() == 0

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import io
 import shutil
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
@@ -22,19 +20,14 @@ from PIL import Image
 from sqlalchemy import select, text
 
 from gatepost.domain.ports import FixedClock
-from gatepost.domain.vehicles import GateDecision
-from gatepost.security.permissions import Role
-from gatepost.security.policy import Principal, PrincipalKind
 from gatepost.services.container import Container
-from gatepost.services.plate_log import LoggedRead
 from gatepost.settings import Settings
 from gatepost.store.media import BlobNotFound
 from gatepost.store.tables import Base, MediaObject, PlateRead
 from gatepost.vision import synthetic_plates as synthetic
-from gatepost.vision.plates import PlateColor, PlateReading
 from gatepost.vision.synthetic_plates import PlateKind
 from tests.security.test_canary import encodings, hits
-from tests.support.api import Actor, add_device, add_site, add_tenant, add_user, admin_principal
+from tests.support.api import Actor, add_device, add_site, add_tenant, add_user
 from tests.support.cli import run_cli
 from tests.support.services import missing
 
@@ -208,55 +201,6 @@ def test_repeated_read_of_a_waiting_car_is_answered_but_stored_once(
     later = _read(gate, frame)
     assert later["repeat"] is False and later["read_id"]
     assert len(_log(admin)) == 3
-
-
-def test_reads_of_one_car_recorded_at_once_are_stored_once_with_one_frame(
-    admin: Actor, container: Container
-) -> None:
-    """The repeat check runs again under the device's row lock: of several reads of one
-    car recorded at the same moment (the service called from threads, past the reader,
-    which reads one frame at a time), one is stored, the others are repeats, and their
-    frames are deleted again (one media object stays)."""
-    plate, frame = frames()[0]
-    vehicle_id = _known(admin, plate)
-    _policy(admin, image_days=7)
-    _, gate = _gate(admin)
-    device = container.devices.get(admin_principal(admin), gate.id)
-    principal = Principal(
-        PrincipalKind.DEVICE,
-        device.id,
-        device.tenant_id,
-        Role.DEVICE,
-        "gate",
-        site_id=device.site_id,
-    )
-    reading = PlateReading(plate, 0.97, (0, 0, 10, 10), PlateColor.WHITE, "us")
-    workers = 4
-    barrier = threading.Barrier(workers)
-
-    alongside: list[int] = []  # what ran in the read's transaction (the pipeline's event)
-
-    def record(worker: int) -> LoggedRead:
-        barrier.wait(timeout=60)
-        return container.plate_log.record(
-            principal,
-            device_id=device.id,
-            site_id=device.site_id,
-            reading=reading,
-            decision=GateDecision.ALLOW,
-            vehicle_id=vehicle_id,
-            frame=frame,
-            also=lambda _uow: alongside.append(worker),
-        )
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        logged = list(pool.map(record, range(workers)))
-    stored = [entry.read_id for entry in logged if not entry.repeat]
-    assert len(stored) == 1 and sum(entry.repeat for entry in logged) == workers - 1
-    assert len(alongside) == 1
-    assert [e["id"] for e in _log(admin)] == stored
-    (media,) = _media_rows(container)
-    assert _log(admin)[0]["has_frame"] is True and media.kind == "plate_frame"
 
 
 def test_unknown_plates_are_stored_only_when_the_tenant_keeps_them(

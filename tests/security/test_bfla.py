@@ -54,12 +54,18 @@ SENSITIVE: dict[Permission, set[Role]] = {
     Permission.TENANT_SETTINGS_WRITE: {Role.ADMIN},
     Permission.VEHICLES_WRITE: {Role.ADMIN, Role.OPERATOR},
     Permission.VEHICLES_READ: {Role.ADMIN, Role.OPERATOR, Role.GUARD, Role.AUDITOR},
+    # Access rules, who holds which levels and credentials: administrators change them.
+    Permission.ACCESS_RULES_WRITE: {Role.ADMIN},
+    Permission.PERSON_ACCESS_WRITE: {Role.ADMIN},
+    Permission.CREDENTIALS_WRITE: {Role.ADMIN},
+    Permission.CREDENTIALS_READ: {Role.ADMIN, Role.OPERATOR, Role.HR, Role.AUDITOR},
 }
 
-# The only operations a device credential may perform (SECURITY.md 13): post events and
-# frames, ask who is at the door (1:N) or whether it is the claimed person (1:1), and
-# read the plates at a gate.
+# The only operations a device credential may perform (SECURITY.md 13): post events,
+# arrivals and frames, ask who is at the door (1:N) or whether it is the claimed person
+# (1:1), and read the plates at a gate.
 DEVICE_OPERATIONS = {
+    ("POST", "/api/v1/device/arrivals"),
     ("POST", "/api/v1/device/events"),
     ("POST", "/api/v1/device/snapshots"),
     ("POST", "/api/v1/faces/identify"),

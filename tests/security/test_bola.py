@@ -26,6 +26,15 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "UserUpdate": {},
     "VehicleUpdate": {"description": "checked by the isolation test"},
     "SitePlateSettingsUpdate": {"regions": ["cn"]},
+    "ZoneUpdate": {"name": "checked by the isolation test"},
+    "AccessPointUpdate": {"name": "checked by the isolation test"},
+    "DeviceAccessPointUpdate": {"access_point_id": None},
+    "ScheduleUpdate": {"name": "checked by the isolation test"},
+    "HolidayCreate": {"date": "2031-05-01", "name": "Labour Day"},
+    "AccessLevelUpdate": {"name": "checked by the isolation test"},
+    "LevelGrant": {"valid_until": "2040-01-01T00:00:00Z"},
+    "PersonAccessUpdate": {"watchlisted": True},
+    "CredentialCreate": {"kind": "qr"},
 }
 _FACE = photo_bytes(photos("obama")[1])
 # Multipart uploads, by the type of the route's file parameter (a list: several files).
@@ -90,6 +99,12 @@ def test_id_routes_use_only_known_id_kinds_when_generated(admin: Actor) -> None:
         "media_id",
         "template_id",
         "plate_read_id",
+        "zone_id",
+        "schedule_id",
+        "access_point_id",
+        "access_level_id",
+        "holiday_id",
+        "credential_id",
     }
     unknown = sorted({p for op in ops for p in op.path_params} - world_keys)
     assert unknown == [], "extend build_world with an object of each new id kind"
@@ -149,6 +164,26 @@ def _assert_world_untouched(world: World) -> None:
     assert admin.get(f"/api/v1/devices/{ids['device_id']}").json()["revoked_at"] is None
     plates = admin.get(f"/api/v1/sites/{ids['site_id']}/plate-settings").json()
     assert plates["regions"] is None
+    for kind, path in (
+        ("zone", "zones"),
+        ("schedule", "schedules"),
+        ("access_point", "access-points"),
+        ("access_level", "access-levels"),
+    ):
+        name = admin.get(f"/api/v1/{path}/{ids[kind + '_id']}").json()["name"]
+        assert "isolation" not in name, kind
+    device = admin.get(f"/api/v1/devices/{ids['device_id']}").json()
+    assert device["access_point_id"] == ids["access_point_id"]
+    person_id = ids["person_id"]
+    held = admin.get(f"/api/v1/persons/{person_id}/access-levels").json()
+    assert [(h["access_level_id"], h["valid_until"]) for h in held] == [
+        (ids["access_level_id"], None)
+    ]
+    assert admin.get(f"/api/v1/persons/{person_id}/access").json()["watchlisted"] is False
+    cards = admin.get(f"/api/v1/persons/{person_id}/credentials").json()
+    assert [(c["id"], c["revoked_at"]) for c in cards] == [(ids["credential_id"], None)]
+    holidays = admin.get(f"/api/v1/sites/{ids['site_id']}/holidays").json()
+    assert [h["id"] for h in holidays] == [ids["holiday_id"]]
     keys = {k["id"]: k for k in admin.get("/api/v1/api-keys").json()}
     assert keys[ids["key_id"]]["revoked_at"] is None
     assert admin.get(f"/api/v1/users/{ids['user_id']}").json()["role"] == "guard"
@@ -182,6 +217,18 @@ def _assert_world_untouched(world: World) -> None:
         "api_key.revoked",
         "user.updated",
         "site.plate_settings_changed",
+        "zone.updated",
+        "zone.deleted",
+        "access_point.updated",
+        "access_point.deleted",
+        "schedule.updated",
+        "schedule.deleted",
+        "holiday.deleted",
+        "access_level.updated",
+        "access_level.deleted",
+        "person.access_level_removed",
+        "person.access_flags_changed",
+        "credential.revoked",
     }
     assert foreign == set()
 

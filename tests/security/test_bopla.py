@@ -63,6 +63,24 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
     "SitePlateSettingsUpdate": {"regions": None},
     "PlatePolicyUpdate": {},
     "PlateLogSearch": {"plate": "京A12345"},
+    "ZoneCreate": {"site_id": "0" * 32, "name": "Z"},
+    "ZoneUpdate": {},
+    "AccessPointCreate": {"site_id": "0" * 32, "name": "P"},
+    "AccessPointUpdate": {},
+    "DeviceAccessPointUpdate": {"access_point_id": None},
+    "ScheduleCreate": {"name": "S", "intervals": {"mon": ["08:00-12:00"]}},
+    "ScheduleUpdate": {},
+    "HolidayCreate": {"date": "2030-01-01", "name": "H"},
+    "AccessLevelCreate": {"name": "L", "schedule_id": "0" * 32},
+    "AccessLevelUpdate": {},
+    "LevelGrant": {},
+    "PersonAccessUpdate": {},
+    "CredentialCreate": {"kind": "pin", "value": "2468"},
+    "DeviceArrivalIn": {
+        "kind": "exit_button",
+        "idempotency_key": "k",
+        "device_time": "2030-01-01T00:00:00Z",
+    },
     "EventBatch": {
         "events": [
             {"idempotency_key": "k", "kind": "door.opened", "occurred_at": "2030-01-01T00:00:00Z"}
@@ -212,6 +230,7 @@ def _json_keys(value: Any) -> set[str]:
 def _secrets(world: World, totp_secret: str, extra_tokens: list[str]) -> dict[str, list[str]]:
     phone = world.phone
     found: dict[str, list[str]] = {
+        "card number": [world.card, world.card[:-4]],
         "password hash": ["$argon2"],
         "identity number": [world.identity_number, world.identity_number[4:14]],
         "phone": [phone, phone.lstrip("+"), phone[3:]],

@@ -23,15 +23,19 @@ from typer.testing import CliRunner
 from gatepost.app import compose_app
 from gatepost.cli import app as cli_app
 from gatepost.cli.context import cli_state
+from gatepost.domain.credentials import Credential, CredentialKind
 from gatepost.domain.identities import IdentityKind, cn_resident_check_digit
 from gatepost.domain.persons import Person, PersonKind, PersonStatus
+from gatepost.domain.validity import ValidityWindow
 from gatepost.domain.vehicles import VehicleView
 from gatepost.security.crypto import TenantKeys, new_key
+from gatepost.security.device_mqtt import encode_key, issue_mqtt_secrets
 from gatepost.security.permissions import Role
 from gatepost.security.policy import Principal, PrincipalKind
 from gatepost.security.tokens import TokenKind, issue_token, parse_token
 from gatepost.services.auth import LoginResult, TotpEnrolment
 from gatepost.services.container import Container
+from gatepost.services.credentials import CredentialDraft, IssuedCredential
 from gatepost.services.devices import IssuedDevice
 from gatepost.services.persons import PersonDraft, PersonView, RevealedIdentity
 from gatepost.services.users import IssuedApiKey
@@ -48,6 +52,8 @@ CANARY_NOTES = "Canary note: allergic to marmalade, badge Zephyrine-7731 金丝�
 CANARY_PIXELS = b"QuokkaSnapshotCanary-7f3a9c51e2d4"
 CANARY_PLATE = "粤B7Q3K9"
 CANARY_PLATE_LATIN = "QKZ7J41"
+CANARY_CARD = "CAFE-F00D 7731 0042"
+CANARY_PIN = "739152846031"
 
 CANARIES = {
     "name": CANARY_NAME,
@@ -57,6 +63,10 @@ CANARIES = {
     "notes": CANARY_NOTES,
     "plate": CANARY_PLATE,
     "latin plate": CANARY_PLATE_LATIN,
+    "card": CANARY_CARD,
+    "card normalised": "CAFEF00D77310042",
+    "card lower case": "cafef00d77310042",
+    "pin": CANARY_PIN,
 }
 
 
@@ -174,6 +184,19 @@ def _enrol_canary(admin: Actor) -> tuple[str, str]:
     return person.json()["id"], site_id
 
 
+def _issue_canary_credentials(admin: Actor, person_id: str) -> str:
+    """A card and a PIN of the canaries, and a QR code: returns the QR code's text."""
+    url = f"/api/v1/persons/{person_id}/credentials"
+    for body in ({"kind": "card", "value": CANARY_CARD}, {"kind": "pin", "value": CANARY_PIN}):
+        issued = admin.post(url, json=body)
+        assert issued.status_code == 201, issued.text
+    qr = admin.post(url, json={"kind": "qr"})
+    assert qr.status_code == 201, qr.text
+    qr_text: str = qr.json()["qr_text"]
+    remember(qr_text)
+    return qr_text
+
+
 def test_canary_values_absent_from_database_media_and_logs(
     admin: Actor,
     container: Container,
@@ -190,6 +213,7 @@ def test_canary_values_absent_from_database_media_and_logs(
     logging.getLogger("gatepost.tests.canary").debug("control %s", control_log)
 
     person_id, site_id = _enrol_canary(admin)
+    qr_text = _issue_canary_credentials(admin, person_id)
     device = add_device(admin, site_id, name="Canary Gate")
     png = _canary_png()
     assert CANARY_PIXELS in png  # the pattern is literally in the uploaded bytes
@@ -224,6 +248,8 @@ def test_canary_values_absent_from_database_media_and_logs(
     assert [v["plate"] for v in vehicles.json()["items"]] == [CANARY_PLATE]
 
     forms = canary_forms()
+    for kind, form in encodings(qr_text.encode(), qr_text).items():
+        forms[f"QR code as {kind}"] = form
 
     # the database, read raw
     if container.db.is_sqlite:
@@ -391,6 +417,7 @@ def test_reprs_hide_personal_values_and_secrets() -> None:
         kind=PrincipalKind.USER, id="2" * 32, tenant_id="1" * 32, role=Role.ADMIN, name="admin"
     )
     device_credential = issue_token(TokenKind.DEVICE, "1" * 32)
+    mqtt = issue_mqtt_secrets()
     api_token = issue_token(TokenKind.API_KEY, "1" * 32)
     objects: list[object] = [
         PersonDraft(
@@ -430,6 +457,21 @@ def test_reprs_hide_personal_values_and_secrets() -> None:
             updated_at=now,
         ),
         RevealedIdentity(id="3" * 32, identity_number=CANARY_IDENTITY, phone=CANARY_PHONE),
+        CredentialDraft(kind=CredentialKind.PIN, value=CANARY_PIN),
+        CredentialDraft(kind=CredentialKind.CARD, value=CANARY_CARD),
+        IssuedCredential(
+            Credential(
+                tenant_id="1" * 32,
+                id="7" * 32,
+                person_id="3" * 32,
+                kind=CredentialKind.QR,
+                label=None,
+                duress=False,
+                validity=ValidityWindow(),
+                created_at=now,
+            ),
+            qr_text="gpq1.QuokkaQrCanary0123456789abcdef",
+        ),
         VehicleDraft(plate=CANARY_PLATE, description=CANARY_NOTES),
         VehicleView(
             id="6" * 32,
@@ -449,15 +491,26 @@ def test_reprs_hide_personal_values_and_secrets() -> None:
         ),
         keys,
         parse_token(token),
-        IssuedDevice(device=Device(id="4" * 32, name="Gate"), credential=device_credential),
+        IssuedDevice(
+            device=Device(id="4" * 32, name="Gate"),
+            credential=device_credential,
+            mqtt_username="1" * 32 + "." + "4" * 32,
+            mqtt_password=mqtt.password,
+            mac_key=encode_key(mqtt.mac_key),
+        ),
+        mqtt,
         IssuedApiKey(key=ApiKey(id="5" * 32, name="integration"), token=api_token),
         TotpEnrolment(secret="JBSWY3DPEHPK3PXPJBSWY3DP", uri="otpauth://totp/x?secret=JBSWY3DP"),
     ]
     secrets: list[str] = [
         *CANARIES.values(),
+        "QuokkaQrCanary0123456789abcdef",
         token,
         secret_part,
         device_credential.split("_", 2)[2],
+        mqtt.password,
+        encode_key(mqtt.mac_key),
+        mqtt.mac_key.hex(),
         api_token.split("_", 2)[2],
         "JBSWY3DP",
     ]

@@ -395,17 +395,16 @@ def _plate_read(container: Container, device: Actor, plate: str, vehicle_id: str
     """A device's read of ``plate`` logged through the service (no camera frame)."""
     principal = container.auth.authenticate(device.token)
     assert principal.site_id is not None
-    logged = container.plate_log.record(
+    prepared = container.plate_log.prepare(
         principal,
-        device_id=principal.id,
-        site_id=principal.site_id,
         reading=PlateReading(plate, 0.9, (0, 0, 40, 12), PlateColor.BLUE, "cn"),
-        decision=GateDecision.ALLOW,
         vehicle_id=vehicle_id,
         frame=b"",
     )
-    assert logged.read_id is not None
-    return logged.read_id
+    assert prepared is not None
+    with container.tx.write() as uow:
+        container.plate_log.add(uow, prepared, decision=GateDecision.ALLOW)
+    return prepared.id
 
 
 def _read_row(container: Container, read_id: str) -> dict[str, Any]:

@@ -25,6 +25,14 @@ COUNTED = (
     tables.MediaObject,
     tables.AuditEntry,
     tables.UserSession,
+    tables.Zone,
+    tables.AccessPoint,
+    tables.Schedule,
+    tables.AccessLevel,
+    tables.AccessLevelPoint,
+    tables.PersonAccessLevel,
+    tables.SiteHoliday,
+    tables.Credential,
 )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +20,12 @@ S3_ACCESS_KEY = os.environ.get("GATEPOST_TEST_S3_ACCESS_KEY", "gatepost-test")
 S3_SECRET_KEY = os.environ.get(
     "GATEPOST_TEST_S3_SECRET_KEY", "gatepost-test-secret-not-for-production"
 )
+REPO_ROOT = Path(__file__).resolve().parents[2]
+# gatepost's own broker, as scripts/mosquitto.sh starts it (the same variables).
+MQTT_HOST = "127.0.0.1"
+MQTT_PORT = int(os.environ.get("GATEPOST_TEST_MQTT_PORT", "18830"))
+MQTT_DIR = Path(os.environ.get("GATEPOST_MQTT_DIR", REPO_ROOT / ".cache" / "mosquitto"))
+MQTT_GATEWAY_USER = os.environ.get("GATEPOST_MQTT_GATEWAY_USER", "gatepost-gateway")
 
 
 def in_ci() -> bool:

@@ -3,7 +3,9 @@
 :func:`build_world` creates, through the API as the given tenant admin, a site, a
 person (with a consent, an identity number and a phone), a vehicle of that person, a
 device, a user, an API key, a snapshot, an event and a gate-log plate read (the demo's
-registered car at the device), and returns their ids by
+registered car at the device), the access rules (a zone, a schedule, an access point the
+device is bound to, an access level the person holds, a site holiday) and a card of the
+person, and returns their ids by
 path-parameter name (``site_id``, ``person_id``, ...) with the secrets and personal
 values a leak check looks for. The isolation tests build one world per tenant and aim
 one tenant's calls at the other's.
@@ -60,6 +62,7 @@ class World:
     media_url: str
     image: bytes
     tokens: dict[str, str] = field(default_factory=dict)
+    card: str = ""  # the person's card number (only its last 4 characters may show)
 
     @property
     def media_query(self) -> dict[str, str]:
@@ -126,6 +129,12 @@ def build_world(admin: Actor, *, tag: str, seq: int) -> World:
     frame = (ASSETS / "registered_car.jpg").read_bytes()
     read = device.post("/api/v1/plates/read", files={"file": ("gate.jpg", frame, "image/jpeg")})
     assert read.status_code == 200 and read.json()["read_id"], read.text
+    rules, card = _access_rules(admin, tag=tag, seq=seq, site_id=site_id, person_id=person_id)
+    bound = admin.put(
+        f"/api/v1/devices/{device.id}/access-point",
+        json={"access_point_id": rules["access_point_id"]},
+    )
+    assert bound.status_code == 200, bound.text
     return World(
         admin=admin,
         device=device,
@@ -141,6 +150,7 @@ def build_world(admin: Actor, *, tag: str, seq: int) -> World:
             "media_id": media_id,
             "template_id": enrolled.json()["faces"][0]["id"],
             "plate_read_id": read.json()["read_id"],
+            **rules,
         },
         identity_number=identity,
         phone=phone,
@@ -148,4 +158,53 @@ def build_world(admin: Actor, *, tag: str, seq: int) -> World:
         media_url=signed.json()["url"],
         image=image,
         tokens={"device": device.token, "user": user.token, "api_key": key.json()["token"]},
+        card=card,
     )
+
+
+def _access_rules(
+    admin: Actor, *, tag: str, seq: int, site_id: str, person_id: str
+) -> tuple[dict[str, str], str]:
+    """A zone, a schedule, an access point into the zone, an access level with it held
+    by the person, a site holiday and a card of the person: their ids, and the card."""
+
+    def created(url: str, body: dict[str, Any]) -> str:
+        response = admin.post(url, json=body)
+        assert response.status_code == 201, response.text
+        return str(response.json()["id"])
+
+    zone_id = created("/api/v1/zones", {"site_id": site_id, "name": f"Zone {tag}"})
+    schedule_id = created(
+        "/api/v1/schedules", {"name": f"Hours {tag}", "intervals": {"mon": ["08:00-18:00"]}}
+    )
+    access_point_id = created(
+        "/api/v1/access-points",
+        {
+            "site_id": site_id,
+            "name": f"Door {tag}",
+            "into_zone_id": zone_id,
+            "unlock_schedule_id": schedule_id,
+        },
+    )
+    access_level_id = created(
+        "/api/v1/access-levels",
+        {"name": f"Staff {tag}", "schedule_id": schedule_id, "access_point_ids": [access_point_id]},
+    )
+    held = admin.put(f"/api/v1/persons/{person_id}/access-levels/{access_level_id}", json={})
+    assert held.status_code == 200, held.text
+    holiday_id = created(
+        f"/api/v1/sites/{site_id}/holidays", {"date": "2030-10-01", "name": "National Day"}
+    )
+    card = f"C0FFEE{seq:06d}"
+    credential_id = created(
+        f"/api/v1/persons/{person_id}/credentials", {"kind": "card", "value": card}
+    )
+    ids = {
+        "zone_id": zone_id,
+        "schedule_id": schedule_id,
+        "access_point_id": access_point_id,
+        "access_level_id": access_level_id,
+        "holiday_id": holiday_id,
+        "credential_id": credential_id,
+    }
+    return ids, card

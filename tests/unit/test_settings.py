@@ -195,11 +195,26 @@ def test_engines_default_to_the_real_backends_with_their_former_defaults() -> No
 
 
 def test_fake_engines_are_chosen_by_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GATEPOST_ENV", "test")
     monkeypatch.setenv("GATEPOST_FACES__ENGINE__TYPE", "fake")
     monkeypatch.setenv("GATEPOST_PLATES__READER__TYPE", "fake")
     settings = _settings()
     assert settings.faces.engine == FakeFaceEngineConfig()
     assert settings.plates.reader == FakePlateReaderConfig()
+
+
+@pytest.mark.parametrize(
+    ("values", "key"),
+    [
+        ({"faces": {"engine": {"type": "fake"}}}, "faces.engine.type=fake"),
+        ({"plates": {"reader": {"type": "fake"}}}, "plates.reader.type=fake"),
+    ],
+)
+def test_fake_engines_are_refused_in_production(values: dict[str, Any], key: str) -> None:
+    """A fake engine takes identities and plates from pixels anyone can draw."""
+    with pytest.raises(ValidationError, match=key):
+        _settings(**values)
+    assert _settings(env="dev", **values).env is Environment.DEV
 
 
 def test_engine_options_without_a_type_are_the_default_backends(

@@ -26,6 +26,7 @@ from gatepost.api.deps import GuardedRoute, access_rule_of, public, require
 from gatepost.api.errors import install_error_handlers
 from gatepost.api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from gatepost.api.routes import (
+    access_rules,
     audit,
     auth,
     devices,
@@ -33,6 +34,7 @@ from gatepost.api.routes import (
     faces,
     health,
     media,
+    person_access,
     persons,
     plate_reads,
     plates,
@@ -134,6 +136,8 @@ def create_app(container: Container) -> FastAPI:
         events,
         audit,
         media,
+        access_rules,
+        person_access,
     ):
         app.include_router(module.router)
     docs = _docs_router(settings.docs_public)

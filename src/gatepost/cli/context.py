@@ -9,9 +9,10 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
+from gatepost.app import container_for
 from gatepost.errors import GatepostError
 from gatepost.security.kek import create_key_file
-from gatepost.services.container import Container, build_container
+from gatepost.services.container import Container
 from gatepost.settings import Settings
 
 __all__ = ["cli_state", "console", "fail", "format_validation_error", "prepare_data_dir"]
@@ -66,7 +67,7 @@ class CliState:
         """The container, with the KEK checked (a bad key file fails here, clearly)."""
         if self._container is None:
             try:
-                container = build_container(self.settings())
+                container = container_for(self.settings())
                 container.keys.check_kek()
             except GatepostError as exc:
                 raise fail(exc.message) from exc

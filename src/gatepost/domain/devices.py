@@ -46,6 +46,7 @@ class Device:
     credential_rotated_at: datetime
     revoked_at: datetime | None = None
     last_seen_at: datetime | None = None
+    access_point_id: str | None = None  # the access point it controls (None: itself)
 
     @property
     def revoked(self) -> bool:

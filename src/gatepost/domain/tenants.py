@@ -18,9 +18,10 @@ class Tenant:
     Face policy: the false-match rate the face threshold is set for, the highest
     false-positive identification rate at which a face alone may decide, and how many
     days enrolment photos are kept. Plate policy: days reads of known vehicles, reads
-    of unknown plates and frames are kept. ``face_gallery_version`` and
-    ``vehicle_version`` count changes to the tenant's templates and known vehicles, so
-    each process can tell whether its in-memory copies are current.
+    of unknown plates and frames are kept. ``face_gallery_version`` counts changes to
+    the tenant's templates, so each process can tell whether its galleries are current
+    (known vehicles and access rules keep their own counters, read by their
+    repositories).
     """
 
     id: str

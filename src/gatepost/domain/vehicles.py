@@ -48,5 +48,6 @@ class VehicleView:
         return ValidityWindow(self.valid_from, self.valid_until)
 
     def validity_at(self, now: datetime) -> ValidityState:
-        """Outside its validity a gate treats the vehicle as unknown."""
+        """Outside its validity an allow-listed vehicle is unknown to a gate; a
+        deny-listed one stays refused (``domain.access``: the block list comes first)."""
         return self.validity.state(now)

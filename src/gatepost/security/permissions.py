@@ -13,8 +13,12 @@ __all__ = ["ROLE_PERMISSIONS", "Permission", "Role", "USER_ROLES"]
 
 
 class Permission(StrEnum):
+    ACCESS_RULES_READ = "tenant:access_rules:read"
+    ACCESS_RULES_WRITE = "tenant:access_rules:write"
     ACCOUNT_SELF = "tenant:account:self"
     AUDIT_READ = "tenant:audit:read"
+    CREDENTIALS_READ = "tenant:credentials:read"
+    CREDENTIALS_WRITE = "tenant:credentials:write"
     DEVICE_COMMANDS_READ = "device:commands:read"
     DEVICE_EVENTS_WRITE = "device:events:write"
     DEVICES_READ = "tenant:devices:read"
@@ -25,6 +29,8 @@ class Permission(StrEnum):
     FACES_TEST = "tenant:faces:test"
     KEYS_MANAGE = "tenant:keys:manage"
     MEDIA_READ = "tenant:media:read"
+    PERSON_ACCESS_READ = "tenant:person_access:read"
+    PERSON_ACCESS_WRITE = "tenant:person_access:write"
     PERSONS_READ = "tenant:persons:read"
     PERSONS_REVEAL = "tenant:persons:reveal"
     PERSONS_WRITE = "tenant:persons:write"
@@ -57,8 +63,12 @@ _P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(
         {
+            _P.ACCESS_RULES_READ,
+            _P.ACCESS_RULES_WRITE,
             _P.ACCOUNT_SELF,
             _P.AUDIT_READ,
+            _P.CREDENTIALS_READ,
+            _P.CREDENTIALS_WRITE,
             _P.DEVICES_READ,
             _P.DEVICES_WRITE,
             _P.EVENTS_READ,
@@ -67,6 +77,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.FACES_TEST,
             _P.KEYS_MANAGE,
             _P.MEDIA_READ,
+            _P.PERSON_ACCESS_READ,
+            _P.PERSON_ACCESS_WRITE,
             _P.PERSONS_READ,
             _P.PERSONS_REVEAL,
             _P.PERSONS_WRITE,
@@ -85,7 +97,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     Role.OPERATOR: frozenset(
         {
+            _P.ACCESS_RULES_READ,
             _P.ACCOUNT_SELF,
+            _P.CREDENTIALS_READ,
             _P.DEVICES_READ,
             _P.DEVICES_WRITE,
             _P.EVENTS_READ,
@@ -93,6 +107,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.FACES_IDENTIFY,
             _P.FACES_TEST,
             _P.MEDIA_READ,
+            _P.PERSON_ACCESS_READ,
             _P.PERSONS_READ,
             _P.PERSONS_WRITE,
             _P.SITES_READ,
@@ -106,10 +121,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     Role.GUARD: frozenset(
         {
+            _P.ACCESS_RULES_READ,
             _P.ACCOUNT_SELF,
             _P.DEVICES_READ,
             _P.EVENTS_READ,
             _P.MEDIA_READ,
+            _P.PERSON_ACCESS_READ,
             _P.PERSONS_READ,
             _P.PLATE_READS_READ,
             _P.SITES_READ,
@@ -120,8 +137,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.HR: frozenset(
         {
             _P.ACCOUNT_SELF,
+            _P.CREDENTIALS_READ,
             _P.EVENTS_READ,
             _P.FACES_ENROL,
+            _P.PERSON_ACCESS_READ,
             _P.PERSONS_READ,
             _P.PERSONS_REVEAL,
             _P.PERSONS_WRITE,
@@ -131,10 +150,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     Role.AUDITOR: frozenset(
         {
+            _P.ACCESS_RULES_READ,
             _P.ACCOUNT_SELF,
             _P.AUDIT_READ,
+            _P.CREDENTIALS_READ,
             _P.DEVICES_READ,
             _P.EVENTS_READ,
+            _P.PERSON_ACCESS_READ,
             _P.PERSONS_READ,
             _P.PLATE_READS_READ,
             _P.SITES_READ,

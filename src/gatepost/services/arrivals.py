@@ -4,60 +4,96 @@ Whatever the transport (HTTPS today; the MQTT gateway calls the same methods), a
 arrival goes through the same stages:
 
 1. **authenticate**: the transport resolves the device; its principal carries its
-   site (and access point), so no stage reads the device row again;
+   site and access point, so no stage reads the device row again;
 2. **recognise**: a frame is read by the plate reader or the face engine (outside any
-   transaction: it is the slow part);
-3. **load the facts** in one read: the known vehicles (a per-tenant cache that opens
-   the plates once per change, ``services.caches``), the person, the access point;
+   transaction: it is the slow part); a card, PIN or QR value is resolved through its
+   blind index;
+3. **load the facts** in one read: the tenant's access rules and known vehicles (both
+   per-tenant caches rebuilt once per change, ``services.caches``), the credential, the
+   person with their levels and consent;
 4. **decide**: :func:`gatepost.domain.access.decide`, a pure function;
-5. **store** the decision as an event, with its effects (the gate log's read), in one
-   transaction; a car waiting at a barrier is one arrival, stored once;
+5. **store** the decision as an access event, with its effects (the gate log's read),
+   in one transaction: a car or person waiting at a device is one arrival, and a
+   device's message redelivered with the same idempotency key is stored once;
 6. **act**: after the commit, the decision's command goes to the device through the
    :class:`~gatepost.services.commands.CommandSink`.
 
-Until access points are configured (the access-rules part of issue 10), a device is its
-own access point: a barrier camera opens for a valid allow-listed car and nobody else.
-A user's test read (the admin UI's "test a gate frame") runs stages 2-4 only and stores
-nothing.
+A device bound to no access point is its own, with the default rules. A user's test
+(the admin UI's "test a gate frame", a recognition test) runs stages 2-4 only and
+stores nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from gatepost.domain.access import Facts, decide
-from gatepost.domain.access_points import AccessPoint, PersonFacts
-from gatepost.domain.arrivals import (
-    Arrival,
-    ArrivalKind,
-    FaceOutcome,
-    FaceResult,
-    PlateList,
-    PlateResult,
-)
+from gatepost.domain.access_points import AccessLevel, PersonFacts
+from gatepost.domain.arrivals import Arrival, ArrivalKind, CredentialKind, FaceOutcome, FaceResult
 from gatepost.domain.decisions import Decision, Outcome, Reason
-from gatepost.domain.devices import Direction, EventKind
+from gatepost.domain.devices import clock_problem
+from gatepost.domain.events import Event
 from gatepost.domain.faces import FACE_CONSENT_PURPOSE
 from gatepost.domain.plates import DEFAULT_GRAMMARS, PlateGrammar
 from gatepost.domain.ports import Clock
-from gatepost.domain.schedules import SiteCalendar
-from gatepost.domain.vehicles import AccessList, GateDecision, VehicleView
-from gatepost.errors import AuthenticationFailed, NotFound
-from gatepost.matching.plates import best_matches
+from gatepost.errors import AuthenticationFailed, Conflict, NotFound, ValidationFailed
+from gatepost.security.crypto import TenantKeys
 from gatepost.security.policy import Principal, PrincipalKind
-from gatepost.services.commands import CommandSink, DeviceCommand
-from gatepost.services.plate_log import LoggedRead, PlateLogService
+from gatepost.services.access_levels import AccessLevelService
+from gatepost.services.arrival_steps import ArrivalSteps
+from gatepost.services.commands import CommandSink
+from gatepost.services.credentials import CredentialService
+from gatepost.services.plate_arrivals import (
+    PlateArrival,
+    deciding_result,
+    gate_summary,
+    match_readings,
+    plate_arrival,
+    reason_text,
+)
+from gatepost.services.plate_log import PlateLogService
 from gatepost.services.recognition import Recognition, RecognitionService
-from gatepost.services.uow import Transactions, UnitOfWork
+from gatepost.services.uow import Transactions
 from gatepost.services.vehicles import VehicleService
 from gatepost.store.ids import new_id
 from gatepost.vision.images import decode_rgb
-from gatepost.vision.plates import PlateReader, PlateReading
+from gatepost.vision.plates import PlateReader
 
-__all__ = ["ArrivalPipeline", "FaceArrival", "PlateArrival", "PlateMatch", "PlateResultView"]
+__all__ = ["ArrivalPipeline", "DeviceArrival", "Decided", "FaceArrival"]
+
+_CREDENTIAL_KINDS = {
+    ArrivalKind.CARD: CredentialKind.CARD,
+    ArrivalKind.PIN: CredentialKind.PIN,
+    ArrivalKind.QR: CredentialKind.QR,
+}
+
+
+@dataclass(frozen=True, repr=False)
+class DeviceArrival:
+    """What a device reports without a frame: a card, PIN or QR value read at its
+    access point, or its exit button. ``idempotency_key`` is the device's own (the same
+    message delivered twice is decided and stored once); ``device_time`` its clock."""
+
+    kind: ArrivalKind
+    idempotency_key: str
+    device_time: datetime
+    value: str | None = None
+
+    def __repr__(self) -> str:  # the value is a credential: never in a log
+        return f"DeviceArrival(kind={self.kind.value}, key={self.idempotency_key})"
+
+
+@dataclass(frozen=True)
+class Decided:
+    """The decision on a device's arrival and the event it is stored as.
+    ``duplicate``: the device sent this message before; this is that decision, and no
+    command is sent again."""
+
+    decision: Decision
+    event_id: str
+    duplicate: bool = False
 
 
 @dataclass(frozen=True)
@@ -68,55 +104,7 @@ class FaceArrival:
     recognition: Recognition
     decision: Decision | None = None
     event_id: str | None = None
-
-
-@dataclass(frozen=True)
-class PlateMatch:
-    vehicle: VehicleView
-    cost: float
-
-
-@dataclass(frozen=True)
-class PlateResultView:
-    reading: PlateReading
-    match: PlateMatch | None
-
-
-@dataclass(frozen=True)
-class PlateArrival:
-    """What a plate frame gave: every reading with its match, the one the decision
-    rests on, the decision (``gate`` is its allow/deny/unknown summary for barriers),
-    and what was stored: the event and the gate log's read (or that it repeated one)."""
-
-    plates: list[PlateResultView]
-    decision: Decision
-    gate: GateDecision
-    reason: str
-    deciding: PlateResultView | None = None
-    event_id: str | None = None
-    logged: LoggedRead = LoggedRead()
-
-
-_REASON_TEXT = {
-    Reason.GRANTED: "allow-listed vehicle",
-    Reason.BLOCKED: "deny-listed vehicle",
-    Reason.UNKNOWN_PLATE: "no known vehicle",
-    Reason.VEHICLE_OUTSIDE_VALIDITY: "the vehicle is outside its validity",
-}
-
-
-def _gate(decision: Decision) -> GateDecision:
-    """A barrier's summary: open, refused a listed car, or does not know the car."""
-    if decision.outcome is Outcome.GRANT:
-        return GateDecision.ALLOW
-    if decision.reason in (Reason.UNKNOWN_PLATE, Reason.VEHICLE_OUTSIDE_VALIDITY):
-        return GateDecision.UNKNOWN
-    return GateDecision.DENY
-
-
-def _own_access_point(device_id: str, *, barrier: bool) -> AccessPoint:
-    """A device that is not bound to a configured access point is its own."""
-    return AccessPoint(id=device_id, into_zone=None, direction=Direction.IN, barrier=barrier)
+    repeat: bool = False  # the device decided on this person a moment ago: nothing stored
 
 
 class ArrivalPipeline:
@@ -125,21 +113,29 @@ class ArrivalPipeline:
         *,
         tx: Transactions,
         clock: Clock,
+        steps: ArrivalSteps,
         vehicles: VehicleService,
         plate_log: PlateLogService,
         recognition: RecognitionService,
+        credentials: CredentialService,
+        access_levels: AccessLevelService,
         reader: Callable[[], PlateReader],
-        commands: CommandSink,
+        max_skew: timedelta,
+        max_backlog: timedelta,
         max_bytes: int,
         max_pixels: int,
     ) -> None:
         self._tx = tx
         self._clock = clock
+        self._steps = steps
         self._vehicles = vehicles
         self._plate_log = plate_log
         self._recognition = recognition
+        self._credentials = credentials
+        self._levels = access_levels
         self._reader = reader
-        self.commands = commands
+        self._max_skew = max_skew
+        self._max_backlog = max_backlog
         self._max_bytes = max_bytes
         self._max_pixels = max_pixels
 
@@ -147,6 +143,100 @@ class ArrivalPipeline:
     def reader(self) -> PlateReader:
         """The plate reader (built on first use, shared by the process)."""
         return self._reader()
+
+    @property
+    def commands(self) -> CommandSink:
+        return self._steps.commands
+
+    # -- cards, PINs, QR codes and exit buttons ------------------------------------------
+
+    def arrive(self, principal: Principal, message: DeviceArrival) -> Decided:
+        """Decide a device's card, PIN, QR or exit-button arrival, store it once (by the
+        device's idempotency key) and command the device. The same key with a
+        different body is refused (Conflict): a key names one message."""
+        if principal.kind is not PrincipalKind.DEVICE:
+            raise AuthenticationFailed("only devices report arrivals")
+        now = self._clock.now()
+        problem = clock_problem(
+            occurred_at=message.device_time,
+            now=now,
+            max_skew=self._max_skew,
+            max_backlog=self._max_backlog,
+        )
+        if problem:
+            raise ValidationFailed(f"device_time: {problem}", field="device_time")
+        kind = message.kind
+        if kind is ArrivalKind.EXIT_BUTTON:
+            if message.value is not None:
+                raise ValidationFailed("an exit button carries no value", field="value")
+        elif kind not in _CREDENTIAL_KINDS:
+            raise ValidationFailed("kind must be card, pin, qr or exit_button", field="kind")
+        elif not message.value:
+            raise ValidationFailed(f"a {kind.value} arrival needs its value", field="value")
+        tenant_id = principal.tenant_id
+        with self._tx.read() as uow:
+            digest = self._digest(uow.keys(tenant_id), message)
+            earlier = uow.events.by_key(
+                tenant_id=tenant_id, device_id=principal.id, idempotency_key=message.idempotency_key
+            )
+            if earlier is not None:
+                return _earlier(earlier, digest)
+            where = self._steps.where(uow, principal, barrier=False)
+            arrival = Arrival(kind, where.point.id, now)
+            person: PersonFacts | None = None
+            levels: tuple[AccessLevel, ...] = ()
+            credential_id = None
+            if message.value is not None:
+                found = self._credentials.resolve(
+                    uow, tenant_id, _CREDENTIAL_KINDS[kind], message.value
+                )
+                if found is not None:
+                    credential, person_id = found
+                    credential_id = credential.id
+                    access = self._levels.person_access_in(uow, tenant_id, person_id, now)
+                    if access is not None:
+                        person, levels = access.facts, access.levels
+                        arrival = replace(
+                            arrival, person_id=person_id, credential=credential.resolved
+                        )
+        facts = Facts(
+            access_point=where.point,
+            calendar=where.calendar,
+            person=person,
+            access_levels=levels,
+        )
+        decision = decide(arrival, facts)
+        event_id = new_id()
+        with self._tx.write() as uow:
+            stored = self._steps.add_event(
+                uow,
+                principal,
+                event_id=event_id,
+                decision=decision,
+                kind=kind,
+                data={"digest": digest}
+                | ({"credential_id": credential_id} if credential_id else {}),
+                idempotency_key=message.idempotency_key,
+            )
+        if not stored:  # the same message, decided at the same time by another worker
+            with self._tx.read() as uow:
+                earlier = uow.events.by_key(
+                    tenant_id=tenant_id,
+                    device_id=principal.id,
+                    idempotency_key=message.idempotency_key,
+                )
+            if earlier is None:  # pragma: no cover - the insert said it exists
+                raise Conflict("this arrival could not be stored; send it again")
+            return _earlier(earlier, digest)
+        self._steps.send(principal, event_id, decision)
+        return Decided(decision, event_id)
+
+    @staticmethod
+    def _digest(keys: TenantKeys, message: DeviceArrival) -> str:
+        """A keyed hash of what the message says, to tell a redelivery from a reused
+        key (the value is a credential: never stored, not even hashed without a key)."""
+        body = f"{message.kind.value}|{message.value or ''}|{message.device_time.isoformat()}"
+        return keys.blind_index(body, purpose="arrival-body").hex()[:32]
 
     # -- plates ---------------------------------------------------------------------
 
@@ -162,100 +252,72 @@ class ArrivalPipeline:
             site_id = principal.site_id
             if site_id is None:
                 raise AuthenticationFailed()
-        grammars, time_zone = self._site_formats(principal.tenant_id, site_id)
-        readings = self.reader.read(image, grammars=grammars)
+        readings = self.reader.read(image, grammars=self._site_formats(principal, site_id))
         now = self._clock.now()
         with self._tx.read() as uow:
-            results = self._match(uow, principal.tenant_id, readings)
-        deciding = _deciding(results)
-        point = _own_access_point(principal.id, barrier=True)
-        decision = decide(_plate_arrival(point.id, now, deciding), _facts(point, time_zone))
-        gate = _gate(decision)
-        reason = "no plate found" if not readings else _REASON_TEXT.get(decision.reason, "")
-        arrival = PlateArrival(results, decision, gate, reason or decision.reason.value, deciding)
+            results = match_readings(uow, self._vehicles, principal.tenant_id, readings)
+            where = self._steps.where(uow, principal, barrier=True)
+        deciding = deciding_result(results)
+        arrival = plate_arrival(where.point.id, now, deciding)
+        decision = decide(arrival, Facts(access_point=where.point, calendar=where.calendar))
+        result = PlateArrival(
+            results,
+            decision,
+            gate_summary(decision),
+            reason_text(decision, plates_found=bool(readings)),
+            deciding,
+        )
         if not device or deciding is None:
-            return arrival
-        return self._store_plate(principal, arrival, data)
+            return result
+        return self._store_plate(principal, result, data)
 
-    def _site_formats(
-        self, tenant_id: str, site_id: str | None
-    ) -> tuple[tuple[PlateGrammar, ...], ZoneInfo]:
+    def _site_formats(self, principal: Principal, site_id: str | None) -> tuple[PlateGrammar, ...]:
         if site_id is None:
-            return DEFAULT_GRAMMARS, ZoneInfo("UTC")
+            return DEFAULT_GRAMMARS
         with self._tx.read() as uow:
-            site = uow.sites.get(tenant_id=tenant_id, site_id=site_id)
+            site = uow.sites.get(tenant_id=principal.tenant_id, site_id=site_id)
         if site is None:
             raise NotFound("site")
-        return site.plate_settings.grammars(), ZoneInfo(site.timezone)
-
-    def _match(
-        self, uow: UnitOfWork, tenant_id: str, readings: list[PlateReading]
-    ) -> list[PlateResultView]:
-        """Exact first (one blind-index lookup, the usual case at a gate); a reading no
-        vehicle has exactly is compared with the tenant's known plates, which the
-        vehicle service opens once per change of the tenant's vehicles, not per frame."""
-        results = []
-        for reading in readings:
-            exact = self._vehicles.find_in(uow, tenant_id, reading.text)
-            if exact is not None:
-                results.append(PlateResultView(reading, PlateMatch(exact, 0.0)))
-                continue
-            known = self._vehicles.known_in(uow, tenant_id)
-            found = best_matches(reading.text, known, limit=1)
-            match = PlateMatch(known[found[0].plate], found[0].cost) if found else None
-            results.append(PlateResultView(reading, match))
-        return results
+        return site.plate_settings.grammars()
 
     def _store_plate(
         self, principal: Principal, arrival: PlateArrival, frame: bytes
     ) -> PlateArrival:
-        """The gate log's read and the decision's event in one transaction, then the
-        command; a repeat of a read stored a moment ago stores and sends nothing."""
+        """The decision's event and the gate log's read in one transaction, then the
+        command; a repeat of this car's arrival a moment ago stores and sends nothing."""
         deciding = arrival.deciding
         assert deciding is not None  # noqa: S101 - checked by the caller
-        event_id = new_id()
         vehicle = deciding.match.vehicle if deciding.match else None
-
-        def store_event(uow: UnitOfWork) -> None:
-            self._add_event(
-                uow,
-                principal,
-                event_id=event_id,
-                decision=arrival.decision,
-                kind=ArrivalKind.PLATE,
-                person_id=vehicle.person_id if vehicle else None,
-                data={"vehicle_id": vehicle.id} if vehicle else {},
-            )
-
-        logged = self._plate_log.record(
+        subject = f"vehicle:{vehicle.id}" if vehicle else f"plate:{deciding.reading.text}"
+        prepared = self._plate_log.prepare(
             principal,
-            device_id=principal.id,
-            site_id=principal.site_id or "",
             reading=deciding.reading,
-            decision=arrival.gate,
             vehicle_id=vehicle.id if vehicle else None,
             frame=frame,
-            also=store_event,
         )
-        if logged.repeat:
-            return PlateArrival(
-                arrival.plates,
-                arrival.decision,
-                arrival.gate,
-                arrival.reason,
-                deciding,
-                logged=logged,
-            )
-        self._send(principal, event_id, arrival.decision)
-        return PlateArrival(
-            arrival.plates,
-            arrival.decision,
-            arrival.gate,
-            arrival.reason,
-            deciding,
-            event_id=event_id,
-            logged=logged,
-        )
+        event_id = new_id()
+        stored = False
+        try:
+            with self._tx.write() as uow:
+                if self._steps.is_repeat(uow, principal, subject, arrival.decision):
+                    return replace(arrival, repeat=True)
+                self._steps.add_event(
+                    uow,
+                    principal,
+                    event_id=event_id,
+                    decision=arrival.decision,
+                    kind=ArrivalKind.PLATE,
+                    data={"vehicle_id": vehicle.id} if vehicle else {},
+                )
+                if prepared is not None:
+                    self._plate_log.add(uow, prepared, decision=arrival.gate)
+            stored = True
+        finally:
+            if prepared is not None and not stored:
+                self._plate_log.discard(prepared)
+        self._steps.send(principal, event_id, arrival.decision)
+        read_id = prepared.id if prepared is not None else None
+        return replace(arrival, event_id=event_id, read_id=read_id)
 
     # -- faces ----------------------------------------------------------------------
 
@@ -263,134 +325,64 @@ class ArrivalPipeline:
         self, principal: Principal, data: bytes, *, site_id: str | None = None
     ) -> FaceArrival:
         """A door camera's frame (or a user's test frame): identify, and for a device
-        decide, store and command. A face alone opens only what the rules allow: the
-        face policy's FPIR limit asks for a second factor, and a person whose face
+        decide, store and command (a frame without a usable face decides nothing, as a
+        frame without a plate does not). A face alone opens only what the rules allow:
+        the face policy's FPIR limit asks for a second factor, and a person whose face
         consent is not current is never let in by face."""
         recognition = self._recognition.identify(principal, data, site_id=site_id)
-        if principal.kind is not PrincipalKind.DEVICE:
-            return FaceArrival(recognition)
+        if principal.kind is not PrincipalKind.DEVICE or recognition.face is None:
+            return FaceArrival(recognition)  # a frame with nobody in it is no arrival
         now = self._clock.now()
         person_id = recognition.person_id
         if recognition.decision.outcome is FaceOutcome.SECOND_FACTOR and recognition.candidates:
             person_id = recognition.candidates[0].person_id
         tenant_id = principal.tenant_id
         with self._tx.read() as uow:
-            time_zone = self._time_zone(uow, tenant_id, principal.site_id)
-            person = None
-            consent = True
-            if person_id is not None:
-                stored = uow.persons.get(tenant_id=tenant_id, person_id=person_id)
-                if stored is None:  # erased since the gallery was loaded
-                    person_id = None
-                else:
-                    person = PersonFacts(id=person_id, status=stored.status)
-                    consent = (
-                        uow.persons.current_consent(
-                            tenant_id=tenant_id, person_id=person_id, purpose=FACE_CONSENT_PURPOSE
-                        )
-                        is not None
-                    )
+            where = self._steps.where(uow, principal, barrier=False)
+            access = (
+                self._levels.person_access_in(uow, tenant_id, person_id, now)
+                if person_id is not None
+                else None
+            )
+            consent = access is not None and (
+                uow.persons.current_consent(
+                    tenant_id=tenant_id, person_id=access.facts.id, purpose=FACE_CONSENT_PURPOSE
+                )
+                is not None
+            )
+        if access is None:  # no match, or erased since the gallery was loaded
+            person_id = None
         face = FaceResult(
             outcome=recognition.decision.outcome if person_id else FaceOutcome.NO_MATCH,
             person_id=person_id,
-            consent_withdrawn=not consent,
+            consent_withdrawn=person_id is not None and not consent,
         )
-        point = _own_access_point(principal.id, barrier=False)
-        arrival = Arrival(ArrivalKind.FACE, point.id, now, person_id=person_id, face=face)
-        decision = decide(arrival, _facts(point, time_zone, person))
+        arrival = Arrival(ArrivalKind.FACE, where.point.id, now, person_id=person_id, face=face)
+        person: PersonFacts | None = access.facts if access else None
+        facts = Facts(
+            access_point=where.point,
+            calendar=where.calendar,
+            person=person,
+            access_levels=access.levels if access else (),
+        )
+        decision = decide(arrival, facts)
         event_id = new_id()
+        subject = f"person:{person_id}" if person_id else "face:unknown"
         with self._tx.write() as uow:
-            self._add_event(
-                uow,
-                principal,
-                event_id=event_id,
-                decision=decision,
-                kind=ArrivalKind.FACE,
-                person_id=decision.person_id,
-                data={},
+            if self._steps.is_repeat(uow, principal, subject, decision):
+                return FaceArrival(recognition, decision, repeat=True)
+            self._steps.add_event(
+                uow, principal, event_id=event_id, decision=decision, kind=ArrivalKind.FACE, data={}
             )
-        self._send(principal, event_id, decision)
+        self._steps.send(principal, event_id, decision)
         return FaceArrival(recognition, decision, event_id)
 
-    @staticmethod
-    def _time_zone(uow: UnitOfWork, tenant_id: str, site_id: str | None) -> ZoneInfo:
-        site = uow.sites.get(tenant_id=tenant_id, site_id=site_id) if site_id else None
-        return ZoneInfo(site.timezone) if site is not None else ZoneInfo("UTC")
 
-    # -- storing and acting ----------------------------------------------------------
-
-    def _add_event(
-        self,
-        uow: UnitOfWork,
-        principal: Principal,
-        *,
-        event_id: str,
-        decision: Decision,
-        kind: ArrivalKind,
-        person_id: str | None,
-        data: dict[str, str],
-    ) -> None:
-        now = self._clock.now()
-        granted = decision.outcome in (Outcome.GRANT, Outcome.ALERT_ONLY)
-        uow.events.insert(
-            tenant_id=principal.tenant_id,
-            site_id=principal.site_id or "",
-            device_id=principal.id,
-            received_at=now,
-            events=[
-                {
-                    "id": event_id,
-                    "kind": (
-                        EventKind.ACCESS_GRANTED if granted else EventKind.ACCESS_DENIED
-                    ).value,
-                    "occurred_at": now,
-                    "idempotency_key": f"gp:{event_id}",
-                    "person_id": person_id
-                    if person_id
-                    and uow.persons.exists(tenant_id=principal.tenant_id, person_id=person_id)
-                    else None,
-                    "snapshot_id": None,
-                    "data": {
-                        "arrival": kind.value,
-                        "outcome": decision.outcome.value,
-                        "reasons": ",".join(r.value for r in decision.reasons),
-                        **data,
-                    },
-                }
-            ],
-        )
-
-    def _send(self, principal: Principal, event_id: str, decision: Decision) -> None:
-        command = decision.command
-        if command is not None:
-            self.commands.send(DeviceCommand(principal.tenant_id, principal.id, event_id, command))
-
-
-def _deciding(results: list[PlateResultView]) -> PlateResultView | None:
-    """The reading the decision rests on: the closest match (most confident among
-    equals), else the most confident reading."""
-    matched = [r for r in results if r.match is not None]
-    if matched:
-        return min(matched, key=lambda r: (r.match.cost if r.match else 0, -r.reading.confidence))
-    return results[0] if results else None
-
-
-def _plate_arrival(point_id: str, at: datetime, deciding: PlateResultView | None) -> Arrival:
-    vehicle = deciding.match.vehicle if deciding and deciding.match else None
-    if vehicle is None:
-        return Arrival(ArrivalKind.PLATE, point_id, at, plate=PlateResult())
-    return Arrival(
-        ArrivalKind.PLATE,
-        point_id,
-        at,
-        person_id=None,
-        plate=PlateResult(
-            vehicle_id=vehicle.id,
-            on_list=PlateList.DENY if vehicle.list is AccessList.DENY else PlateList.ALLOW,
-            validity=vehicle.validity,
-        ),
-    )
-
-
-def _facts(point: AccessPoint, time_zone: ZoneInfo, person: PersonFacts | None = None) -> Facts:
-    return Facts(access_point=point, calendar=SiteCalendar(time_zone), person=person)
+def _earlier(event: Event, digest: str) -> Decided:
+    """The decision stored for a message the device sent before (same key); its
+    command is not sent again."""
+    if event.data.get("digest") != digest:
+        raise Conflict("this idempotency key was used for another message")
+    reasons = tuple(Reason(r) for r in str(event.data["reasons"]).split(","))
+    decision = Decision(Outcome(str(event.data["outcome"])), reasons, person_id=event.person_id)
+    return Decided(decision, event.id, duplicate=True)

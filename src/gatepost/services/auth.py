@@ -308,6 +308,7 @@ class AuthService:
             name=device.name,
             tenant_name=tenant_name,
             site_id=device.site_id,
+            access_point_id=device.access_point_id,
         )
         if not _stale(device.last_seen_at, now):
             return principal, None

@@ -15,10 +15,15 @@ from gatepost.errors import ConfigError
 from gatepost.matching.faces import FaceGalleries, FaceGallery
 from gatepost.security.kek import EnvKekProvider, FileKekProvider, KekProvider
 from gatepost.security.passwords import Passwords
+from gatepost.services.access_levels import AccessLevelService
+from gatepost.services.access_rules import AccessRuleService
+from gatepost.services.arrival_steps import ArrivalSteps
 from gatepost.services.arrivals import ArrivalPipeline
 from gatepost.services.audit import AuditService
 from gatepost.services.auth import AuthService
+from gatepost.services.broker_accounts import BrokerAccountSink
 from gatepost.services.commands import CommandSink, NullCommandSink
+from gatepost.services.credentials import CredentialService
 from gatepost.services.devices import DeviceService
 from gatepost.services.events import EventService
 from gatepost.services.faces import FaceService
@@ -28,6 +33,7 @@ from gatepost.services.persons import PersonService
 from gatepost.services.plate_log import PlateLogService
 from gatepost.services.recognition import RecognitionService
 from gatepost.services.retention import RetentionService
+from gatepost.services.schedules import ScheduleService
 from gatepost.services.setup import SetupService
 from gatepost.services.sites import SiteService
 from gatepost.services.tenants import TenantService
@@ -104,6 +110,10 @@ class Container:
     sites: SiteService
     persons: PersonService
     vehicles: VehicleService
+    access_rules: AccessRuleService
+    access_levels: AccessLevelService
+    schedules: ScheduleService
+    credentials: CredentialService
     arrivals: ArrivalPipeline
     plate_log: PlateLogService
     retention: RetentionService
@@ -124,9 +134,12 @@ def build_container(
     kek: KekProvider | None = None,
     blobs: BlobStore | None = None,
     commands: CommandSink | None = None,
+    broker_accounts: BrokerAccountSink | None = None,
 ) -> Container:
     """Every service, wired. ``commands``: where device commands go (the device gateway
-    passes its own; none: nothing is sent, devices read decisions in responses)."""
+    passes its own; none: nothing is sent, devices read decisions in responses).
+    ``broker_accounts``: where device changes refresh the MQTT broker's accounts
+    (``gatepost.ingest.broker_accounts.broker_accounts_for(settings)``; none: no broker)."""
     clock = clock or SystemClock()
     db = Database(settings.database_url, pool_size=settings.db.pool_size, echo=settings.db.echo)
     if blobs is None:
@@ -146,6 +159,9 @@ def build_container(
     audit = AuditService(db=db, keys=keys, clock=clock)
     tx = Transactions(db=db, keys=keys, audit=audit)
     vehicles = VehicleService(tx=tx, clock=clock)
+    access_rules = AccessRuleService(tx=tx, clock=clock)
+    access_levels = AccessLevelService(tx=tx, clock=clock, rules=access_rules)
+    credentials = CredentialService(tx=tx, clock=clock)
     media_service = MediaService(
         tx=tx,
         blobs=blobs,
@@ -225,20 +241,33 @@ def build_container(
         sites=SiteService(tx=tx, clock=clock),
         persons=PersonService(tx=tx, clock=clock, biometrics=faces),
         vehicles=vehicles,
+        access_rules=access_rules,
+        access_levels=access_levels,
+        schedules=ScheduleService(tx=tx, clock=clock),
+        credentials=credentials,
         arrivals=ArrivalPipeline(
             tx=tx,
             clock=clock,
+            steps=ArrivalSteps(
+                clock=clock,
+                rules=access_rules,
+                commands=commands or NullCommandSink(),
+                repeat_window=timedelta(seconds=settings.plates.repeat_window_seconds),
+            ),
             vehicles=vehicles,
             plate_log=plate_log,
             recognition=recognition,
+            credentials=credentials,
+            access_levels=access_levels,
             reader=lambda: shared_plate_reader(settings.plates),
-            commands=commands or NullCommandSink(),
+            max_skew=timedelta(seconds=sec.device_clock_skew_seconds),
+            max_backlog=timedelta(days=sec.device_backlog_days),
             max_bytes=settings.media.max_upload_bytes,
             max_pixels=settings.media.max_pixels,
         ),
         plate_log=plate_log,
         retention=RetentionService(tx=tx, media=media_service),
-        devices=DeviceService(tx=tx, clock=clock),
+        devices=DeviceService(tx=tx, clock=clock, broker=broker_accounts),
         events=EventService(
             tx=tx,
             clock=clock,

@@ -3,6 +3,13 @@
 A device credential is a bearer token scoped to exactly one device (SECURITY.md 20):
 only its SHA-256 is stored, it is shown once at registration or rotation, and a
 revoked device is refused at once.
+
+Beside it each device gets its MQTT secrets (``security.device_mqtt``): a broker
+password, stored only as its Mosquitto hash, and a MAC key for signing messages, sealed
+with the tenant's data key. All three are issued together and shown once. After a
+registration, rotation or revocation has committed, the broker's accounts are refreshed
+(:mod:`gatepost.services.broker_accounts`), so a revoked device is refused by the broker
+as well.
 """
 
 from __future__ import annotations
@@ -12,9 +19,18 @@ from dataclasses import dataclass, replace
 from gatepost.domain.devices import Device, DeviceKind, DeviceRole, Direction
 from gatepost.domain.ports import Clock
 from gatepost.errors import Conflict, NotFound, ValidationFailed
+from gatepost.security.crypto import TenantKeys
+from gatepost.security.device_mqtt import (
+    MqttSecrets,
+    broker_username,
+    encode_key,
+    issue_mqtt_secrets,
+    mosquitto_hash,
+)
 from gatepost.security.policy import Principal
 from gatepost.security.tokens import TokenKind, hash_token, issue_token
 from gatepost.services.audit import AuditRecord
+from gatepost.services.broker_accounts import BrokerAccount, BrokerAccountSink, NullBrokerAccounts
 from gatepost.services.pages import Page, page_by_id
 from gatepost.services.uow import Transactions, UnitOfWork
 from gatepost.store.ids import new_id
@@ -32,13 +48,36 @@ class DeviceDraft:
     roles: tuple[str, ...] = (DeviceRole.ACCESS_POINT.value,)
 
 
+_TABLE, _MAC_COLUMN = "devices", "mac_key"
+
+
 @dataclass(frozen=True, repr=False)
 class IssuedDevice:
+    """A device with its new secrets, shown once: the HTTPS bearer ``credential``, the
+    broker account (``mqtt_username``, ``mqtt_password``) and the ``mac_key`` (base64url)."""
+
     device: Device
     credential: str
+    mqtt_username: str
+    mqtt_password: str
+    mac_key: str
 
     def __repr__(self) -> str:
         return f"IssuedDevice(id={self.device.id})"
+
+
+def _issued(device: Device, credential: str, mqtt: MqttSecrets) -> IssuedDevice:
+    return IssuedDevice(
+        device=device,
+        credential=credential,
+        mqtt_username=broker_username(device.tenant_id, device.id),
+        mqtt_password=mqtt.password,
+        mac_key=encode_key(mqtt.mac_key),
+    )
+
+
+def _sealed_mac_key(keys: TenantKeys, mqtt: MqttSecrets, device_id: str) -> bytes:
+    return keys.seal(mqtt.mac_key, table=_TABLE, column=_MAC_COLUMN, row_id=device_id)
 
 
 def _validated(draft: DeviceDraft) -> DeviceDraft:
@@ -70,9 +109,12 @@ def _validated(draft: DeviceDraft) -> DeviceDraft:
 
 
 class DeviceService:
-    def __init__(self, *, tx: Transactions, clock: Clock) -> None:
+    def __init__(
+        self, *, tx: Transactions, clock: Clock, broker: BrokerAccountSink | None = None
+    ) -> None:
         self._tx = tx
         self._clock = clock
+        self._broker = broker or NullBrokerAccounts()
 
     def register(self, principal: Principal, draft: DeviceDraft) -> IssuedDevice:
         draft = _validated(draft)
@@ -84,6 +126,7 @@ class DeviceService:
             if uow.devices.by_name(tenant_id=tenant_id, site_id=draft.site_id, name=draft.name):
                 raise Conflict("this site already has a device with this name")
             credential = issue_token(TokenKind.DEVICE, tenant_id)
+            mqtt = issue_mqtt_secrets()
             device = Device(
                 tenant_id=tenant_id,
                 id=new_id(),
@@ -96,9 +139,15 @@ class DeviceService:
                 created_at=now,
                 credential_rotated_at=now,
             )
-            uow.devices.add(device, credential_hash=hash_token(credential))
+            uow.devices.add(
+                device,
+                credential_hash=hash_token(credential),
+                mqtt_password_hash=mosquitto_hash(mqtt.password),
+                mac_key_sealed=_sealed_mac_key(uow.keys(tenant_id), mqtt, device.id),
+            )
             uow.audit(tenant_id, _audited(principal, "device.registered", device.id))
-        return IssuedDevice(device=device, credential=credential)
+            uow.after_commit(self.sync_broker_accounts)
+        return _issued(device, credential, mqtt)
 
     def get(self, principal: Principal, device_id: str) -> Device:
         with self._tx.read() as uow:
@@ -124,18 +173,20 @@ class DeviceService:
             if device.revoked:
                 raise Conflict("a revoked device cannot get a new credential; register it again")
             credential = issue_token(TokenKind.DEVICE, principal.tenant_id)
+            mqtt = issue_mqtt_secrets()
             uow.devices.set_credential(
                 tenant_id=device.tenant_id,
                 device_id=device.id,
                 credential_hash=hash_token(credential),
+                mqtt_password_hash=mosquitto_hash(mqtt.password),
+                mac_key_sealed=_sealed_mac_key(uow.keys(device.tenant_id), mqtt, device.id),
                 at=now,
             )
             uow.audit(
                 principal.tenant_id, _audited(principal, "device.credential_rotated", device.id)
             )
-        return IssuedDevice(
-            device=replace(device, credential_rotated_at=now), credential=credential
-        )
+            uow.after_commit(self.sync_broker_accounts)
+        return _issued(replace(device, credential_rotated_at=now), credential, mqtt)
 
     def revoke(self, principal: Principal, device_id: str) -> Device:
         now = self._clock.now()
@@ -145,7 +196,33 @@ class DeviceService:
                 uow.devices.revoke(tenant_id=device.tenant_id, device_id=device.id, at=now)
                 device = replace(device, revoked_at=now)
             uow.audit(principal.tenant_id, _audited(principal, "device.revoked", device.id))
+            uow.after_commit(self.sync_broker_accounts)
         return device
+
+    # -- the MQTT side (for the device gateway, not for users) -----------------------
+
+    def mac_key(self, *, tenant_id: str, device_id: str) -> bytes | None:
+        """The device's message MAC key; None for an unknown or revoked device, or one
+        registered before MQTT whose credential was not rotated since. The broker has
+        authenticated the device (its topic names it); this is the key to check its MACs.
+        """
+        with self._tx.read() as uow:
+            sealed = uow.devices.sealed_mac_key(tenant_id=tenant_id, device_id=device_id)
+            if sealed is None:
+                return None
+            return uow.keys(tenant_id).open(
+                sealed, table=_TABLE, column=_MAC_COLUMN, row_id=device_id
+            )
+
+    def broker_accounts(self) -> tuple[BrokerAccount, ...]:
+        """Every unrevoked device's broker account, from committed data (all tenants)."""
+        with self._tx.committed() as uow:
+            return uow.devices.broker_accounts()
+
+    def sync_broker_accounts(self) -> None:
+        """Bring the broker's accounts in step with the registry (after each change
+        commits, and when the gateway starts)."""
+        self._broker.refresh(self.broker_accounts)
 
 
 def _audited(principal: Principal, action: str, device_id: str) -> AuditRecord:

@@ -19,17 +19,17 @@ What is kept, and for how long, is the tenant's plate policy (SECURITY.md 28):
   bystanders, so keeping it is the tenant's explicit choice (data protection by
   default, GDPR 25(2)); HikCentral-style evidence pictures are one setting away.
 
-A read that repeats one the same device stored within the repeat window (same plate or
-same matched vehicle, same decision) is answered but not stored again: a car waiting at
-a barrier is one arrival. The check runs in the database under a lock on the device's
-row, so it holds across processes.
+Reads are written by the arrival pipeline (``services.arrivals``) in the transaction
+that stores the decision's event: :meth:`PlateLogService.prepare` seals the read and
+keeps the frame, :meth:`PlateLogService.add` stores it. A car waiting at a barrier is
+one arrival: the pipeline stores nothing for a repeat within ``repeat_window``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from gatepost.domain.media import MediaKind
@@ -52,11 +52,11 @@ from gatepost.vision.plates import PlateReading
 
 __all__ = [
     "FRAME_KIND",
-    "LoggedRead",
     "PlateLogEntry",
     "PlateLogFilter",
     "PlateLogService",
     "PlatePolicy",
+    "PreparedRead",
 ]
 
 log = logging.getLogger(__name__)
@@ -73,13 +73,18 @@ class PlatePolicy:
     image_days: int
 
 
-@dataclass(frozen=True)
-class LoggedRead:
-    """What became of a device's read: stored (``read_id``), a repeat, or neither
-    (nothing to store, or the policy keeps no such reads)."""
+@dataclass(frozen=True, repr=False)
+class PreparedRead:
+    """A device's read as it will be stored (plate sealed), its frame already kept."""
 
-    read_id: str | None = None
-    repeat: bool = False
+    read: StoredPlateRead
+
+    @property
+    def id(self) -> str:
+        return self.read.id
+
+    def __repr__(self) -> str:
+        return f"PreparedRead(id={self.read.id})"
 
 
 @dataclass(frozen=True)
@@ -138,7 +143,7 @@ class PlateLogService:
         self._tx = tx
         self._media = media
         self._clock = clock
-        self.repeat_window = repeat_window
+        self.repeat_window = repeat_window  # reported with the policy; the pipeline applies it
 
     # -- policy -----------------------------------------------------------------
 
@@ -197,37 +202,23 @@ class PlateLogService:
 
     # -- writing ----------------------------------------------------------------
 
-    def record(
-        self,
-        principal: Principal,
-        *,
-        device_id: str,
-        site_id: str,
-        reading: PlateReading,
-        decision: GateDecision,
-        vehicle_id: str | None,
-        frame: bytes,
-        also: Callable[[UnitOfWork], None] | None = None,
-    ) -> LoggedRead:
-        """Store a device's read (and its frame, if the policy keeps frames) unless the
-        policy keeps no such reads or it repeats a recent one. ``also`` runs in the same
-        transaction unless the read is a repeat (the arrival pipeline stores the
-        decision's event there), also when the policy keeps no such reads."""
+    def prepare(
+        self, principal: Principal, *, reading: PlateReading, vehicle_id: str | None, frame: bytes
+    ) -> PreparedRead | None:
+        """What a device's read would be stored as, or None if the tenant's policy
+        keeps no such reads. The frame is stored now (sealed, outside any transaction)
+        when the policy keeps frames; :meth:`add` stores the read in the caller's
+        transaction, :meth:`discard` removes the frame if that transaction does not
+        commit it (a repeat, a failure)."""
         now = self._clock.now()
         plate = normalise_plate(reading.text)
         tenant_id = principal.tenant_id
         with self._tx.read() as uow:
             policy = _policy_of(self._tenant(uow, tenant_id))
             keys = uow.keys(tenant_id)
-            index = keys.blind_index(plate, purpose=PLATE_INDEX_PURPOSE)
-            days = policy.read_days if vehicle_id is not None else policy.stranger_days
-            if self._repeats(uow, tenant_id, device_id, now, decision, index, vehicle_id):
-                return LoggedRead(repeat=True)
+        days = policy.read_days if vehicle_id is not None else policy.stranger_days
         if days == 0:
-            if also is not None:
-                with self._tx.write() as uow:
-                    also(uow)
-            return LoggedRead()
+            return None
         read_id = new_id()
         frame_id = None
         if policy.image_days > 0:
@@ -241,62 +232,36 @@ class PlateLogService:
                 ).id
             except ServiceUnavailable:  # the gate still gets its decision; the log its read
                 log.warning("media store unavailable: plate read %s logged without frame", read_id)
-        stored = False
-        try:
-            with self._tx.write() as uow:
-                # One device's reads are stored one at a time (its row locked), so two
-                # frames of one car posted at once cannot both pass the repeat check.
-                uow.devices.lock(tenant_id=tenant_id, device_id=device_id)
-                repeat = self._repeats(uow, tenant_id, device_id, now, decision, index, vehicle_id)
-                if not repeat:
-                    if also is not None:
-                        also(uow)
-                    uow.plate_reads.add(
-                        StoredPlateRead(
-                            tenant_id=tenant_id,
-                            id=read_id,
-                            site_id=site_id,
-                            device_id=device_id,
-                            occurred_at=now,
-                            plate_sealed=keys.seal_text(
-                                plate, table=_TABLE, column="plate", row_id=read_id
-                            ),
-                            plate_index=index,
-                            confidence=round(reading.confidence, 4),
-                            color=reading.color.value,
-                            region=reading.region[:8],
-                            decision=decision,
-                            vehicle_id=vehicle_id,
-                            frame_id=frame_id,
-                            expires_at=now + timedelta(days=days),
-                        )
-                    )
-            stored = not repeat  # committed
-        finally:  # a frame whose read was not stored (a repeat, a failure) goes too
-            if frame_id is not None and not stored:
-                self._media.delete(tenant_id=tenant_id, media_ids=[frame_id])
-        return LoggedRead(read_id=read_id) if stored else LoggedRead(repeat=True)
-
-    def _repeats(
-        self,
-        uow: UnitOfWork,
-        tenant_id: str,
-        device_id: str,
-        now: datetime,
-        decision: GateDecision,
-        index: bytes,
-        vehicle_id: str | None,
-    ) -> bool:
-        if self.repeat_window <= timedelta(0):
-            return False
-        return uow.plate_reads.recent_repeat(
-            tenant_id=tenant_id,
-            device_id=device_id,
-            since=now - self.repeat_window,
-            decision=decision,
-            plate_index=index,
-            vehicle_id=vehicle_id,
+        return PreparedRead(
+            StoredPlateRead(
+                tenant_id=tenant_id,
+                id=read_id,
+                site_id=principal.site_id or "",
+                device_id=principal.id,
+                occurred_at=now,
+                plate_sealed=keys.seal_text(plate, table=_TABLE, column="plate", row_id=read_id),
+                plate_index=keys.blind_index(plate, purpose=PLATE_INDEX_PURPOSE),
+                confidence=round(reading.confidence, 4),
+                color=reading.color.value,
+                region=reading.region[:8],
+                decision=GateDecision.UNKNOWN,
+                vehicle_id=vehicle_id,
+                frame_id=frame_id,
+                expires_at=now + timedelta(days=days),
+            )
         )
+
+    @staticmethod
+    def add(uow: UnitOfWork, prepared: PreparedRead, *, decision: GateDecision) -> None:
+        """Store the prepared read, with the gate's decision, in the caller's unit of work."""
+        uow.plate_reads.add(replace(prepared.read, decision=decision))
+
+    def discard(self, prepared: PreparedRead) -> None:
+        """Remove the frame of a prepared read that was not stored."""
+        if prepared.read.frame_id is not None:
+            self._media.delete(
+                tenant_id=prepared.read.tenant_id, media_ids=[prepared.read.frame_id]
+            )
 
     # -- reading ----------------------------------------------------------------
 

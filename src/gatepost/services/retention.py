@@ -7,7 +7,9 @@ is stored already; a longer one does not extend it), and nothing else (SECURITY.
 Data classes handled here:
 
 - plate reads (the gate log, ``services.plate_log``), with their frames;
-- frames of plate reads that expire before their read (the read stays, without it).
+- frames of plate reads that expire before their read (the read stays, without it);
+- arrival marks older than an hour (what a silent device last decided on; transient,
+  keyed hashes, not receipted).
 
 Rows go in batches, each batch in one transaction with its audit receipt (counts and
 the cut-off time only, no personal data), so a deletion never commits without its
@@ -29,6 +31,9 @@ __all__ = ["PurgeReceipt", "RetentionService"]
 
 ACTOR = "system:retention"
 BATCH = 500
+# Arrival marks (keyed hashes of what a device decided on, services.arrivals) matter for
+# the repeat window only (at most 10 minutes); a silent device's last marks go here.
+MARKS_KEPT = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,8 @@ class RetentionService:
     def purge_tenant(self, tenant_id: str, now: datetime, *, slug: str = "") -> PurgeReceipt:
         """Purge one tenant's expired data; each batch is audited as ``retention.purged``."""
         reads = frames = 0
+        with self._tx.write() as uow:
+            uow.arrival_marks.forget_before(tenant_id=tenant_id, before=now - MARKS_KEPT)
         while True:
             with self._tx.write() as uow:
                 tenant = uow.tenants.get(tenant_id=tenant_id)

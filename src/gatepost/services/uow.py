@@ -34,14 +34,19 @@ if TYPE_CHECKING:
     from gatepost.security.templates import TemplateRotation
     from gatepost.services.audit import AuditRecord, AuditService
     from gatepost.services.keys import KeyService
+    from gatepost.store.repositories.access_levels import AccessLevelRepository
+    from gatepost.store.repositories.access_rules import AccessRuleRepository
     from gatepost.store.repositories.accounts import AccountRepository
+    from gatepost.store.repositories.arrival_marks import ArrivalMarkRepository
     from gatepost.store.repositories.audit import AuditRepository
+    from gatepost.store.repositories.credentials import CredentialRepository
     from gatepost.store.repositories.devices import DeviceRepository
     from gatepost.store.repositories.events import EventRepository
     from gatepost.store.repositories.faces import FaceRepository
     from gatepost.store.repositories.media import MediaRepository
     from gatepost.store.repositories.persons import PersonRepository
     from gatepost.store.repositories.plate_reads import PlateReadRepository
+    from gatepost.store.repositories.schedules import ScheduleRepository
     from gatepost.store.repositories.sites import SiteRepository
     from gatepost.store.repositories.tenants import TenantKeyRepository, TenantRepository
     from gatepost.store.repositories.throttle import ThrottleRepository
@@ -69,16 +74,42 @@ class UnitOfWork:
     # Imported on first use: a unit of work builds only the repositories it touches.
 
     @cached_property
+    def access_levels(self) -> AccessLevelRepository:
+        """Access levels, who holds them, and persons' access flags."""
+        from gatepost.store.repositories.access_levels import AccessLevelRepository
+
+        return AccessLevelRepository(self._session)
+
+    @cached_property
+    def access_rules(self) -> AccessRuleRepository:
+        """Zones, access points, devices' access points and the rules version."""
+        from gatepost.store.repositories.access_rules import AccessRuleRepository
+
+        return AccessRuleRepository(self._session)
+
+    @cached_property
     def accounts(self) -> AccountRepository:
         from gatepost.store.repositories.accounts import AccountRepository
 
         return AccountRepository(self._session)
 
     @cached_property
+    def arrival_marks(self) -> ArrivalMarkRepository:
+        from gatepost.store.repositories.arrival_marks import ArrivalMarkRepository
+
+        return ArrivalMarkRepository(self._session)
+
+    @cached_property
     def audit_log(self) -> AuditRepository:
         from gatepost.store.repositories.audit import AuditRepository
 
         return AuditRepository(self._session)
+
+    @cached_property
+    def credentials(self) -> CredentialRepository:
+        from gatepost.store.repositories.credentials import CredentialRepository
+
+        return CredentialRepository(self._session)
 
     @cached_property
     def devices(self) -> DeviceRepository:
@@ -117,6 +148,13 @@ class UnitOfWork:
         return PlateReadRepository(self._session)
 
     @cached_property
+    def schedules(self) -> ScheduleRepository:
+        """Weekly schedules and site holidays."""
+        from gatepost.store.repositories.schedules import ScheduleRepository
+
+        return ScheduleRepository(self._session)
+
+    @cached_property
     def sites(self) -> SiteRepository:
         from gatepost.store.repositories.sites import SiteRepository
 
@@ -131,7 +169,7 @@ class UnitOfWork:
 
     @cached_property
     def tenants(self) -> TenantRepository:
-        from gatepost.store.repositories.tenants import TenantKeyRepository, TenantRepository
+        from gatepost.store.repositories.tenants import TenantRepository
 
         return TenantRepository(self._session)
 
@@ -171,7 +209,10 @@ class UnitOfWork:
         return self._keys.add_template_generation(self.tenant_keys, tenant_id=tenant_id, dim=dim)
 
     def audit(self, tenant_id: str, record: AuditRecord) -> None:
-        """Append ``record`` to the tenant's audit chain in this transaction."""
+        """Append ``record`` to the tenant's audit chain in this transaction (a
+        read-only unit of work refuses: an entry must commit with its action)."""
+        if not self.writable:
+            raise RuntimeError("an audit entry needs a writing unit of work")
         self._audit.append(self, tenant_id=tenant_id, record=record)
 
     def flush(self) -> None:
@@ -185,9 +226,15 @@ class UnitOfWork:
         self._after_commit.append(callback)
 
     def _committed(self) -> None:
-        for callback in self._after_commit:
-            callback()
-        self._after_commit.clear()
+        """Run the after-commit work. The change is durable already: a callback that
+        fails is logged and the others still run (a cache repairs itself through its
+        version counter; a blob left behind is purged with its expiry)."""
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:  # noqa: BLE001 - the commit stands; see the docstring
+                log.exception("after-commit work failed: %s", getattr(callback, "__name__", "?"))
 
 
 class Transactions:

@@ -18,7 +18,7 @@ from types import MappingProxyType
 from gatepost.domain.plates import DEFAULT_GRAMMARS, PlateRegion, match_grammar, normalise_plate
 from gatepost.domain.ports import Clock
 from gatepost.domain.vehicles import AccessList, VehicleView
-from gatepost.errors import Conflict, NotFound, ValidationFailed
+from gatepost.errors import Conflict, KeyShredded, NotFound, ValidationFailed
 from gatepost.security.crypto import TenantKeys
 from gatepost.security.policy import Principal
 from gatepost.services.audit import AuditRecord
@@ -293,14 +293,15 @@ class VehicleService:
         row = uow.vehicles.by_plate_index(tenant_id=tenant_id, index=index)
         return self._view(keys, row) if row is not None else None
 
-    def known(self, principal: Principal) -> KnownVehicles:
-        """Every vehicle of the tenant by plate, opened (for fuzzy matching)."""
-        with self._tx.read() as uow:
-            return self.known_in(uow, principal.tenant_id)
-
     def known_in(self, uow: UnitOfWork, tenant_id: str) -> KnownVehicles:
-        """:meth:`known` inside the caller's unit of work. Opened once per version of
-        the tenant's vehicles and process (``services.caches``), not once per read."""
+        """Every vehicle of the tenant by plate, opened (for fuzzy matching), inside the
+        caller's unit of work. Opened once per version of the tenant's vehicles and
+        process (``services.caches``), not once per read."""
+        try:
+            uow.keys(tenant_id)  # a shredded tenant's plates leave this process too
+        except KeyShredded:
+            self._known.forget(tenant_id)
+            raise
         version = uow.vehicles.version(tenant_id=tenant_id)
         return self._known.get(tenant_id, version, lambda: self._open_all(uow, tenant_id))
 

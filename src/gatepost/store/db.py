@@ -87,10 +87,16 @@ class Database:
         try:
             with self.engine.connect() as conn:
                 conn = conn.execution_options(**{_READ_ONLY: True})
-                with Session(bind=conn, expire_on_commit=False) as session, session.begin():
-                    if not self.is_sqlite:
-                        session.execute(text("SET TRANSACTION READ ONLY"))
-                    yield session
+                if self.is_sqlite:  # SQLite has no read-only transactions: a pragma
+                    conn.exec_driver_sql("PRAGMA query_only = ON")
+                try:
+                    with Session(bind=conn, expire_on_commit=False) as session, session.begin():
+                        if not self.is_sqlite:
+                            session.execute(text("SET TRANSACTION READ ONLY"))
+                        yield session
+                finally:
+                    if self.is_sqlite:
+                        conn.exec_driver_sql("PRAGMA query_only = OFF")
         except OperationalError as exc:
             raise ServiceUnavailable("the database is unavailable") from exc
 

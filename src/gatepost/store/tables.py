@@ -10,7 +10,7 @@ no tenant: ``setup_tokens`` (first-run, before any tenant exists) and
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -25,30 +25,40 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from gatepost.store.types import UTCDateTime
 
 __all__ = [
+    "AccessLevel",
+    "AccessLevelPoint",
+    "AccessPoint",
     "ApiKey",
+    "ArrivalMark",
     "AuditEntry",
     "Base",
     "Consent",
+    "Credential",
     "Device",
     "Event",
     "FaceTemplate",
     "LoginThrottle",
     "MediaObject",
     "Person",
+    "PersonAccessLevel",
     "PlateRead",
+    "Schedule",
     "SetupToken",
     "Site",
+    "SiteHoliday",
     "Tenant",
     "TenantKey",
     "User",
     "UserSession",
     "Vehicle",
+    "Zone",
 ]
 
 ID = String(32)
@@ -99,6 +109,10 @@ class Tenant(Base):
     plate_image_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Bumped with every change to the tenant's known vehicles (see face_gallery_version).
     vehicle_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Bumped with every change to the tenant's access rules: zones, access points,
+    # schedules, levels and their assignments, holidays, credentials and persons'
+    # access flags (see face_gallery_version).
+    rules_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class TenantKey(Base):
@@ -218,6 +232,15 @@ class Person(Base):
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # Access flags (see gatepost.domain.access_points.PersonFacts), changed only through
+    # the person-access repository, so saving a person's data keeps them.
+    blocked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    watchlisted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    first_in_privileged: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    valid_from: Mapped[datetime | None]
+    valid_until: Mapped[datetime | None]
 
 
 class Vehicle(Base):
@@ -336,6 +359,7 @@ class Device(Base):
         ForeignKeyConstraint(["tenant_id", "site_id"], ["sites.tenant_id", "sites.id"]),
         UniqueConstraint("tenant_id", "site_id", "name"),
         UniqueConstraint("tenant_id", "credential_hash"),
+        Index(None, "tenant_id", "access_point_id"),
     )
 
     tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -351,6 +375,16 @@ class Device(Base):
     revoked_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     last_seen_at: Mapped[datetime | None]
+    # The access point the device controls (None: not bound; it then stands for itself).
+    # Not a foreign key: SQLite adds one only by rebuilding the table, which its events
+    # and plate reads refer to; the access-rule service checks it (same tenant and site)
+    # and refuses to delete a point a device is bound to.
+    access_point_id: Mapped[str | None] = mapped_column(ID)
+    # MQTT: the broker password's Mosquitto "$7$" hash (the broker's password file is
+    # built from it) and the message MAC key, sealed; None for a device registered before
+    # MQTT until its credential is rotated.
+    mqtt_password_hash: Mapped[str | None] = mapped_column(String(160))
+    mac_key_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class MediaObject(Base):
@@ -397,6 +431,24 @@ class Event(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
+class ArrivalMark(Base):
+    """What a device decided on a moment ago: a keyed hash of the subject (plate or
+    person) and the outcome, so the same car or person waiting at the same device is
+    one arrival. Kept for the repeat window only (older marks are deleted with the
+    device's next arrival and by the retention purge); never the subject in clear."""
+
+    __tablename__ = "arrival_marks"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "device_id"], ["devices.tenant_id", "devices.id"]),
+        Index(None, "tenant_id", "at"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    device_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    mark: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    at: Mapped[datetime]
+
+
 class AuditEntry(Base):
     """Append-only hash chain per tenant; UPDATE and DELETE are refused by triggers."""
 
@@ -435,3 +487,180 @@ class LoginThrottle(Base):
     key_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer)
     window_start: Mapped[datetime]
+
+
+# -- access rules (see gatepost.domain.access_points, .schedules, .zones) ------------------
+
+
+class Zone(Base):
+    """An area of a site; ``parent_id`` is the zone it lies inside (None at the top)."""
+
+    __tablename__ = "zones"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "site_id"], ["sites.tenant_id", "sites.id"]),
+        ForeignKeyConstraint(["tenant_id", "parent_id"], ["zones.tenant_id", "zones.id"]),
+        UniqueConstraint("tenant_id", "site_id", "name"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    site_id: Mapped[str] = mapped_column(ID)
+    name: Mapped[str] = mapped_column(String(120))
+    parent_id: Mapped[str | None] = mapped_column(ID)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Schedule(Base):
+    """A weekly schedule of a tenant: ``week`` maps ``mon`` ... ``sun`` to lists of
+    ``"HH:MM-HH:MM"``; ``holiday`` lists the intervals used on a site holiday."""
+
+    __tablename__ = "schedules"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
+        UniqueConstraint("tenant_id", "name"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    week: Mapped[dict[str, list[str]]] = mapped_column(JSON)
+    holiday: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class AccessPoint(Base):
+    """One controlled passage of a site (a door, a turnstile lane, a barrier) and its
+    rules: door mode, required factors, anti-passback and first-person-in."""
+
+    __tablename__ = "access_points"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "site_id"], ["sites.tenant_id", "sites.id"]),
+        ForeignKeyConstraint(["tenant_id", "into_zone_id"], ["zones.tenant_id", "zones.id"]),
+        ForeignKeyConstraint(["tenant_id", "out_of_zone_id"], ["zones.tenant_id", "zones.id"]),
+        ForeignKeyConstraint(
+            ["tenant_id", "unlock_schedule_id"], ["schedules.tenant_id", "schedules.id"]
+        ),
+        UniqueConstraint("tenant_id", "site_id", "name"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    site_id: Mapped[str] = mapped_column(ID)
+    name: Mapped[str] = mapped_column(String(120))
+    into_zone_id: Mapped[str | None] = mapped_column(ID)
+    out_of_zone_id: Mapped[str | None] = mapped_column(ID)
+    direction: Mapped[str] = mapped_column(String(8))
+    door_mode: Mapped[str] = mapped_column(String(24))
+    unlock_schedule_id: Mapped[str | None] = mapped_column(ID)
+    required_factors: Mapped[str] = mapped_column(String(24))
+    multi_factor_window_seconds: Mapped[int] = mapped_column(Integer)
+    anti_passback: Mapped[str] = mapped_column(String(8))
+    anti_passback_reset_minutes: Mapped[int | None] = mapped_column(Integer)
+    first_person_in: Mapped[bool] = mapped_column(Boolean)
+    barrier: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class AccessLevel(Base):
+    """Which access points (``access_level_points``) a holder may pass, and when."""
+
+    __tablename__ = "access_levels"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "schedule_id"], ["schedules.tenant_id", "schedules.id"]),
+        UniqueConstraint("tenant_id", "name"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    schedule_id: Mapped[str] = mapped_column(ID)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class AccessLevelPoint(Base):
+    """An access point of an access level."""
+
+    __tablename__ = "access_level_points"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "access_level_id"], ["access_levels.tenant_id", "access_levels.id"]
+        ),
+        ForeignKeyConstraint(
+            ["tenant_id", "access_point_id"], ["access_points.tenant_id", "access_points.id"]
+        ),
+        Index(None, "tenant_id", "access_point_id"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    access_level_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    access_point_id: Mapped[str] = mapped_column(ID, primary_key=True)
+
+
+class PersonAccessLevel(Base):
+    """An access level held by a person, within an optional validity window."""
+
+    __tablename__ = "person_access_levels"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "person_id"], ["persons.tenant_id", "persons.id"]),
+        ForeignKeyConstraint(
+            ["tenant_id", "access_level_id"], ["access_levels.tenant_id", "access_levels.id"]
+        ),
+        Index(None, "tenant_id", "access_level_id"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    person_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    access_level_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    valid_from: Mapped[datetime | None]
+    valid_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class SiteHoliday(Base):
+    """A holiday in a site's calendar (a local date)."""
+
+    __tablename__ = "site_holidays"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "site_id"], ["sites.tenant_id", "sites.id"]),
+        UniqueConstraint("tenant_id", "site_id", "date"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    site_id: Mapped[str] = mapped_column(ID)
+    date: Mapped[date]
+    name: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime]
+
+
+class Credential(Base):
+    """A person's card, PIN or QR code, never stored in clear: ``value_index`` is a blind
+    index of the normalised value (a purpose per kind). ``active_index`` repeats it while
+    the credential is not revoked, so a value is held by one live credential per tenant
+    (NULLs do not clash) while revoked ones still resolve. ``label`` (cards only) is the
+    card number's last characters, as printed on the card."""
+
+    __tablename__ = "credentials"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "person_id"], ["persons.tenant_id", "persons.id"]),
+        UniqueConstraint("tenant_id", "active_index"),
+        Index(None, "tenant_id", "value_index"),
+        Index(None, "tenant_id", "person_id"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    person_id: Mapped[str] = mapped_column(ID)
+    kind: Mapped[str] = mapped_column(String(8))
+    value_index: Mapped[bytes] = mapped_column(LargeBinary(32))
+    active_index: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    label: Mapped[str | None] = mapped_column(String(16))
+    duress: Mapped[bool] = mapped_column(Boolean)
+    valid_from: Mapped[datetime | None]
+    valid_until: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]

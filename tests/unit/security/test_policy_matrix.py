@@ -22,8 +22,12 @@ P = Permission
 EXPECTED: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(
         {
+            P.ACCESS_RULES_READ,
+            P.ACCESS_RULES_WRITE,
             P.ACCOUNT_SELF,
             P.AUDIT_READ,
+            P.CREDENTIALS_READ,
+            P.CREDENTIALS_WRITE,
             P.DEVICES_READ,
             P.DEVICES_WRITE,
             P.EVENTS_READ,
@@ -32,6 +36,8 @@ EXPECTED: dict[Role, frozenset[Permission]] = {
             P.FACES_TEST,
             P.KEYS_MANAGE,
             P.MEDIA_READ,
+            P.PERSON_ACCESS_READ,
+            P.PERSON_ACCESS_WRITE,
             P.PERSONS_READ,
             P.PERSONS_REVEAL,
             P.PERSONS_WRITE,
@@ -50,7 +56,9 @@ EXPECTED: dict[Role, frozenset[Permission]] = {
     ),
     Role.OPERATOR: frozenset(
         {
+            P.ACCESS_RULES_READ,
             P.ACCOUNT_SELF,
+            P.CREDENTIALS_READ,
             P.DEVICES_READ,
             P.DEVICES_WRITE,
             P.EVENTS_READ,
@@ -58,6 +66,7 @@ EXPECTED: dict[Role, frozenset[Permission]] = {
             P.FACES_IDENTIFY,
             P.FACES_TEST,
             P.MEDIA_READ,
+            P.PERSON_ACCESS_READ,
             P.PERSONS_READ,
             P.PERSONS_WRITE,
             P.SITES_READ,
@@ -71,10 +80,12 @@ EXPECTED: dict[Role, frozenset[Permission]] = {
     ),
     Role.GUARD: frozenset(
         {
+            P.ACCESS_RULES_READ,
             P.ACCOUNT_SELF,
             P.DEVICES_READ,
             P.EVENTS_READ,
             P.MEDIA_READ,
+            P.PERSON_ACCESS_READ,
             P.PERSONS_READ,
             P.PLATE_READS_READ,
             P.SITES_READ,
@@ -85,8 +96,10 @@ EXPECTED: dict[Role, frozenset[Permission]] = {
     Role.HR: frozenset(
         {
             P.ACCOUNT_SELF,
+            P.CREDENTIALS_READ,
             P.EVENTS_READ,
             P.FACES_ENROL,
+            P.PERSON_ACCESS_READ,
             P.PERSONS_READ,
             P.PERSONS_REVEAL,
             P.PERSONS_WRITE,
@@ -96,10 +109,13 @@ EXPECTED: dict[Role, frozenset[Permission]] = {
     ),
     Role.AUDITOR: frozenset(
         {
+            P.ACCESS_RULES_READ,
             P.ACCOUNT_SELF,
             P.AUDIT_READ,
+            P.CREDENTIALS_READ,
             P.DEVICES_READ,
             P.EVENTS_READ,
+            P.PERSON_ACCESS_READ,
             P.PERSONS_READ,
             P.PLATE_READS_READ,
             P.SITES_READ,

@@ -61,7 +61,7 @@ def test_every_backend_of_the_settings_unions_is_registered_under_its_key() -> N
 def test_registry_builds_the_fakes_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GATEPOST_FACES__ENGINE__TYPE", "fake")
     monkeypatch.setenv("GATEPOST_PLATES__READER__TYPE", "fake")
-    settings = Settings(data_dir=DATA)
+    settings = Settings(data_dir=DATA, env="test")
     engine = build_face_engine(settings.faces.engine)
     assert isinstance(engine, FakeFaceEngine)
     assert engine.model == face_model(settings.faces.engine) == "fake-identity-v1"
@@ -133,13 +133,15 @@ def test_registry_exports_sorted_names() -> None:
 def test_container_shares_one_engine_per_configuration() -> None:
     from gatepost.services.container import shared_face_engine, shared_plate_reader
 
-    fake = Settings(data_dir=DATA, faces={"engine": {"type": "fake"}})
+    fake = Settings(data_dir=DATA, env="test", faces={"engine": {"type": "fake"}})
     assert shared_face_engine(fake.faces) is shared_face_engine(fake.faces)
     assert isinstance(shared_face_engine(fake.faces), FakeFaceEngine)
-    fake_plates = Settings(data_dir=DATA, plates={"reader": FakePlateReaderConfig()}).plates
+    fake_plates = Settings(
+        data_dir=DATA, env="test", plates={"reader": FakePlateReaderConfig()}
+    ).plates
     assert shared_plate_reader(fake_plates) is shared_plate_reader(fake_plates)
     assert isinstance(shared_plate_reader(fake_plates), FakePlateReader)
-    again = Settings(data_dir=DATA, faces={"engine": FakeFaceEngineConfig()})
+    again = Settings(data_dir=DATA, env="test", faces={"engine": FakeFaceEngineConfig()})
     assert shared_face_engine(again.faces) is shared_face_engine(fake.faces)  # equal configs
 
 

@@ -10,6 +10,9 @@ from gatepost.api.deps import ContainerDep, CurrentPrincipal, GuardedRoute, requ
 from gatepost.api.routes.common import CursorQuery, IdPath, LimitQuery, read_upload
 from gatepost.api.schemas.base import ERROR_RESPONSES, PagePublic
 from gatepost.api.schemas.resources import (
+    ArrivalDecisionPublic,
+    CommandPublic,
+    DeviceArrivalIn,
     DeviceCreate,
     DeviceIssued,
     DevicePublic,
@@ -17,9 +20,11 @@ from gatepost.api.schemas.resources import (
     IngestResultPublic,
     MediaPublic,
 )
+from gatepost.domain.arrivals import ArrivalKind
 from gatepost.domain.media import MediaKind
 from gatepost.security.permissions import Permission
-from gatepost.services.devices import DeviceDraft
+from gatepost.services.arrivals import DeviceArrival
+from gatepost.services.devices import DeviceDraft, IssuedDevice
 from gatepost.services.events import EventDraft
 
 router = APIRouter(
@@ -27,9 +32,15 @@ router = APIRouter(
 )
 
 
-def _issued(device: object, credential: str) -> DeviceIssued:
+def _issued(issued: IssuedDevice) -> DeviceIssued:
     return DeviceIssued.model_validate(
-        {**DevicePublic.model_validate(device).model_dump(), "credential": credential}
+        {
+            **DevicePublic.model_validate(issued.device).model_dump(),
+            "credential": issued.credential,
+            "mqtt_username": issued.mqtt_username,
+            "mqtt_password": issued.mqtt_password,
+            "mqtt_mac_key": issued.mac_key,
+        }
     )
 
 
@@ -57,8 +68,7 @@ def register_device(
         zone=body.zone,
         roles=tuple(body.roles),
     )
-    issued = container.devices.register(principal, draft)
-    return _issued(issued.device, issued.credential)
+    return _issued(container.devices.register(principal, draft))
 
 
 @router.get("/devices/{device_id}", dependencies=[require(Permission.DEVICES_READ)])
@@ -74,8 +84,7 @@ def get_device(
 def rotate_device_credential(
     device_id: IdPath, principal: CurrentPrincipal, container: ContainerDep
 ) -> DeviceIssued:
-    issued = container.devices.rotate_credential(principal, device_id)
-    return _issued(issued.device, issued.credential)
+    return _issued(container.devices.rotate_credential(principal, device_id))
 
 
 @router.post("/devices/{device_id}/revoke", dependencies=[require(Permission.DEVICES_WRITE)])
@@ -107,6 +116,39 @@ def post_events(
     ]
     results = container.events.ingest(principal, drafts)
     return [IngestResultPublic.model_validate(r) for r in results]
+
+
+@router.post(
+    "/device/arrivals",
+    dependencies=[require(Permission.DEVICE_EVENTS_WRITE)],
+    tags=["device gateway"],
+)
+def post_arrival(
+    body: DeviceArrivalIn, principal: CurrentPrincipal, container: ContainerDep
+) -> ArrivalDecisionPublic:
+    """A card, PIN or QR value read at the device's access point, or its exit button:
+    decided by the access rules, stored once per idempotency key, answered with the
+    command. The same key again answers the stored decision (`duplicate`); the same key
+    with another body is refused (409)."""
+    decided = container.arrivals.arrive(
+        principal,
+        DeviceArrival(
+            kind=ArrivalKind(body.kind),
+            idempotency_key=body.idempotency_key,
+            device_time=body.device_time,
+            value=body.value,
+        ),
+    )
+    command = decided.decision.command
+    return ArrivalDecisionPublic(
+        outcome=decided.decision.outcome,
+        reasons=list(decided.decision.reasons),
+        command=None
+        if command is None
+        else CommandPublic(kind=command.kind, display=command.display),
+        event_id=decided.event_id,
+        duplicate=decided.duplicate,
+    )
 
 
 @router.post(

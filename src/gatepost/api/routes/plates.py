@@ -74,8 +74,8 @@ def read_plates(
             )
             for r in result.plates
         ],
-        read_id=result.logged.read_id,
-        repeat=result.logged.repeat,
+        read_id=result.read_id,
+        repeat=result.repeat,
     )
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field
 
 from gatepost.api.schemas.base import Input, Output
-from gatepost.domain.decisions import Outcome, Reason
+from gatepost.domain.decisions import CommandKind, Outcome, Reason
 from gatepost.domain.vehicles import AccessList, GateDecision
 
 __all__ = [
@@ -233,10 +233,18 @@ class DevicePublic(Output):
     revoked_at: datetime | None
     created_at: datetime
     last_seen_at: datetime | None
+    access_point_id: str | None = Field(
+        default=None, description="The access point it controls (null: it stands for itself)."
+    )
 
 
 class DeviceIssued(DevicePublic):
     credential: str = Field(description="Device bearer credential; shown once.")
+    mqtt_username: str = Field(description="The device's MQTT broker account.")
+    mqtt_password: str = Field(description="The device's MQTT broker password; shown once.")
+    mqtt_mac_key: str = Field(
+        description="Key (base64url) that signs each MQTT message (docs/devices.md); shown once."
+    )
 
 
 class EventIn(Input):
@@ -246,6 +254,36 @@ class EventIn(Input):
     person_id: str | None = Field(default=None, min_length=32, max_length=32)
     snapshot_id: str | None = Field(default=None, min_length=32, max_length=32)
     data: dict[str, Scalar] = Field(default_factory=dict, max_length=32)
+
+
+class DeviceArrivalIn(Input):
+    """A card, PIN or QR value read at the device's access point, or its exit button."""
+
+    kind: Literal["card", "pin", "qr", "exit_button"]
+    value: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=256,
+        description="The card number, PIN or QR text read (none for an exit button).",
+    )
+    idempotency_key: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
+    device_time: AwareDatetime = Field(description="The device's clock when it read it.")
+
+
+class CommandPublic(Output):
+    kind: CommandKind = Field(description="What the device must do.")
+    display: str = Field(description="A short text for the device's display (may be empty).")
+
+
+class ArrivalDecisionPublic(Output):
+    outcome: Outcome
+    reasons: list[Reason] = Field(description="Machine-readable reasons; the first decided.")
+    command: CommandPublic | None = Field(description="The command for the device, if any.")
+    event_id: str = Field(description="The access event this arrival is stored as.")
+    duplicate: bool = Field(
+        description="The device sent this message before: this is that decision, stored "
+        "once; act on it only if it was not acted on."
+    )
 
 
 class EventBatch(Input):

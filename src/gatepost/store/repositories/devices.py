@@ -1,8 +1,15 @@
-"""Registered devices and their credentials (rows in, ``domain.devices.Device`` out)."""
+"""Registered devices and their credentials (rows in, ``domain.devices.Device`` out).
+
+A device's secrets never travel in a ``Device``: the bearer credential's hash, the
+broker password's hash and the sealed MAC key go in through named arguments and come
+out only through the methods that need them (:meth:`DeviceRepository.sealed_mac_key`,
+:meth:`DeviceRepository.broker_accounts`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
@@ -11,7 +18,19 @@ from sqlalchemy.orm import Session
 from gatepost.domain.devices import Device, DeviceKind, DeviceRole, Direction
 from gatepost.store.tables import Device as DeviceRow
 
-__all__ = ["DeviceRepository"]
+__all__ = ["BrokerAccount", "DeviceRepository"]
+
+
+@dataclass(frozen=True, repr=False)
+class BrokerAccount:
+    """A device's broker account as the password file needs it (hash only)."""
+
+    tenant_id: str
+    device_id: str
+    password_hash: str
+
+    def __repr__(self) -> str:
+        return f"BrokerAccount(tenant_id={self.tenant_id}, device_id={self.device_id})"
 
 
 def _device(row: DeviceRow) -> Device:
@@ -28,6 +47,7 @@ def _device(row: DeviceRow) -> Device:
         credential_rotated_at=row.credential_rotated_at,
         revoked_at=row.revoked_at,
         last_seen_at=row.last_seen_at,
+        access_point_id=row.access_point_id,
     )
 
 
@@ -35,7 +55,14 @@ class DeviceRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    def add(self, device: Device, *, credential_hash: bytes) -> None:
+    def add(
+        self,
+        device: Device,
+        *,
+        credential_hash: bytes,
+        mqtt_password_hash: str,
+        mac_key_sealed: bytes,
+    ) -> None:
         self._session.add(
             DeviceRow(
                 tenant_id=device.tenant_id,
@@ -47,10 +74,13 @@ class DeviceRepository:
                 zone=device.zone,
                 roles=[r.value for r in device.roles],
                 credential_hash=credential_hash,
+                mqtt_password_hash=mqtt_password_hash,
+                mac_key_sealed=mac_key_sealed,
                 credential_rotated_at=device.credential_rotated_at,
                 revoked_at=device.revoked_at,
                 created_at=device.created_at,
                 last_seen_at=device.last_seen_at,
+                access_point_id=device.access_point_id,
             )
         )
         self._session.flush()
@@ -117,12 +147,50 @@ class DeviceRepository:
         )
 
     def set_credential(
-        self, *, tenant_id: str, device_id: str, credential_hash: bytes, at: datetime
+        self,
+        *,
+        tenant_id: str,
+        device_id: str,
+        credential_hash: bytes,
+        mqtt_password_hash: str,
+        mac_key_sealed: bytes,
+        at: datetime,
     ) -> None:
+        """Replace all three secrets at once (bearer, broker password, MAC key)."""
         self._session.execute(
             update(DeviceRow)
             .where(DeviceRow.tenant_id == tenant_id, DeviceRow.id == device_id)
-            .values(credential_hash=credential_hash, credential_rotated_at=at)
+            .values(
+                credential_hash=credential_hash,
+                mqtt_password_hash=mqtt_password_hash,
+                mac_key_sealed=mac_key_sealed,
+                credential_rotated_at=at,
+            )
+        )
+
+    def sealed_mac_key(self, *, tenant_id: str, device_id: str) -> bytes | None:
+        """The device's MAC key as stored (sealed to devices.mac_key_sealed and the
+        device's id); None for an unknown or revoked device, or one without MQTT."""
+        return self._session.scalar(
+            select(DeviceRow.mac_key_sealed).where(
+                DeviceRow.tenant_id == tenant_id,
+                DeviceRow.id == device_id,
+                DeviceRow.revoked_at.is_(None),
+            )
+        )
+
+    def broker_accounts(self) -> tuple[BrokerAccount, ...]:
+        """Every tenant's unrevoked devices that have a broker password, in a stable
+        order. Platform-wide on purpose: the broker has one password file."""
+        rows = self._session.execute(
+            select(DeviceRow.tenant_id, DeviceRow.id, DeviceRow.mqtt_password_hash)
+            .where(DeviceRow.revoked_at.is_(None), DeviceRow.mqtt_password_hash.is_not(None))
+            .order_by(DeviceRow.tenant_id, DeviceRow.id)
+        )
+        return tuple(
+            BrokerAccount(tenant_id=tenant_id, device_id=device_id, password_hash=hashed)
+            for tenant_id, device_id, hashed in rows
+            if hashed is not None
         )
 
     def revoke(self, *, tenant_id: str, device_id: str, at: datetime) -> None:

@@ -119,6 +119,17 @@ class EventRepository:
             query = query.where(Event.occurred_at >= since)
         return int(self._session.scalar(query) or 0)
 
+    def by_key(self, *, tenant_id: str, device_id: str, idempotency_key: str) -> EventRecord | None:
+        """The device's event stored under its idempotency key, if any."""
+        row = self._session.scalars(
+            select(Event).where(
+                Event.tenant_id == tenant_id,
+                Event.device_id == device_id,
+                Event.idempotency_key == idempotency_key,
+            )
+        ).one_or_none()
+        return _event(row) if row is not None else None
+
     def get(self, *, tenant_id: str, event_id: str) -> EventRecord | None:
         row = self._session.get(Event, (tenant_id, event_id))
         return _event(row) if row is not None else None

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from gatepost.domain.identities import IdentityKind
 from gatepost.domain.persons import Consent, PersonKind, PersonStatus
 from gatepost.store.tables import Consent as ConsentRow
-from gatepost.store.tables import Person, Vehicle
+from gatepost.store.tables import Credential, Person, PersonAccessLevel, Tenant, Vehicle
 
 __all__ = ["PersonRepository", "StoredPerson"]
 
@@ -158,18 +158,23 @@ class PersonRepository:
         return int(self._session.scalar(query) or 0)
 
     def delete(self, *, tenant_id: str, person_id: str) -> int:
-        """Erase the person with their consents (their face templates are the face
-        service's to delete first); their vehicles stay, no longer tied to anyone.
-        Returns how many vehicles were untied."""
+        """Erase the person with their consents, credentials and access levels (their
+        face templates are the face service's to delete first); their vehicles stay, no
+        longer tied to anyone. Returns how many vehicles were untied."""
         untied = self._session.execute(
             update(Vehicle)
             .where(Vehicle.tenant_id == tenant_id, Vehicle.person_id == person_id)
             .values(person_id=None)
         )
-        self._session.execute(
-            delete(ConsentRow).where(
-                ConsentRow.tenant_id == tenant_id, ConsentRow.person_id == person_id
+        for owned in (ConsentRow, Credential, PersonAccessLevel):
+            self._session.execute(
+                delete(owned).where(owned.tenant_id == tenant_id, owned.person_id == person_id)
             )
+        # Their credentials and levels were access rules: caches of them are stale.
+        self._session.execute(
+            update(Tenant)
+            .where(Tenant.id == tenant_id)
+            .values(rules_version=Tenant.rules_version + 1)
         )
         self._session.execute(
             delete(Person).where(Person.tenant_id == tenant_id, Person.id == person_id)

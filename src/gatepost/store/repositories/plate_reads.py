@@ -65,34 +65,6 @@ class PlateReadRepository:
         row = self._session.get(PlateRead, (tenant_id, read_id))
         return _stored(row) if row is not None else None
 
-    def recent_repeat(
-        self,
-        *,
-        tenant_id: str,
-        device_id: str,
-        since: datetime,
-        decision: GateDecision,
-        plate_index: bytes,
-        vehicle_id: str | None,
-    ) -> bool:
-        """Whether this device stored a read of the same plate (or the same matched vehicle,
-        so a misread of a known car counts too) with the same decision since ``since``."""
-        same_plate = PlateRead.plate_index == plate_index
-        if vehicle_id is not None:
-            same_plate = same_plate | (PlateRead.vehicle_id == vehicle_id)
-        query = (
-            select(PlateRead.id)
-            .where(
-                PlateRead.tenant_id == tenant_id,
-                PlateRead.device_id == device_id,
-                PlateRead.occurred_at > since,
-                PlateRead.decision == decision.value,
-                same_plate,
-            )
-            .limit(1)
-        )
-        return self._session.scalar(query) is not None
-
     def list(
         self,
         *,

@@ -136,6 +136,9 @@ def register_device(
         "active": "devices",
         "device": issued.device,
         "credential": issued.credential,
+        "mqtt_username": issued.mqtt_username,
+        "mqtt_password": issued.mqtt_password,
+        "mac_key": issued.mac_key,
         "site_name": site_names(container, principal).get(issued.device.site_id, ""),
     }
     return render(request, "pages/device_issued.html", context, status_code=201)

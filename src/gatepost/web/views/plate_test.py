@@ -29,8 +29,8 @@ from gatepost.api.routes.common import read_upload
 from gatepost.errors import NotFound, ValidationFailed
 from gatepost.security.permissions import Permission
 from gatepost.security.policy import Principal
-from gatepost.services.arrivals import PlateResultView
 from gatepost.services.container import Container
+from gatepost.services.plate_arrivals import PlateResultView
 from gatepost.web.errors import is_htmx
 from gatepost.web.forms import sentence
 from gatepost.web.lookups import site_names

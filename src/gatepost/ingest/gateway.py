@@ -1,0 +1,387 @@
+"""MqttGateway: the device gateway's MQTT loop (docs/devices.md is the protocol).
+
+One gateway worker per process connects to gatepost's broker as the gateway account
+(``mqtt.gateway_username``, its password from ``gateway.secret``), MQTT 5 with a clean
+start and no session (Mosquitto 2.0.11 can crash on reload with finite-expiry sessions),
+TCP_NODELAY on its socket, and subscribes to:
+
+- ``$share/gatepost/gatepost/+/+/events`` (QoS 1): the devices' arrivals, shared by the
+  gateway workers, so each message is decided by one of them;
+- ``gatepost/+/+/acks`` (QoS 1), *not* shared: every worker sees every acknowledgement
+  and settles the commands it sent itself (a shared subscription would hand a worker's
+  acknowledgements to another worker, which could not settle them).
+
+Both are made again on every (re)connect: the broker forgets shared subscriptions when
+it restarts, and a clean start keeps nothing anyway. paho's network thread only queues
+what arrives (a bounded queue that drops when full: the device sends again); one handler
+thread verifies each message (:func:`gatepost.ingest.envelope.verify`) with the device's
+MAC key (looked up through :class:`gatepost.services.devices.DeviceService`, cached for
+``device_ttl``), hands arrivals to the arrival pipeline with the device's principal, and
+publishes refusals on the device's errors topic. The same thread runs the command
+outbox's retries (:mod:`gatepost.ingest.gateway_commands`).
+
+A refusal is ``{"v": 1, "reason": ..., "detail": ..., "idempotency_key": ...}`` (QoS 1,
+signed like a command when the device is known); nothing from the payload is echoed.
+:attr:`MqttGateway.counters` counts refusals per reason (``refused.<reason>``) and what
+was handled (``arrived``, ``duplicate``, ``dropped``, ``failed``, ``ack.unknown``) next
+to the outbox's ``command.*`` counters.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import queue
+import socket
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+from paho.mqtt.subscribeoptions import SubscribeOptions
+
+from gatepost.domain.arrivals import ArrivalKind
+from gatepost.domain.decisions import Decision
+from gatepost.errors import AuthenticationFailed, Conflict, ValidationFailed
+from gatepost.ingest.broker_accounts import BrokerFiles
+from gatepost.ingest.envelope import (
+    EnvelopeRules,
+    Refusal,
+    RefusalReason,
+    Sender,
+    mac_property,
+    verify,
+)
+from gatepost.ingest.gateway_commands import CommandOutbox, replayed_command
+from gatepost.ingest.gateway_devices import DeviceDirectory, GatewayDevice, arrival_value
+from gatepost.ingest.messages import (
+    AckMessage,
+    ArrivalMessage,
+    FaceMessage,
+    PlateMessage,
+)
+from gatepost.ingest.topics import (
+    Channel,
+    DeviceTopic,
+    TopicRefused,
+    gateway_filter,
+    parse_inbound,
+    shared_subscription,
+)
+from gatepost.security.device_mqtt import message_mac
+from gatepost.security.policy import Principal
+from gatepost.services.arrivals import DeviceArrival
+from gatepost.services.commands import DeviceCommand
+from gatepost.services.container import Container
+from gatepost.settings import Settings
+
+__all__ = [
+    "MqttGateway",
+    "UNKNOWN_DEVICE",
+    "default_worker_name",
+    "gateway_outbox",
+]
+
+log = logging.getLogger(__name__)
+
+UNKNOWN_DEVICE = "unknown_device"
+"""The refusal of a message whose topic names no known, unrevoked device with MQTT keys."""
+
+_QUEUE_SIZE = 1000
+
+
+def gateway_outbox(container: Container) -> CommandOutbox | None:
+    """The container's command sink when it is a gateway outbox (built for the gateway)."""
+    sink = container.arrivals.commands
+    return sink if isinstance(sink, CommandOutbox) else None
+
+
+@dataclass(frozen=True)
+class _Inbound:
+    topic: str
+    payload: bytes
+    mac: str | None
+
+
+def _nodelay(client: paho.Client, userdata: Any, sock: Any) -> None:
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class MqttGateway:
+    """One gateway worker (see the module doc): ``start()`` connects and serves until
+    ``stop()``. ``worker_name`` makes its client id unique among the workers."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        container: Container,
+        *,
+        worker_name: str,
+        device_ttl: timedelta = timedelta(seconds=5),
+        startup_wait: float = 5.0,
+    ) -> None:
+        outbox = gateway_outbox(container)
+        if outbox is None:
+            raise ValueError("build the container with commands=CommandOutbox(...)")
+        self._settings = settings
+        self._container = container
+        self._outbox = outbox
+        self._startup_wait = startup_wait
+        self.client_id = f"{settings.mqtt.gateway_username}.{worker_name}"
+        security = settings.security
+        self._rules = EnvelopeRules(
+            max_payload_bytes=settings.mqtt.max_payload_bytes,
+            max_skew=timedelta(seconds=security.device_clock_skew_seconds),
+            max_backlog=timedelta(days=security.device_backlog_days),
+        )
+        self.devices = DeviceDirectory(container.devices, ttl=device_ttl)
+        self._inbox: queue.Queue[_Inbound] = queue.Queue(maxsize=_QUEUE_SIZE)
+        self._stopping = threading.Event()
+        self._subscribed = threading.Event()
+        self._handler: threading.Thread | None = None
+        self._counters: Counter[str] = Counter()
+        self._counters_lock = threading.Lock()
+        self._client = self._new_client()
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def _new_client(self) -> paho.Client:
+        client = paho.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=self.client_id,
+            protocol=paho.MQTTv5,
+        )
+        files = BrokerFiles.from_settings(self._settings)
+        client.username_pw_set(self._settings.mqtt.gateway_username, files.gateway_password())
+        client.on_socket_open = _nodelay
+        client.on_connect = self._on_connect
+        client.on_subscribe = self._on_subscribe
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        client.reconnect_delay_set(min_delay=1, max_delay=10)
+        return client
+
+    def start(self) -> None:
+        """Connect (reconnecting on its own from then on), start handling, and wait up to
+        ``startup_wait`` seconds for the subscriptions (a broker that is down is logged,
+        not fatal: the gateway connects when it comes up)."""
+        self._stopping.clear()
+        self._outbox.bind(publish=self._publish, key_of=self.devices.mac_key)
+        self._handler = threading.Thread(
+            target=self._handle_forever, name=f"gateway-{self.client_id}", daemon=True
+        )
+        self._handler.start()
+        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        properties.SessionExpiryInterval = 0
+        mqtt = self._settings.mqtt
+        self._client.connect_async(
+            mqtt.host, mqtt.port, keepalive=30, clean_start=True, properties=properties
+        )
+        self._client.loop_start()
+        if not self.wait_ready(self._startup_wait):
+            log.warning("the MQTT gateway is not subscribed yet (%s:%d)", mqtt.host, mqtt.port)
+
+    def stop(self) -> None:
+        """Disconnect and stop the handler (pending commands are forgotten)."""
+        self._stopping.set()
+        self._outbox.unbind()
+        self._client.disconnect()
+        self._client.loop_stop()
+        if self._handler is not None:
+            self._handler.join(timeout=10)
+            self._handler = None
+        self._subscribed.clear()
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Whether the gateway is connected and subscribed (waiting up to ``timeout``)."""
+        return self._subscribed.wait(timeout)
+
+    @property
+    def counters(self) -> dict[str, int]:
+        """What this worker counted, its outbox's ``command.*`` counters included."""
+        with self._counters_lock:
+            mine = dict(self._counters)
+        return mine | dict(self._outbox.counters)
+
+    def _count(self, name: str) -> None:
+        with self._counters_lock:
+            self._counters[name] += 1
+
+    # -- paho callbacks (network thread) ----------------------------------------------
+
+    def _on_connect(
+        self, client: paho.Client, userdata: Any, flags: Any, code: ReasonCode, props: Any
+    ) -> None:
+        if code.is_failure:
+            log.warning("the MQTT broker refused the gateway: %s", code)
+            return
+        options = SubscribeOptions(qos=1)
+        client.subscribe(
+            [
+                (shared_subscription(Channel.EVENTS), options),
+                (gateway_filter(Channel.ACKS), options),
+            ]
+        )
+
+    def _on_subscribe(
+        self, client: paho.Client, userdata: Any, mid: int, codes: list[ReasonCode], props: Any
+    ) -> None:
+        if any(code.is_failure for code in codes):
+            log.error("the MQTT broker refused the gateway's subscriptions: %s", codes)
+            return
+        log.info("MQTT gateway %s subscribed", self.client_id)
+        self._subscribed.set()
+
+    def _on_disconnect(
+        self, client: paho.Client, userdata: Any, flags: Any, code: ReasonCode, props: Any
+    ) -> None:
+        self._subscribed.clear()
+        if not self._stopping.is_set():
+            log.warning("the MQTT gateway lost the broker (%s); reconnecting", code)
+
+    def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
+        props = getattr(message.properties, "UserProperty", None) or []
+        inbound = _Inbound(message.topic, bytes(message.payload), mac_property(props))
+        try:
+            self._inbox.put_nowait(inbound)
+        except queue.Full:  # the device sends it again when no answer comes
+            self._count("dropped")
+
+    # -- publishing ---------------------------------------------------------------------
+
+    def _publish(self, topic: str, payload: bytes, mac_key: bytes | None) -> bool:
+        properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+        if mac_key is not None:
+            properties.UserProperty = [("mac", message_mac(mac_key, topic, payload))]
+        info = self._client.publish(topic, payload, qos=1, properties=properties)
+        return info.rc == paho.MQTT_ERR_SUCCESS
+
+    def _refuse(self, where: DeviceTopic, device: GatewayDevice | None, refusal: Refusal) -> None:
+        self._count(f"refused.{refusal.reason.value}")
+        self._send_refusal(
+            where, device, refusal.reason.value, refusal.detail, refusal.idempotency_key
+        )
+
+    def _send_refusal(
+        self,
+        where: DeviceTopic,
+        device: GatewayDevice | None,
+        reason: str,
+        detail: str,
+        key: str | None,
+    ) -> None:
+        body = {"v": 1, "reason": reason, "detail": detail, "idempotency_key": key}
+        payload = json.dumps(body, separators=(",", ":")).encode()
+        self._publish(str(where.on(Channel.ERRORS)), payload, device.mac_key if device else None)
+
+    # -- handling (the handler thread) -------------------------------------------------
+
+    def _handle_forever(self) -> None:
+        while not self._stopping.is_set():
+            due = self._outbox.next_due_in()
+            wait = 0.2 if due is None else min(0.2, due)
+            try:
+                inbound = self._inbox.get(timeout=wait)
+            except queue.Empty:
+                inbound = None
+            if inbound is not None:
+                try:
+                    self.handle(inbound.topic, inbound.payload, inbound.mac)
+                except Exception:
+                    self._count("failed")
+                    log.exception("the MQTT gateway could not handle a message")
+            self._outbox.tick()
+
+    def handle(self, topic: str, payload: bytes, mac: str | None) -> None:
+        """Verify one message from a device and act on it (see the module doc)."""
+        try:
+            where = parse_inbound(topic)
+        except TopicRefused:  # the broker's ACL lets no device publish there
+            self._count(f"refused.{RefusalReason.WRONG_TOPIC.value}")
+            return
+        device = self.devices.get(where.tenant_id, where.device_id)
+        if device is None:
+            self._count(f"refused.{UNKNOWN_DEVICE}")
+            detail = "the topic names no registered device with MQTT credentials"
+            self._send_refusal(where, None, UNKNOWN_DEVICE, detail, None)
+            return
+        sender = Sender(where.tenant_id, where.device_id, device.mac_key)
+        result = verify(
+            topic=topic,
+            payload=payload,
+            mac=mac,
+            sender=sender,
+            now=self._container.clock.now(),
+            rules=self._rules,
+        )
+        if isinstance(result, Refusal):
+            self._refuse(where, device, result)
+            return
+        message = result.message
+        if isinstance(message, AckMessage):
+            ack = message
+            settled = self._outbox.settle(
+                tenant_id=where.tenant_id,
+                device_id=where.device_id,
+                command_id=ack.command_id,
+                done=ack.result == "done",
+            )
+            if not settled:
+                self._count("ack.unknown")  # another worker's command, or settled already
+            return
+        self._arrive(where, device, message)
+
+    def _arrive(self, where: DeviceTopic, device: GatewayDevice, message: ArrivalMessage) -> None:
+        principal, key = device.principal, message.idempotency_key
+        arrivals = self._container.arrivals
+        try:
+            if isinstance(message, FaceMessage):
+                arrivals.face_frame(principal, message.frame)
+            elif isinstance(message, PlateMessage):
+                arrivals.plate_frame(principal, message.frame)
+            else:
+                kind, value = arrival_value(message)
+                arrival = DeviceArrival(kind, key, message.device_time, value)
+                decided = arrivals.arrive(principal, arrival)
+                if decided.duplicate:
+                    self._count("duplicate")
+                    self._resend(principal, kind, decided.event_id, decided.decision)
+                    return
+        except Conflict:
+            detail = "idempotency_key: this key was used for another message"
+            self._refuse(where, device, Refusal(RefusalReason.REUSED_KEY, detail, key))
+            return
+        except ValidationFailed as exc:
+            self._refuse(where, device, Refusal(RefusalReason.MALFORMED, exc.message, key))
+            return
+        except AuthenticationFailed:
+            self._count(f"refused.{UNKNOWN_DEVICE}")
+            detail = "the device is not registered at a site"
+            self._send_refusal(where, device, UNKNOWN_DEVICE, detail, key)
+            return
+        self._count("arrived")
+
+    def _resend(
+        self, principal: Principal, kind: ArrivalKind, event_id: str, decision: Decision
+    ) -> None:
+        """A redelivered arrival: send its stored decision's command again, with the
+        same command id (the device carries out a command id once)."""
+        point_id = principal.access_point_id or principal.id
+        point = self._container.access_rules.rules(principal).access_point(point_id)
+        command = replayed_command(
+            decision, kind=kind, access_point_id=point_id, barrier=bool(point and point.barrier)
+        )
+        if command is not None:
+            self._outbox.send(DeviceCommand(principal.tenant_id, principal.id, event_id, command))
+
+
+def default_worker_name() -> str:
+    """``<host>-<pid>``: unique among the gateway workers of one broker."""
+    return f"{socket.gethostname()}-{os.getpid()}"

@@ -1,0 +1,145 @@
+"""The stages every arrival shares after recognition: where it happened (the access
+point and its site's calendar), whether it repeats one decided a moment ago, the event
+that records the decision, and the command sent once that event is durable.
+
+Used by :class:`~gatepost.services.arrivals.ArrivalPipeline` inside its units of work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from gatepost.domain.access_points import AccessPoint
+from gatepost.domain.arrivals import ArrivalKind
+from gatepost.domain.decisions import Decision, Outcome
+from gatepost.domain.devices import Direction, EventKind
+from gatepost.domain.ports import Clock
+from gatepost.domain.schedules import SiteCalendar
+from gatepost.security.policy import Principal
+from gatepost.services.access_rules import AccessRuleService
+from gatepost.services.commands import CommandSink, DeviceCommand
+from gatepost.services.uow import UnitOfWork
+
+__all__ = ["ArrivalSteps", "Where"]
+
+_MARK_PURPOSE = "arrival"
+
+
+@dataclass(frozen=True)
+class Where:
+    """The access point an arrival is decided for, and its site's calendar."""
+
+    point: AccessPoint
+    calendar: SiteCalendar
+
+
+class ArrivalSteps:
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        rules: AccessRuleService,
+        commands: CommandSink,
+        repeat_window: timedelta,
+    ) -> None:
+        self._clock = clock
+        self._rules = rules
+        self.commands = commands
+        self._repeat_window = repeat_window
+
+    def where(self, uow: UnitOfWork, principal: Principal, *, barrier: bool) -> Where:
+        """The device's access point from the tenant's (cached) rules; a device bound to
+        none is its own point, with no zone and the default rules (``domain.access``)."""
+        rules = self._rules.rules_in(uow, principal.tenant_id)
+        point = rules.access_point(principal.access_point_id or "")
+        if point is not None:
+            calendar = rules.calendar_of(point.id)
+        else:
+            point = AccessPoint(
+                id=principal.id, into_zone=None, direction=Direction.IN, barrier=barrier
+            )
+            calendar = rules.calendar(principal.site_id or "")
+        if calendar is None:  # a site with no rules yet: its time zone, no holidays
+            site = uow.sites.get(tenant_id=principal.tenant_id, site_id=principal.site_id or "")
+            calendar = SiteCalendar(ZoneInfo(site.timezone if site else "UTC"))
+        return Where(point, calendar)
+
+    def is_repeat(
+        self, uow: UnitOfWork, principal: Principal, subject: str, decision: Decision
+    ) -> bool:
+        """Whether this device decided the same on the same subject within the repeat
+        window (one arrival, however many frames); marks it otherwise. Runs under a lock
+        on the device's row, so two frames posted at once cannot both pass, across
+        processes too. Marks are keyed hashes, kept for the window only."""
+        tenant_id, device_id = principal.tenant_id, principal.id
+        now = self._clock.now()
+        mark = uow.keys(tenant_id).blind_index(
+            f"{subject}|{decision.outcome.value}|{decision.reason.value}", purpose=_MARK_PURPOSE
+        )
+        uow.devices.lock(tenant_id=tenant_id, device_id=device_id)
+        since = now - self._repeat_window
+        if self._repeat_window > timedelta(0) and uow.arrival_marks.seen_since(
+            tenant_id=tenant_id, device_id=device_id, mark=mark, since=since
+        ):
+            return True
+        uow.arrival_marks.forget_before(tenant_id=tenant_id, device_id=device_id, before=since)
+        uow.arrival_marks.set(tenant_id=tenant_id, device_id=device_id, mark=mark, at=now)
+        return False
+
+    def add_event(
+        self,
+        uow: UnitOfWork,
+        principal: Principal,
+        *,
+        event_id: str,
+        decision: Decision,
+        kind: ArrivalKind,
+        data: dict[str, Any],
+        idempotency_key: str | None = None,
+        occurred_at: datetime | None = None,
+    ) -> bool:
+        """Store the decision as an access event (codes and ids only, no personal data).
+        ``idempotency_key``: the device's own; False when the device's event with that
+        key is stored already (a redelivery), True when this one was stored."""
+        now = self._clock.now()
+        granted = decision.outcome in (Outcome.GRANT, Outcome.ALERT_ONLY)
+        person_id = decision.person_id
+        if person_id and not uow.persons.exists(tenant_id=principal.tenant_id, person_id=person_id):
+            person_id = None  # erased since the facts were read
+        key = idempotency_key or f"gp:{event_id}"
+        alerts = ",".join(alert.kind.value for alert in decision.alerts)
+        stored = uow.events.insert(
+            tenant_id=principal.tenant_id,
+            site_id=principal.site_id or "",
+            device_id=principal.id,
+            received_at=now,
+            events=[
+                {
+                    "id": event_id,
+                    "kind": (
+                        EventKind.ACCESS_GRANTED if granted else EventKind.ACCESS_DENIED
+                    ).value,
+                    "occurred_at": occurred_at or now,
+                    "idempotency_key": key,
+                    "person_id": person_id,
+                    "snapshot_id": None,
+                    "data": {
+                        "arrival": kind.value,
+                        "outcome": decision.outcome.value,
+                        "reasons": ",".join(r.value for r in decision.reasons),
+                        **({"alerts": alerts} if alerts else {}),
+                        **data,
+                    },
+                }
+            ],
+        )
+        return key in stored
+
+    def send(self, principal: Principal, event_id: str, decision: Decision) -> None:
+        """Hand the decision's command to the device's transport (after the commit)."""
+        command = decision.command
+        if command is not None:
+            self.commands.send(DeviceCommand(principal.tenant_id, principal.id, event_id, command))

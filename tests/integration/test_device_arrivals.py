@@ -1,0 +1,179 @@
+"""Card, PIN, QR and exit-button arrivals over HTTPS (POST /api/v1/device/arrivals):
+decided by the tenant's stored access rules, stored once per idempotency key, and
+answered with the device's command."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from gatepost.domain.ports import FixedClock
+from tests.support.api import Actor, add_device, add_site, admin_principal, container_of
+
+ALWAYS = {day: ["00:00-24:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+
+
+def _ok(response: Any, status: int = 200) -> Any:
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+class Door:
+    """A site with one access point, a device bound to it, and a level that opens it
+    around the clock."""
+
+    def __init__(self, admin: Actor, **point: Any) -> None:
+        site = add_site(admin)
+        lobby = _ok(admin.post("/api/v1/zones", json={"site_id": site, "name": "Lobby"}), 201)
+        body = {"site_id": site, "name": "Front door", "into_zone_id": lobby["id"], **point}
+        self.point = _ok(admin.post("/api/v1/access-points", json=body), 201)
+        always = _ok(
+            admin.post("/api/v1/schedules", json={"name": "Always", "intervals": ALWAYS}), 201
+        )
+        level = {
+            "name": "Staff",
+            "schedule_id": always["id"],
+            "access_point_ids": [self.point["id"]],
+        }
+        self.level = _ok(admin.post("/api/v1/access-levels", json=level), 201)
+        self.device = add_device(admin, site, "Reader 1")
+        url = f"/api/v1/devices/{self.device.id}/access-point"
+        _ok(admin.put(url, json={"access_point_id": self.point["id"]}))
+        self.admin = admin
+        self.sent = 0
+
+    def person(self, name: str, *, level: bool = True) -> str:
+        person_id = str(_ok(self.admin.post("/api/v1/persons", json={"name": name}), 201)["id"])
+        if level:
+            url = f"/api/v1/persons/{person_id}/access-levels/{self.level['id']}"
+            _ok(self.admin.put(url, json={}))
+        return person_id
+
+    def credential(self, person_id: str, **body: Any) -> Any:
+        return _ok(self.admin.post(f"/api/v1/persons/{person_id}/credentials", json=body), 201)
+
+    def arrive(self, kind: str, value: str | None = None, **extra: Any) -> Any:
+        self.sent += 1
+        body = {
+            "kind": kind,
+            "value": value,
+            "idempotency_key": f"k{self.sent}",
+            "device_time": _now(self.admin).isoformat(),
+            **extra,
+        }
+        return self.device.post("/api/v1/device/arrivals", json=body)
+
+
+def _now(actor: Actor) -> datetime:
+    clock: FixedClock = container_of(actor).clock  # type: ignore[assignment]
+    return clock.now()
+
+
+def test_a_card_of_a_person_with_a_level_opens_and_the_arrival_is_recorded(
+    admin: Actor,
+) -> None:
+    door = Door(admin)
+    ada = door.person("Ada")
+    door.credential(ada, kind="card", value="04A1 B2C3")
+    granted = _ok(door.arrive("card", "04a1b2c3"))
+    assert granted["outcome"] == "grant" and granted["reasons"] == ["granted"]
+    assert granted["command"] == {"kind": "open", "display": granted["command"]["display"]}
+    event = _ok(admin.get(f"/api/v1/events/{granted['event_id']}"))
+    assert event["kind"] == "access.granted" and event["person_id"] == ada
+    assert event["data"]["arrival"] == "card" and "04A1" not in str(event["data"])
+
+    unknown = _ok(door.arrive("card", "DEADBEEF"))
+    assert unknown["outcome"] == "deny" and unknown["reasons"] == ["unknown_credential"]
+    assert unknown["command"]["kind"] == "deny"
+
+    bob = door.person("Bob", level=False)
+    door.credential(bob, kind="card", value="0BB0")
+    no_level = _ok(door.arrive("card", "0BB0"))
+    assert no_level["reasons"][0] == "no_access_level"
+
+    exit_button = _ok(door.arrive("exit_button"))
+    assert exit_button["outcome"] == "grant" and exit_button["reasons"] == ["exit_request"]
+
+
+def test_a_duress_pin_opens_as_usual_and_raises_a_silent_alert(admin: Actor) -> None:
+    door = Door(admin)
+    ada = door.person("Ada")
+    door.credential(ada, kind="pin", value="246810")
+    door.credential(ada, kind="pin", value="135791", duress=True)
+    normal = _ok(door.arrive("pin", "246810"))
+    duress = _ok(door.arrive("pin", "135791"))
+    assert normal["outcome"] == duress["outcome"] == "grant"
+    assert normal["command"] == duress["command"]  # the device cannot tell them apart
+    assert "duress" in duress["reasons"]
+    event = _ok(admin.get(f"/api/v1/events/{duress['event_id']}"))
+    assert event["data"]["alerts"] == "duress"
+
+
+def test_a_blocked_person_is_refused_and_lockdown_refuses_everyone_but_the_exit(
+    admin: Actor,
+) -> None:
+    door = Door(admin)
+    ada = door.person("Ada")
+    door.credential(ada, kind="card", value="A1A1")
+    _ok(admin.patch(f"/api/v1/persons/{ada}/access", json={"blocked": True}))
+    blocked = _ok(door.arrive("card", "A1A1"))
+    assert blocked["reasons"][0] == "blocked" and blocked["command"]["kind"] == "deny"
+    _ok(admin.patch(f"/api/v1/persons/{ada}/access", json={"blocked": False}))
+    _ok(admin.patch(f"/api/v1/access-points/{door.point['id']}", json={"door_mode": "lockdown"}))
+    assert _ok(door.arrive("card", "A1A1"))["reasons"][0] == "lockdown"
+    assert _ok(door.arrive("exit_button"))["outcome"] == "grant"
+
+
+def test_a_message_is_decided_once_per_idempotency_key(admin: Actor) -> None:
+    door = Door(admin)
+    ada = door.person("Ada")
+    door.credential(ada, kind="card", value="C0FFEE")
+    at = _now(admin).isoformat()
+    body = {"kind": "card", "value": "C0FFEE", "idempotency_key": "swipe-1", "device_time": at}
+    first = _ok(door.device.post("/api/v1/device/arrivals", json=body))
+    again = _ok(door.device.post("/api/v1/device/arrivals", json=body))
+    assert not first["duplicate"] and again["duplicate"]
+    assert again["event_id"] == first["event_id"] and again["outcome"] == first["outcome"]
+    before = container_of(admin).events.count(admin_principal(admin))
+    other = door.device.post("/api/v1/device/arrivals", json=body | {"value": "BADC0DE"})
+    assert other.status_code == 409, other.text
+    assert container_of(admin).events.count(admin_principal(admin)) == before
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"kind": "card"}, "value"),
+        ({"kind": "exit_button", "value": "1234"}, "value"),
+        ({"kind": "face", "value": "x"}, "kind"),
+        (
+            {"kind": "card", "value": "AB", "device_time": "2020-01-01T00:00:00+00:00"},
+            "device_time",
+        ),
+        ({"kind": "card", "value": "AB", "device_time": "2026-01-01T00:00:00"}, "device_time"),
+        ({"kind": "card", "value": "AB", "idempotency_key": "no spaces"}, "idempotency_key"),
+        ({"kind": "card", "value": "AB", "extra": 1}, "extra"),
+    ],
+)
+def test_bad_arrivals_are_refused_naming_the_field_and_change_nothing(
+    admin: Actor, body: dict[str, Any], field: str
+) -> None:
+    door = Door(admin)
+    before = container_of(admin).events.count(admin_principal(admin))
+    full = {
+        "idempotency_key": "bad-1",
+        "device_time": (_now(admin) - timedelta(seconds=1)).isoformat(),
+        **body,
+    }
+    response = door.device.post("/api/v1/device/arrivals", json=full)
+    assert response.status_code == 422, response.text
+    assert field in response.text
+    assert container_of(admin).events.count(admin_principal(admin)) == before
+
+
+def test_only_devices_report_arrivals(admin: Actor) -> None:
+    at = _now(admin).isoformat()
+    body = {"kind": "exit_button", "idempotency_key": "x", "device_time": at}
+    assert admin.post("/api/v1/device/arrivals", json=body).status_code == 403
