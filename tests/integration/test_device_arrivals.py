@@ -27,6 +27,7 @@ class Door:
     def __init__(self, admin: Actor, **point: Any) -> None:
         site = add_site(admin)
         lobby = _ok(admin.post("/api/v1/zones", json={"site_id": site, "name": "Lobby"}), 201)
+        self.site, self.lobby = site, lobby["id"]
         body = {"site_id": site, "name": "Front door", "into_zone_id": lobby["id"], **point}
         self.point = _ok(admin.post("/api/v1/access-points", json=body), 201)
         always = _ok(
@@ -177,3 +178,83 @@ def test_only_devices_report_arrivals(admin: Actor) -> None:
     at = _now(admin).isoformat()
     body = {"kind": "exit_button", "idempotency_key": "x", "device_time": at}
     assert admin.post("/api/v1/device/arrivals", json=body).status_code == 403
+
+
+def test_hard_anti_passback_blocks_a_passed_back_card_until_its_holder_leaves(
+    admin: Actor,
+) -> None:
+    door = Door(admin, anti_passback="hard")
+    ada = door.person("Ada")
+    door.credential(ada, kind="card", value="A0A0")
+    assert _ok(door.arrive("card", "A0A0"))["outcome"] == "grant"
+    passed_back = _ok(door.arrive("card", "A0A0"))  # handed to someone outside
+    assert passed_back["outcome"] == "deny" and passed_back["reasons"][0] == "anti_passback"
+    event = _ok(admin.get(f"/api/v1/events/{passed_back['event_id']}"))
+    assert event["data"]["alerts"] == "anti_passback"
+
+    # Leaving through the exit reader takes Ada off the site; she may enter again.
+    exit_point = _ok(
+        admin.post(
+            "/api/v1/access-points",
+            json={
+                "site_id": door.site,
+                "name": "Exit",
+                "direction": "out",
+                "out_of_zone_id": door.lobby,
+            },
+        ),
+        201,
+    )
+    level = door.level
+    _ok(
+        admin.patch(
+            f"/api/v1/access-levels/{level['id']}",
+            json={"access_point_ids": [door.point["id"], exit_point["id"]]},
+        )
+    )
+    reader = add_device(admin, door.site, "Exit reader")
+    _ok(
+        admin.put(
+            f"/api/v1/devices/{reader.id}/access-point",
+            json={"access_point_id": exit_point["id"]},
+        )
+    )
+    body = {"kind": "card", "value": "A0A0", "idempotency_key": "out-1"}
+    left = _ok(
+        reader.post("/api/v1/device/arrivals", json=body | {"device_time": _now(admin).isoformat()})
+    )
+    assert left["outcome"] == "grant"
+    assert _ok(door.arrive("card", "A0A0"))["outcome"] == "grant"
+
+
+def test_the_muster_list_shows_who_is_in_which_zone(admin: Actor) -> None:
+    door = Door(admin)
+    ada, bob = door.person("Ada Lovelace"), door.person("Bob")
+    door.credential(ada, kind="card", value="ADA1")
+    door.credential(bob, kind="card", value="B0B1")
+    assert _ok(door.arrive("card", "ADA1"))["outcome"] == "grant"
+    assert _ok(door.arrive("card", "DEADBEEF"))["outcome"] == "deny"  # nobody placed
+    muster = _ok(admin.get(f"/api/v1/sites/{door.site}/presence"))
+    assert muster["count"] == 1
+    (zone,) = muster["zones"]
+    assert zone["zone_id"] == door.lobby and zone["name"] == "Lobby"
+    assert [(p["person_id"], p["name"]) for p in zone["people"]] == [(ada, "Ada Lovelace")]
+    assert zone["people"][0]["access_point_id"] == door.point["id"]
+    actions = [e["action"] for e in _ok(admin.get("/api/v1/audit"))["items"]]
+    assert "presence.mustered" in actions
+    # A zone someone is in cannot be deleted from under the muster list.
+    assert admin.delete(f"/api/v1/zones/{door.lobby}").status_code == 409
+
+
+def test_first_person_in_keeps_a_zone_closed_until_a_privileged_person_arrives(
+    admin: Actor,
+) -> None:
+    door = Door(admin, first_person_in=True)
+    manager, clerk = door.person("Manager"), door.person("Clerk")
+    door.credential(manager, kind="card", value="AA01")
+    door.credential(clerk, kind="card", value="CC01")
+    _ok(admin.patch(f"/api/v1/persons/{manager}/access", json={"first_in_privileged": True}))
+    early = _ok(door.arrive("card", "CC01"))
+    assert early["outcome"] == "deny" and early["reasons"][0] == "first_person_not_in"
+    assert _ok(door.arrive("card", "AA01"))["outcome"] == "grant"
+    assert _ok(door.arrive("card", "CC01"))["outcome"] == "grant"

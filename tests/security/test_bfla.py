@@ -58,6 +58,8 @@ SENSITIVE: dict[Permission, set[Role]] = {
     Permission.ACCESS_RULES_WRITE: {Role.ADMIN},
     Permission.PERSON_ACCESS_WRITE: {Role.ADMIN},
     Permission.CREDENTIALS_WRITE: {Role.ADMIN},
+    # The muster list names who is on site now: those who run an evacuation.
+    Permission.PRESENCE_READ: {Role.ADMIN, Role.OPERATOR, Role.GUARD},
     Permission.CREDENTIALS_READ: {Role.ADMIN, Role.OPERATOR, Role.HR, Role.AUDITOR},
 }
 

@@ -38,6 +38,7 @@ from gatepost.api.routes import (
     persons,
     plate_reads,
     plates,
+    presence,
     tenants,
     users,
     vehicles,
@@ -138,6 +139,7 @@ def create_app(container: Container) -> FastAPI:
         media,
         access_rules,
         person_access,
+        presence,
     ):
         app.include_router(module.router)
     docs = _docs_router(settings.docs_public)

@@ -38,6 +38,7 @@ class Permission(StrEnum):
     PLATES_READ = "tenant:plates:read"
     PLATES_TEST = "tenant:plates:test"
     PLATFORM_TENANTS_MANAGE = "platform:tenants:manage"
+    PRESENCE_READ = "tenant:presence:read"
     SITES_READ = "tenant:sites:read"
     SITES_WRITE = "tenant:sites:write"
     TENANT_READ = "tenant:tenant:read"
@@ -82,6 +83,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.PERSONS_READ,
             _P.PERSONS_REVEAL,
             _P.PERSONS_WRITE,
+            _P.PRESENCE_READ,
             _P.SITES_READ,
             _P.SITES_WRITE,
             _P.TENANT_READ,
@@ -110,6 +112,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.PERSON_ACCESS_READ,
             _P.PERSONS_READ,
             _P.PERSONS_WRITE,
+            _P.PRESENCE_READ,
             _P.SITES_READ,
             _P.TENANT_READ,
             _P.PLATES_READ,
@@ -129,6 +132,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.PERSON_ACCESS_READ,
             _P.PERSONS_READ,
             _P.PLATE_READS_READ,
+            _P.PRESENCE_READ,
             _P.SITES_READ,
             _P.TENANT_READ,
             _P.VEHICLES_READ,

@@ -18,6 +18,7 @@ from gatepost.domain.decisions import Decision, Outcome
 from gatepost.domain.devices import Direction, EventKind
 from gatepost.domain.ports import Clock
 from gatepost.domain.schedules import SiteCalendar
+from gatepost.domain.zones import Presence
 from gatepost.security.policy import Principal
 from gatepost.services.access_rules import AccessRuleService
 from gatepost.services.commands import CommandSink, DeviceCommand
@@ -66,6 +67,40 @@ class ArrivalSteps:
             site = uow.sites.get(tenant_id=principal.tenant_id, site_id=principal.site_id or "")
             calendar = SiteCalendar(ZoneInfo(site.timezone if site else "UTC"))
         return Where(point, calendar)
+
+    @staticmethod
+    def placement(
+        uow: UnitOfWork, tenant_id: str, point: AccessPoint, person_id: str | None
+    ) -> tuple[Presence | None, bool]:
+        """The person's presence (anti-passback) and whether a first-in privileged person
+        is in the zone the point leads into (first person in)."""
+        presence = (
+            uow.presence.of_person(tenant_id=tenant_id, person_id=person_id)
+            if person_id is not None
+            else None
+        )
+        first_in = bool(
+            point.first_person_in
+            and point.into_zone is not None
+            and uow.presence.privileged_present(tenant_id=tenant_id, zone_id=point.into_zone)
+        )
+        return presence, first_in
+
+    @staticmethod
+    def place(
+        uow: UnitOfWork, principal: Principal, decision: Decision, *, point_id: str, event_id: str
+    ) -> None:
+        """Apply the decision's presence changes (a granted passage into or out of a
+        zone) in the transaction that stores its event."""
+        for change in decision.presence_changes:
+            uow.presence.place(
+                tenant_id=principal.tenant_id,
+                person_id=change.person_id,
+                zone_id=change.to_zone,
+                since=change.at,
+                access_point_id=point_id,
+                event_id=event_id,
+            )
 
     def is_repeat(
         self, uow: UnitOfWork, principal: Principal, subject: str, decision: Decision

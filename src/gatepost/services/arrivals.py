@@ -199,11 +199,16 @@ class ArrivalPipeline:
                         arrival = replace(
                             arrival, person_id=person_id, credential=credential.resolved
                         )
+            presence, first_in = self._steps.placement(
+                uow, tenant_id, where.point, arrival.person_id
+            )
         facts = Facts(
             access_point=where.point,
             calendar=where.calendar,
             person=person,
             access_levels=levels,
+            presence=presence,
+            first_in_present=first_in,
         )
         decision = decide(arrival, facts)
         event_id = new_id()
@@ -218,6 +223,10 @@ class ArrivalPipeline:
                 | ({"credential_id": credential_id} if credential_id else {}),
                 idempotency_key=message.idempotency_key,
             )
+            if stored:
+                self._steps.place(
+                    uow, principal, decision, point_id=where.point.id, event_id=event_id
+                )
         if not stored:  # the same message, decided at the same time by another worker
             with self._tx.read() as uow:
                 earlier = uow.events.by_key(
@@ -350,6 +359,9 @@ class ArrivalPipeline:
                 )
                 is not None
             )
+            presence, first_in = self._steps.placement(
+                uow, tenant_id, where.point, access.facts.id if access else None
+            )
         if access is None:  # no match, or erased since the gallery was loaded
             person_id = None
         face = FaceResult(
@@ -364,6 +376,8 @@ class ArrivalPipeline:
             calendar=where.calendar,
             person=person,
             access_levels=access.levels if access else (),
+            presence=presence,
+            first_in_present=first_in,
         )
         decision = decide(arrival, facts)
         event_id = new_id()
@@ -374,6 +388,7 @@ class ArrivalPipeline:
             self._steps.add_event(
                 uow, principal, event_id=event_id, decision=decision, kind=ArrivalKind.FACE, data={}
             )
+            self._steps.place(uow, principal, decision, point_id=where.point.id, event_id=event_id)
         self._steps.send(principal, event_id, decision)
         return FaceArrival(recognition, decision, event_id)
 

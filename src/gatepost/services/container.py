@@ -31,6 +31,7 @@ from gatepost.services.keys import KeyService
 from gatepost.services.media import MediaService
 from gatepost.services.persons import PersonService
 from gatepost.services.plate_log import PlateLogService
+from gatepost.services.presence import PresenceService
 from gatepost.services.recognition import RecognitionService
 from gatepost.services.retention import RetentionService
 from gatepost.services.schedules import ScheduleService
@@ -115,6 +116,7 @@ class Container:
     schedules: ScheduleService
     credentials: CredentialService
     arrivals: ArrivalPipeline
+    presence: PresenceService
     plate_log: PlateLogService
     retention: RetentionService
     devices: DeviceService
@@ -245,6 +247,7 @@ def build_container(
         access_levels=access_levels,
         schedules=ScheduleService(tx=tx, clock=clock),
         credentials=credentials,
+        presence=PresenceService(tx=tx, clock=clock),
         arrivals=ArrivalPipeline(
             tx=tx,
             clock=clock,

@@ -57,6 +57,7 @@ __all__ = [
     "PersonService",
     "PersonView",
     "RevealedIdentity",
+    "names_in",
     "normalise_name",
     "person_in_tenant",
 ]
@@ -465,6 +466,17 @@ class PersonService:
                 ),
             )
         return consent
+
+
+def names_in(uow: UnitOfWork, tenant_id: str, person_ids: Sequence[str]) -> dict[str, str]:
+    """The names of these persons of the tenant (opened), by id; unknown ids are absent."""
+    keys = uow.keys(tenant_id)
+    names = {}
+    for person_id in dict.fromkeys(person_ids):
+        stored = uow.persons.get(tenant_id=tenant_id, person_id=person_id)
+        if stored is not None:
+            names[person_id] = _opened(keys, stored).name
+    return names
 
 
 def person_in_tenant(uow: UnitOfWork, principal: Principal, person_id: str) -> StoredPerson:

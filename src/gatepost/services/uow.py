@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from gatepost.store.repositories.media import MediaRepository
     from gatepost.store.repositories.persons import PersonRepository
     from gatepost.store.repositories.plate_reads import PlateReadRepository
+    from gatepost.store.repositories.presence import PresenceRepository
     from gatepost.store.repositories.schedules import ScheduleRepository
     from gatepost.store.repositories.sites import SiteRepository
     from gatepost.store.repositories.tenants import TenantKeyRepository, TenantRepository
@@ -146,6 +147,13 @@ class UnitOfWork:
         from gatepost.store.repositories.plate_reads import PlateReadRepository
 
         return PlateReadRepository(self._session)
+
+    @cached_property
+    def presence(self) -> PresenceRepository:
+        """Where each person was last placed (the muster list)."""
+        from gatepost.store.repositories.presence import PresenceRepository
+
+        return PresenceRepository(self._session)
 
     @cached_property
     def schedules(self) -> ScheduleRepository:

@@ -49,6 +49,7 @@ __all__ = [
     "Person",
     "PersonAccessLevel",
     "PlateRead",
+    "PresenceRow",
     "Schedule",
     "SetupToken",
     "Site",
@@ -447,6 +448,26 @@ class ArrivalMark(Base):
     device_id: Mapped[str] = mapped_column(ID, primary_key=True)
     mark: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
     at: Mapped[datetime]
+
+
+class PresenceRow(Base):
+    """Where the platform last placed a person, from the access decisions (a granted
+    passage into a zone): the muster list, and the facts anti-passback and first-person-
+    in rules need. One row per person; leaving the site deletes it."""
+
+    __tablename__ = "presence"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "person_id"], ["persons.tenant_id", "persons.id"]),
+        ForeignKeyConstraint(["tenant_id", "zone_id"], ["zones.tenant_id", "zones.id"]),
+        Index(None, "tenant_id", "zone_id"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    person_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    zone_id: Mapped[str] = mapped_column(ID)
+    since: Mapped[datetime]
+    access_point_id: Mapped[str] = mapped_column(ID)
+    event_id: Mapped[str] = mapped_column(ID)
 
 
 class AuditEntry(Base):

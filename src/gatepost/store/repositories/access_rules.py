@@ -19,7 +19,14 @@ from gatepost.domain.access_points import DoorMode, RequiredFactors
 from gatepost.domain.devices import Direction
 from gatepost.domain.zones import AntiPassbackMode, Zone
 from gatepost.store.repositories._rows import keyset_page, upsert
-from gatepost.store.tables import AccessLevelPoint, AccessPoint, Device, Site, Tenant
+from gatepost.store.tables import (
+    AccessLevelPoint,
+    AccessPoint,
+    Device,
+    PresenceRow,
+    Site,
+    Tenant,
+)
 from gatepost.store.tables import Zone as ZoneRow
 
 __all__ = ["AccessRuleRepository", "StoredAccessPoint", "StoredZone"]
@@ -141,7 +148,8 @@ class AccessRuleRepository:
         return [_zone(row) for row in self._session.scalars(query)]
 
     def zone_in_use(self, *, tenant_id: str, zone_id: str) -> bool:
-        """Whether a zone lies inside it or an access point leads into or out of it."""
+        """Whether a zone lies inside it, an access point leads into or out of it, or
+        someone is placed in it (the muster list)."""
         child = select(ZoneRow.id).where(
             ZoneRow.tenant_id == tenant_id, ZoneRow.parent_id == zone_id
         )
@@ -149,8 +157,12 @@ class AccessRuleRepository:
             AccessPoint.tenant_id == tenant_id,
             or_(AccessPoint.into_zone_id == zone_id, AccessPoint.out_of_zone_id == zone_id),
         )
+        present = select(PresenceRow.person_id).where(
+            PresenceRow.tenant_id == tenant_id, PresenceRow.zone_id == zone_id
+        )
         return any(
-            self._session.scalars(query.limit(1)).first() is not None for query in (child, point)
+            self._session.scalars(query.limit(1)).first() is not None
+            for query in (child, point, present)
         )
 
     def delete_zone(self, *, tenant_id: str, zone_id: str) -> None:

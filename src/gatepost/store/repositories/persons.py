@@ -17,7 +17,14 @@ from sqlalchemy.orm import Session
 from gatepost.domain.identities import IdentityKind
 from gatepost.domain.persons import Consent, PersonKind, PersonStatus
 from gatepost.store.tables import Consent as ConsentRow
-from gatepost.store.tables import Credential, Person, PersonAccessLevel, Tenant, Vehicle
+from gatepost.store.tables import (
+    Credential,
+    Person,
+    PersonAccessLevel,
+    PresenceRow,
+    Tenant,
+    Vehicle,
+)
 
 __all__ = ["PersonRepository", "StoredPerson"]
 
@@ -166,7 +173,7 @@ class PersonRepository:
             .where(Vehicle.tenant_id == tenant_id, Vehicle.person_id == person_id)
             .values(person_id=None)
         )
-        for owned in (ConsentRow, Credential, PersonAccessLevel):
+        for owned in (ConsentRow, Credential, PersonAccessLevel, PresenceRow):
             self._session.execute(
                 delete(owned).where(owned.tenant_id == tenant_id, owned.person_id == person_id)
             )
