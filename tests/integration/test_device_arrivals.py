@@ -258,3 +258,20 @@ def test_first_person_in_keeps_a_zone_closed_until_a_privileged_person_arrives(
     assert early["outcome"] == "deny" and early["reasons"][0] == "first_person_not_in"
     assert _ok(door.arrive("card", "AA01"))["outcome"] == "grant"
     assert _ok(door.arrive("card", "CC01"))["outcome"] == "grant"
+
+
+def test_card_then_pin_within_the_window_opens_a_two_factor_door(admin: Actor) -> None:
+    door = Door(admin, required_factors="card_and_pin", multi_factor_window_seconds=10)
+    ada = door.person("Ada")
+    door.credential(ada, kind="card", value="CA11")
+    door.credential(ada, kind="pin", value="97531")
+    first = _ok(door.arrive("card", "CA11"))
+    assert first["outcome"] == "second_factor"
+    assert first["reasons"][0] == "second_factor_required"
+    assert first["command"]["kind"] == "keep_closed" and first["command"]["display"]
+    assert _ok(door.arrive("pin", "97531"))["outcome"] == "grant"
+    # The first step is used up by the pass: the PIN alone asks for the card again.
+    assert _ok(door.arrive("pin", "97531"))["outcome"] == "second_factor"
+    clock: FixedClock = container_of(admin).clock  # type: ignore[assignment]
+    clock.advance(timedelta(seconds=11))  # past the window: the PIN shown above expired
+    assert _ok(door.arrive("card", "CA11"))["outcome"] == "second_factor"

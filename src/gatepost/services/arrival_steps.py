@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from gatepost.domain.access_points import AccessPoint
-from gatepost.domain.arrivals import ArrivalKind
+from gatepost.domain.arrivals import Arrival, ArrivalKind, RecentFactor, factors_to_remember
 from gatepost.domain.decisions import Decision, Outcome
 from gatepost.domain.devices import Direction, EventKind
 from gatepost.domain.ports import Clock
@@ -85,6 +85,41 @@ class ArrivalSteps:
             and uow.presence.privileged_present(tenant_id=tenant_id, zone_id=point.into_zone)
         )
         return presence, first_in
+
+    @staticmethod
+    def recent_factors(
+        uow: UnitOfWork, tenant_id: str, point: AccessPoint, person_id: str | None, at: datetime
+    ) -> tuple[RecentFactor, ...]:
+        """The factors the person showed at the point within its multi-factor window."""
+        if person_id is None:
+            return ()
+        return uow.recent_factors.of(
+            tenant_id=tenant_id,
+            access_point_id=point.id,
+            person_id=person_id,
+            since=at - point.multi_factor_window,
+        )
+
+    @staticmethod
+    def remember_factors(
+        uow: UnitOfWork, principal: Principal, arrival: Arrival, decision: Decision
+    ) -> None:
+        """Keep this arrival's factors when the decision asks for another one (the second
+        step completes them within the window); any other decision uses them up."""
+        if arrival.person_id is None:
+            return
+        if decision.outcome is Outcome.SECOND_FACTOR:
+            uow.recent_factors.remember(
+                tenant_id=principal.tenant_id,
+                access_point_id=arrival.access_point_id,
+                factors=factors_to_remember(arrival),
+            )
+        else:
+            uow.recent_factors.forget(
+                tenant_id=principal.tenant_id,
+                access_point_id=arrival.access_point_id,
+                person_id=arrival.person_id,
+            )
 
     @staticmethod
     def place(

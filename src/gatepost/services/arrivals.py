@@ -202,6 +202,7 @@ class ArrivalPipeline:
             presence, first_in = self._steps.placement(
                 uow, tenant_id, where.point, arrival.person_id
             )
+            recent = self._steps.recent_factors(uow, tenant_id, where.point, arrival.person_id, now)
         facts = Facts(
             access_point=where.point,
             calendar=where.calendar,
@@ -209,6 +210,7 @@ class ArrivalPipeline:
             access_levels=levels,
             presence=presence,
             first_in_present=first_in,
+            recent_factors=recent,
         )
         decision = decide(arrival, facts)
         event_id = new_id()
@@ -227,6 +229,7 @@ class ArrivalPipeline:
                 self._steps.place(
                     uow, principal, decision, point_id=where.point.id, event_id=event_id
                 )
+                self._steps.remember_factors(uow, principal, arrival, decision)
         if not stored:  # the same message, decided at the same time by another worker
             with self._tx.read() as uow:
                 earlier = uow.events.by_key(
@@ -362,6 +365,9 @@ class ArrivalPipeline:
             presence, first_in = self._steps.placement(
                 uow, tenant_id, where.point, access.facts.id if access else None
             )
+            recent = self._steps.recent_factors(
+                uow, tenant_id, where.point, access.facts.id if access else None, now
+            )
         if access is None:  # no match, or erased since the gallery was loaded
             person_id = None
         face = FaceResult(
@@ -378,6 +384,7 @@ class ArrivalPipeline:
             access_levels=access.levels if access else (),
             presence=presence,
             first_in_present=first_in,
+            recent_factors=recent,
         )
         decision = decide(arrival, facts)
         event_id = new_id()
@@ -389,6 +396,7 @@ class ArrivalPipeline:
                 uow, principal, event_id=event_id, decision=decision, kind=ArrivalKind.FACE, data={}
             )
             self._steps.place(uow, principal, decision, point_id=where.point.id, event_id=event_id)
+            self._steps.remember_factors(uow, principal, arrival, decision)
         self._steps.send(principal, event_id, decision)
         return FaceArrival(recognition, decision, event_id)
 

@@ -8,8 +8,9 @@ Data classes handled here:
 
 - plate reads (the gate log, ``services.plate_log``), with their frames;
 - frames of plate reads that expire before their read (the read stays, without it);
-- arrival marks older than an hour (what a silent device last decided on; transient,
-  keyed hashes, not receipted).
+- arrival marks and the first steps of two-step arrivals older than an hour (transient:
+  what a silent device last decided on, as keyed hashes; which factor a person showed at
+  a point; not receipted).
 
 Rows go in batches, each batch in one transaction with its audit receipt (counts and
 the cut-off time only, no personal data), so a deletion never commits without its
@@ -31,8 +32,8 @@ __all__ = ["PurgeReceipt", "RetentionService"]
 
 ACTOR = "system:retention"
 BATCH = 500
-# Arrival marks (keyed hashes of what a device decided on, services.arrivals) matter for
-# the repeat window only (at most 10 minutes); a silent device's last marks go here.
+# Arrival marks (keyed hashes of what a device decided on) and recent factors (a two-step
+# arrival's first step) matter for minutes at most (services.arrivals); leftovers go here.
 MARKS_KEPT = timedelta(hours=1)
 
 
@@ -75,6 +76,7 @@ class RetentionService:
         reads = frames = 0
         with self._tx.write() as uow:
             uow.arrival_marks.forget_before(tenant_id=tenant_id, before=now - MARKS_KEPT)
+            uow.recent_factors.forget_before(tenant_id=tenant_id, before=now - MARKS_KEPT)
         while True:
             with self._tx.write() as uow:
                 tenant = uow.tenants.get(tenant_id=tenant_id)

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from gatepost.store.repositories.persons import PersonRepository
     from gatepost.store.repositories.plate_reads import PlateReadRepository
     from gatepost.store.repositories.presence import PresenceRepository
+    from gatepost.store.repositories.recent_factors import RecentFactorRepository
     from gatepost.store.repositories.schedules import ScheduleRepository
     from gatepost.store.repositories.sites import SiteRepository
     from gatepost.store.repositories.tenants import TenantKeyRepository, TenantRepository
@@ -154,6 +155,13 @@ class UnitOfWork:
         from gatepost.store.repositories.presence import PresenceRepository
 
         return PresenceRepository(self._session)
+
+    @cached_property
+    def recent_factors(self) -> RecentFactorRepository:
+        """First steps of two-step arrivals, within their window."""
+        from gatepost.store.repositories.recent_factors import RecentFactorRepository
+
+        return RecentFactorRepository(self._session)
 
     @cached_property
     def schedules(self) -> ScheduleRepository:

@@ -50,6 +50,7 @@ __all__ = [
     "PersonAccessLevel",
     "PlateRead",
     "PresenceRow",
+    "RecentFactor",
     "Schedule",
     "SetupToken",
     "Site",
@@ -448,6 +449,25 @@ class ArrivalMark(Base):
     device_id: Mapped[str] = mapped_column(ID, primary_key=True)
     mark: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
     at: Mapped[datetime]
+
+
+class RecentFactor(Base):
+    """A factor a person showed at an access point a moment ago, kept for the point's
+    multi-factor window so a second step (card now, face next) completes the first;
+    deleted once used and by the retention purge."""
+
+    __tablename__ = "recent_factors"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "person_id"], ["persons.tenant_id", "persons.id"]),
+        Index(None, "tenant_id", "at"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    access_point_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    person_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    factor: Mapped[str] = mapped_column(String(8), primary_key=True)
+    at: Mapped[datetime]
+    uncertain: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class PresenceRow(Base):

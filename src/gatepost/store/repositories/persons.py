@@ -25,6 +25,7 @@ from gatepost.store.tables import (
     Tenant,
     Vehicle,
 )
+from gatepost.store.tables import RecentFactor as RecentFactorRow
 
 __all__ = ["PersonRepository", "StoredPerson"]
 
@@ -173,7 +174,7 @@ class PersonRepository:
             .where(Vehicle.tenant_id == tenant_id, Vehicle.person_id == person_id)
             .values(person_id=None)
         )
-        for owned in (ConsentRow, Credential, PersonAccessLevel, PresenceRow):
+        for owned in (ConsentRow, Credential, PersonAccessLevel, PresenceRow, RecentFactorRow):
             self._session.execute(
                 delete(owned).where(owned.tenant_id == tenant_id, owned.person_id == person_id)
             )

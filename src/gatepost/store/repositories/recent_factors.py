@@ -1,0 +1,70 @@
+"""Recent factors: what a person showed at an access point within its multi-factor
+window (the first step of a two-step arrival)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from gatepost.domain.arrivals import Factor, RecentFactor
+from gatepost.store.tables import RecentFactor as RecentFactorRow
+
+__all__ = ["RecentFactorRepository"]
+
+
+class RecentFactorRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def of(
+        self, *, tenant_id: str, access_point_id: str, person_id: str, since: datetime
+    ) -> tuple[RecentFactor, ...]:
+        rows = self._session.scalars(
+            select(RecentFactorRow).where(
+                RecentFactorRow.tenant_id == tenant_id,
+                RecentFactorRow.access_point_id == access_point_id,
+                RecentFactorRow.person_id == person_id,
+                RecentFactorRow.at >= since,
+            )
+        )
+        return tuple(
+            RecentFactor(row.person_id, Factor(row.factor), row.at, uncertain=row.uncertain)
+            for row in rows
+        )
+
+    def remember(
+        self, *, tenant_id: str, access_point_id: str, factors: Sequence[RecentFactor]
+    ) -> None:
+        for factor in factors:
+            self._session.merge(
+                RecentFactorRow(
+                    tenant_id=tenant_id,
+                    access_point_id=access_point_id,
+                    person_id=factor.person_id,
+                    factor=factor.factor.value,
+                    at=factor.at,
+                    uncertain=factor.uncertain,
+                )
+            )
+        self._session.flush()
+
+    def forget(self, *, tenant_id: str, access_point_id: str, person_id: str) -> None:
+        """The person passed (or was refused for good): their first steps are used up."""
+        self._session.execute(
+            delete(RecentFactorRow).where(
+                RecentFactorRow.tenant_id == tenant_id,
+                RecentFactorRow.access_point_id == access_point_id,
+                RecentFactorRow.person_id == person_id,
+            )
+        )
+
+    def forget_before(self, *, tenant_id: str, before: datetime) -> int:
+        result = self._session.execute(
+            delete(RecentFactorRow).where(
+                RecentFactorRow.tenant_id == tenant_id, RecentFactorRow.at < before
+            )
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
