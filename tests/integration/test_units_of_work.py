@@ -51,3 +51,19 @@ def test_after_commit_work_runs_after_a_commit_only_and_failures_do_not_undo_it(
     with container.tx.read() as uow:
         tenant = uow.tenants.get(tenant_id=admin.tenant_id)
     assert tenant is not None and tenant.plate_read_days == 7
+
+
+def test_keys_learnt_in_a_rolled_back_unit_of_work_are_forgotten(
+    admin: Actor, container: Container
+) -> None:
+    """A new data-key generation that never commits must not stay in the key cache,
+    or later values would be sealed with a key the database does not have."""
+    with container.tx.read() as uow:
+        before = uow.keys(admin.tenant_id).active_generation
+    with pytest.raises(KeyError):
+        with container.tx.write() as uow:
+            container.keys.add_data_generation(uow, tenant_id=admin.tenant_id)
+            assert uow.keys(admin.tenant_id).active_generation == before + 1
+            raise KeyError("roll back")
+    with container.tx.read() as uow:
+        assert uow.keys(admin.tenant_id).active_generation == before

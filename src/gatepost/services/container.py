@@ -53,7 +53,7 @@ from gatepost.store.db import Database
 from gatepost.store.media import BlobStore, blob_store_from_url
 from gatepost.vision.faces import FaceEngine
 from gatepost.vision.plates import PlateReader
-from gatepost.vision.registry import build_face_engine, build_plate_reader, face_model
+from gatepost.vision.registry import build_face_engine, build_plate_reader, face_dim, face_model
 
 __all__ = [
     "Container",
@@ -180,7 +180,7 @@ def build_container(
         media=media_service,
         engine=lambda: shared_face_engine(settings.faces),
         galleries=FaceGalleries(
-            128,
+            face_dim(settings.faces.engine),
             gallery=lambda dim: FaceGallery(dim, approximate_from=settings.faces.approximate_from),
         ),
         model=face_model(settings.faces.engine),

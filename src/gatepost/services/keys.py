@@ -155,6 +155,7 @@ class KeyService:
         stored.add(self._wrap(kek, tenant_id=tenant_id, purpose="data", generation=generation))
         self.forget(tenant_id)
         uow.after_commit(lambda: self.forget(tenant_id))
+        uow.on_rollback(lambda: self.forget(tenant_id))  # no uncommitted generation cached
         return generation
 
     # -- face template rotations -------------------------------------------------

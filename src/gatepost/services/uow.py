@@ -70,6 +70,7 @@ class UnitOfWork:
         self._audit = audit
         self.writable = writable
         self._after_commit: list[Callable[[], None]] = []
+        self._on_rollback: list[Callable[[], None]] = []
 
     # -- repositories -------------------------------------------------------------
 
@@ -218,10 +219,13 @@ class UnitOfWork:
 
     def ensure_template_rotation(self, tenant_id: str, *, dim: int) -> TemplateRotation:
         """The active template rotation, creating the tenant's first template key."""
+        self.on_rollback(lambda: self._keys.forget(tenant_id))  # a first key, not committed
         return self._keys.ensure_template_rotation(self.tenant_keys, tenant_id=tenant_id, dim=dim)
 
     def add_template_generation(self, tenant_id: str, *, dim: int) -> TemplateRotation:
-        """A fresh template key becomes active; the caller renews the stored templates."""
+        """A fresh template key becomes active; the caller renews the stored templates.
+        If this unit of work does not commit, the key service forgets the new rotation."""
+        self.on_rollback(lambda: self._keys.forget(tenant_id))
         return self._keys.add_template_generation(self.tenant_keys, tenant_id=tenant_id, dim=dim)
 
     def audit(self, tenant_id: str, record: AuditRecord) -> None:
@@ -236,6 +240,20 @@ class UnitOfWork:
         self._session.flush()
 
     # -- after commit ---------------------------------------------------------------
+
+    def on_rollback(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` if this unit of work does not commit (to drop what a cache
+        learnt from its uncommitted writes, such as a new key generation)."""
+        self._on_rollback.append(callback)
+
+    def _rolled_back(self) -> None:
+        callbacks, self._on_rollback = self._on_rollback, []
+        self._after_commit.clear()
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:  # noqa: BLE001 - the rollback's own error is what matters
+                log.exception("on-rollback work failed: %s", getattr(callback, "__name__", "?"))
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once this unit of work has committed (never on rollback)."""
@@ -267,9 +285,15 @@ class Transactions:
     @contextmanager
     def write(self) -> Iterator[UnitOfWork]:
         """A read-write transaction: committed when the block ends, rolled back on error."""
-        with self.db.session() as session:
-            uow = self._unit(session, writable=True)
-            yield uow
+        uow: UnitOfWork | None = None
+        try:
+            with self.db.session() as session:
+                uow = self._unit(session, writable=True)
+                yield uow
+        except BaseException:
+            if uow is not None:
+                uow._rolled_back()
+            raise
         uow._committed()
 
     @contextmanager

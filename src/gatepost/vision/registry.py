@@ -45,6 +45,7 @@ __all__ = [
     "PlateBackend",
     "build_face_engine",
     "build_plate_reader",
+    "face_dim",
     "face_model",
 ]
 
@@ -53,12 +54,13 @@ ConfigT = TypeVar("ConfigT", bound=BaseModel)
 
 @dataclass(frozen=True)
 class FaceBackend(Generic[ConfigT]):
-    """A face engine backend: its settings model, the template model name it produces
-    (known without building it) and how to build it from its settings."""
+    """A face engine backend: its settings model, the template model name and embedding
+    size it produces (known without building it) and how to build it from its settings."""
 
     config: type[ConfigT]
     model: str
     build: Callable[[ConfigT], FaceEngine]
+    dim: int = 128
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,9 @@ def _fake_plate_reader(config: FakePlateReaderConfig) -> PlateReader:
 FACE_ENGINES: Final[Mapping[str, FaceBackend[Any]]] = MappingProxyType(
     {
         "dlib": FaceBackend(DlibFaceEngineConfig, DLIB_RESNET, _dlib_face_engine),
-        fake_faces.KEY: FaceBackend(FakeFaceEngineConfig, fake_faces.MODEL, _fake_face_engine),
+        fake_faces.KEY: FaceBackend(
+            FakeFaceEngineConfig, fake_faces.MODEL, _fake_face_engine, fake_faces.DIM
+        ),
     }
 )
 """Face engine backends by key (``faces.engine.type``)."""
@@ -131,6 +135,11 @@ def build_face_engine(config: FaceEngineConfig) -> FaceEngine:
 def face_model(config: FaceEngineConfig) -> str:
     """The model name the templates of this engine carry, without building it."""
     return _face_backend(config).model
+
+
+def face_dim(config: FaceEngineConfig) -> int:
+    """The size of this engine's embeddings, without building it."""
+    return _face_backend(config).dim
 
 
 def build_plate_reader(config: PlateReaderConfig) -> PlateReader:

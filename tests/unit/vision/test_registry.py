@@ -33,6 +33,7 @@ from gatepost.vision.registry import (
     PLATE_READERS,
     build_face_engine,
     build_plate_reader,
+    face_dim,
     face_model,
 )
 
@@ -202,3 +203,10 @@ def test_container_picks_the_fakes_from_the_environment_without_model_runtimes(
         "plate": "京A12345",
         "loaded": [],
     }
+
+
+def test_face_dim_is_known_without_building_the_engine() -> None:
+    """The galleries are sized from settings, before any model loads."""
+    fake = FakeFaceEngineConfig()
+    assert face_dim(fake) == build_face_engine(fake).dim == 128
+    assert face_dim(DlibFaceEngineConfig()) == 128  # dlib's ResNet embeds in 128 dims
