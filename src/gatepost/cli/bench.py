@@ -249,3 +249,92 @@ def plates(
     from gatepost.benchmarks.plates import PlatesOptions, run
 
     run(PlatesOptions(data=data, synthetic=synthetic, seed=seed))
+
+
+class TransportChoice(StrEnum):
+    MQTT = "mqtt"
+    HTTPS = "https"
+    BOTH = "both"
+
+
+@app.command("access")
+def access(
+    transport: Annotated[
+        TransportChoice, typer.Option(help="Arrivals over MQTT, HTTPS, or both in turn.")
+    ] = TransportChoice.MQTT,
+    rate: Annotated[
+        float, typer.Option(min=1, help="Card arrivals per second (open loop).")
+    ] = 500.0,
+    seconds: Annotated[float, typer.Option(min=0.5, help="Length of each fixed-rate run.")] = 60.0,
+    persons: Annotated[int, typer.Option(min=1, help="Persons, each with a card.")] = 200,
+    devices: Annotated[int, typer.Option(min=1, max=500, help="Simulated devices.")] = 20,
+    workers: Annotated[
+        int, typer.Option(min=1, max=8, help="gatepost processes sharing the MQTT subscription.")
+    ] = 1,
+    db: Annotated[
+        str,
+        typer.Option(
+            help="'sqlite', or an administrative PostgreSQL URL (a database "
+            "gatepost_bench_access_<pid> is created and dropped there)."
+        ),
+    ] = "sqlite",
+    broker: Annotated[
+        str,
+        typer.Option(
+            help="'own': start scripts/mosquitto.sh on a free port; 'running': the broker "
+            "GATEPOST_MQTT_DIR / GATEPOST_TEST_MQTT_PORT name (its accounts are rewritten)."
+        ),
+    ] = "own",
+    find_max: Annotated[
+        bool,
+        typer.Option(
+            "--find-max",
+            help="Then sweep rising rates (--sweep-seconds each) until "
+            "p99 > 15 ms or an arrival is lost.",
+        ),
+    ] = False,
+    sweep_seconds: Annotated[
+        float, typer.Option(min=0.5, help="Length of each sweep step.")
+    ] = 10.0,
+    frame_rate: Annotated[
+        float, typer.Option(min=0, help="Face and plate frames per second over MQTT (0: none).")
+    ] = 10.0,
+    frame_seconds: Annotated[float, typer.Option(min=0.5, help="Length of each frame run.")] = 10.0,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Last line: one JSON object: the first transport's transport, rate, seconds, "
+            "sent, decided, lost, duplicated, p50_ms, p99_ms, max_ms, floor_p99_ms; every run "
+            "(floor, each transport, sweep steps, face, plate) as such an object under 'runs'; "
+            "'max_rate' per transport with --find-max.",
+        ),
+    ] = False,
+) -> None:
+    """Card arrival -> decision -> command received by the device, against the broker.
+
+    A throw-away instance (own Mosquitto, SQLite or a temporary PostgreSQL database, a
+    door, --persons carded persons, --devices devices bound to it), gatepost in
+    --workers child processes (API and MQTT gateway). First the floor: a bare client's
+    QoS 1 publish echoed back by another, at --rate. Then card arrivals at --rate for
+    --seconds over each transport: p50/p99/max latency from the scheduled send, sent,
+    decided (events stored), lost, duplicated, and p99 over the floor's p99. Then face
+    and plate frames (fake engines, unknown people and cars) at --frame-rate.
+    Target (issue 10): 500/s with p99 <= 15 ms, 0 lost, 0 duplicated.
+    """
+    from gatepost.benchmarks.access import AccessOptions, run
+
+    if broker not in {"own", "running"}:
+        raise fail("--broker is 'own' or 'running'", code=2)
+    chosen = ("mqtt", "https") if transport is TransportChoice.BOTH else (transport.value,)
+    try:
+        run(
+            AccessOptions(
+                transports=chosen, rate=rate, seconds=seconds, persons=persons, devices=devices,
+                workers=workers, db=db, own_broker=broker == "own", find_max=find_max,
+                sweep_seconds=sweep_seconds, frame_rate=frame_rate, frame_seconds=frame_seconds,
+                json=as_json,
+            )
+        )  # fmt: skip
+    except (RuntimeError, ConnectionError) as exc:
+        raise fail(str(exc), code=2) from None
