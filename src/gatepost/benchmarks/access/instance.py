@@ -17,7 +17,6 @@ import fcntl
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -28,6 +27,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from gatepost.benchmarks.children import free_port
 from gatepost.domain.arrivals import CredentialKind
 from gatepost.domain.devices import DeviceKind
 from gatepost.ingest.broker_accounts import BrokerFiles, broker_accounts_for
@@ -78,13 +78,6 @@ class Instance:
     cards: tuple[str, ...]
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _script(command: str, broker: Broker) -> None:
     env = {
         "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin") + ":/usr/sbin:/sbin",
@@ -110,7 +103,7 @@ def _broker(own: bool, tmp: Path) -> Iterator[Broker]:
             raise RuntimeError(
                 "scripts/mosquitto.sh is not here: run from a checkout, or --broker running"
             )
-        broker = Broker("127.0.0.1", _free_port(), tmp / "mosquitto", "gatepost-gateway", own=True)
+        broker = Broker("127.0.0.1", free_port(), tmp / "mosquitto", "gatepost-gateway", own=True)
         _script("start", broker)
         try:
             yield broker

@@ -10,49 +10,24 @@ the server must not share one GIL.
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
 
 import httpx
 
+from gatepost.benchmarks.children import child_environment, free_port, uvicorn_command
 from gatepost.settings import Settings
 
-if TYPE_CHECKING:
-    from fastapi import FastAPI
-
-__all__ = ["app_from_environment", "serve"]
-
-
-def app_from_environment() -> FastAPI:
-    """The uvicorn factory each child runs (settings from ``GATEPOST_*``)."""
-    from gatepost.app import Gatepost
-
-    return Gatepost(Settings()).start().app
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+__all__ = ["serve"]
 
 
 def _environment(settings: Settings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GATEPOST_")}
     mqtt = settings.mqtt
-    env.update(
+    return child_environment(
+        settings,
         {
-            "GATEPOST_ENV": settings.env.value,
-            "GATEPOST_DATA_DIR": str(settings.data_dir),
-            "GATEPOST_DB__URL": settings.database_url,
-            "GATEPOST_SECURITY__ARGON2_MEMORY_KIB": str(settings.security.argon2_memory_kib),
-            "GATEPOST_SECURITY__ARGON2_TIME_COST": str(settings.security.argon2_time_cost),
             "GATEPOST_MQTT__ENABLED": "true",
             "GATEPOST_MQTT__HOST": mqtt.host,
             "GATEPOST_MQTT__PORT": str(mqtt.port),
@@ -61,9 +36,8 @@ def _environment(settings: Settings) -> dict[str, str]:
             "GATEPOST_FACES__ENGINE__TYPE": "fake",
             "GATEPOST_PLATES__READER__TYPE": "fake",
             "GATEPOST_PLATES__REPEAT_WINDOW_SECONDS": str(settings.plates.repeat_window_seconds),
-        }
+        },
     )
-    return env
 
 
 def _wait_healthy(child: subprocess.Popen[bytes], base_url: str, log: str) -> None:
@@ -88,22 +62,9 @@ def serve(settings: Settings, *, workers: int) -> Iterator[list[str]]:
     urls: list[str] = []
     try:
         for n in range(workers):
-            port = _free_port()
+            port = free_port()
             log = settings.data_dir / f"worker-{n}.log"
-            command = [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                f"{__name__}:app_from_environment",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ]
+            command = uvicorn_command(port)
             with log.open("wb") as out:
                 child = subprocess.Popen(  # noqa: S603 - our own interpreter, fixed arguments
                     command, env=_environment(settings), stdout=out, stderr=out

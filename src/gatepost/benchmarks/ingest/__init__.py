@@ -43,6 +43,7 @@ The package's modules, in the order a run uses them:
 
 from __future__ import annotations
 
+from gatepost.benchmarks.children import app_from_environment
 from gatepost.benchmarks.ingest.options import (
     CLIENTS,
     DEFAULT_POSTGRES_URL,
@@ -53,7 +54,6 @@ from gatepost.benchmarks.ingest.options import (
     ThroughputResult,
 )
 from gatepost.benchmarks.ingest.runner import run
-from gatepost.benchmarks.ingest.server import app_from_environment
 from gatepost.benchmarks.ingest.workload import make_drafts
 
 __all__ = [
