@@ -15,7 +15,7 @@ from datetime import datetime
 
 from gatepost.domain.access_points import PersonFacts
 from gatepost.domain.ports import Clock
-from gatepost.domain.rule_sets import LevelAssignment, PersonAccess
+from gatepost.domain.rule_sets import LevelAssignment, PersonAccess, RuleSet
 from gatepost.errors import Conflict, NotFound, ValidationFailed
 from gatepost.security.policy import Principal
 from gatepost.services.access_rules import (
@@ -269,13 +269,21 @@ class AccessLevelService:
     # -- for the arrival pipeline -------------------------------------------------------
 
     def person_access_in(
-        self, uow: UnitOfWork, tenant_id: str, person_id: str, at: datetime
+        self,
+        uow: UnitOfWork,
+        tenant_id: str,
+        person_id: str,
+        at: datetime,
+        *,
+        rules: RuleSet | None = None,
     ) -> PersonAccess | None:
         """The person's facts and the levels they hold at ``at``, inside the caller's
         unit of work (None: no such person). Two small reads; the levels themselves come
-        from the cached rule set (:meth:`AccessRuleService.rules_in`)."""
+        from the cached rule set (:meth:`AccessRuleService.rules_in`), or ``rules`` when
+        the caller has it already."""
         facts = uow.access_levels.person_facts(tenant_id=tenant_id, person_id=person_id)
         if facts is None:
             return None
         assignments = uow.access_levels.assignments_of(tenant_id=tenant_id, person_id=person_id)
-        return self._rules.rules_in(uow, tenant_id).person_access(facts, assignments, at)
+        rules = rules or self._rules.rules_in(uow, tenant_id)
+        return rules.person_access(facts, assignments, at)

@@ -17,6 +17,7 @@ from gatepost.domain.arrivals import Arrival, ArrivalKind, RecentFactor, factors
 from gatepost.domain.decisions import Decision, Outcome
 from gatepost.domain.devices import Direction, EventKind
 from gatepost.domain.ports import Clock
+from gatepost.domain.rule_sets import RuleSet
 from gatepost.domain.schedules import SiteCalendar
 from gatepost.domain.zones import Presence
 from gatepost.security.policy import Principal
@@ -35,6 +36,7 @@ class Where:
 
     point: AccessPoint
     calendar: SiteCalendar
+    rules: RuleSet
 
 
 class ArrivalSteps:
@@ -66,7 +68,7 @@ class ArrivalSteps:
         if calendar is None:  # a site with no rules yet: its time zone, no holidays
             site = uow.sites.get(tenant_id=principal.tenant_id, site_id=principal.site_id or "")
             calendar = SiteCalendar(ZoneInfo(site.timezone if site else "UTC"))
-        return Where(point, calendar)
+        return Where(point, calendar, rules)
 
     @staticmethod
     def placement(
@@ -102,10 +104,16 @@ class ArrivalSteps:
 
     @staticmethod
     def remember_factors(
-        uow: UnitOfWork, principal: Principal, arrival: Arrival, decision: Decision
+        uow: UnitOfWork,
+        principal: Principal,
+        arrival: Arrival,
+        decision: Decision,
+        *,
+        recent: tuple[RecentFactor, ...],
     ) -> None:
         """Keep this arrival's factors when the decision asks for another one (the second
-        step completes them within the window); any other decision uses them up."""
+        step completes them within the window); any other decision uses up the
+        ``recent`` ones it was decided with (nothing to do when there were none)."""
         if arrival.person_id is None:
             return
         if decision.outcome is Outcome.SECOND_FACTOR:
@@ -114,7 +122,7 @@ class ArrivalSteps:
                 access_point_id=arrival.access_point_id,
                 factors=factors_to_remember(arrival),
             )
-        else:
+        elif recent:
             uow.recent_factors.forget(
                 tenant_id=principal.tenant_id,
                 access_point_id=arrival.access_point_id,

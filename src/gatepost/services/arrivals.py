@@ -193,7 +193,9 @@ class ArrivalPipeline:
                 if found is not None:
                     credential, person_id = found
                     credential_id = credential.id
-                    access = self._levels.person_access_in(uow, tenant_id, person_id, now)
+                    access = self._levels.person_access_in(
+                        uow, tenant_id, person_id, now, rules=where.rules
+                    )
                     if access is not None:
                         person, levels = access.facts, access.levels
                         arrival = replace(
@@ -229,7 +231,7 @@ class ArrivalPipeline:
                 self._steps.place(
                     uow, principal, decision, point_id=where.point.id, event_id=event_id
                 )
-                self._steps.remember_factors(uow, principal, arrival, decision)
+                self._steps.remember_factors(uow, principal, arrival, decision, recent=recent)
         if not stored:  # the same message, decided at the same time by another worker
             with self._tx.read() as uow:
                 earlier = uow.events.by_key(
@@ -352,7 +354,7 @@ class ArrivalPipeline:
         with self._tx.read() as uow:
             where = self._steps.where(uow, principal, barrier=False)
             access = (
-                self._levels.person_access_in(uow, tenant_id, person_id, now)
+                self._levels.person_access_in(uow, tenant_id, person_id, now, rules=where.rules)
                 if person_id is not None
                 else None
             )
@@ -396,7 +398,7 @@ class ArrivalPipeline:
                 uow, principal, event_id=event_id, decision=decision, kind=ArrivalKind.FACE, data={}
             )
             self._steps.place(uow, principal, decision, point_id=where.point.id, event_id=event_id)
-            self._steps.remember_factors(uow, principal, arrival, decision)
+            self._steps.remember_factors(uow, principal, arrival, decision, recent=recent)
         self._steps.send(principal, event_id, decision)
         return FaceArrival(recognition, decision, event_id)
 
