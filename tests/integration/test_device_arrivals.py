@@ -4,12 +4,16 @@ answered with the device's command."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
+from gatepost.domain.arrivals import ArrivalKind
 from gatepost.domain.ports import FixedClock
+from gatepost.services.arrivals import DeviceArrival
 from tests.support.api import Actor, add_device, add_site, admin_principal, container_of
 
 ALWAYS = {day: ["00:00-24:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
@@ -275,3 +279,33 @@ def test_card_then_pin_within_the_window_opens_a_two_factor_door(admin: Actor) -
     clock: FixedClock = container_of(admin).clock  # type: ignore[assignment]
     clock.advance(timedelta(seconds=11))  # past the window: the PIN shown above expired
     assert _ok(door.arrive("card", "CA11"))["outcome"] == "second_factor"
+
+
+def test_simultaneous_arrivals_of_one_person_are_all_stored(admin: Actor) -> None:
+    """Two readers decide the same person's passages at the same moment (as two
+    gateway workers do): both are stored and the person is placed once; placing is one
+    atomic upsert, not a read then an insert that could clash."""
+    door = Door(admin)
+    ada = door.person("Ada")
+    door.credential(ada, kind="card", value="AD01")
+    second = add_device(admin, door.site, "Reader 2")
+    url = f"/api/v1/devices/{second.id}/access-point"
+    _ok(admin.put(url, json={"access_point_id": door.point["id"]}))
+    container = container_of(admin)
+    readers = [container.auth.authenticate(d.token) for d in (door.device, second)]
+    workers = len(readers)
+    barrier = threading.Barrier(workers)
+
+    def arrive(round_and_reader: tuple[int, int]) -> Any:
+        round_, n = round_and_reader
+        barrier.wait(timeout=30)
+        message = DeviceArrival(ArrivalKind.CARD, f"same-{round_}", _now(admin), "AD01")
+        return container.arrivals.arrive(readers[n], message)
+
+    for round_ in range(5):
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            decided = list(pool.map(arrive, [(round_, n) for n in range(workers)]))
+        assert not any(d.duplicate for d in decided)
+        assert all(d.decision.outcome.value == "grant" for d in decided)
+    muster = _ok(admin.get(f"/api/v1/sites/{door.site}/presence"))
+    assert muster["count"] == 1

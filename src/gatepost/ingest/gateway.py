@@ -49,7 +49,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from gatepost.domain.arrivals import ArrivalKind
 from gatepost.domain.decisions import Decision
-from gatepost.errors import AuthenticationFailed, Conflict, ValidationFailed
+from gatepost.errors import AuthenticationFailed, Conflict, ServiceUnavailable, ValidationFailed
 from gatepost.ingest.broker_accounts import BrokerFiles
 from gatepost.ingest.envelope import (
     EnvelopeRules,
@@ -77,7 +77,7 @@ from gatepost.ingest.topics import (
 )
 from gatepost.security.device_mqtt import message_mac
 from gatepost.security.policy import Principal
-from gatepost.services.arrivals import DeviceArrival
+from gatepost.services.arrivals import DeviceArrival, ReusedKey
 from gatepost.services.commands import DeviceCommand
 from gatepost.services.container import Container
 from gatepost.settings import Settings
@@ -354,9 +354,15 @@ class MqttGateway:
                     self._count("duplicate")
                     self._resend(principal, kind, decided.event_id, decided.decision)
                     return
-        except Conflict:
+        except ReusedKey:
             detail = "idempotency_key: this key was used for another message"
             self._refuse(where, device, Refusal(RefusalReason.REUSED_KEY, detail, key))
+            return
+        except (Conflict, ServiceUnavailable):  # contention or an outage: not stored
+            self._count("failed")
+            log.warning(
+                "arrival %s of device %s not stored; the device resends", key, where.device_id
+            )
             return
         except ValidationFailed as exc:
             self._refuse(where, device, Refusal(RefusalReason.MALFORMED, exc.message, key))

@@ -61,7 +61,17 @@ from gatepost.store.ids import new_id
 from gatepost.vision.images import decode_rgb
 from gatepost.vision.plates import PlateReader
 
-__all__ = ["ArrivalPipeline", "DeviceArrival", "Decided", "FaceArrival"]
+__all__ = ["ArrivalPipeline", "Decided", "DeviceArrival", "FaceArrival", "ReusedKey"]
+
+
+class ReusedKey(Conflict):
+    """A device sent another message under an idempotency key it used before."""
+
+    code = "reused_key"
+
+    def __init__(self) -> None:
+        super().__init__("this idempotency key was used for another message")
+
 
 _CREDENTIAL_KINDS = {
     ArrivalKind.CARD: CredentialKind.CARD,
@@ -407,7 +417,7 @@ def _earlier(event: Event, digest: str) -> Decided:
     """The decision stored for a message the device sent before (same key); its
     command is not sent again."""
     if event.data.get("digest") != digest:
-        raise Conflict("this idempotency key was used for another message")
+        raise ReusedKey()
     reasons = tuple(Reason(r) for r in str(event.data["reasons"]).split(","))
     decision = Decision(Outcome(str(event.data["outcome"])), reasons, person_id=event.person_id)
     return Decided(decision, event.id, duplicate=True)

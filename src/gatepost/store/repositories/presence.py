@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from gatepost.domain.zones import Presence
+from gatepost.store.repositories._rows import upsert_atomic
 from gatepost.store.tables import Person, PresenceRow, Zone
 
 __all__ = ["Placement", "PresenceRepository"]
@@ -68,20 +69,19 @@ class PresenceRepository:
                 )
             )
             return
-        values = {
-            "zone_id": zone_id,
-            "since": since,
-            "access_point_id": access_point_id,
-            "event_id": event_id,
-        }
-        moved = self._session.execute(
-            update(PresenceRow)
-            .where(PresenceRow.tenant_id == tenant_id, PresenceRow.person_id == person_id)
-            .values(**values)
+        upsert_atomic(
+            self._session,
+            PresenceRow,
+            {
+                "tenant_id": tenant_id,
+                "person_id": person_id,
+                "zone_id": zone_id,
+                "since": since,
+                "access_point_id": access_point_id,
+                "event_id": event_id,
+            },
+            key=("tenant_id", "person_id"),
         )
-        if not moved.rowcount:  # type: ignore[attr-defined]
-            self._session.add(PresenceRow(tenant_id=tenant_id, person_id=person_id, **values))
-            self._session.flush()
 
     def on_site(self, *, tenant_id: str, site_id: str) -> list[Placement]:
         """Everyone placed in a zone of the site, by zone then time."""

@@ -10,6 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from gatepost.domain.arrivals import Factor, RecentFactor
+from gatepost.store.repositories._rows import upsert_atomic
 from gatepost.store.tables import RecentFactor as RecentFactorRow
 
 __all__ = ["RecentFactorRepository"]
@@ -39,17 +40,19 @@ class RecentFactorRepository:
         self, *, tenant_id: str, access_point_id: str, factors: Sequence[RecentFactor]
     ) -> None:
         for factor in factors:
-            self._session.merge(
-                RecentFactorRow(
-                    tenant_id=tenant_id,
-                    access_point_id=access_point_id,
-                    person_id=factor.person_id,
-                    factor=factor.factor.value,
-                    at=factor.at,
-                    uncertain=factor.uncertain,
-                )
+            upsert_atomic(
+                self._session,
+                RecentFactorRow,
+                {
+                    "tenant_id": tenant_id,
+                    "access_point_id": access_point_id,
+                    "person_id": factor.person_id,
+                    "factor": factor.factor.value,
+                    "at": factor.at,
+                    "uncertain": factor.uncertain,
+                },
+                key=("tenant_id", "access_point_id", "person_id", "factor"),
             )
-        self._session.flush()
 
     def forget(self, *, tenant_id: str, access_point_id: str, person_id: str) -> None:
         """The person passed (or was refused for good): their first steps are used up."""
