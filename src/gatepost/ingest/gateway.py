@@ -35,6 +35,7 @@ import os
 import queue
 import socket
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
@@ -110,7 +111,11 @@ class _Inbound:
     mac: str | None
 
 
-def _nodelay(client: paho.Client, userdata: Any, sock: Any) -> None:
+_TICK = 0.1  # seconds: how late a retry or expiry may be handled at most
+
+
+def nodelay(client: paho.Client, userdata: Any, sock: Any) -> None:
+    """paho's ``on_socket_open``: disable Nagle's algorithm (QoS 1 round trips)."""
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
@@ -160,7 +165,7 @@ class MqttGateway:
         )
         files = BrokerFiles.from_settings(self._settings)
         client.username_pw_set(self._settings.mqtt.gateway_username, files.gateway_password())
-        client.on_socket_open = _nodelay
+        client.on_socket_open = nodelay
         client.on_connect = self._on_connect
         client.on_subscribe = self._on_subscribe
         client.on_disconnect = self._on_disconnect
@@ -284,20 +289,24 @@ class MqttGateway:
     # -- handling (the handler thread) -------------------------------------------------
 
     def _handle_forever(self) -> None:
+        # The outbox is scanned when a retry or expiry is due, and at least every
+        # _TICK seconds (for commands sent since), not after every message.
+        deadline = 0.0
         while not self._stopping.is_set():
-            due = self._outbox.next_due_in()
-            wait = 0.2 if due is None else min(0.2, due)
+            if time.monotonic() >= deadline:
+                self._outbox.tick()
+                due = self._outbox.next_due_in()
+                deadline = time.monotonic() + (_TICK if due is None else min(due, _TICK))
+            wait = max(0.0, deadline - time.monotonic())
             try:
                 inbound = self._inbox.get(timeout=wait)
             except queue.Empty:
-                inbound = None
-            if inbound is not None:
-                try:
-                    self.handle(inbound.topic, inbound.payload, inbound.mac)
-                except Exception:
-                    self._count("failed")
-                    log.exception("the MQTT gateway could not handle a message")
-            self._outbox.tick()
+                continue
+            try:
+                self.handle(inbound.topic, inbound.payload, inbound.mac)
+            except Exception:
+                self._count("failed")
+                log.exception("the MQTT gateway could not handle a message")
 
     def handle(self, topic: str, payload: bytes, mac: str | None) -> None:
         """Verify one message from a device and act on it (see the module doc)."""

@@ -21,10 +21,10 @@ from gatepost.security.policy import Principal
 from gatepost.services.access_rules import (
     AccessRuleService,
     checked_name,
+    rule_change,
     rules_changed,
     validity_of,
 )
-from gatepost.services.audit import AuditRecord
 from gatepost.services.pages import Page, page_by_id
 from gatepost.services.uow import Transactions, UnitOfWork
 from gatepost.store.ids import new_id
@@ -66,10 +66,6 @@ def _person(uow: UnitOfWork, principal: Principal, person_id: str) -> PersonFact
     if facts is None:
         raise NotFound("person")
     return facts
-
-
-def _record(principal: Principal, action: str, target: str, **details: str) -> AuditRecord:
-    return AuditRecord(actor=principal.actor, action=action, target=target, details=details or None)
 
 
 class AccessLevelService:
@@ -116,7 +112,7 @@ class AccessLevelService:
             level = self._checked(uow, level)
             uow.access_levels.save(level)
             target = f"access_level:{level.id}"
-            rules_changed(uow, principal, _record(principal, "access_level.created", target))
+            rules_changed(uow, principal, rule_change(principal, "access_level.created", target))
             return level
 
     def get(self, principal: Principal, access_level_id: str) -> StoredAccessLevel:
@@ -153,7 +149,7 @@ class AccessLevelService:
             changed = self._checked(uow, changed)
             uow.access_levels.save(changed)
             target = f"access_level:{level.id}"
-            record = _record(
+            record = rule_change(
                 principal, "access_level.updated", target, fields=",".join(sorted(changes))
             )
             rules_changed(uow, principal, record)
@@ -165,7 +161,7 @@ class AccessLevelService:
             level = _level(uow, principal, access_level_id)
             held = uow.access_levels.delete(tenant_id=level.tenant_id, access_level_id=level.id)
             target = f"access_level:{level.id}"
-            record = _record(principal, "access_level.deleted", target, holders=str(held))
+            record = rule_change(principal, "access_level.deleted", target, holders=str(held))
             rules_changed(uow, principal, record)
 
     # -- who holds them -----------------------------------------------------------------
@@ -193,7 +189,7 @@ class AccessLevelService:
             stored = uow.access_levels.get_assignment(
                 tenant_id=principal.tenant_id, person_id=person_id, access_level_id=access_level_id
             )
-            record = _record(
+            record = rule_change(
                 principal,
                 "person.access_level_assigned",
                 f"person:{person_id}",
@@ -219,7 +215,7 @@ class AccessLevelService:
             uow.access_levels.unassign(
                 tenant_id=principal.tenant_id, person_id=person_id, access_level_id=access_level_id
             )
-            record = _record(
+            record = rule_change(
                 principal,
                 "person.access_level_removed",
                 f"person:{person_id}",
@@ -255,7 +251,7 @@ class AccessLevelService:
                 validity=validity_of(flags.valid_from, flags.valid_until),
             )
             uow.access_levels.set_person_flags(tenant_id=principal.tenant_id, facts=changed)
-            record = _record(
+            record = rule_change(
                 principal,
                 "person.access_flags_changed",
                 f"person:{person_id}",

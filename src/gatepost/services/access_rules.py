@@ -39,6 +39,7 @@ __all__ = [
     "AccessRuleService",
     "ZoneDraft",
     "checked_name",
+    "rule_change",
     "rules_changed",
     "validity_of",
 ]
@@ -101,7 +102,8 @@ def validity_of(valid_from: datetime | None, valid_until: datetime | None) -> Va
     return ValidityWindow(start, end)
 
 
-def _audited(principal: Principal, action: str, target: str, **details: str) -> AuditRecord:
+def rule_change(principal: Principal, action: str, target: str, **details: str) -> AuditRecord:
+    """The audit record of a change to access rules (ids and codes in ``details``)."""
     return AuditRecord(actor=principal.actor, action=action, target=target, details=details or None)
 
 
@@ -166,7 +168,7 @@ class AccessRuleService:
             )
             zone = self._checked_zone(uow, principal, zone)
             uow.access_rules.save_zone(zone)
-            rules_changed(uow, principal, _audited(principal, "zone.created", f"zone:{zone.id}"))
+            rules_changed(uow, principal, rule_change(principal, "zone.created", f"zone:{zone.id}"))
             return zone
 
     def get_zone(self, principal: Principal, zone_id: str) -> StoredZone:
@@ -195,7 +197,7 @@ class AccessRuleService:
             rules_changed(
                 uow,
                 principal,
-                _audited(principal, "zone.updated", f"zone:{zone.id}", fields=fields),
+                rule_change(principal, "zone.updated", f"zone:{zone.id}", fields=fields),
             )
             return changed
 
@@ -205,7 +207,7 @@ class AccessRuleService:
             if uow.access_rules.zone_in_use(tenant_id=zone.tenant_id, zone_id=zone.id):
                 raise Conflict("zones or access points still refer to this zone")
             uow.access_rules.delete_zone(tenant_id=zone.tenant_id, zone_id=zone.id)
-            rules_changed(uow, principal, _audited(principal, "zone.deleted", f"zone:{zone.id}"))
+            rules_changed(uow, principal, rule_change(principal, "zone.deleted", f"zone:{zone.id}"))
 
     # -- access points ------------------------------------------------------------------
 
@@ -273,7 +275,7 @@ class AccessRuleService:
             rules_changed(
                 uow,
                 principal,
-                _audited(principal, "access_point.created", f"access_point:{point.id}"),
+                rule_change(principal, "access_point.created", f"access_point:{point.id}"),
             )
             return point
 
@@ -309,7 +311,7 @@ class AccessRuleService:
             changed = replace(point, **changes, updated_at=self._clock.now())  # type: ignore[arg-type]
             changed = self._checked_point(uow, principal, changed)
             uow.access_rules.save_access_point(changed)
-            record = _audited(
+            record = rule_change(
                 principal,
                 "access_point.updated",
                 f"access_point:{point.id}",
@@ -333,7 +335,7 @@ class AccessRuleService:
             rules_changed(
                 uow,
                 principal,
-                _audited(principal, "access_point.deleted", f"access_point:{point.id}"),
+                rule_change(principal, "access_point.deleted", f"access_point:{point.id}"),
             )
 
     def bind_device(
@@ -355,7 +357,7 @@ class AccessRuleService:
             uow.access_rules.bind_device(
                 tenant_id=device.tenant_id, device_id=device.id, access_point_id=access_point_id
             )
-            record = _audited(
+            record = rule_change(
                 principal,
                 "device.access_point_bound",
                 f"device:{device.id}",

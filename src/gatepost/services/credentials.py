@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from gatepost.domain.credentials import (
@@ -73,14 +73,6 @@ class IssuedCredential:
         return f"IssuedCredential(id={self.credential.id})"
 
 
-def _kind(value: str) -> CredentialKind:
-    try:
-        return CredentialKind(value)
-    except ValueError:
-        allowed = ", ".join(k.value for k in CredentialKind)
-        raise ValidationFailed(f"kind must be one of: {allowed}", field="kind") from None
-
-
 def _person_exists(uow: UnitOfWork, principal: Principal, person_id: str) -> None:
     if not uow.persons.exists(tenant_id=principal.tenant_id, person_id=person_id):
         raise NotFound("person")
@@ -103,7 +95,7 @@ class CredentialService:
     def issue(
         self, principal: Principal, person_id: str, draft: CredentialDraft
     ) -> IssuedCredential:
-        kind = _kind(draft.kind)
+        kind = draft.kind
         if draft.duress and kind is not CredentialKind.PIN:
             raise ValidationFailed("only a PIN can be a duress PIN", field="duress")
         qr_text: str | None = None
@@ -151,14 +143,12 @@ class CredentialService:
                 raise NotFound("credential")  # one answer whichever id names nothing
             if credential.revoked:
                 return credential
+            now = self._clock.now()
             uow.credentials.revoke(
-                tenant_id=principal.tenant_id, credential_id=credential.id, at=self._clock.now()
+                tenant_id=principal.tenant_id, credential_id=credential.id, at=now
             )
             rules_changed(uow, principal, _audited(principal, "credential.revoked", credential))
-            revoked = uow.credentials.get(
-                tenant_id=principal.tenant_id, credential_id=credential.id
-            )
-        return revoked or credential
+        return replace(credential, revoked_at=now)
 
     # -- for the arrival pipeline -------------------------------------------------------
 

@@ -126,13 +126,22 @@ class EventService:
             device = uow.devices.get(tenant_id=tenant_id, device_id=principal.id)
             if device is None or device.revoked:
                 raise AuthenticationFailed()
-            missing = uow.events.missing_reference(
-                tenant_id=tenant_id, person_ids=person_ids, media_ids=media_ids
-            )
-            if missing is not None:
-                raise ValidationFailed(
-                    f"{missing[0]} {missing[1]} does not exist", field=missing[0]
-                )
+            for name, wanted, found in (
+                (
+                    "person_id",
+                    person_ids,
+                    uow.persons.existing_ids(tenant_id=tenant_id, person_ids=person_ids),
+                ),
+                (
+                    "snapshot_id",
+                    media_ids,
+                    uow.media.existing_ids(tenant_id=tenant_id, media_ids=media_ids),
+                ),
+            ):
+                if missing := wanted - set(found):
+                    raise ValidationFailed(
+                        f"{name} {sorted(missing)[0]} does not exist", field=name
+                    )
             events: list[dict[str, Any]] = [
                 {
                     "id": new_id(),

@@ -29,6 +29,7 @@ from gatepost.services.audit import AuditRecord
 from gatepost.services.face_galleries import GallerySync, open_template, seal_template
 from gatepost.services.media import MediaService
 from gatepost.services.persons import person_in_tenant
+from gatepost.services.tenants import tenant_of
 from gatepost.services.uow import Transactions, UnitOfWork
 from gatepost.settings import FaceSettings
 from gatepost.store.ids import new_id
@@ -37,7 +38,7 @@ from gatepost.vision.calibration import threshold_for
 from gatepost.vision.faces import Embedding, FaceEngine, FaceFinding, QualityGates
 from gatepost.vision.images import BadImage, decode_rgb
 
-__all__ = ["Enrolment", "FaceService", "Photo", "tenant_of"]
+__all__ = ["Enrolment", "FaceService", "Photo"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -401,14 +402,6 @@ class FaceService:
                 ),
             )
         return self.policy_of(after)
-
-
-def tenant_of(uow: UnitOfWork, tenant_id: str) -> Tenant:
-    """The tenant (its face policy and face-data version), or NotFound."""
-    tenant = uow.tenants.get(tenant_id=tenant_id)
-    if tenant is None:
-        raise NotFound("tenant")
-    return tenant
 
 
 def _current_consent(uow: UnitOfWork, principal: Principal, person_id: str) -> Consent:

@@ -44,6 +44,7 @@ from gatepost.security.policy import Principal, authorize
 from gatepost.services.audit import AuditRecord
 from gatepost.services.media import MediaService, SignedMediaUrl
 from gatepost.services.pages import Page, parse_time_cursor, time_cursor
+from gatepost.services.tenants import tenant_of
 from gatepost.services.uow import Transactions, UnitOfWork
 from gatepost.services.vehicles import PLATE_INDEX_PURPOSE
 from gatepost.store.ids import new_id
@@ -147,16 +148,9 @@ class PlateLogService:
 
     # -- policy -----------------------------------------------------------------
 
-    @staticmethod
-    def _tenant(uow: UnitOfWork, tenant_id: str) -> Tenant:
-        tenant = uow.tenants.get(tenant_id=tenant_id)
-        if tenant is None:
-            raise NotFound("tenant")
-        return tenant
-
     def policy(self, principal: Principal) -> PlatePolicy:
         with self._tx.read() as uow:
-            return _policy_of(self._tenant(uow, principal.tenant_id))
+            return _policy_of(tenant_of(uow, principal.tenant_id))
 
     def set_policy(
         self,
@@ -177,7 +171,7 @@ class PlateLogService:
             if value is not None and not 0 <= value <= MAX_DAYS:
                 raise ValidationFailed(f"{field} must be between 0 and {MAX_DAYS}", field=field)
         with self._tx.write() as uow:
-            before = _policy_of(self._tenant(uow, principal.tenant_id))
+            before = _policy_of(tenant_of(uow, principal.tenant_id))
             after = PlatePolicy(
                 read_days=before.read_days if read_days is None else read_days,
                 stranger_days=before.stranger_days if stranger_days is None else stranger_days,
@@ -214,7 +208,7 @@ class PlateLogService:
         plate = normalise_plate(reading.text)
         tenant_id = principal.tenant_id
         with self._tx.read() as uow:
-            policy = _policy_of(self._tenant(uow, tenant_id))
+            policy = _policy_of(tenant_of(uow, tenant_id))
             keys = uow.keys(tenant_id)
         days = policy.read_days if vehicle_id is not None else policy.stranger_days
         if days == 0:

@@ -17,8 +17,9 @@ from gatepost.errors import Conflict
 from gatepost.matching.faces import Candidate
 from gatepost.security.policy import Principal, PrincipalKind
 from gatepost.services.face_galleries import open_template
-from gatepost.services.faces import FaceService, tenant_of
+from gatepost.services.faces import FaceService
 from gatepost.services.persons import person_in_tenant
+from gatepost.services.tenants import tenant_of
 from gatepost.services.uow import Transactions
 from gatepost.settings import FaceSettings
 from gatepost.vision.faces import Embedding, FaceFinding, QualityGates, largest

@@ -16,8 +16,7 @@ from gatepost.domain.ports import Clock
 from gatepost.domain.schedules import Weekday, WeeklySchedule
 from gatepost.errors import Conflict, NotFound
 from gatepost.security.policy import Principal
-from gatepost.services.access_rules import checked_name, rules_changed
-from gatepost.services.audit import AuditRecord
+from gatepost.services.access_rules import checked_name, rule_change, rules_changed
 from gatepost.services.pages import Page, page_by_id
 from gatepost.services.sites import site_in_tenant
 from gatepost.services.uow import Transactions, UnitOfWork
@@ -42,10 +41,6 @@ def _schedule(uow: UnitOfWork, principal: Principal, schedule_id: str) -> Stored
     if stored is None:
         raise NotFound("schedule")
     return stored
-
-
-def _record(principal: Principal, action: str, target: str) -> AuditRecord:
-    return AuditRecord(actor=principal.actor, action=action, target=target)
 
 
 class ScheduleService:
@@ -76,7 +71,7 @@ class ScheduleService:
             stored = StoredSchedule(principal.tenant_id, schedule, now, now)
             uow.schedules.save(stored)
             target = f"schedule:{schedule.id}"
-            rules_changed(uow, principal, _record(principal, "schedule.created", target))
+            rules_changed(uow, principal, rule_change(principal, "schedule.created", target))
             return stored
 
     def get(self, principal: Principal, schedule_id: str) -> StoredSchedule:
@@ -118,7 +113,7 @@ class ScheduleService:
             )
             uow.schedules.save(updated)
             target = f"schedule:{schedule_id}"
-            rules_changed(uow, principal, _record(principal, "schedule.updated", target))
+            rules_changed(uow, principal, rule_change(principal, "schedule.updated", target))
             return updated
 
     def delete(self, principal: Principal, schedule_id: str) -> None:
@@ -128,7 +123,7 @@ class ScheduleService:
                 raise Conflict("access levels or access points still use this schedule")
             uow.schedules.delete(tenant_id=stored.tenant_id, schedule_id=stored.id)
             target = f"schedule:{schedule_id}"
-            rules_changed(uow, principal, _record(principal, "schedule.deleted", target))
+            rules_changed(uow, principal, rule_change(principal, "schedule.deleted", target))
 
     # -- holidays -----------------------------------------------------------------------
 
@@ -149,7 +144,7 @@ class ScheduleService:
             )
             uow.schedules.add_holiday(holiday)
             target = f"site:{site.id}"
-            rules_changed(uow, principal, _record(principal, "holiday.added", target))
+            rules_changed(uow, principal, rule_change(principal, "holiday.added", target))
             return holiday
 
     def holidays(self, principal: Principal, site_id: str) -> Sequence[StoredHoliday]:
@@ -166,4 +161,4 @@ class ScheduleService:
                 raise NotFound("holiday")  # one answer whichever id names nothing
             uow.schedules.delete_holiday(tenant_id=principal.tenant_id, holiday_id=holiday.id)
             target = f"site:{site_id}"
-            rules_changed(uow, principal, _record(principal, "holiday.deleted", target))
+            rules_changed(uow, principal, rule_change(principal, "holiday.deleted", target))

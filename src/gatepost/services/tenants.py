@@ -12,7 +12,7 @@ from gatepost.services.pages import Page, page_by_id
 from gatepost.services.uow import Transactions, UnitOfWork
 from gatepost.store.ids import new_id
 
-__all__ = ["TenantService"]
+__all__ = ["TenantService", "tenant_of"]
 
 
 class TenantService:
@@ -48,11 +48,16 @@ class TenantService:
 
     def get(self, *, tenant_id: str) -> Tenant:
         with self._tx.read() as uow:
-            tenant = uow.tenants.get(tenant_id=tenant_id)
-        if tenant is None:
-            raise NotFound("tenant")
-        return tenant
+            return tenant_of(uow, tenant_id)
 
     def list(self, *, limit: int, after: str | None) -> Page[Tenant]:
         with self._tx.read() as uow:
             return page_by_id(uow.tenants.list(limit=limit + 1, after=after), limit)
+
+
+def tenant_of(uow: UnitOfWork, tenant_id: str) -> Tenant:
+    """The tenant (with its policies and data versions), or NotFound."""
+    tenant = uow.tenants.get(tenant_id=tenant_id)
+    if tenant is None:
+        raise NotFound("tenant")
+    return tenant

@@ -28,7 +28,6 @@ import hashlib
 import hmac
 import itertools
 import json
-import socket
 import threading
 import time
 from collections import Counter, deque
@@ -44,6 +43,8 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
+from gatepost.ingest.envelope import mac_property
+from gatepost.ingest.gateway import nodelay
 from gatepost.ingest.topics import Channel, device_topic
 from gatepost.security.device_mqtt import message_mac
 
@@ -154,11 +155,6 @@ class DeviceStats:
         self.max_lag_ms = max(self.max_lag_ms, other.max_lag_ms)
 
 
-def _nodelay(client: paho.Client, userdata: Any, sock: Any) -> None:
-    # docs/devices.md: QoS 1 round trips need TCP_NODELAY on the device's socket.
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-
 def mqtt_client(
     *,
     host: str,
@@ -177,7 +173,7 @@ def mqtt_client(
         callback_api_version=CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv5
     )
     client.username_pw_set(username, password)
-    client.on_socket_open = _nodelay
+    client.on_socket_open = nodelay
     client.on_message = on_message
     ready = threading.Event()
     problem: list[str] = []
@@ -320,9 +316,9 @@ class MqttDevice:
         received = time.perf_counter()
         payload = bytes(message.payload)
         props = getattr(message.properties, "UserProperty", None) or []
-        macs = [value for name, value in props if name == "mac"]
+        mac = mac_property(props)
         expected = message_mac(self.identity.mac_key, message.topic, payload)
-        signed = len(macs) == 1 and hmac.compare_digest(macs[0], expected)
+        signed = mac is not None and hmac.compare_digest(mac, expected)
         try:
             body: dict[str, Any] = json.loads(payload)
         except ValueError:

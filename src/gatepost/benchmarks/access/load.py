@@ -36,6 +36,7 @@ import httpx
 import paho.mqtt.client as paho
 
 from gatepost.benchmarks.access.instance import Instance
+from gatepost.ingest.broker_accounts import BrokerFiles
 from gatepost.ingest.topics import Channel
 from gatepost.simulator import Arrival, DeviceStats, HttpsDevice, MqttDevice, mqtt_client
 
@@ -146,7 +147,7 @@ def floor_phase(
             host=broker.host,
             port=broker.port,
             username=broker.gateway_username,
-            password=(broker.dir / "gateway.secret").read_text().strip(),
+            password=BrokerFiles.in_dir(broker.dir).gateway_password(),
             client_id="bench-floor-echo",
             subscriptions=[events],
             on_message=on_echo,

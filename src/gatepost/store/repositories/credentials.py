@@ -78,14 +78,15 @@ class CredentialRepository:
 
     def with_index(self, *, tenant_id: str, value_index: bytes) -> Credential | None:
         """The credential a presented value names: the live one, else the one revoked
-        last (so a revoked card is refused as revoked, not as unknown)."""
-        live = self.active_with_index(tenant_id=tenant_id, value_index=value_index)
-        if live is not None:
-            return live
+        last (so a revoked card is refused as revoked, not as unknown); one query."""
         query = (
             select(CredentialRow)
             .where(CredentialRow.tenant_id == tenant_id, CredentialRow.value_index == value_index)
-            .order_by(CredentialRow.revoked_at.desc(), CredentialRow.id.desc())
+            .order_by(
+                CredentialRow.active_index.is_(None),
+                CredentialRow.revoked_at.desc(),
+                CredentialRow.id.desc(),
+            )
             .limit(1)
         )
         row = self._session.scalars(query).one_or_none()

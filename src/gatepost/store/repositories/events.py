@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from gatepost.domain.devices import EventKind
 from gatepost.domain.events import Event as EventRecord
 from gatepost.store.repositories._timeline import newest_first
-from gatepost.store.tables import Event, MediaObject, Person
+from gatepost.store.tables import Event
 from gatepost.store.types import UTCDateTime
 
 __all__ = ["EventRepository"]
@@ -163,22 +163,3 @@ class EventRepository:
             },
         )
         return [_event(row) for row in self._session.scalars(query)]
-
-    def missing_reference(
-        self, *, tenant_id: str, person_ids: set[str], media_ids: set[str]
-    ) -> tuple[str, str] | None:
-        """The first (field, id) among the people and media ids that the tenant lacks."""
-        for ids, table, name in (
-            (person_ids, Person, "person_id"),
-            (media_ids, MediaObject, "snapshot_id"),
-        ):
-            if not ids:
-                continue
-            found = set(
-                self._session.scalars(
-                    select(table.id).where(table.tenant_id == tenant_id, table.id.in_(ids))
-                )
-            )
-            if missing := ids - found:
-                return name, sorted(missing)[0]
-        return None
