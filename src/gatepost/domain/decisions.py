@@ -79,6 +79,11 @@ class CommandKind(StrEnum):
     DENY = "deny"
     RAISE_BARRIER = "raise_barrier"
     KEEP_CLOSED = "keep_closed"
+    LOCKDOWN = "lockdown"
+    """Hold the door closed (or a turnstile locked) until ``release``; only an exit
+    button or an operator's remote open passes."""
+    RELEASE = "release"
+    """End a lockdown: back to the door's normal mode."""
 
 
 @dataclass(frozen=True)
