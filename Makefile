@@ -1,5 +1,6 @@
 # gatepost: two entry points.
-#   make demo   create the venv, install, run `gatepost demo` (embedded SQLite + local media)
+#   make demo   create the venv, install, run `gatepost demo` (embedded SQLite + local media,
+#               its own Mosquitto: the system packages are installed first if it is missing)
 #   make test   install everything the tests need, start the S3 test store and the MQTT
 #               broker, run all checks
 PYTHON ?= python3
@@ -8,7 +9,9 @@ BIN    := $(VENV)/bin
 
 .PHONY: demo test venv venv-test system-deps lint typecheck security-scan pytest s3-start s3-stop mqtt-start mqtt-stop clean
 
+# The demo runs its own Mosquitto (scripts/mosquitto.sh): installed first when missing.
 demo: venv
+	@{ [ -x /usr/sbin/mosquitto ] || command -v mosquitto >/dev/null 2>&1; } || $(MAKE) system-deps
 	$(BIN)/gatepost demo
 
 $(BIN)/python:

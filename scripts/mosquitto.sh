@@ -160,6 +160,7 @@ topic read gatepost/+/+/events
 topic read gatepost/+/+/acks
 topic write gatepost/+/+/commands
 topic write gatepost/+/+/errors
+topic write gatepost-notify/#
 
 ACL
         )

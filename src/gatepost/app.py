@@ -1,9 +1,10 @@
 """Gatepost: the composition root, with ordered, named start steps and a reverse stop.
 
 One class wires the process together: the service container from settings, the API
-app, the admin UI mounted on it and (``mqtt.enabled``) the MQTT device gateway. Each part is a
-:class:`Step` with a ``start`` and an optional ``stop``; :meth:`Gatepost.start` runs the
-steps in order and :meth:`Gatepost.stop` runs the stops of the steps that started, in
+app, the admin UI mounted on it, (``mqtt.enabled``) the MQTT device gateway and
+(``webhooks.enabled``) the notifier that sends webhooks and MQTT notifications. Each
+part is a :class:`Step` with a ``start`` and an optional ``stop``; :meth:`Gatepost.start`
+runs the steps in order and :meth:`Gatepost.stop` runs the stops of the steps that started, in
 reverse. A step that fails to start stops what had already started before the error
 propagates. Nothing runs at import time.
 
@@ -27,7 +28,9 @@ from gatepost.domain.ports import Clock, SystemClock
 from gatepost.ingest.broker_accounts import broker_accounts_for
 from gatepost.ingest.gateway import MqttGateway, default_worker_name, gateway_outbox
 from gatepost.ingest.gateway_commands import CommandOutbox
+from gatepost.ingest.notify_publisher import MqttNotificationPublisher
 from gatepost.services.container import Container, build_container
+from gatepost.services.webhook_dispatch import HttpxSender, Notifier, WebhookDispatcher
 from gatepost.settings import Settings
 from gatepost.web import app as web_ui
 
@@ -96,6 +99,7 @@ class Gatepost:
         self._app: FastAPI | None = None
         self._running: list[Step] = []
         self._gateway: MqttGateway | None = None
+        self._notifier: tuple[Notifier, HttpxSender, MqttNotificationPublisher | None] | None = None
 
     @classmethod
     def with_container(cls, container: Container) -> Self:
@@ -113,6 +117,8 @@ class Gatepost:
         ]
         if self.settings.mqtt.enabled:
             steps.append(Step("gateway", self.start_gateway, self.stop_gateway))
+        if self.settings.webhooks.enabled:
+            steps.append(Step("notifier", self.start_notifier, self.stop_notifier))
         return steps
 
     def init_container(self) -> None:
@@ -156,6 +162,35 @@ class Gatepost:
         if gateway is not None:
             gateway.stop()
 
+    def start_notifier(self) -> None:
+        """The notifier (``webhooks.enabled``): sends queued webhooks and, with
+        ``mqtt.enabled``, publishes MQTT notifications through its own connection."""
+        publisher = None
+        if self.settings.mqtt.enabled:
+            publisher = MqttNotificationPublisher(self.settings, worker_name=default_worker_name())
+            publisher.start()
+        hooks = self.settings.webhooks
+        sender = HttpxSender(timeout=hooks.timeout_seconds)
+        dispatcher = WebhookDispatcher(
+            tx=self.container.tx,
+            clock=self.container.clock,
+            settings=hooks,
+            sender=sender,
+            publisher=publisher,
+        )
+        notifier = Notifier(dispatcher, poll_seconds=hooks.poll_seconds)
+        notifier.start()
+        self._notifier = (notifier, sender, publisher)
+
+    def stop_notifier(self) -> None:
+        parts, self._notifier = self._notifier, None
+        if parts is not None:
+            notifier, sender, publisher = parts
+            notifier.stop()
+            sender.close()
+            if publisher is not None:
+                publisher.stop()
+
     # -- what the steps built --------------------------------------------------------------
 
     @property
@@ -170,6 +205,11 @@ class Gatepost:
         if self._app is None:
             raise RuntimeError("gatepost has no app: start() it first")
         return self._app
+
+    @property
+    def gateway(self) -> MqttGateway | None:
+        """The MQTT gateway while its step runs (None without MQTT or a gateway outbox)."""
+        return self._gateway
 
     @property
     def running(self) -> tuple[str, ...]:

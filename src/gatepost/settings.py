@@ -53,6 +53,7 @@ __all__ = [
     "SecuritySettings",
     "ServerSettings",
     "Settings",
+    "WebhookSettings",
     "get_settings",
     "is_loopback",
 ]
@@ -397,6 +398,41 @@ class MqttSettings(_Section):
     )
 
 
+class WebhookSettings(_Section):
+    """Outgoing notifications: signed webhooks and MQTT notification topics
+    (docs/notifications.md)."""
+
+    enabled: bool = Field(
+        default=True,
+        description="Run the notifier: deliver queued webhooks (and MQTT notifications "
+        "when mqtt.enabled). Off: deliveries wait in the outbox.",
+    )
+    allow_private_targets: bool = Field(
+        default=False,
+        description="Allow endpoint URLs that are plain http or resolve to loopback, "
+        "private or link-local addresses (tests and closed networks only: it opens SSRF).",
+    )
+    timeout_seconds: float = Field(
+        default=5.0, gt=0, le=30, description="Time allowed for one delivery attempt."
+    )
+    max_attempts: int = Field(
+        default=8, ge=1, le=20, description="Attempts before a delivery is marked failed."
+    )
+    disable_after_failures: int = Field(
+        default=20,
+        ge=1,
+        le=1000,
+        description="An endpoint whose deliveries failed this many times in a row "
+        "(attempts, not deliveries) is disabled, with the reason recorded.",
+    )
+    poll_seconds: float = Field(
+        default=1.0, gt=0, le=60, description="How often the notifier looks for due deliveries."
+    )
+    batch_size: int = Field(
+        default=20, ge=1, le=500, description="Deliveries claimed per round by one notifier."
+    )
+
+
 class ServerSettings(_Section):
     host: str = Field(default="127.0.0.1", description="Bind address. Loopback by default.")
     port: int = Field(default=8000, ge=1, le=65535, description="TCP port.")
@@ -451,6 +487,9 @@ class Settings(BaseSettings):
     )
     mqtt: MqttSettings = Field(
         default_factory=MqttSettings, description="MQTT devices and their broker."
+    )
+    webhooks: WebhookSettings = Field(
+        default_factory=WebhookSettings, description="Webhooks and MQTT notifications."
     )
 
     @property

@@ -106,6 +106,7 @@ def test_expired_vehicle_is_unknown_and_a_frame_without_a_plate_is_not_an_error(
         "plates": [],
         "read_id": None,
         "repeat": False,
+        "duplicate": False,
     }
     bad = admin.post(
         "/api/v1/plates/read", files={"file": ("x.jpg", b"not an image", "image/jpeg")}

@@ -103,6 +103,7 @@ def test_site_formats_change_what_is_read(admin: Actor) -> None:
         "plates": [],
         "read_id": None,
         "repeat": False,
+        "duplicate": False,
     }
     at_own = _read(admin, frame, own_site)
     assert [(p["text"], p["region"]) for p in at_own["plates"]] == [(text, "us")]

@@ -61,6 +61,14 @@ SENSITIVE: dict[Permission, set[Role]] = {
     # The muster list names who is on site now: those who run an evacuation.
     Permission.PRESENCE_READ: {Role.ADMIN, Role.OPERATOR, Role.GUARD},
     Permission.CREDENTIALS_READ: {Role.ADMIN, Role.OPERATOR, Role.HR, Role.AUDITOR},
+    # Remote open, lockdown and release of doors: those on watch, and administrators.
+    Permission.ACCESS_POINTS_OPERATE: {Role.ADMIN, Role.GUARD},
+    # Alerts (duress, blocked, watch list): those on watch read and acknowledge them.
+    Permission.ALERTS_READ: {Role.ADMIN, Role.OPERATOR, Role.GUARD, Role.AUDITOR},
+    Permission.ALERTS_WRITE: {Role.ADMIN, Role.OPERATOR, Role.GUARD},
+    # Webhooks send the tenant's events elsewhere: administrators set them up.
+    Permission.WEBHOOKS_READ: {Role.ADMIN, Role.AUDITOR},
+    Permission.WEBHOOKS_WRITE: {Role.ADMIN},
 }
 
 # The only operations a device credential may perform (SECURITY.md 13): post events,

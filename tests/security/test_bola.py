@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support.api import Actor, add_tenant, call, now_iso
+from tests.e2e.conftest import ui_login
+from tests.support.api import STRONG_PASSWORD, Actor, add_tenant, call, now_iso
 from tests.support.faces import photo_bytes, photos
 from tests.support.routes import Operation, body_model_name, operations, random_id
 from tests.support.world import World, build_world
@@ -35,6 +36,9 @@ SAMPLE_BODIES: dict[str, dict[str, Any]] = {
     "LevelGrant": {"valid_until": "2040-01-01T00:00:00Z"},
     "PersonAccessUpdate": {"watchlisted": True},
     "CredentialCreate": {"kind": "qr"},
+    "AlertAcknowledge": {"note": "checked by the isolation test"},
+    "WebhookUpdate": {"description": "checked by the isolation test"},
+    "RemoteCommandRequest": {"reason": "checking tenant isolation"},
 }
 _FACE = photo_bytes(photos("obama")[1])
 # Multipart uploads, by the type of the route's file parameter (a list: several files).
@@ -105,6 +109,9 @@ def test_id_routes_use_only_known_id_kinds_when_generated(admin: Actor) -> None:
         "access_level_id",
         "holiday_id",
         "credential_id",
+        "alert_id",
+        "webhook_id",
+        "delivery_id",
     }
     unknown = sorted({p for op in ops for p in op.path_params} - world_keys)
     assert unknown == [], "extend build_world with an object of each new id kind"
@@ -151,6 +158,54 @@ def test_foreign_ids_answer_404_on_every_id_route_and_method(admin: Actor) -> No
     assert own_failures == [], "\n".join(own_failures)
 
 
+def test_foreign_ids_answer_like_missing_ones_on_every_ui_id_route(admin: Actor) -> None:
+    """The admin UI (cookie session and CSRF token, as a browser sends them): every page
+    and form that takes an id answers B's objects exactly as objects that do not exist."""
+    b_admin = add_tenant(admin, "globex")
+    world_a = build_world(admin, tag="a", seq=1)
+    world_b = build_world(b_admin, tag="b", seq=2)
+    client = admin.client
+    headers = {"X-CSRF-Token": ui_login(client, "acme", "admin", STRONG_PASSWORD)}
+    ops = [op for op in id_operations_all(admin) if op.is_ui]  # not the catch-all {rest}
+    assert len(ops) >= 10
+    unknown = sorted({p for op in ops for p in op.path_params} - set(world_a.ids))
+    assert unknown == [], "extend build_world with an object of each new id kind"
+    failures = []
+    for op in ops:
+        ghost = dict(world_a.ids, **{name: random_id() for name in op.path_params})
+        expected = client.request(op.method, op.url(ghost), headers=headers)
+        if expected.status_code != 404:
+            failures.append(f"{op} with unknown ids -> {expected.status_code}")
+            continue
+        combos = [dict(world_b.ids)]
+        if len(op.path_params) > 1:
+            combos += [dict(world_a.ids, **{name: world_b.ids[name]}) for name in op.path_params]
+        for ids in combos:
+            response = client.request(op.method, op.url(ids), headers=headers)
+            if response.status_code != 404:
+                failures.append(f"{op} with B's ids -> {response.status_code}")
+            elif response.text != expected.text:
+                failures.append(f"{op}: B's object answers unlike a missing one")
+    assert failures == [], "\n".join(failures)
+    _assert_world_untouched(world_b)
+    # Sanity: A's own objects open, so the 404s above are isolation.
+    for op in ops:
+        if op.method == "GET":
+            own = client.get(op.url(world_a.ids), headers=headers)
+            assert own.status_code == 200, f"{op} on A's own object -> {own.status_code}"
+
+
+def id_operations_all(admin: Actor) -> list[Operation]:
+    """Every non-public route that takes an id, API and admin UI alike."""
+    return [
+        op
+        for op in operations(admin.client.app)  # type: ignore[arg-type]
+        if op.path_params
+        and all(name.endswith("_id") for name in op.path_params)
+        and not op.is_public
+    ]
+
+
 def _assert_world_untouched(world: World) -> None:
     admin, ids = world.admin, world.ids
     person = admin.get(f"/api/v1/persons/{ids['person_id']}")
@@ -181,7 +236,12 @@ def _assert_world_untouched(world: World) -> None:
     ]
     assert admin.get(f"/api/v1/persons/{person_id}/access").json()["watchlisted"] is False
     cards = admin.get(f"/api/v1/persons/{person_id}/credentials").json()
-    assert [(c["id"], c["revoked_at"]) for c in cards] == [(ids["credential_id"], None)]
+    card_rows = [(c["id"], c["revoked_at"]) for c in cards if c["kind"] == "card"]
+    assert card_rows == [(ids["credential_id"], None)]  # (the PIN: the world's duress alert)
+    alert = admin.get(f"/api/v1/alerts/{ids['alert_id']}").json()
+    assert alert["acknowledged_at"] is None
+    hook = admin.get(f"/api/v1/webhooks/{ids['webhook_id']}").json()
+    assert hook["enabled"] is True and "isolation" not in hook["description"]
     holidays = admin.get(f"/api/v1/sites/{ids['site_id']}/holidays").json()
     assert [h["id"] for h in holidays] == [ids["holiday_id"]]
     keys = {k["id"]: k for k in admin.get("/api/v1/api-keys").json()}

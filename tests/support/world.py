@@ -4,8 +4,9 @@
 person (with a consent, an identity number and a phone), a vehicle of that person, a
 device, a user, an API key, a snapshot, an event and a gate-log plate read (the demo's
 registered car at the device), the access rules (a zone, a schedule, an access point the
-device is bound to, an access level the person holds, a site holiday) and a card of the
-person, and returns their ids by
+device is bound to, an access level the person holds, a site holiday), a card of the
+person, an alert (a duress PIN at the device) and a webhook endpoint with a delivery, and
+returns their ids by
 path-parameter name (``site_id``, ``person_id``, ...) with the secrets and personal
 values a leak check looks for. The isolation tests build one world per tenant and aim
 one tenant's calls at the other's.
@@ -63,6 +64,7 @@ class World:
     image: bytes
     tokens: dict[str, str] = field(default_factory=dict)
     card: str = ""  # the person's card number (only its last 4 characters may show)
+    webhook_secret: str = ""  # shown once, when the endpoint was created
 
     @property
     def media_query(self) -> dict[str, str]:
@@ -135,6 +137,7 @@ def build_world(admin: Actor, *, tag: str, seq: int) -> World:
         json={"access_point_id": rules["access_point_id"]},
     )
     assert bound.status_code == 200, bound.text
+    notifications, webhook_secret = _notifications(admin, device, person_id=person_id, seq=seq)
     return World(
         admin=admin,
         device=device,
@@ -151,6 +154,7 @@ def build_world(admin: Actor, *, tag: str, seq: int) -> World:
             "template_id": enrolled.json()["faces"][0]["id"],
             "plate_read_id": read.json()["read_id"],
             **rules,
+            **notifications,
         },
         identity_number=identity,
         phone=phone,
@@ -159,6 +163,7 @@ def build_world(admin: Actor, *, tag: str, seq: int) -> World:
         image=image,
         tokens={"device": device.token, "user": user.token, "api_key": key.json()["token"]},
         card=card,
+        webhook_secret=webhook_secret,
     )
 
 
@@ -208,3 +213,37 @@ def _access_rules(
         "credential_id": credential_id,
     }
     return ids, card
+
+
+def _notifications(
+    admin: Actor, device: Actor, *, person_id: str, seq: int
+) -> tuple[dict[str, str], str]:
+    """An alert (the person's duress PIN at the device), a webhook endpoint and one of
+    its deliveries: their ids, and the endpoint's secret."""
+    pin = f"9{seq:05d}"
+    issued = admin.post(
+        f"/api/v1/persons/{person_id}/credentials",
+        json={"kind": "pin", "value": pin, "duress": True},
+    )
+    assert issued.status_code == 201, issued.text
+    arrival = {
+        "kind": "pin",
+        "value": pin,
+        "idempotency_key": f"duress-{seq}",
+        "device_time": now_iso(admin),
+    }
+    decided = device.post("/api/v1/device/arrivals", json=arrival)
+    assert decided.status_code == 200, decided.text
+    alerts = admin.get("/api/v1/alerts").json()["items"]
+    assert len(alerts) == 1, alerts
+    # Tests allow private targets (tests/support/settings.py); nothing listens there.
+    hook = admin.post("/api/v1/webhooks", json={"url": f"http://127.0.0.1:9/hook-{seq}"})
+    assert hook.status_code == 201, hook.text
+    test = admin.post(f"/api/v1/webhooks/{hook.json()['id']}/test")
+    assert test.status_code == 202, test.text
+    ids = {
+        "alert_id": alerts[0]["id"],
+        "webhook_id": hook.json()["id"],
+        "delivery_id": test.json()["id"],
+    }
+    return ids, str(hook.json()["secret"])

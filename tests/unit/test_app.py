@@ -76,6 +76,7 @@ def settings(tmp_path: Path) -> Settings:
         data_dir=tmp_path / "data",
         db={"url": f"sqlite:///{tmp_path}/unused.db"},
         server={"allowed_hosts": ["testserver"]},
+        webhooks={"enabled": False},  # no notifier: nothing may open the database
     )
     create_key_file(built.key_file)
     return built

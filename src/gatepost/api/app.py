@@ -26,7 +26,9 @@ from gatepost.api.deps import GuardedRoute, access_rule_of, public, require
 from gatepost.api.errors import install_error_handlers
 from gatepost.api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from gatepost.api.routes import (
+    access_point_commands,
     access_rules,
+    alerts,
     audit,
     auth,
     devices,
@@ -42,6 +44,7 @@ from gatepost.api.routes import (
     tenants,
     users,
     vehicles,
+    webhooks,
 )
 from gatepost.errors import ConfigError
 from gatepost.security.permissions import Permission
@@ -138,8 +141,11 @@ def create_app(container: Container) -> FastAPI:
         audit,
         media,
         access_rules,
+        access_point_commands,
         person_access,
         presence,
+        alerts,
+        webhooks,
     ):
         app.include_router(module.router)
     docs = _docs_router(settings.docs_public)

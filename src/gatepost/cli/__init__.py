@@ -7,7 +7,19 @@ from typing import Annotated
 
 import typer
 
-from gatepost.cli import audit, bench, config, demo, faces, init, keys, plates, retention, serve
+from gatepost.cli import (
+    audit,
+    bench,
+    config,
+    demo,
+    device,
+    faces,
+    init,
+    keys,
+    plates,
+    retention,
+    serve,
+)
 from gatepost.cli.context import cli_state
 
 __all__ = ["app", "main"]
@@ -44,6 +56,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(keys.app, name="keys")
 app.add_typer(config.app, name="config")
 app.add_typer(bench.app, name="bench")
+app.add_typer(device.app, name="device")
 app.add_typer(faces.app, name="faces")
 app.add_typer(plates.app, name="plates")
 app.add_typer(retention.app, name="retention")

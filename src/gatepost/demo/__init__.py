@@ -1,1 +1,1 @@
-"""`gatepost demo`: a complete embedded instance exercised over its real HTTP API."""
+"""`gatepost demo`: a complete embedded instance exercised over its real HTTP API and MQTT."""

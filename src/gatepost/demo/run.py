@@ -1,7 +1,12 @@
 """The demo scenario: an operator sets up a site, people and doors; devices report.
 
 Everything goes through the real HTTP API of a real server on loopback, backed by the
-embedded default (SQLite + local sealed media) in a fresh data directory.
+embedded default (SQLite + local sealed media) in a fresh data directory, and through
+the real MQTT gateway and gatepost's own Mosquitto broker (started on a free loopback
+port with its files in the data directory, :mod:`gatepost.ingest.broker_process`). The
+instance runs on the real clock; the schedules are drawn around the site's time now
+(:mod:`gatepost.demo.hours`), the arrivals over MQTT are :mod:`gatepost.demo.morning`,
+``--serve`` is :mod:`gatepost.demo.serve`.
 """
 
 from __future__ import annotations
@@ -10,29 +15,41 @@ import io
 import secrets
 import shutil
 import tempfile
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from PIL import Image, ImageDraw
 from rich.console import Console
 from rich.panel import Panel
 from rich.progress import Progress, SpinnerColumn, TextColumn
-from rich.table import Table
 
+from gatepost.app import container_for
 from gatepost.demo.faces import face_scenario, report_faces
+from gatepost.demo.hours import DemoHours, demo_hours
+from gatepost.demo.morning import FACE_PERSON, morning_scenario, report_morning
 from gatepost.demo.plates import REGISTERED as REGISTERED_PLATE
 from gatepost.demo.plates import gate_scenario, report_gate
+from gatepost.demo.report import report
+from gatepost.demo.serve import newcomer_login, serve_until_stopped
 from gatepost.demo.server import BackgroundServer
+from gatepost.demo.site_rules import CARDS, set_up_rules
+from gatepost.ingest.broker_process import BrokerUnavailable, OwnBroker, broker_problem, own_broker
 from gatepost.security.kek import create_key_file
 from gatepost.services.container import build_container
-from gatepost.settings import Environment, Settings
+from gatepost.settings import Environment, MqttSettings, Settings
 from gatepost.store.db import migrate
 
 __all__ = ["run_demo"]
 
 console = Console(highlight=False)
+
+SITE_TIMEZONE = "Asia/Shanghai"
+SITE_ZONE = ZoneInfo(SITE_TIMEZONE)
+TENANT_SLUG = "harbour"
 
 PEOPLE = [
     {
@@ -79,15 +96,24 @@ DEVICES = [
 ]
 
 
-def _frame() -> bytes:
+def _frame(now: datetime) -> bytes:
     """A synthetic camera frame (the demo ships no personal images)."""
     image = Image.new("RGB", (640, 480), (38, 50, 56))
     draw = ImageDraw.Draw(image)
     draw.rectangle((220, 120, 420, 420), outline=(200, 200, 200), width=4)
-    draw.text((20, 20), f"CAM-01 {datetime.now(UTC):%Y-%m-%d %H:%M:%S}", fill=(255, 255, 0))
+    draw.text((20, 20), f"CAM-01 {now:%Y-%m-%d %H:%M:%S}", fill=(255, 255, 0))
     out = io.BytesIO()
     image.save(out, "JPEG", quality=85)
     return out.getvalue()
+
+
+def _hours_note(hours: DemoHours) -> str:
+    """The two schedules in words, for under the arrivals table."""
+    return (
+        f"Drawn around the site's time when the demo started ({SITE_TIMEZONE}): staff hours "
+        f"{hours.staff_window} on weekdays and on today, whatever day it is; the cleaner's hours "
+        f"{hours.cleaner_window} every day."
+    )
 
 
 class _Api:
@@ -109,8 +135,15 @@ def _check(response: httpx.Response, expected: int) -> Any:
     return response.json() if response.content else None
 
 
-def _prepare(data_dir: Path) -> tuple[Settings, str]:
-    settings = Settings(env=Environment.PRODUCTION, data_dir=data_dir)
+def _prepare(data_dir: Path, broker: OwnBroker) -> tuple[Settings, str]:
+    mqtt = MqttSettings(
+        enabled=True,
+        host=broker.host,
+        port=broker.port,
+        dir=broker.dir,
+        gateway_username=broker.gateway_username,
+    )
+    settings = Settings(env=Environment.PRODUCTION, data_dir=data_dir, mqtt=mqtt)
     create_key_file(settings.key_file)
     container = build_container(settings)
     migrate(container.db)
@@ -119,34 +152,73 @@ def _prepare(data_dir: Path) -> tuple[Settings, str]:
     return settings, token
 
 
-def run_demo(data_dir: Path | None = None, *, keep: bool = False) -> None:
+def run_demo(
+    data_dir: Path | None = None,
+    *,
+    keep: bool = False,
+    serve: bool = False,
+    port: int | None = None,
+) -> None:
+    """Run the demo (see the module doc); ``serve``: then keep the instance up until
+    Ctrl-C. Exits 1 when a check fails, 2 when gatepost's MQTT broker cannot run here."""
+    problem = broker_problem()
+    if problem is not None:
+        console.print(f"[red]gatepost demo runs its own MQTT broker, and cannot:[/] {problem}")
+        raise SystemExit(2)
     owned = data_dir is None
     data_dir = data_dir or Path(tempfile.mkdtemp(prefix="gatepost-demo-"))
     console.print(
         Panel.fit(
-            "[bold]gatepost demo[/] — an embedded instance (SQLite + sealed local media)\n"
+            "[bold]gatepost demo[/] — an embedded instance (SQLite + sealed local media) "
+            "with its own MQTT broker\n"
             f"data directory: {data_dir}",
             border_style="cyan",
         )
     )
     try:
-        _scenario(data_dir)
+        passed = _run(data_dir, serve=serve, port=port)
+    except BrokerUnavailable as exc:
+        console.print(f"[red]gatepost's MQTT broker did not start:[/] {exc}")
+        raise SystemExit(2) from exc
     finally:
         if owned and not keep:
             shutil.rmtree(data_dir, ignore_errors=True)
+    if not passed:
+        raise SystemExit(1)
 
 
-def _scenario(data_dir: Path) -> None:
-    settings, setup_token = _prepare(data_dir)
-    container = build_container(settings)
-    admin_password = "Demo-" + secrets.token_urlsafe(12)
-    with (
-        BackgroundServer(container) as base,
-        Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True
-        ) as progress,
-    ):
+def _run(data_dir: Path, *, serve: bool, port: int | None) -> bool:
+    """Start the broker and the instance, run the scenario, report, and (``serve``) wait;
+    everything stops in reverse order on the way out. Whether every check passed."""
+    with ExitStack() as running:
+        broker = running.enter_context(own_broker(data_dir / "mosquitto"))
+        settings, setup_token = _prepare(data_dir, broker)
+        container = container_for(settings)
+        running.callback(container.close)
+        server = BackgroundServer(container, port=port)
+        base = running.enter_context(server)
         api = _Api(base)
+        running.callback(api.http.close)
+        admin, passed = _scenario(api, setup_token, data_dir, broker, server)
+        if serve:
+            login = newcomer_login(api.call, _check, admin, base=base, tenant=TENANT_SLUG)
+            serve_until_stopped(console, login)
+    return passed
+
+
+def _scenario(
+    api: _Api,
+    setup_token: str,
+    data_dir: Path,
+    broker: OwnBroker,
+    server: BackgroundServer,
+) -> tuple[str, bool]:
+    """Everything the demo does over HTTP and MQTT, then the report; the administrator's
+    API token and whether every check passed."""
+    admin_password = "Demo-" + secrets.token_urlsafe(12)
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True
+    ) as progress:
         step = progress.add_task("first-run setup with the one-time token")
         _check(
             api.call(
@@ -155,7 +227,7 @@ def _scenario(data_dir: Path) -> None:
                 json={
                     "token": setup_token,
                     "tenant_name": "Harbour Facilities Ltd",
-                    "tenant_slug": "harbour",
+                    "tenant_slug": TENANT_SLUG,
                     "username": "admin",
                     "password": admin_password,
                 },
@@ -167,7 +239,7 @@ def _scenario(data_dir: Path) -> None:
             api.call(
                 "POST",
                 "/api/v1/auth/login",
-                json={"tenant": "harbour", "username": "admin", "password": admin_password},
+                json={"tenant": TENANT_SLUG, "username": "admin", "password": admin_password},
             ),
             200,
         )["token"]
@@ -177,7 +249,7 @@ def _scenario(data_dir: Path) -> None:
                 "POST",
                 "/api/v1/sites",
                 admin,
-                json={"name": "Harbour Tower", "timezone": "Asia/Shanghai"},
+                json={"name": "Harbour Tower", "timezone": SITE_TIMEZONE},
             ),
             201,
         )
@@ -195,7 +267,7 @@ def _scenario(data_dir: Path) -> None:
             api.call(
                 "POST",
                 "/api/v1/auth/login",
-                json={"tenant": "harbour", "username": "guard.zhou", "password": guard_password},
+                json={"tenant": TENANT_SLUG, "username": "guard.zhou", "password": guard_password},
             ),
             200,
         )["token"]
@@ -232,7 +304,7 @@ def _scenario(data_dir: Path) -> None:
                 "POST",
                 "/api/v1/device/snapshots",
                 barrier,
-                files={"file": ("frame.jpg", _frame(), "image/jpeg")},
+                files={"file": ("frame.jpg", _frame(datetime.now(UTC)), "image/jpeg")},
             ),
             201,
         )
@@ -326,12 +398,29 @@ def _scenario(data_dir: Path) -> None:
         )
         image = api.call("GET", signed["url"], guard)
         stolen = api.call("GET", signed["url"], admin).status_code
+        progress.update(step, description="arrivals at the site over the MQTT gateway")
+        staff = {p["name"]: p["id"] for p in people} | {FACE_PERSON: faces.enrolled[FACE_PERSON]}
+        hours = demo_hours(datetime.now(SITE_ZONE))
+        rules = set_up_rules(api.call, _check, admin, site["id"], staff, hours=hours)
+        names = {person_id: name for name, person_id in staff.items()}
+        morning = morning_scenario(
+            api.call,
+            _check,
+            admin,
+            site_id=site["id"],
+            rules=rules,
+            broker=broker,
+            gateway=server.gateway,
+            zone=SITE_ZONE,
+            names=names,
+        )
         verify = _check(api.call("POST", "/api/v1/audit/verify", admin), 200)
         audit = _check(api.call("GET", "/api/v1/audit?limit=8", admin), 200)["items"]
-    container.close()
     report_faces(console, faces)
     report_gate(console, gate)
-    _report(
+    report_morning(console, morning, names=names, hours=_hours_note(hours))
+    passed = report(
+        console,
         people,
         devices,
         events,
@@ -350,80 +439,8 @@ def _scenario(data_dir: Path) -> None:
             "same URL used by another user": (stolen, 404),
             **faces.checks,
             **gate.checks,
+            **morning.checks,
         },
-        extra_names=[*faces.enrolled, REGISTERED_PLATE],
+        extra_names=[*faces.enrolled, REGISTERED_PLATE, *CARDS.values()],
     )
-
-
-def _report(
-    people: list[Any],
-    devices: list[Any],
-    events: list[Any],
-    first: list[Any],
-    retry: list[Any],
-    revealed: Any,
-    audit: list[Any],
-    verify: Any,
-    data_dir: Path,
-    *,
-    checks: dict[str, tuple[int | str, int | str]],
-    extra_names: list[str],
-) -> None:
-    table = Table(title="People (as the API shows them: identity numbers masked)")
-    for column in ("name", "kind", "identity number", "phone"):
-        table.add_column(column)
-    for p in people:
-        table.add_row(p["name"], p["kind"], p["identity_masked"], p["phone_masked"])
-    console.print(table)
-    console.print(f"Revealed with a reason (audited): {revealed['identity_number']}\n")
-    names = {d["id"]: d["name"] for d in devices}
-    who = {p["id"]: p["name"] for p in people}
-    table = Table(title="Events (newest first, read by the guard)")
-    for column in ("time (UTC)", "device", "event", "person", "data"):
-        table.add_column(column)
-    for e in events:
-        table.add_row(
-            e["occurred_at"][11:19],
-            names.get(e["device_id"], "?"),
-            e["kind"],
-            who.get(e["person_id"] or "", "—"),
-            ", ".join(f"{k}={v}" for k, v in e["data"].items()),
-        )
-    console.print(table)
-    stored = sum(r["stored"] for r in first)
-    duplicates = sum(not r["stored"] for r in retry)
-    console.print(
-        f"Idempotency: first delivery stored {stored}; redelivery of the same "
-        f"{len(retry)} events stored 0 ({duplicates} recognised as duplicates).\n"
-    )
-    table = Table(title="Security checks performed over HTTP")
-    for column in ("check", "status", "expected", ""):
-        table.add_column(column)
-    for name, (got, want) in checks.items():
-        table.add_row(name, str(got), str(want), "[green]ok[/]" if got == want else "[red]FAIL[/]")
-    console.print(table)
-    table = Table(title="Audit log (latest entries)")
-    for column in ("#", "actor", "action", "purpose", "outcome"):
-        table.add_column(column)
-    for entry in audit:
-        table.add_row(
-            str(entry["seq"]),
-            entry["actor"][:20],
-            entry["action"],
-            entry["purpose"],
-            entry["outcome"],
-        )
-    console.print(table)
-    console.print(
-        f"Audit chain: {verify['entries']} entries, "
-        f"{'[green]intact[/]' if verify['intact'] else '[red]BROKEN[/]'}"
-    )
-    raw = b"".join(p.read_bytes() for p in data_dir.rglob("*") if p.is_file())
-    leaked = [n for n in [p["name"] for p in people] + extra_names if n.encode() in raw]
-    console.print(
-        f"Plain names or plates found in the data directory's raw bytes: "
-        f"{'[red]' + ', '.join(leaked) + '[/]' if leaked else '[green]none[/]'}"
-    )
-    failed = [name for name, (got, want) in checks.items() if got != want]
-    if failed or leaked or not verify["intact"]:
-        raise SystemExit(1)
+    return admin, passed

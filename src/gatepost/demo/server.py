@@ -1,7 +1,8 @@
 """Runs the real app with uvicorn on a free loopback port in a background thread.
 
 The app comes from the composition root (:class:`gatepost.app.Gatepost`), started on
-entry and stopped once the server has shut down.
+entry (with the MQTT gateway when the settings enable it) and stopped once the server
+has shut down.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from types import TracebackType
 import uvicorn
 
 from gatepost.app import Gatepost
+from gatepost.ingest.gateway import MqttGateway
 from gatepost.services.container import Container
 
 __all__ = ["BackgroundServer", "free_port"]
@@ -41,6 +43,11 @@ class BackgroundServer:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def gateway(self) -> MqttGateway | None:
+        """The MQTT gateway while serving (None without ``mqtt.enabled``)."""
+        return self._gatepost.gateway
 
     def __enter__(self) -> str:
         self._gatepost.start()

@@ -6,7 +6,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-__all__ = ["Device", "DeviceKind", "DeviceRole", "Direction", "EventKind", "clock_problem"]
+__all__ = [
+    "Device",
+    "DeviceKind",
+    "DeviceRole",
+    "Direction",
+    "EventKind",
+    "SERVER_EVENT_KINDS",
+    "clock_problem",
+]
 
 
 class DeviceKind(StrEnum):
@@ -65,6 +73,16 @@ class EventKind(StrEnum):
     DEVICE_ONLINE = "device.online"
     DEVICE_OFFLINE = "device.offline"
     TAMPER = "device.tamper"
+    REMOTE_OPEN = "door.remote_open"
+    REMOTE_LOCKDOWN = "door.remote_lockdown"
+    REMOTE_RELEASE = "door.remote_release"
+
+
+SERVER_EVENT_KINDS = frozenset(
+    {EventKind.REMOTE_OPEN, EventKind.REMOTE_LOCKDOWN, EventKind.REMOTE_RELEASE}
+)
+"""Kinds only gatepost itself records (an operator's remote command to the device), so a
+device cannot post an event that names a user as having opened its door."""
 
 
 def clock_problem(

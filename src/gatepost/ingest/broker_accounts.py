@@ -11,7 +11,8 @@ account, then makes the broker re-read them (SIGHUP to the pid file's process):
 - ACL file: explicit per-user rules, no ``pattern`` lines and nothing for anonymous
   clients. A device may write only its own events and acks topics and read only its own
   commands and errors topics; the gateway reads every events and acks topic and writes
-  every commands and errors topic (``ingest.topics``)::
+  every commands and errors topic (``ingest.topics``) and the tenants' notification
+  topics, ``gatepost-notify/#`` (docs/notifications.md)::
 
       user <tenant_id>.<device_id>
       topic write gatepost/<tenant_id>/<device_id>/events
@@ -40,6 +41,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from gatepost.domain.webhooks import NOTIFY_PREFIX
 from gatepost.ingest.topics import Channel, TopicRefused, device_topic, gateway_filter
 from gatepost.security.device_mqtt import broker_username, mosquitto_hash
 from gatepost.services.broker_accounts import (
@@ -146,6 +148,7 @@ def gateway_rules(gateway_username: str) -> str:
             f"topic read {gateway_filter(Channel.ACKS)}",
             f"topic write {gateway_filter(Channel.COMMANDS)}",
             f"topic write {gateway_filter(Channel.ERRORS)}",
+            f"topic write {NOTIFY_PREFIX}/#",
             "",
         ]
     )

@@ -28,15 +28,15 @@ number or a PIN): ``detail`` names the field and the rule.
 
 Replays: the same idempotency key from the same device again is not a refusal here: the
 events table stores one row per (tenant, device, idempotency key) (SECURITY.md 33), so a
-redelivered message is stored once and answered with the first decision.
-:attr:`Verified.payload_sha256` is the hook for the other case, *the same key with a
-different body*: the gateway stores the digest with the event and refuses a later
-message whose key matches and digest differs (reason ``reused_key``).
+redelivered message, a frame as much as a card, is stored once and answered with the
+first decision. The other case, *the same key with a different message*, is the arrival
+pipeline's to tell (:mod:`gatepost.services.arrival_keys`): it keeps a keyed digest of
+what the message said with its event, the same whatever the transport, and the gateway
+refuses a message under a stored key with another digest (reason ``reused_key``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 from collections.abc import Iterable
@@ -109,8 +109,6 @@ class Verified:
 
     topic: DeviceTopic
     message: ArrivalMessage | AckMessage
-    payload_sha256: bytes
-    """Digest of the exact payload: the same key with another digest is a reuse."""
 
     @property
     def idempotency_key(self) -> str:
@@ -197,4 +195,4 @@ def verify(
     )
     if problem is not None:
         return Refusal(RefusalReason.STALE, f"device_time: {problem}", key)
-    return Verified(topic=where, message=message, payload_sha256=hashlib.sha256(payload).digest())
+    return Verified(topic=where, message=message)

@@ -16,9 +16,11 @@ it restarts, and a clean start keeps nothing anyway. paho's network thread only 
 what arrives (a bounded queue that drops when full: the device sends again); one handler
 thread verifies each message (:func:`gatepost.ingest.envelope.verify`) with the device's
 MAC key (looked up through :class:`gatepost.services.devices.DeviceService`, cached for
-``device_ttl``), hands arrivals to the arrival pipeline with the device's principal, and
-publishes refusals on the device's errors topic. The same thread runs the command
-outbox's retries (:mod:`gatepost.ingest.gateway_commands`).
+``device_ttl``), hands arrivals to the arrival pipeline with the device's principal and
+idempotency key (frames too: a redelivered frame is neither recognised nor stored again),
+answers a redelivery with the stored decision's command (same ``command_id``, naming the
+arrival's key), and publishes refusals on the device's errors topic. The same thread
+runs the command outbox's retries (:mod:`gatepost.ingest.gateway_commands`).
 
 A refusal is ``{"v": 1, "reason": ..., "detail": ..., "idempotency_key": ...}`` (QoS 1,
 signed like a command when the device is known); nothing from the payload is echoed.
@@ -78,7 +80,7 @@ from gatepost.ingest.topics import (
 )
 from gatepost.security.device_mqtt import message_mac
 from gatepost.security.policy import Principal
-from gatepost.services.arrivals import DeviceArrival, ReusedKey
+from gatepost.services.arrivals import Decided, DeviceArrival, FrameKey, ReusedKey
 from gatepost.services.commands import DeviceCommand
 from gatepost.services.container import Container
 from gatepost.settings import Settings
@@ -349,20 +351,12 @@ class MqttGateway:
 
     def _arrive(self, where: DeviceTopic, device: GatewayDevice, message: ArrivalMessage) -> None:
         principal, key = device.principal, message.idempotency_key
-        arrivals = self._container.arrivals
         try:
-            if isinstance(message, FaceMessage):
-                arrivals.face_frame(principal, message.frame)
-            elif isinstance(message, PlateMessage):
-                arrivals.plate_frame(principal, message.frame)
-            else:
-                kind, value = arrival_value(message)
-                arrival = DeviceArrival(kind, key, message.device_time, value)
-                decided = arrivals.arrive(principal, arrival)
-                if decided.duplicate:
-                    self._count("duplicate")
-                    self._resend(principal, kind, decided.event_id, decided.decision)
-                    return
+            kind, earlier = self._hand_over(principal, message)
+            if earlier is not None:
+                self._count("duplicate")
+                self._resend(principal, kind, earlier.event_id, earlier.decision, arrival_key=key)
+                return
         except ReusedKey:
             detail = "idempotency_key: this key was used for another message"
             self._refuse(where, device, Refusal(RefusalReason.REUSED_KEY, detail, key))
@@ -383,18 +377,54 @@ class MqttGateway:
             return
         self._count("arrived")
 
+    def _hand_over(
+        self, principal: Principal, message: ArrivalMessage
+    ) -> tuple[ArrivalKind, Decided | None]:
+        """Hand the arrival to the pipeline under the device's idempotency key: its kind,
+        and the stored decision when the device sent it before (a redelivery)."""
+        arrivals = self._container.arrivals
+        key = message.idempotency_key
+        if isinstance(message, FaceMessage | PlateMessage):
+            frame_key = FrameKey(key, message.device_time)
+            if isinstance(message, FaceMessage):
+                kind = ArrivalKind.FACE
+                face = arrivals.face_frame(principal, message.frame, key=frame_key)
+                found = face.event_id, face.decision, face.duplicate
+            else:
+                kind = ArrivalKind.PLATE
+                plate = arrivals.plate_frame(principal, message.frame, key=frame_key)
+                found = plate.event_id, plate.decision, plate.duplicate
+            event_id, decision, duplicate = found
+            if duplicate and event_id is not None and decision is not None:
+                return kind, Decided(decision, event_id, duplicate=True)
+            return kind, None
+        kind, value = arrival_value(message)
+        decided = arrivals.arrive(principal, DeviceArrival(kind, key, message.device_time, value))
+        return kind, decided if decided.duplicate else None
+
     def _resend(
-        self, principal: Principal, kind: ArrivalKind, event_id: str, decision: Decision
+        self,
+        principal: Principal,
+        kind: ArrivalKind,
+        event_id: str,
+        decision: Decision,
+        *,
+        arrival_key: str,
     ) -> None:
         """A redelivered arrival: send its stored decision's command again, with the
-        same command id (the device carries out a command id once)."""
+        same command id (the device carries out a command id once) and the arrival's
+        key. A device bound to no access point is its own, a barrier for plates (as
+        the pipeline decided it)."""
         point_id = principal.access_point_id or principal.id
         point = self._container.access_rules.rules(principal).access_point(point_id)
-        command = replayed_command(
-            decision, kind=kind, access_point_id=point_id, barrier=bool(point and point.barrier)
-        )
+        barrier = point.barrier if point is not None else kind is ArrivalKind.PLATE
+        command = replayed_command(decision, kind=kind, access_point_id=point_id, barrier=barrier)
         if command is not None:
-            self._outbox.send(DeviceCommand(principal.tenant_id, principal.id, event_id, command))
+            self._outbox.send(
+                DeviceCommand(
+                    principal.tenant_id, principal.id, event_id, command, arrival_key=arrival_key
+                )
+            )
 
 
 def default_worker_name() -> str:

@@ -6,12 +6,16 @@ command after the decision has committed; the outbox publishes it on the device'
 commands topic (QoS 1) as a JSON object::
 
     {"v": 1, "command_id": "<event id>", "kind": "open", "display": "",
-     "event_id": "<event id>", "expires_at": "2026-03-01T08:00:10Z"}
+     "event_id": "<event id>", "arrival_key": "door1-42",
+     "expires_at": "2026-03-01T08:00:10Z"}
 
 with a ``mac`` user property over ``topic + "\\n" + payload`` keyed with the device's
 MAC key (the rule devices sign with, :func:`gatepost.security.device_mqtt.message_mac`).
 A decision's command takes its event's id as ``command_id``, so the command for one
-decision has one id whichever gateway worker sends it, however often.
+decision has one id whichever gateway worker sends it, however often. ``arrival_key``
+is the idempotency key of the device's arrival it answers (null for a command that
+answers none, such as an operator's remote open), so a device with several arrivals in
+flight can tell which one a command is for.
 
 Until the device acknowledges it (an ``ack`` on its acks topic, settled by
 :meth:`CommandOutbox.settle`), the command is published again with the same bytes
@@ -59,6 +63,7 @@ def command_payload(command: DeviceCommand, *, command_id: str, expires_at: str)
         "kind": command.command.kind.value,
         "display": command.command.display,
         "event_id": command.event_id,
+        "arrival_key": command.arrival_key,
         "expires_at": expires_at,
     }
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()

@@ -13,9 +13,12 @@ __all__ = ["ROLE_PERMISSIONS", "Permission", "Role", "USER_ROLES"]
 
 
 class Permission(StrEnum):
+    ACCESS_POINTS_OPERATE = "tenant:access_points:operate"
     ACCESS_RULES_READ = "tenant:access_rules:read"
     ACCESS_RULES_WRITE = "tenant:access_rules:write"
     ACCOUNT_SELF = "tenant:account:self"
+    ALERTS_READ = "tenant:alerts:read"
+    ALERTS_WRITE = "tenant:alerts:write"
     AUDIT_READ = "tenant:audit:read"
     CREDENTIALS_READ = "tenant:credentials:read"
     CREDENTIALS_WRITE = "tenant:credentials:write"
@@ -47,6 +50,8 @@ class Permission(StrEnum):
     USERS_WRITE = "tenant:users:write"
     VEHICLES_READ = "tenant:vehicles:read"
     VEHICLES_WRITE = "tenant:vehicles:write"
+    WEBHOOKS_READ = "tenant:webhooks:read"
+    WEBHOOKS_WRITE = "tenant:webhooks:write"
 
 
 class Role(StrEnum):
@@ -64,9 +69,12 @@ _P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(
         {
+            _P.ACCESS_POINTS_OPERATE,
             _P.ACCESS_RULES_READ,
             _P.ACCESS_RULES_WRITE,
             _P.ACCOUNT_SELF,
+            _P.ALERTS_READ,
+            _P.ALERTS_WRITE,
             _P.AUDIT_READ,
             _P.CREDENTIALS_READ,
             _P.CREDENTIALS_WRITE,
@@ -95,12 +103,16 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.PLATES_TEST,
             _P.VEHICLES_READ,
             _P.VEHICLES_WRITE,
+            _P.WEBHOOKS_READ,
+            _P.WEBHOOKS_WRITE,
         }
     ),
     Role.OPERATOR: frozenset(
         {
             _P.ACCESS_RULES_READ,
             _P.ACCOUNT_SELF,
+            _P.ALERTS_READ,
+            _P.ALERTS_WRITE,
             _P.CREDENTIALS_READ,
             _P.DEVICES_READ,
             _P.DEVICES_WRITE,
@@ -124,8 +136,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     Role.GUARD: frozenset(
         {
+            _P.ACCESS_POINTS_OPERATE,
             _P.ACCESS_RULES_READ,
             _P.ACCOUNT_SELF,
+            _P.ALERTS_READ,
+            _P.ALERTS_WRITE,
             _P.DEVICES_READ,
             _P.EVENTS_READ,
             _P.MEDIA_READ,
@@ -156,6 +171,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {
             _P.ACCESS_RULES_READ,
             _P.ACCOUNT_SELF,
+            _P.ALERTS_READ,
             _P.AUDIT_READ,
             _P.CREDENTIALS_READ,
             _P.DEVICES_READ,
@@ -167,6 +183,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             _P.TENANT_READ,
             _P.USERS_READ,
             _P.VEHICLES_READ,
+            _P.WEBHOOKS_READ,
         }
     ),
     Role.DEVICE: frozenset(

@@ -198,6 +198,19 @@ class AccessLevelService:
             rules_changed(uow, principal, record)
             return stored or assignment
 
+    def holder_counts(self, principal: Principal) -> Mapping[str, int]:
+        """How many persons hold each of the tenant's levels (absent: nobody)."""
+        with self._tx.read() as uow:
+            return uow.access_levels.holder_counts(tenant_id=principal.tenant_id)
+
+    def holders(self, principal: Principal, access_level_id: str, *, limit: int) -> Sequence[str]:
+        """The ids of (at most ``limit``) persons who hold the level."""
+        with self._tx.read() as uow:
+            level = _level(uow, principal, access_level_id)
+            return uow.access_levels.holders(
+                tenant_id=level.tenant_id, access_level_id=level.id, limit=limit
+            )
+
     def assignments(self, principal: Principal, person_id: str) -> Sequence[LevelAssignment]:
         with self._tx.read() as uow:
             _person(uow, principal, person_id)

@@ -1,29 +1,35 @@
 """The stages every arrival shares after recognition: where it happened (the access
 point and its site's calendar), whether it repeats one decided a moment ago, the event
-that records the decision, and the command sent once that event is durable.
+that records the decision (with its alerts as records of their own and the
+``access.decided`` / ``alert.raised`` notifications, in the same transaction), and the
+command sent once that event is durable.
 
 Used by :class:`~gatepost.services.arrivals.ArrivalPipeline` inside its units of work.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from gatepost.domain.access_points import AccessPoint
+from gatepost.domain.alerts import AlertRecord
 from gatepost.domain.arrivals import Arrival, ArrivalKind, RecentFactor, factors_to_remember
 from gatepost.domain.decisions import Decision, Outcome
 from gatepost.domain.devices import Direction, EventKind
 from gatepost.domain.ports import Clock
 from gatepost.domain.rule_sets import RuleSet
 from gatepost.domain.schedules import SiteCalendar
+from gatepost.domain.webhooks import NotificationType
 from gatepost.domain.zones import Presence
 from gatepost.security.policy import Principal
 from gatepost.services.access_rules import AccessRuleService
 from gatepost.services.commands import CommandSink, DeviceCommand
+from gatepost.services.notifications import Notifications, access_decided_data, alert_data
 from gatepost.services.uow import UnitOfWork
+from gatepost.store.ids import new_id
 
 __all__ = ["ArrivalSteps", "Where"]
 
@@ -47,11 +53,13 @@ class ArrivalSteps:
         rules: AccessRuleService,
         commands: CommandSink,
         repeat_window: timedelta,
+        notifications: Notifications | None = None,
     ) -> None:
         self._clock = clock
         self._rules = rules
         self.commands = commands
         self._repeat_window = repeat_window
+        self._notifications = notifications or Notifications(clock=clock, mqtt=False)
 
     def where(self, uow: UnitOfWork, principal: Principal, *, barrier: bool) -> Where:
         """The device's access point from the tenant's (cached) rules; a device bound to
@@ -214,10 +222,72 @@ class ArrivalSteps:
                 }
             ],
         )
-        return key in stored
+        if key not in stored:
+            return False
+        self._record_alerts(uow, principal, event_id, decision, person_id)
+        self._notifications.enqueue(
+            uow,
+            principal.tenant_id,
+            NotificationType.ACCESS_DECIDED,
+            access_decided_data(
+                event_id=event_id,
+                site_id=principal.site_id or "",
+                device_id=principal.id,
+                access_point_id=principal.access_point_id or principal.id,
+                decision=replace(decision, person_id=person_id),
+                arrival=kind.value,
+                occurred_at=occurred_at or now,
+            ),
+        )
+        return True
 
-    def send(self, principal: Principal, event_id: str, decision: Decision) -> None:
-        """Hand the decision's command to the device's transport (after the commit)."""
+    def _record_alerts(
+        self,
+        uow: UnitOfWork,
+        principal: Principal,
+        event_id: str,
+        decision: Decision,
+        person_id: str | None,
+    ) -> None:
+        """Store the decision's alerts as records of their own, in the event's
+        transaction, and queue ``alert.raised`` for each. ``person_id``: the decision's
+        person unless erased since the facts were read."""
+        for alert in decision.alerts:
+            record = AlertRecord(
+                tenant_id=principal.tenant_id,
+                id=new_id(),
+                site_id=principal.site_id or "",
+                access_point_id=alert.access_point_id,
+                event_id=event_id,
+                kind=alert.kind,
+                severity=alert.severity,
+                silent=alert.silent,
+                person_id=alert.person_id if alert.person_id in (person_id, None) else None,
+                vehicle_id=alert.vehicle_id,
+                raised_at=alert.at,
+                acknowledged_at=None,
+                acknowledged_by=None,
+                acknowledged_note=None,
+            )
+            uow.alerts.add(record)
+            self._notifications.enqueue(
+                uow, principal.tenant_id, NotificationType.ALERT_RAISED, alert_data(record)
+            )
+
+    def send(
+        self,
+        principal: Principal,
+        event_id: str,
+        decision: Decision,
+        *,
+        arrival_key: str | None = None,
+    ) -> None:
+        """Hand the decision's command to the device's transport (after the commit);
+        ``arrival_key``: the idempotency key of the arrival it answers, if it had one."""
         command = decision.command
         if command is not None:
-            self.commands.send(DeviceCommand(principal.tenant_id, principal.id, event_id, command))
+            self.commands.send(
+                DeviceCommand(
+                    principal.tenant_id, principal.id, event_id, command, arrival_key=arrival_key
+                )
+            )

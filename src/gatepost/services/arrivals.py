@@ -14,9 +14,12 @@ arrival goes through the same stages:
 4. **decide**: :func:`gatepost.domain.access.decide`, a pure function;
 5. **store** the decision as an access event, with its effects (the gate log's read),
    in one transaction: a car or person waiting at a device is one arrival, and a
-   device's message redelivered with the same idempotency key is stored once;
+   device's message redelivered with the same idempotency key is stored once and
+   answered with the stored decision, a frame's too (:mod:`.arrival_keys`);
 6. **act**: after the commit, the decision's command goes to the device through the
-   :class:`~gatepost.services.commands.CommandSink`.
+   :class:`~gatepost.services.commands.CommandSink`, naming the arrival's idempotency
+   key (``arrival_key``) so that a device with several arrivals in flight can tell
+   which one it answers.
 
 A device bound to no access point is its own, with the default rules. A user's test
 (the admin UI's "test a gate frame", a recognition test) runs stages 2-4 only and
@@ -32,16 +35,24 @@ from datetime import datetime, timedelta
 from gatepost.domain.access import Facts, decide
 from gatepost.domain.access_points import AccessLevel, PersonFacts
 from gatepost.domain.arrivals import Arrival, ArrivalKind, CredentialKind, FaceOutcome, FaceResult
-from gatepost.domain.decisions import Decision, Outcome, Reason
+from gatepost.domain.decisions import Decision
 from gatepost.domain.devices import clock_problem
 from gatepost.domain.events import Event
 from gatepost.domain.faces import FACE_CONSENT_PURPOSE
 from gatepost.domain.plates import DEFAULT_GRAMMARS, PlateGrammar
 from gatepost.domain.ports import Clock
 from gatepost.errors import AuthenticationFailed, Conflict, NotFound, ValidationFailed
-from gatepost.security.crypto import TenantKeys
 from gatepost.security.policy import Principal, PrincipalKind
 from gatepost.services.access_levels import AccessLevelService
+from gatepost.services.arrival_keys import (
+    FrameKey,
+    ReusedKey,
+    earlier_decision,
+    frame_digest,
+    recognition_data,
+    stored_recognition,
+    value_digest,
+)
 from gatepost.services.arrival_steps import ArrivalSteps
 from gatepost.services.commands import CommandSink
 from gatepost.services.credentials import CredentialService
@@ -55,22 +66,20 @@ from gatepost.services.plate_arrivals import (
 )
 from gatepost.services.plate_log import PlateLogService
 from gatepost.services.recognition import Recognition, RecognitionService
-from gatepost.services.uow import Transactions
+from gatepost.services.uow import Transactions, UnitOfWork
 from gatepost.services.vehicles import VehicleService
 from gatepost.store.ids import new_id
 from gatepost.vision.images import decode_rgb
 from gatepost.vision.plates import PlateReader
 
-__all__ = ["ArrivalPipeline", "Decided", "DeviceArrival", "FaceArrival", "ReusedKey"]
-
-
-class ReusedKey(Conflict):
-    """A device sent another message under an idempotency key it used before."""
-
-    code = "reused_key"
-
-    def __init__(self) -> None:
-        super().__init__("this idempotency key was used for another message")
+__all__ = [
+    "ArrivalPipeline",
+    "Decided",
+    "DeviceArrival",
+    "FaceArrival",
+    "FrameKey",
+    "ReusedKey",
+]
 
 
 _CREDENTIAL_KINDS = {
@@ -109,12 +118,15 @@ class Decided:
 @dataclass(frozen=True)
 class FaceArrival:
     """What a face frame gave: the recognition and, for a device, the decision and the
-    event it was stored as (a user's test recognition decides and stores nothing)."""
+    event it was stored as (a user's test recognition decides and stores nothing).
+    ``duplicate``: the device sent this frame before under its key; this is the stored
+    decision and the recognition it was decided on, not recognised again."""
 
     recognition: Recognition
     decision: Decision | None = None
     event_id: str | None = None
     repeat: bool = False  # the device decided on this person a moment ago: nothing stored
+    duplicate: bool = False
 
 
 class ArrivalPipeline:
@@ -185,7 +197,7 @@ class ArrivalPipeline:
             raise ValidationFailed(f"a {kind.value} arrival needs its value", field="value")
         tenant_id = principal.tenant_id
         with self._tx.read() as uow:
-            digest = self._digest(uow.keys(tenant_id), message)
+            digest = value_digest(uow.keys(tenant_id), kind, message.value, message.device_time)
             earlier = uow.events.by_key(
                 tenant_id=tenant_id, device_id=principal.id, idempotency_key=message.idempotency_key
             )
@@ -252,26 +264,77 @@ class ArrivalPipeline:
             if earlier is None:  # pragma: no cover - the insert said it exists
                 raise Conflict("this arrival could not be stored; send it again")
             return _earlier(earlier, digest)
-        self._steps.send(principal, event_id, decision)
+        self._steps.send(principal, event_id, decision, arrival_key=message.idempotency_key)
         return Decided(decision, event_id)
 
+    # -- frames under a device's idempotency key ------------------------------------------
+
+    def _check_time(self, key: FrameKey, now: datetime) -> None:
+        if key.device_time is None:
+            return
+        problem = clock_problem(
+            occurred_at=key.device_time,
+            now=now,
+            max_skew=self._max_skew,
+            max_backlog=self._max_backlog,
+        )
+        if problem:
+            raise ValidationFailed(f"device_time: {problem}", field="device_time")
+
+    def _frame_seen(
+        self, principal: Principal, kind: ArrivalKind, frame: bytes, key: FrameKey
+    ) -> tuple[str, Event | None]:
+        """The frame's digest, and the event the device stored under its key, if any
+        (before any recognition: a redelivery is not recognised again)."""
+        self._check_time(key, self._clock.now())
+        with self._tx.read() as uow:
+            digest = frame_digest(uow.keys(principal.tenant_id), kind, frame, key)
+            earlier = uow.events.by_key(
+                tenant_id=principal.tenant_id,
+                device_id=principal.id,
+                idempotency_key=key.idempotency_key,
+            )
+        return digest, earlier
+
     @staticmethod
-    def _digest(keys: TenantKeys, message: DeviceArrival) -> str:
-        """A keyed hash of what the message says, to tell a redelivery from a reused
-        key (the value is a credential: never stored, not even hashed without a key)."""
-        body = f"{message.kind.value}|{message.value or ''}|{message.device_time.isoformat()}"
-        return keys.blind_index(body, purpose="arrival-body").hex()[:32]
+    def _stored_meanwhile(
+        uow: UnitOfWork, principal: Principal, key: FrameKey | None
+    ) -> Event | None:
+        """Under the device's lock (frames under one device's keys are stored one at a
+        time): the event stored under ``key`` since the frame was first looked up."""
+        if key is None:
+            return None
+        uow.devices.lock(tenant_id=principal.tenant_id, device_id=principal.id)
+        return uow.events.by_key(
+            tenant_id=principal.tenant_id,
+            device_id=principal.id,
+            idempotency_key=key.idempotency_key,
+        )
 
     # -- plates ---------------------------------------------------------------------
 
     def plate_frame(
-        self, principal: Principal, data: bytes, *, site_id: str | None = None
+        self,
+        principal: Principal,
+        data: bytes,
+        *,
+        site_id: str | None = None,
+        key: FrameKey | None = None,
     ) -> PlateArrival:
         """A gate camera's frame (or a user's test frame): read, decide and, for a
         device, store and command. ``site_id``: the site whose plate formats a user's
-        test frame is read with (a device always reads with its own site's)."""
-        image = decode_rgb(data, max_bytes=self._max_bytes, max_pixels=self._max_pixels)
+        test frame is read with (a device always reads with its own site's). ``key``:
+        the device's idempotency key (ignored for a user's test): the frame is stored
+        once under it, and sent again it is answered from the stored decision
+        (``duplicate``: not read again; another frame under the key is ReusedKey)."""
         device = principal.kind is PrincipalKind.DEVICE
+        key = key if device else None
+        digest = ""
+        if key is not None:
+            digest, earlier = self._frame_seen(principal, ArrivalKind.PLATE, data, key)
+            if earlier is not None:
+                return _earlier_plate(earlier, digest)
+        image = decode_rgb(data, max_bytes=self._max_bytes, max_pixels=self._max_pixels)
         if device:
             site_id = principal.site_id
             if site_id is None:
@@ -293,7 +356,7 @@ class ArrivalPipeline:
         )
         if not device or deciding is None:
             return result
-        return self._store_plate(principal, result, data)
+        return self._store_plate(principal, result, data, key=key, digest=digest)
 
     def _site_formats(self, principal: Principal, site_id: str | None) -> tuple[PlateGrammar, ...]:
         if site_id is None:
@@ -305,10 +368,17 @@ class ArrivalPipeline:
         return site.plate_settings.grammars()
 
     def _store_plate(
-        self, principal: Principal, arrival: PlateArrival, frame: bytes
+        self,
+        principal: Principal,
+        arrival: PlateArrival,
+        frame: bytes,
+        *,
+        key: FrameKey | None,
+        digest: str,
     ) -> PlateArrival:
         """The decision's event and the gate log's read in one transaction, then the
-        command; a repeat of this car's arrival a moment ago stores and sends nothing."""
+        command; a repeat of this car's arrival a moment ago stores and sends nothing,
+        and neither does a frame stored under its key meanwhile (answered from it)."""
         deciding = arrival.deciding
         assert deciding is not None  # noqa: S101 - checked by the caller
         vehicle = deciding.match.vehicle if deciding.match else None
@@ -323,36 +393,59 @@ class ArrivalPipeline:
         stored = False
         try:
             with self._tx.write() as uow:
+                earlier = self._stored_meanwhile(uow, principal, key)
+                if earlier is not None:
+                    return _earlier_plate(earlier, digest)
                 if self._steps.is_repeat(uow, principal, subject, arrival.decision):
                     return replace(arrival, repeat=True)
-                self._steps.add_event(
+                if not self._steps.add_event(
                     uow,
                     principal,
                     event_id=event_id,
                     decision=arrival.decision,
                     kind=ArrivalKind.PLATE,
-                    data={"vehicle_id": vehicle.id} if vehicle else {},
-                )
+                    data=({"vehicle_id": vehicle.id} if vehicle else {})
+                    | ({"digest": digest} if key is not None else {}),
+                    idempotency_key=key.idempotency_key if key is not None else None,
+                ):
+                    raise ReusedKey()  # a card, PIN or QR arrival took the key meanwhile
                 if prepared is not None:
                     self._plate_log.add(uow, prepared, decision=arrival.gate)
             stored = True
         finally:
             if prepared is not None and not stored:
                 self._plate_log.discard(prepared)
-        self._steps.send(principal, event_id, arrival.decision)
+        self._steps.send(
+            principal,
+            event_id,
+            arrival.decision,
+            arrival_key=key.idempotency_key if key is not None else None,
+        )
         read_id = prepared.id if prepared is not None else None
         return replace(arrival, event_id=event_id, read_id=read_id)
 
     # -- faces ----------------------------------------------------------------------
 
     def face_frame(
-        self, principal: Principal, data: bytes, *, site_id: str | None = None
+        self,
+        principal: Principal,
+        data: bytes,
+        *,
+        site_id: str | None = None,
+        key: FrameKey | None = None,
     ) -> FaceArrival:
         """A door camera's frame (or a user's test frame): identify, and for a device
         decide, store and command (a frame without a usable face decides nothing, as a
         frame without a plate does not). A face alone opens only what the rules allow:
         the face policy's FPIR limit asks for a second factor, and a person whose face
-        consent is not current is never let in by face."""
+        consent is not current is never let in by face. ``key``: the device's
+        idempotency key, as for :meth:`plate_frame`."""
+        key = key if principal.kind is PrincipalKind.DEVICE else None
+        digest = ""
+        if key is not None:
+            digest, earlier = self._frame_seen(principal, ArrivalKind.FACE, data, key)
+            if earlier is not None:
+                return _earlier_face(earlier, digest)
         recognition = self._recognition.identify(principal, data, site_id=site_id)
         if principal.kind is not PrincipalKind.DEVICE or recognition.face is None:
             return FaceArrival(recognition)  # a frame with nobody in it is no arrival
@@ -401,23 +494,56 @@ class ArrivalPipeline:
         decision = decide(arrival, facts)
         event_id = new_id()
         subject = f"person:{person_id}" if person_id else "face:unknown"
+        keyed = ({"digest": digest} | recognition_data(recognition)) if key is not None else {}
         with self._tx.write() as uow:
+            earlier = self._stored_meanwhile(uow, principal, key)
+            if earlier is not None:
+                return _earlier_face(earlier, digest)
             if self._steps.is_repeat(uow, principal, subject, decision):
                 return FaceArrival(recognition, decision, repeat=True)
-            self._steps.add_event(
-                uow, principal, event_id=event_id, decision=decision, kind=ArrivalKind.FACE, data={}
-            )
+            if not self._steps.add_event(
+                uow,
+                principal,
+                event_id=event_id,
+                decision=decision,
+                kind=ArrivalKind.FACE,
+                data=keyed,
+                idempotency_key=key.idempotency_key if key is not None else None,
+            ):
+                raise ReusedKey()  # a card, PIN or QR arrival took the key meanwhile
             self._steps.place(uow, principal, decision, point_id=where.point.id, event_id=event_id)
             self._steps.remember_factors(uow, principal, arrival, decision, recent=recent)
-        self._steps.send(principal, event_id, decision)
+        self._steps.send(
+            principal,
+            event_id,
+            decision,
+            arrival_key=key.idempotency_key if key is not None else None,
+        )
         return FaceArrival(recognition, decision, event_id)
 
 
 def _earlier(event: Event, digest: str) -> Decided:
-    """The decision stored for a message the device sent before (same key); its
-    command is not sent again."""
-    if event.data.get("digest") != digest:
-        raise ReusedKey()
-    reasons = tuple(Reason(r) for r in str(event.data["reasons"]).split(","))
-    decision = Decision(Outcome(str(event.data["outcome"])), reasons, person_id=event.person_id)
-    return Decided(decision, event.id, duplicate=True)
+    """The decision stored for a message the device sent before (same key); the
+    transport answers it again (the gateway re-sends its command, same id)."""
+    return Decided(earlier_decision(event, digest), event.id, duplicate=True)
+
+
+def _earlier_plate(event: Event, digest: str) -> PlateArrival:
+    """A plate frame the device sent before under its key: the stored decision (the
+    frame is not read again, so no plates are listed)."""
+    decision = earlier_decision(event, digest)
+    return PlateArrival(
+        [],
+        decision,
+        gate_summary(decision),
+        reason_text(decision, plates_found=True),
+        event_id=event.id,
+        duplicate=True,
+    )
+
+
+def _earlier_face(event: Event, digest: str) -> FaceArrival:
+    """A face frame the device sent before under its key: the stored decision and the
+    recognition it was decided on (not recognised again)."""
+    decision = earlier_decision(event, digest)
+    return FaceArrival(stored_recognition(event), decision, event.id, duplicate=True)

@@ -23,12 +23,17 @@ __all__ = ["CommandSink", "DeviceCommand", "NullCommandSink", "RecordingCommandS
 
 @dataclass(frozen=True)
 class DeviceCommand:
-    """A command for one device, tied to the event that caused it."""
+    """A command for one device, tied to the event that caused it. ``arrival_key``: the
+    idempotency key of the device's arrival that the command answers (so a device with
+    several arrivals in flight knows which one it is for); None for a command that
+    answers no arrival (an operator's remote open, a lockdown) or an arrival that came
+    with no key."""
 
     tenant_id: str
     device_id: str
     event_id: str
     command: Command
+    arrival_key: str | None = None
 
 
 class CommandSink(Protocol):

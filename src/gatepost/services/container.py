@@ -17,6 +17,7 @@ from gatepost.security.kek import EnvKekProvider, FileKekProvider, KekProvider
 from gatepost.security.passwords import Passwords
 from gatepost.services.access_levels import AccessLevelService
 from gatepost.services.access_rules import AccessRuleService
+from gatepost.services.alerts import AlertService
 from gatepost.services.arrival_steps import ArrivalSteps
 from gatepost.services.arrivals import ArrivalPipeline
 from gatepost.services.audit import AuditService
@@ -25,14 +26,17 @@ from gatepost.services.broker_accounts import BrokerAccountSink
 from gatepost.services.commands import CommandSink, NullCommandSink
 from gatepost.services.credentials import CredentialService
 from gatepost.services.devices import DeviceService
+from gatepost.services.event_feed import EventFeedService
 from gatepost.services.events import EventService
 from gatepost.services.faces import FaceService
 from gatepost.services.keys import KeyService
 from gatepost.services.media import MediaService
+from gatepost.services.notifications import Notifications
 from gatepost.services.persons import PersonService
 from gatepost.services.plate_log import PlateLogService
 from gatepost.services.presence import PresenceService
 from gatepost.services.recognition import RecognitionService
+from gatepost.services.remote_commands import RemoteCommandService
 from gatepost.services.retention import RetentionService
 from gatepost.services.schedules import ScheduleService
 from gatepost.services.setup import SetupService
@@ -42,6 +46,7 @@ from gatepost.services.throttle import LoginThrottleService
 from gatepost.services.uow import Transactions
 from gatepost.services.users import UserService
 from gatepost.services.vehicles import VehicleService
+from gatepost.services.webhooks import WebhookService
 from gatepost.settings import (
     FaceEngineConfig,
     FaceSettings,
@@ -124,6 +129,11 @@ class Container:
     media: MediaService
     faces: FaceService
     recognition: RecognitionService
+    notifications: Notifications
+    alerts: AlertService
+    webhooks: WebhookService
+    remote_commands: RemoteCommandService
+    event_feed: EventFeedService
 
     def close(self) -> None:
         self.db.dispose()
@@ -162,8 +172,10 @@ def build_container(
     tx = Transactions(db=db, keys=keys, audit=audit)
     vehicles = VehicleService(tx=tx, clock=clock)
     access_rules = AccessRuleService(tx=tx, clock=clock)
+    command_sink = commands or NullCommandSink()
     access_levels = AccessLevelService(tx=tx, clock=clock, rules=access_rules)
     credentials = CredentialService(tx=tx, clock=clock)
+    notifications = Notifications(clock=clock, mqtt=settings.mqtt.enabled)
     media_service = MediaService(
         tx=tx,
         blobs=blobs,
@@ -254,8 +266,9 @@ def build_container(
             steps=ArrivalSteps(
                 clock=clock,
                 rules=access_rules,
-                commands=commands or NullCommandSink(),
+                commands=command_sink,
                 repeat_window=timedelta(seconds=settings.plates.repeat_window_seconds),
+                notifications=notifications,
             ),
             vehicles=vehicles,
             plate_log=plate_log,
@@ -280,4 +293,14 @@ def build_container(
         media=media_service,
         faces=faces,
         recognition=recognition,
+        notifications=notifications,
+        alerts=AlertService(tx=tx, clock=clock, notifications=notifications),
+        webhooks=WebhookService(
+            tx=tx,
+            clock=clock,
+            notifications=notifications,
+            allow_private=settings.webhooks.allow_private_targets,
+        ),
+        remote_commands=RemoteCommandService(tx=tx, clock=clock, commands=command_sink),
+        event_feed=EventFeedService(tx=tx, clock=clock),
     )

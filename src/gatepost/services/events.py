@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from gatepost.domain.devices import EventKind, clock_problem
+from gatepost.domain.devices import SERVER_EVENT_KINDS, EventKind, clock_problem
 from gatepost.domain.events import Event
 from gatepost.domain.ports import Clock
 from gatepost.errors import AuthenticationFailed, NotFound, ValidationFailed
@@ -27,7 +27,7 @@ __all__ = ["EventDraft", "EventFilter", "EventService", "IngestResult", "MAX_BAT
 
 MAX_BATCH = 1000
 _KEY = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-_KINDS = {kind.value for kind in EventKind}
+_KINDS = {kind.value for kind in EventKind if kind not in SERVER_EVENT_KINDS}
 
 
 @dataclass(frozen=True)

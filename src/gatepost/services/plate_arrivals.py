@@ -42,7 +42,9 @@ class PlateResultView:
 class PlateArrival:
     """What a plate frame gave: every reading with its match, the one the decision
     rests on, the decision (``gate`` is its allow/deny/unknown summary for barriers),
-    and what was stored: the event and the gate log's read (or that it was a repeat)."""
+    and what was stored: the event and the gate log's read (or that it was a repeat).
+    ``duplicate``: the device sent this frame before under its idempotency key; this is
+    the stored decision (the frame was not read again: no plates, no read)."""
 
     plates: list[PlateResultView]
     decision: Decision
@@ -52,6 +54,7 @@ class PlateArrival:
     event_id: str | None = None
     read_id: str | None = None  # the gate log's entry, when the policy keeps the read
     repeat: bool = False  # the device decided on this car a moment ago: nothing stored
+    duplicate: bool = False
 
 
 _REASON_TEXT = {

@@ -37,10 +37,13 @@ if TYPE_CHECKING:
     from gatepost.store.repositories.access_levels import AccessLevelRepository
     from gatepost.store.repositories.access_rules import AccessRuleRepository
     from gatepost.store.repositories.accounts import AccountRepository
+    from gatepost.store.repositories.alerts import AlertRepository
     from gatepost.store.repositories.arrival_marks import ArrivalMarkRepository
     from gatepost.store.repositories.audit import AuditRepository
     from gatepost.store.repositories.credentials import CredentialRepository
     from gatepost.store.repositories.devices import DeviceRepository
+    from gatepost.store.repositories.door_control import DoorControlRepository
+    from gatepost.store.repositories.event_feed import EventFeedRepository
     from gatepost.store.repositories.events import EventRepository
     from gatepost.store.repositories.faces import FaceRepository
     from gatepost.store.repositories.media import MediaRepository
@@ -53,6 +56,7 @@ if TYPE_CHECKING:
     from gatepost.store.repositories.tenants import TenantKeyRepository, TenantRepository
     from gatepost.store.repositories.throttle import ThrottleRepository
     from gatepost.store.repositories.vehicles import VehicleRepository
+    from gatepost.store.repositories.webhooks import WebhookRepository
 
 __all__ = ["Transactions", "UnitOfWork"]
 
@@ -97,6 +101,13 @@ class UnitOfWork:
         return AccountRepository(self._session)
 
     @cached_property
+    def alerts(self) -> AlertRepository:
+        """Alerts raised by access decisions, and their acknowledgements."""
+        from gatepost.store.repositories.alerts import AlertRepository
+
+        return AlertRepository(self._session)
+
+    @cached_property
     def arrival_marks(self) -> ArrivalMarkRepository:
         from gatepost.store.repositories.arrival_marks import ArrivalMarkRepository
 
@@ -119,6 +130,20 @@ class UnitOfWork:
         from gatepost.store.repositories.devices import DeviceRepository
 
         return DeviceRepository(self._session)
+
+    @cached_property
+    def door_control(self) -> DoorControlRepository:
+        """Devices bound to access points; remote lockdown and its release."""
+        from gatepost.store.repositories.door_control import DoorControlRepository
+
+        return DoorControlRepository(self._session)
+
+    @cached_property
+    def event_feed(self) -> EventFeedRepository:
+        """Events in the order they arrived, with names (the live feed)."""
+        from gatepost.store.repositories.event_feed import EventFeedRepository
+
+        return EventFeedRepository(self._session)
 
     @cached_property
     def events(self) -> EventRepository:
@@ -201,6 +226,13 @@ class UnitOfWork:
         from gatepost.store.repositories.vehicles import VehicleRepository
 
         return VehicleRepository(self._session)
+
+    @cached_property
+    def webhooks(self) -> WebhookRepository:
+        """Webhook endpoints and the notification outbox."""
+        from gatepost.store.repositories.webhooks import WebhookRepository
+
+        return WebhookRepository(self._session)
 
     # -- keys and audit -------------------------------------------------------------
 

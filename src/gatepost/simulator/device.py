@@ -1,42 +1,50 @@
-"""A simulated device: signed arrivals out, signed commands in, latency per arrival.
+"""A simulated device over MQTT: signed arrivals out, signed commands in, kept until answered.
 
-Owns the device side of the protocol in docs/devices.md:
+Owns the device side of the MQTT protocol in docs/devices.md:
 
+- :func:`mqtt_client`: a connected bare MQTT 5 client (the benchmarks' floor uses it).
 - :class:`MqttDevice`: one broker connection (paho-mqtt 2, MQTT 5, clean start,
-  TCP_NODELAY, the device's own account), subscribed to its commands and errors topics.
-  :meth:`MqttDevice.send` publishes an arrival (``card``, ``pin``, ``qr``,
-  ``exit_button``, ``face``, ``plate``) at QoS 1 with a fresh idempotency key, the
-  current ``device_time`` and the ``mac`` user property. Each command received is
-  checked against the device's MAC key, matched to the oldest arrival still waiting for
-  one (commands carry the event id, not the arrival's key: a device with one arrival in
-  flight at a time, as a door is, matches exactly), acknowledged on the acks topic
-  (every copy, as the protocol asks) and timed. A refusal on the errors topic settles
-  the arrival it names.
-- :class:`HttpsDevice`: the same arrivals (not frames) as ``POST
-  /api/v1/device/arrivals`` with the device's bearer credential, over a caller's
-  ``httpx.AsyncClient``; the response is the decision.
+  TCP_NODELAY, the device's own account) that reconnects on its own and subscribes to
+  its commands and errors topics on every connect. :meth:`MqttDevice.send` signs an
+  arrival (``card``, ``pin``, ``qr``, ``exit_button``, ``face``, ``plate``) with a fresh
+  idempotency key and the current ``device_time`` and puts it in the device's
+  :class:`~gatepost.simulator.backlog.Backlog`; one sender thread publishes it (QoS 1,
+  the ``mac`` user property) when the device is online, replays what was not answered
+  after every reconnect and resends an arrival still unanswered after
+  ``resend_after`` seconds, always the same bytes (same key, same ``device_time``: the
+  gateway answers the stored decision with the same command id), frames as well (at
+  most ``_FRAME_SENDS`` times: a frame with nobody in it gets no answer). While offline
+  the arrivals wait in order, the oldest dropped when ``capacity`` is reached and those
+  older than ``max_backlog`` (the server's ``security.device_backlog_days``) expired.
+
+Each command is checked against the device's MAC key. A decision's command names the
+arrival it answers (``arrival_key``, the arrival's idempotency key), so any number of
+arrivals may be in flight (``window`` limits them if given; ``None``, the default, does
+not). A command whose ``arrival_key`` is null answers no arrival: a remote open, a
+lockdown, a release. (From a gateway that does not send the field, a command's first
+copy answers the oldest arrival sent, unless it is a lockdown or release.) The
+:class:`~gatepost.simulator.door.Door` carries it out, and every copy is acknowledged on
+the acks topic (``done``, or ``failed`` when it was not carried out). A refusal on the
+errors topic settles the arrival it names (one naming none, as a ``forged`` refusal
+does, the oldest arrival sent). What happens is counted
+(:class:`~gatepost.simulator.messages.DeviceStats`) and told to ``on_report`` (called
+from the device's threads) as :class:`~gatepost.simulator.messages.Report` lines.
 
 Latency is counted from the arrival's *scheduled* time when the caller gives one (an
 open-loop load generator: a late sender cannot hide queueing), else from the send.
-:class:`DeviceStats` is what a device counted.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import itertools
 import json
 import threading
 import time
-from collections import Counter, deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, Final
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-import httpx
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
@@ -45,8 +53,20 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from gatepost.ingest.envelope import mac_property
 from gatepost.ingest.gateway import nodelay
-from gatepost.ingest.topics import Channel, device_topic
+from gatepost.ingest.topics import Channel
 from gatepost.security.device_mqtt import message_mac
+from gatepost.simulator.backlog import Backlog, Pending, Send
+from gatepost.simulator.door import Door, Role
+from gatepost.simulator.https import HttpsDevice
+from gatepost.simulator.messages import (
+    ARRIVAL_KINDS,
+    Arrival,
+    DeviceIdentity,
+    DeviceStats,
+    Report,
+    ack_payload,
+    arrival_payload,
+)
 
 __all__ = [
     "ARRIVAL_KINDS",
@@ -59,100 +79,10 @@ __all__ = [
     "mqtt_client",
 ]
 
-ARRIVAL_KINDS: Final = ("card", "pin", "qr", "exit_button", "face", "plate")
-_VALUE_FIELD: Final = {"card": "card", "pin": "pin", "qr": "qr"}
-_FRAME_KINDS: Final = frozenset({"face", "plate"})
-
-
-@dataclass(frozen=True, repr=False)
-class DeviceIdentity:
-    """What registration showed for one device (its secrets are never in a repr)."""
-
-    tenant_id: str
-    device_id: str
-    mqtt_username: str
-    mqtt_password: str
-    mac_key: bytes
-    credential: str = ""
-    """The HTTPS bearer credential (only :class:`HttpsDevice` needs it)."""
-
-    def __repr__(self) -> str:
-        return f"DeviceIdentity(device_id={self.device_id})"
-
-    def topic(self, channel: Channel) -> str:
-        return device_topic(self.tenant_id, self.device_id, channel)
-
-
-@dataclass(frozen=True, repr=False)
-class Arrival:
-    """What the device saw: a kind and its value (card number, PIN, QR text) or frame."""
-
-    kind: str
-    value: str | None = None
-    frame: bytes | None = None
-
-    def __post_init__(self) -> None:
-        if self.kind not in ARRIVAL_KINDS:
-            raise ValueError(f"kind must be one of {', '.join(ARRIVAL_KINDS)}")
-        if (self.kind in _VALUE_FIELD) != (self.value is not None):
-            raise ValueError("card, pin and qr carry a value; other kinds none")
-        if (self.kind in _FRAME_KINDS) != (self.frame is not None):
-            raise ValueError("face and plate carry a frame; other kinds none")
-
-    def __repr__(self) -> str:
-        return f"Arrival(kind={self.kind})"
-
-
-def _rfc3339(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def arrival_payload(arrival: Arrival, *, key: str, device_time: datetime) -> bytes:
-    """The exact payload bytes of an arrival message (compact JSON)."""
-    body: dict[str, Any] = {
-        "v": 1,
-        "device_time": _rfc3339(device_time),
-        "idempotency_key": key,
-        "kind": arrival.kind,
-    }
-    if arrival.value is not None:
-        body[_VALUE_FIELD[arrival.kind]] = arrival.value
-    if arrival.frame is not None:
-        body["frame"] = base64.b64encode(arrival.frame).decode("ascii")
-    return json.dumps(body, separators=(",", ":")).encode()
-
-
-@dataclass
-class DeviceStats:
-    """What one device counted. Latencies are milliseconds, one per answered arrival."""
-
-    sent: int = 0
-    answered: int = 0
-    """Arrivals that got their command (MQTT) or decision (HTTPS)."""
-    refused: Counter[str] = field(default_factory=Counter)
-    """Arrivals refused on the errors topic (or with a 4xx), per reason."""
-    duplicate_commands: int = 0
-    """Copies of a command id received after the first (retries, redeliveries)."""
-    unmatched_commands: int = 0
-    """Commands with no arrival waiting for one."""
-    forged_commands: int = 0
-    """Commands whose mac did not match: never obeyed."""
-    failed: int = 0
-    """Sends that could not be handed to the transport (or HTTP errors)."""
-    latencies_ms: list[float] = field(default_factory=list)
-    max_lag_ms: float = 0.0
-    """How late the worst send left after its scheduled time."""
-
-    def merge(self, other: DeviceStats) -> None:
-        self.sent += other.sent
-        self.answered += other.answered
-        self.refused.update(other.refused)
-        self.duplicate_commands += other.duplicate_commands
-        self.unmatched_commands += other.unmatched_commands
-        self.forged_commands += other.forged_commands
-        self.failed += other.failed
-        self.latencies_ms.extend(other.latencies_ms)
-        self.max_lag_ms = max(self.max_lag_ms, other.max_lag_ms)
+_REMOTE_KINDS = frozenset({"lockdown", "release"})
+_TICK = 0.05  # seconds: how late a resend or an expiry may be noticed at most
+_FRAME_SENDS = 3  # a frame unanswered after this many sends decided nothing: given up
+DEFAULT_BACKLOG = timedelta(days=14)
 
 
 def mqtt_client(
@@ -207,15 +137,10 @@ def mqtt_client(
     return client
 
 
-@dataclass
-class _Waiting:
-    key: str
-    start: float  # perf_counter: scheduled (or actual) send time
-
-
 class MqttDevice:
     """One simulated device over MQTT (see the module doc). Thread-safe: any thread may
-    :meth:`send`; commands are handled on paho's network thread."""
+    :meth:`send`; commands are handled on paho's network thread, arrivals published by
+    the device's sender thread."""
 
     def __init__(
         self,
@@ -227,90 +152,253 @@ class MqttDevice:
         key_prefix: str | None = None,
         ack: bool = True,
         on_command: Callable[[dict[str, Any]], None] | None = None,
+        window: int | None = None,
+        resend_after: float = 5.0,
+        capacity: int = 10_000,
+        max_backlog: timedelta = DEFAULT_BACKLOG,
+        role: Role = Role.DOOR,
+        on_report: Callable[[Report], None] | None = None,
     ) -> None:
+        if window is not None and window < 1:
+            raise ValueError("window must be at least 1 (or None)")
+        if resend_after <= 0:
+            raise ValueError("resend_after must be positive")
         self.identity = identity
         self.stats = DeviceStats()
+        self.door = Door(role)
         self._host, self._port = host, port
         self._client_id = client_id or f"{identity.mqtt_username}.sim"
         self._prefix = key_prefix or f"sim{time.time_ns():x}"
         self._numbers = itertools.count(1)
         self._ack = ack
         self._on_command = on_command
+        self._on_report = on_report
+        self._window = window
+        self._resend_after = resend_after
+        self._max_backlog = max_backlog
         self._events = identity.topic(Channel.EVENTS)
         self._acks = identity.topic(Channel.ACKS)
         self._commands = identity.topic(Channel.COMMANDS)
         self._lock = threading.Lock()
-        self._waiting: deque[_Waiting] = deque()
-        self._seen: set[str] = set()
+        self._backlog = Backlog(capacity)
+        self._results: dict[str, bool] = {}  # command id -> carried out (for every ack)
         self._client: paho.Client | None = None
+        self._online = threading.Event()
+        self._answered = threading.Event()  # the connect attempt got an answer
+        self._problem: str | None = None
+        self._closing = threading.Event()
+        self._wake = threading.Event()
+        self._sender: threading.Thread | None = None
 
-    def connect(self, timeout: float = 10.0) -> MqttDevice:
-        self._client = mqtt_client(
-            host=self._host,
-            port=self._port,
-            username=self.identity.mqtt_username,
-            password=self.identity.mqtt_password,
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def connect(self, timeout: float = 10.0, *, require: bool = True) -> MqttDevice:
+        """Start connecting (and reconnecting, from then on) and wait up to ``timeout``
+        for the subscriptions. ConnectionError when the broker refuses the account, or
+        when ``require`` and the broker did not answer in time (without ``require``
+        the device buffers until the broker comes up)."""
+        if self._client is not None:
+            raise RuntimeError("already connected")
+        client = paho.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=self._client_id,
-            subscriptions=[self._commands, self.identity.topic(Channel.ERRORS)],
-            on_message=self._on_message,
-            timeout=timeout,
+            protocol=paho.MQTTv5,
         )
+        client.username_pw_set(self.identity.mqtt_username, self.identity.mqtt_password)
+        client.on_socket_open = nodelay
+        client.on_connect = self._on_connect
+        client.on_subscribe = self._on_subscribe
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        client.reconnect_delay_set(min_delay=1, max_delay=2)
+        self._client = client
+        self._problem = None
+        self._answered.clear()
+        self._closing.clear()
+        self._sender = threading.Thread(
+            target=self._send_forever, name=f"sim-{self.identity.device_id[:8]}", daemon=True
+        )
+        self._sender.start()
+        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        properties.SessionExpiryInterval = 0
+        client.connect_async(
+            self._host, self._port, keepalive=30, clean_start=True, properties=properties
+        )
+        client.loop_start()
+        deadline = time.monotonic() + timeout
+        while not self._online.is_set() and self._problem is None:
+            if time.monotonic() >= deadline:
+                break
+            self._answered.wait(0.05)
+        if self._problem is not None or (require and not self._online.is_set()):
+            problem = self._problem or f"no answer from {self._host}:{self._port}"
+            self.close()
+            raise ConnectionError(problem)
         return self
 
     def close(self) -> None:
+        """Disconnect and stop (arrivals still waiting stay in :attr:`waiting`)."""
+        self._closing.set()
+        self._wake.set()
+        if self._sender is not None:
+            self._sender.join(timeout=5)
+            self._sender = None
         if self._client is not None:
             self._client.disconnect()
             self._client.loop_stop()
             self._client = None
+        self._online.clear()
+
+    @property
+    def online(self) -> bool:
+        """Connected and subscribed."""
+        return self._online.is_set()
+
+    def wait_online(self, timeout: float) -> bool:
+        return self._online.wait(timeout)
 
     def reset(self) -> DeviceStats:
         """Start counting afresh (arrivals still waiting are forgotten); the old stats."""
         with self._lock:
             old, self.stats = self.stats, DeviceStats()
-            self._waiting.clear()
+            self._backlog.clear()
         return old
 
     @property
     def waiting(self) -> int:
-        """Arrivals still waiting for their command."""
+        """Arrivals still waiting for their answer (sent or buffered)."""
         with self._lock:
-            return len(self._waiting)
+            return len(self._backlog)
+
+    def waiting_keys(self) -> tuple[str, ...]:
+        with self._lock:
+            return tuple(p.key for p in self._backlog)
 
     def new_key(self) -> str:
         return f"{self._prefix}-{next(self._numbers)}"
 
+    def _report(self, report: Report) -> None:
+        if self._on_report is not None:
+            self._on_report(report)
+
+    # -- arrivals out --------------------------------------------------------------------
+
+    def send(self, arrival: Arrival, *, scheduled: float | None = None) -> str:
+        """Sign ``arrival`` with a fresh key (returned) and send it as soon as the device
+        is online and its window allows; its latency runs from ``scheduled`` (a
+        ``time.perf_counter()`` value) when given."""
+        key = self.new_key()
+        payload = arrival_payload(arrival, key=key, device_time=datetime.now(UTC))
+        now = time.perf_counter()
+        start = now if scheduled is None else scheduled
+        pending = Pending(
+            key,
+            arrival.kind,
+            payload,
+            datetime.now(UTC),
+            start,
+            max_sends=_FRAME_SENDS if arrival.frame is not None else None,
+        )
+        with self._lock:
+            self.stats.sent += 1
+            self.stats.max_lag_ms = max(self.stats.max_lag_ms, (now - start) * 1000)
+            dropped = self._backlog.add(pending)
+            if dropped is not None:
+                self.stats.dropped += 1
+            offline = not self._online.is_set()
+            if offline:
+                self.stats.buffered += 1
+        if dropped is not None:
+            self._report(Report("dropped", key=dropped.key, arrival=dropped.kind))
+        if offline:
+            self._report(Report("buffered", key=key, arrival=arrival.kind))
+        self._wake.set()
+        return key
+
+    def _send_forever(self) -> None:
+        while not self._closing.is_set():
+            self._wake.wait(_TICK)
+            self._wake.clear()
+            self._send_due()
+
+    def _send_due(self) -> None:
+        """Expire what is too old, then publish what is due, in order (only this thread
+        publishes arrivals, so they leave in the order they are due)."""
+        now = time.monotonic()
+        cutoff = datetime.now(UTC) - self._max_backlog
+        with self._lock:
+            expired = self._backlog.expire(cutoff)
+            self.stats.expired += len(expired)
+            batch = (
+                self._backlog.due(window=self._window, now=now, resend_after=self._resend_after)
+                if self._online.is_set()
+                else []
+            )
+        for old in expired:
+            self._report(Report("expired", key=old.key, arrival=old.kind))
+        for pending, why in batch:
+            if why is Send.GIVE_UP:
+                with self._lock:
+                    self.stats.given_up += 1
+                detail = "no answer (a frame with no face or plate decides nothing); not resent"
+                self._report(
+                    Report(why.value, key=pending.key, arrival=pending.kind, detail=detail)
+                )
+                continue
+            if not self._publish(self._events, pending.payload):
+                with self._lock:
+                    self.stats.failed += 1
+                continue
+            if why is Send.FIRST:
+                continue
+            with self._lock:
+                if why is Send.REPLAY:
+                    self.stats.replayed += 1
+                else:
+                    self.stats.resent += 1
+            self._report(Report(why.value, key=pending.key, arrival=pending.kind))
+
     def _publish(self, topic: str, payload: bytes) -> bool:
         client = self._client
         if client is None:
-            raise RuntimeError("connect() first")
+            return False
         properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
         properties.UserProperty = [("mac", message_mac(self.identity.mac_key, topic, payload))]
         info = client.publish(topic, payload, qos=1, properties=properties)
         return info.rc == paho.MQTT_ERR_SUCCESS
 
-    def send(self, arrival: Arrival, *, scheduled: float | None = None) -> str:
-        """Publish ``arrival`` now, signed, with a fresh key (returned); its latency runs
-        from ``scheduled`` (a ``time.perf_counter()`` value) when given."""
-        key = self.new_key()
-        payload = arrival_payload(arrival, key=key, device_time=datetime.now(UTC))
-        now = time.perf_counter()
-        start = now if scheduled is None else scheduled
-        with self._lock:
-            self.stats.sent += 1
-            self.stats.max_lag_ms = max(self.stats.max_lag_ms, (now - start) * 1000)
-            self._waiting.append(_Waiting(key, start))
-        if not self._publish(self._events, payload):
-            with self._lock:
-                self.stats.failed += 1
-                self._drop(key)
-        return key
+    # -- paho callbacks (network thread) ----------------------------------------------
 
-    def _drop(self, key: str) -> bool:
-        for waiting in self._waiting:
-            if waiting.key == key:
-                self._waiting.remove(waiting)
-                return True
-        return False
+    def _on_connect(
+        self, client: paho.Client, userdata: Any, flags: Any, code: ReasonCode, props: Any
+    ) -> None:
+        if code.is_failure:
+            self._problem = f"the broker refused the device's account: {code}"
+            self._answered.set()
+            return
+        errors = self.identity.topic(Channel.ERRORS)
+        client.subscribe([(self._commands, 1), (errors, 1)])
+
+    def _on_subscribe(
+        self, client: paho.Client, userdata: Any, mid: int, codes: list[ReasonCode], props: Any
+    ) -> None:
+        if any(code.is_failure for code in codes):
+            self._problem = f"the broker refused the device's subscriptions: {codes}"
+            self._answered.set()
+            return
+        self._online.set()
+        self._answered.set()
+        self._report(Report("connected", detail=f"{self._host}:{self._port}"))
+        self._wake.set()
+
+    def _on_disconnect(
+        self, client: paho.Client, userdata: Any, flags: Any, code: ReasonCode, props: Any
+    ) -> None:
+        self._online.clear()
+        with self._lock:
+            self._backlog.disconnected()
+        if not self._closing.is_set():
+            self._report(Report("disconnected", detail=str(code)))
 
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
         received = time.perf_counter()
@@ -323,101 +411,98 @@ class MqttDevice:
             body: dict[str, Any] = json.loads(payload)
         except ValueError:
             body = {}
+        if not isinstance(body, dict):
+            body = {}
         if message.topic != self._commands:
             self._refused(body)
-            return
-        if not signed:
+        elif not signed:
             with self._lock:
                 self.stats.forged_commands += 1
-            return
-        command_id = str(body.get("command_id", ""))
+            self._report(Report("refused", reason="forged_command", detail="mac does not match"))
+        else:
+            self._command(body, received)
+
+    def _command(self, body: dict[str, Any], received: float) -> None:
+        command_id, kind = str(body.get("command_id", "")), str(body.get("kind", ""))
+        answered: Pending | None = None
+        latency: float | None = None
         with self._lock:
-            if command_id in self._seen:
+            first = command_id not in self._results
+            if not first:
                 self.stats.duplicate_commands += 1
-                first = False
             else:
-                self._seen.add(command_id)
-                first = True
-                if self._waiting:
-                    waiting = self._waiting.popleft()
+                self._results[command_id] = True
+                answered = self._answers(body, kind)
+                if answered is not None:
+                    latency = (received - answered.start) * 1000
                     self.stats.answered += 1
-                    self.stats.latencies_ms.append((received - waiting.start) * 1000)
+                    self.stats.latencies_ms.append(latency)
                 else:
                     self.stats.unmatched_commands += 1
+        if first:
+            action = self.door.obey(
+                body, answering=answered.kind if answered else None, now=datetime.now(UTC)
+            )
+            with self._lock:
+                self._results[command_id] = action.done
+            self._report(
+                Report(
+                    "decision" if answered else "command",
+                    key=answered.key if answered else None,
+                    arrival=answered.kind if answered else None,
+                    command=kind,
+                    command_id=command_id,
+                    display=str(body.get("display", "")),
+                    action=action.text,
+                    latency_ms=latency,
+                )
+            )
+            self._wake.set()  # the window has room again
         if self._ack and command_id:
-            self._send_ack(command_id)
+            with self._lock:
+                done = self._results.get(command_id, True)
+            payload = ack_payload(command_id, done=done, device_time=datetime.now(UTC))
+            self._publish(self._acks, payload)
+            self._report(
+                Report(
+                    "ack",
+                    command_id=command_id,
+                    detail="done" if done else "failed",
+                    duplicate=not first,
+                )
+            )
         if first and self._on_command is not None:
             self._on_command(body)
+
+    def _answers(self, body: dict[str, Any], kind: str) -> Pending | None:
+        """The arrival a command's first copy answers, taken out of the backlog: the one
+        its ``arrival_key`` names (none when it is null or names no arrival waiting);
+        without the field, the oldest arrival sent, unless the command is a remote
+        one. Called under the lock."""
+        if "arrival_key" in body:
+            key = body["arrival_key"]
+            return self._backlog.remove(key) if isinstance(key, str) else None
+        head = self._backlog.head()
+        if kind in _REMOTE_KINDS or head is None or head.sends == 0:
+            return None
+        return self._backlog.pop_head()
 
     def _refused(self, body: dict[str, Any]) -> None:
         key, reason = body.get("idempotency_key"), str(body.get("reason", "unknown"))
         with self._lock:
             self.stats.refused[reason] += 1
             if isinstance(key, str):
-                self._drop(key)
-
-    def _send_ack(self, command_id: str) -> None:
-        body = {
-            "v": 1,
-            "device_time": _rfc3339(datetime.now(UTC)),
-            "idempotency_key": f"ack-{hashlib.sha256(command_id.encode()).hexdigest()[:32]}",
-            "kind": "ack",
-            "command_id": command_id,
-            "result": "done",
-        }
-        self._publish(self._acks, json.dumps(body, separators=(",", ":")).encode())
-
-
-class HttpsDevice:
-    """One simulated device over HTTPS: ``POST /api/v1/device/arrivals`` (card, PIN, QR
-    and exit button; frames go to other routes). The caller owns the client."""
-
-    PATH: Final = "/api/v1/device/arrivals"
-
-    def __init__(
-        self, identity: DeviceIdentity, client: httpx.AsyncClient, *, key_prefix: str | None = None
-    ) -> None:
-        if not identity.credential:
-            raise ValueError("an HTTPS device needs its bearer credential")
-        self.identity = identity
-        self.stats = DeviceStats()
-        self._client = client
-        self._headers = {"Authorization": f"Bearer {identity.credential}"}
-        self._prefix = key_prefix or f"sim{time.time_ns():x}"
-        self._numbers = itertools.count(1)
-        self._seen: set[str] = set()
-
-    async def send(self, arrival: Arrival, *, scheduled: float | None = None) -> dict[str, Any]:
-        """Post ``arrival`` with a fresh key; the decision's JSON ({} on failure)."""
-        if arrival.frame is not None:
-            raise ValueError("frames are not sent to the arrivals route")
-        key = f"{self._prefix}-{next(self._numbers)}"
-        body = {
-            "kind": arrival.kind,
-            "value": arrival.value,
-            "idempotency_key": key,
-            "device_time": _rfc3339(datetime.now(UTC)),
-        }
-        now = time.perf_counter()
-        start = now if scheduled is None else scheduled
-        self.stats.sent += 1
-        self.stats.max_lag_ms = max(self.stats.max_lag_ms, (now - start) * 1000)
-        try:
-            response = await self._client.post(self.PATH, json=body, headers=self._headers)
-        except httpx.HTTPError:
-            self.stats.failed += 1
-            return {}
-        done = time.perf_counter()
-        if response.status_code != 200:
-            reason = "conflict" if response.status_code == 409 else str(response.status_code)
-            self.stats.refused[reason] += 1
-            return {}
-        decision: dict[str, Any] = response.json()
-        event_id = str(decision.get("event_id", ""))
-        if event_id in self._seen or decision.get("duplicate"):
-            self.stats.duplicate_commands += 1
-        else:
-            self._seen.add(event_id)
-            self.stats.answered += 1
-            self.stats.latencies_ms.append((done - start) * 1000)
-        return decision
+                settled = self._backlog.remove(key)
+            else:  # unread or unauthenticated (forged): the oldest arrival sent, if any
+                head = self._backlog.head()
+                settled = self._backlog.pop_head() if head is not None and head.sends else None
+        self._report(
+            Report(
+                "refused",
+                key=settled.key if settled else None,
+                arrival=settled.kind if settled else None,
+                reason=reason,
+                detail=str(body.get("detail", "")),
+            )
+        )
+        self._wake.set()

@@ -35,6 +35,7 @@ __all__ = [
     "AccessLevel",
     "AccessLevelPoint",
     "AccessPoint",
+    "AlertRow",
     "ApiKey",
     "ArrivalMark",
     "AuditEntry",
@@ -60,6 +61,8 @@ __all__ = [
     "User",
     "UserSession",
     "Vehicle",
+    "WebhookDeliveryRow",
+    "WebhookEndpointRow",
     "Zone",
 ]
 
@@ -418,6 +421,7 @@ class Event(Base):
         ForeignKeyConstraint(["tenant_id", "device_id"], ["devices.tenant_id", "devices.id"]),
         UniqueConstraint("tenant_id", "device_id", "idempotency_key"),
         Index(None, "tenant_id", "occurred_at"),
+        Index(None, "tenant_id", "received_at"),  # the live feed reads what arrived since
     )
 
     tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -603,6 +607,9 @@ class AccessPoint(Base):
     barrier: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # The door mode an operator's remote lockdown replaced, restored by its release
+    # (services.remote_commands); None while no remote lockdown is in force.
+    mode_before_lockdown: Mapped[str | None] = mapped_column(String(24))
 
 
 class AccessLevel(Base):
@@ -705,3 +712,84 @@ class Credential(Base):
     valid_until: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+
+
+class AlertRow(Base):
+    """An alert an access decision raised, written with its event; open until an
+    operator acknowledges it with a note (sealed: free text). ``person_id`` and
+    ``vehicle_id`` are not foreign keys, as on events: an erased person leaves an id
+    that names no one."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
+        Index(None, "tenant_id", "raised_at"),
+        Index(None, "tenant_id", "event_id"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    site_id: Mapped[str] = mapped_column(ID)
+    access_point_id: Mapped[str] = mapped_column(ID)
+    event_id: Mapped[str] = mapped_column(ID)
+    kind: Mapped[str] = mapped_column(String(24))
+    severity: Mapped[str] = mapped_column(String(12))
+    silent: Mapped[bool] = mapped_column(Boolean)
+    person_id: Mapped[str | None] = mapped_column(ID)
+    vehicle_id: Mapped[str | None] = mapped_column(ID)
+    raised_at: Mapped[datetime]
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[str | None] = mapped_column(String(80))
+    acknowledged_note_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class WebhookEndpointRow(Base):
+    """A tenant's webhook receiver. The signing secret is sealed with the tenant's key;
+    ``failure_streak`` counts failed attempts since the last success (a long run
+    disables the endpoint, with the reason)."""
+
+    __tablename__ = "webhook_endpoints"
+    __table_args__ = (ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),)
+
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    description: Mapped[str] = mapped_column(String(200))
+    event_types: Mapped[list[str]] = mapped_column(JSON)
+    secret_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime]
+    disabled_reason: Mapped[str | None] = mapped_column(String(200))
+    failure_streak: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WebhookDeliveryRow(Base):
+    """The notification outbox and delivery log: one row per notification and
+    receiver (an endpoint, or ``channel`` mqtt: the tenant's notification topic),
+    written in the transaction of what it reports. A notifier claims due rows by
+    setting a lease (``lease_owner``, ``lease_until``) in one conditional UPDATE, so two
+    processes never send the same attempt. The due-rows index leads with the tenant, as
+    every key here does (the notifier serves every tenant and scans it whole)."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
+        Index(None, "tenant_id", "endpoint_id", "created_at"),
+        Index(None, "tenant_id", "status", "next_attempt_at"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    endpoint_id: Mapped[str | None] = mapped_column(ID)
+    channel: Mapped[str] = mapped_column(String(8))
+    event_type: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(12))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None]

@@ -47,6 +47,13 @@ class Message:
 
 
 NOTICES: dict[str, Message] = {
+    "access_level_created": Message("success", "Access level created."),
+    "access_level_deleted": Message(
+        "success", "Access level deleted. Nobody is let through by it any more."
+    ),
+    "access_level_granted": Message("success", "Access level given."),
+    "access_level_removed": Message("success", "Access level taken away."),
+    "access_level_saved": Message("success", "Access level saved. Devices use it at once."),
     "consent_withdrawn": Message("success", "Consent withdrawn."),
     "device_revoked": Message("success", "The device was revoked; its credential no longer works."),
     "face_consent_recorded": Message("success", "Consent recorded. A face can now be enrolled."),
@@ -58,7 +65,15 @@ NOTICES: dict[str, Message] = {
     "face_policy_saved": Message(
         "success", "Face policy saved. Cameras use it from their next recognition."
     ),
+    "holiday_added": Message("success", "Holiday added to the site's calendar."),
+    "holiday_deleted": Message("success", "Holiday deleted."),
+    "holidays_imported": Message(
+        "success", "Public holidays imported. Dates the site already had were kept as they were."
+    ),
     "person_created": Message("success", "Person created."),
+    "schedule_created": Message("success", "Schedule created."),
+    "schedule_deleted": Message("success", "Schedule deleted."),
+    "schedule_saved": Message("success", "Schedule saved. Devices use it at once."),
     "setup_done": Message("success", "Setup is complete. Sign in with your new account."),
     "signed_out": Message("info", "You have been signed out."),
     "totp_enabled": Message("success", "Two-step verification is on for your account."),

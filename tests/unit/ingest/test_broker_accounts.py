@@ -43,6 +43,7 @@ def test_acl_gives_each_device_its_own_four_topics_and_the_gateway_all() -> None
         "topic read gatepost/+/+/acks",
         "topic write gatepost/+/+/commands",
         "topic write gatepost/+/+/errors",
+        "topic write gatepost-notify/#",
         f"user {T}.{D1}",
         f"topic write gatepost/{T}/{D1}/events",
         f"topic write gatepost/{T}/{D1}/acks",

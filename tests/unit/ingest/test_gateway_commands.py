@@ -47,11 +47,25 @@ def test_a_command_is_published_signed_with_its_event_id_and_expiry() -> None:
         "kind": "open",
         "display": "",
         "event_id": EVENT,
+        "arrival_key": None,
         "expires_at": "2026-03-01T08:00:00.400Z",
     }
     assert outbox.settle(tenant_id=TENANT, device_id=DEVICE, command_id=EVENT, done=True)
     assert not outbox.settle(tenant_id=TENANT, device_id=DEVICE, command_id=EVENT, done=True)
     assert outbox.counters["command.acked"] == 1 and outbox.pending() == ()
+
+
+def test_a_decision_command_names_the_arrival_it_answers() -> None:
+    outbox, sent = _outbox()
+    command = Command(CommandKind.DENY, "p" * 32, "Not recognised")
+    outbox.send(DeviceCommand(TENANT, DEVICE, EVENT, command, arrival_key="door1-42"))
+    ((_, payload, _),) = sent
+    body = json.loads(payload)
+    assert (body["arrival_key"], body["kind"], body["display"]) == (
+        "door1-42",
+        "deny",
+        "Not recognised",
+    )
 
 
 def test_an_unacknowledged_command_is_retried_with_backoff_then_expires() -> None:

@@ -22,9 +22,12 @@ P = Permission
 EXPECTED: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(
         {
+            P.ACCESS_POINTS_OPERATE,
             P.ACCESS_RULES_READ,
             P.ACCESS_RULES_WRITE,
             P.ACCOUNT_SELF,
+            P.ALERTS_READ,
+            P.ALERTS_WRITE,
             P.AUDIT_READ,
             P.CREDENTIALS_READ,
             P.CREDENTIALS_WRITE,
@@ -53,12 +56,16 @@ EXPECTED: dict[Role, frozenset[Permission]] = {
             P.PLATES_TEST,
             P.VEHICLES_READ,
             P.VEHICLES_WRITE,
+            P.WEBHOOKS_READ,
+            P.WEBHOOKS_WRITE,
         }
     ),
     Role.OPERATOR: frozenset(
         {
             P.ACCESS_RULES_READ,
             P.ACCOUNT_SELF,
+            P.ALERTS_READ,
+            P.ALERTS_WRITE,
             P.CREDENTIALS_READ,
             P.DEVICES_READ,
             P.DEVICES_WRITE,
@@ -82,8 +89,11 @@ EXPECTED: dict[Role, frozenset[Permission]] = {
     ),
     Role.GUARD: frozenset(
         {
+            P.ACCESS_POINTS_OPERATE,
             P.ACCESS_RULES_READ,
             P.ACCOUNT_SELF,
+            P.ALERTS_READ,
+            P.ALERTS_WRITE,
             P.DEVICES_READ,
             P.EVENTS_READ,
             P.MEDIA_READ,
@@ -114,6 +124,7 @@ EXPECTED: dict[Role, frozenset[Permission]] = {
         {
             P.ACCESS_RULES_READ,
             P.ACCOUNT_SELF,
+            P.ALERTS_READ,
             P.AUDIT_READ,
             P.CREDENTIALS_READ,
             P.DEVICES_READ,
@@ -125,6 +136,7 @@ EXPECTED: dict[Role, frozenset[Permission]] = {
             P.TENANT_READ,
             P.USERS_READ,
             P.VEHICLES_READ,
+            P.WEBHOOKS_READ,
         }
     ),
     Role.DEVICE: frozenset(

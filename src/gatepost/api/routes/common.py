@@ -4,16 +4,27 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Path, Query
+from fastapi import Header, Path, Query
 from starlette.datastructures import UploadFile
 
 from gatepost.services.container import Container
 
-__all__ = ["CursorQuery", "IdPath", "LimitQuery", "read_upload"]
+__all__ = ["CursorQuery", "IdPath", "IdempotencyKeyHeader", "LimitQuery", "read_upload"]
 
 IdPath = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="A 32-hex-digit id.")]
 LimitQuery = Annotated[int, Query(ge=1, le=200, description="Page size (max 200).")]
 CursorQuery = Annotated[str | None, Query(max_length=200, description="From next_cursor.")]
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        pattern=r"^[A-Za-z0-9._:-]{1,64}$",
+        description="Devices: the arrival's own key, 1-64 of A-Z a-z 0-9 . _ : - (as over "
+        "MQTT). The same frame sent again under it is stored once and answered with the "
+        "stored decision (`duplicate`); another frame under it is refused (409). "
+        "Ignored for a user's test frame.",
+    ),
+]
 
 
 def read_upload(container: Container, upload: UploadFile) -> bytes:

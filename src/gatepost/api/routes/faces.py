@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Query, UploadFile
 
 from gatepost.api.deps import ContainerDep, CurrentPrincipal, GuardedRoute, require
-from gatepost.api.routes.common import IdPath, read_upload
+from gatepost.api.routes.common import IdempotencyKeyHeader, IdPath, read_upload
 from gatepost.api.schemas.base import ERROR_RESPONSES
 from gatepost.api.schemas.resources import (
     AccessDecisionPublic,
@@ -25,6 +25,7 @@ from gatepost.api.schemas.resources import (
 from gatepost.domain.faces import OpenSetPolicy, face_only_limit
 from gatepost.security.permissions import Permission
 from gatepost.security.policy import Principal, PrincipalKind
+from gatepost.services.arrivals import FrameKey
 from gatepost.services.container import Container
 from gatepost.services.faces import Photo
 from gatepost.services.recognition import Recognition
@@ -132,12 +133,18 @@ def identify_face(
         str | None,
         Query(pattern=r"^[0-9a-f]{32}$", description="Search this site's gallery too."),
     ] = None,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> RecognitionPublic:
     """1:N: who is in this frame? Devices search their own site, and their frame is an
     arrival at their door: decided by the access rules (`access`) and recorded as an
-    access event (the frame and the face are not stored). A user's test stores nothing."""
+    access event (the frame and the face are not stored). A user's test stores nothing.
+    A device's `Idempotency-Key` stores the frame once: sent again, it is answered with
+    the stored decision and recognition (`access.duplicate`; no face box)."""
     arrival = container.arrivals.face_frame(
-        principal, read_upload(container, file), site_id=site_id
+        principal,
+        read_upload(container, file),
+        site_id=site_id,
+        key=FrameKey(idempotency_key) if idempotency_key else None,
     )
     public = _recognition(arrival.recognition, principal)
     if arrival.decision is None:
@@ -146,6 +153,7 @@ def identify_face(
         outcome=arrival.decision.outcome,
         reasons=list(arrival.decision.reasons),
         event_id=arrival.event_id,
+        duplicate=arrival.duplicate,
     )
     return public.model_copy(update={"access": access})
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, UploadFile
 
 from gatepost.api.deps import ContainerDep, CurrentPrincipal, GuardedRoute, require
-from gatepost.api.routes.common import IdPath, read_upload
+from gatepost.api.routes.common import IdempotencyKeyHeader, IdPath, read_upload
 from gatepost.api.schemas.base import ERROR_RESPONSES
 from gatepost.api.schemas.plates import (
     PlatePatternPublic,
@@ -23,6 +23,7 @@ from gatepost.api.schemas.resources import (
 )
 from gatepost.domain.sites import PlatePattern, SitePlateSettings
 from gatepost.security.permissions import Permission
+from gatepost.services.arrivals import FrameKey
 from gatepost.services.container import Container
 from gatepost.services.plate_log import PlatePolicy
 
@@ -44,15 +45,21 @@ def read_plates(
             "device always reads with its own site's).",
         ),
     ] = None,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> PlateReadPublic:
     """Read the plates in a frame; allow, deny or unknown from the known vehicles.
 
     A frame without a plate answers `unknown` with no plates, not an error. A device's
     read goes to the gate log as the tenant's plate policy says (`read_id`), once per car
-    waiting at the barrier (`repeat`); a user's test read stores nothing.
+    waiting at the barrier (`repeat`); a user's test read stores nothing. A device's
+    `Idempotency-Key` stores the frame once: sent again, it is answered with the stored
+    decision (`duplicate`; the frame is not read again, so no plates are listed).
     """
     result = container.arrivals.plate_frame(
-        principal, read_upload(container, file), site_id=site_id
+        principal,
+        read_upload(container, file),
+        site_id=site_id,
+        key=FrameKey(idempotency_key) if idempotency_key else None,
     )
     return PlateReadPublic(
         decision=result.gate,
@@ -76,6 +83,7 @@ def read_plates(
         ],
         read_id=result.read_id,
         repeat=result.repeat,
+        duplicate=result.duplicate,
     )
 
 

@@ -389,6 +389,11 @@ class AccessDecisionPublic(Output):
     outcome: Outcome = Field(description="grant, deny, second_factor or alert_only.")
     reasons: list[Reason] = Field(description="Machine-readable reasons; the first decided.")
     event_id: str | None = Field(description="The access event it was stored as.")
+    duplicate: bool = Field(
+        default=False,
+        description="The device sent this frame before under its Idempotency-Key: this is "
+        "that decision, stored once; act on it only if it was not acted on.",
+    )
 
 
 class RecognitionPublic(Output):
@@ -464,4 +469,9 @@ class PlateReadPublic(Output):
     repeat: bool = Field(
         default=False,
         description="The device read this car moments ago: decided again, not stored again.",
+    )
+    duplicate: bool = Field(
+        default=False,
+        description="The device sent this frame before under its Idempotency-Key: this is "
+        "that decision, stored once (the frame is not read again: no plates).",
     )

@@ -1,7 +1,8 @@
 """The instance under test: a broker, a migrated and set-up gatepost, devices bound to a door.
 
 Owns building and removing it: gatepost's own Mosquitto (``scripts/mosquitto.sh`` on a
-free port in the temporary directory) or the running one named by the environment
+free port in the temporary directory, :mod:`gatepost.ingest.broker_process`) or the
+running one named by the environment
 (``GATEPOST_MQTT_DIR``, ``GATEPOST_TEST_MQTT_PORT``, ``GATEPOST_MQTT_GATEWAY_USER``, as
 the tests find it, held under the tests' lock because its accounts are rewritten); a
 temporary data directory with a key file and an SQLite file, or a temporary PostgreSQL
@@ -16,8 +17,6 @@ from __future__ import annotations
 import fcntl
 import os
 import secrets
-import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -27,10 +26,10 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from gatepost.benchmarks.children import free_port
 from gatepost.domain.arrivals import CredentialKind
 from gatepost.domain.devices import DeviceKind
 from gatepost.ingest.broker_accounts import BrokerFiles, broker_accounts_for
+from gatepost.ingest.broker_process import BrokerUnavailable, own_broker
 from gatepost.security.device_mqtt import decode_key
 from gatepost.security.kek import create_key_file
 from gatepost.security.permissions import Role
@@ -49,7 +48,6 @@ from gatepost.store.db import migrate
 __all__ = ["Broker", "Instance", "card_number", "instance"]
 
 _REPO_ROOT = Path(__file__).resolve().parents[4]
-_SCRIPT = _REPO_ROOT / "scripts" / "mosquitto.sh"
 _WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -78,37 +76,16 @@ class Instance:
     cards: tuple[str, ...]
 
 
-def _script(command: str, broker: Broker) -> None:
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin") + ":/usr/sbin:/sbin",
-        "GATEPOST_MQTT_DIR": str(broker.dir),
-        "GATEPOST_TEST_MQTT_PORT": str(broker.port),
-        "GATEPOST_MQTT_GATEWAY_USER": broker.gateway_username,
-    }
-    done = subprocess.run(  # noqa: S603 - our own script, fixed arguments
-        [shutil.which("bash") or "/bin/bash", str(_SCRIPT), command],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"scripts/mosquitto.sh {command}: {done.stderr.strip()[-500:]}")
-
-
 @contextmanager
 def _broker(own: bool, tmp: Path) -> Iterator[Broker]:
     if own:
-        if not _SCRIPT.is_file():
-            raise RuntimeError(
-                "scripts/mosquitto.sh is not here: run from a checkout, or --broker running"
-            )
-        broker = Broker("127.0.0.1", free_port(), tmp / "mosquitto", "gatepost-gateway", own=True)
-        _script("start", broker)
         try:
-            yield broker
-        finally:
-            _script("stop", broker)
+            with own_broker(tmp / "mosquitto") as started:
+                yield Broker(
+                    started.host, started.port, started.dir, started.gateway_username, own=True
+                )
+        except BrokerUnavailable as exc:
+            raise RuntimeError(f"{exc} (or --broker running)") from exc
         return
     directory = Path(os.environ.get("GATEPOST_MQTT_DIR", _REPO_ROOT / ".cache" / "mosquitto"))
     port = int(os.environ.get("GATEPOST_TEST_MQTT_PORT", "18830"))

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from gatepost.domain.access_points import PersonFacts
@@ -169,6 +169,29 @@ class AccessLevelRepository:
             .order_by(PersonAccessLevel.access_level_id)
         )
         return [_assignment(row) for row in self._session.scalars(query)]
+
+    def holder_counts(self, *, tenant_id: str) -> dict[str, int]:
+        """How many persons hold each level (expired and future holdings included); a
+        level nobody holds is absent."""
+        query = (
+            select(PersonAccessLevel.access_level_id, func.count())
+            .where(PersonAccessLevel.tenant_id == tenant_id)
+            .group_by(PersonAccessLevel.access_level_id)
+        )
+        return {level_id: int(count) for level_id, count in self._session.execute(query).all()}
+
+    def holders(self, *, tenant_id: str, access_level_id: str, limit: int) -> Sequence[str]:
+        """The ids of (at most ``limit``) persons who hold the level, by person id."""
+        query = (
+            select(PersonAccessLevel.person_id)
+            .where(
+                PersonAccessLevel.tenant_id == tenant_id,
+                PersonAccessLevel.access_level_id == access_level_id,
+            )
+            .order_by(PersonAccessLevel.person_id)
+            .limit(limit)
+        )
+        return list(self._session.scalars(query).all())
 
     def get_assignment(
         self, *, tenant_id: str, person_id: str, access_level_id: str

@@ -5,7 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from gatepost.web.views import (
+    access_levels,
+    access_points,
     account,
+    alerts,
     audit,
     auth,
     dashboard,
@@ -15,9 +18,15 @@ from gatepost.web.views import (
     faces,
     fallback,
     gate_log,
+    holidays,
+    live,
+    muster,
     people,
+    person_access,
     plate_test,
+    schedules,
     vehicles,
+    webhooks,
 )
 
 __all__ = ["ROUTERS"]
@@ -27,13 +36,22 @@ ROUTERS: tuple[APIRouter, ...] = (
     account.router,
     dashboard.router,
     people.router,
+    person_access.router,
     faces.router,
     face_policy.router,
     vehicles.router,
     plate_test.router,
     devices.router,
     events.router,
+    live.router,
+    access_points.router,
+    muster.router,
     gate_log.router,
     audit.router,
+    schedules.router,
+    access_levels.router,
+    holidays.router,
+    alerts.router,
+    webhooks.router,
     fallback.router,  # last: it matches every /ui path
 )

@@ -29,6 +29,7 @@ from gatepost.web.enrolments import card_context, current_consent
 from gatepost.web.errors import is_htmx
 from gatepost.web.forms import MAX_LIMIT, FormText, field_errors, optional, page_limit, sentence
 from gatepost.web.lookups import site_names
+from gatepost.web.person_levels import access_context
 from gatepost.web.rendering import can, render
 
 __all__ = ["person_page", "router"]
@@ -216,6 +217,7 @@ def person_page(
         "face_purpose": FACE_CONSENT_PURPOSE,
     }
     context |= card_context(container, principal, person, consents=consents)
+    context |= access_context(container, principal, person.id)
     context |= extra or {}
     return render(request, "pages/person.html", context, status_code=status_code)
 
