@@ -16,18 +16,21 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from gatepost.app import compose_app
 from gatepost.security.kek import create_key_file
 from gatepost.services.container import Container, build_container
 from tests.support.api import STRONG_PASSWORD, Actor
+from tests.support.leaks import remember
 from tests.support.services import in_ci
 from tests.support.settings import test_settings
 
@@ -140,6 +143,38 @@ def live_server(live_container: Container) -> Iterator[LiveServer]:
     yield LiveServer(f"http://127.0.0.1:{port}", live_container)
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@contextmanager
+def set_up_acme(live_server: LiveServer) -> Iterator[httpx.Client]:
+    """Complete the live server's setup (tenant ``acme``, administrator ``admin``) and
+    give an API client signed in as that administrator (closed on exit)."""
+    container = live_server.container
+    container.setup.complete(
+        token=container.setup.issue_token(),
+        tenant_name="Acme Ltd",
+        tenant_slug="acme",
+        username="admin",
+        password=STRONG_PASSWORD,
+    )
+    with httpx.Client(base_url=live_server.url) as http:
+        login = {"tenant": "acme", "username": "admin", "password": STRONG_PASSWORD}
+        answer = http.post("/api/v1/auth/login", json=login)
+        assert answer.status_code == 200, answer.text
+        token = answer.json()["token"]
+        remember(token)
+        http.headers["Authorization"] = f"Bearer {token}"
+        yield http
+
+
+def browser_login(page: Page, base: str, username: str = "admin") -> None:
+    """Sign ``username`` of tenant ``acme`` in through the login form of the browser."""
+    page.goto(f"{base}/ui/login")
+    page.get_by_label("Organisation").fill("acme")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(STRONG_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{base}/ui/")
 
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's, installed by scripts/install-system-deps.sh

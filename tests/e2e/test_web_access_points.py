@@ -7,12 +7,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import LiveServer, UiSession, form_token, ui_login
+from tests.e2e.conftest import (
+    LiveServer,
+    UiSession,
+    browser_login,
+    form_token,
+    set_up_acme,
+    ui_login,
+)
 from tests.support.api import STRONG_PASSWORD, Actor, add_device, add_site, add_user
 from tests.support.leaks import remember
 
@@ -116,20 +122,8 @@ def test_hr_clerks_neither_see_nor_operate_doors(client: TestClient, admin: Acto
 def test_a_guard_opens_a_door_remotely_with_a_reason_and_the_audit_shows_it(
     live_server: LiveServer, page: Page
 ) -> None:
-    container = live_server.container
-    container.setup.complete(
-        token=container.setup.issue_token(),
-        tenant_name="Acme Ltd",
-        tenant_slug="acme",
-        username="admin",
-        password=STRONG_PASSWORD,
-    )
     base = live_server.url
-    with httpx.Client(base_url=base) as http:
-        login = {"tenant": "acme", "username": "admin", "password": STRONG_PASSWORD}
-        token = _ok(http.post("/api/v1/auth/login", json=login))["token"]
-        remember(token)
-        http.headers["Authorization"] = f"Bearer {token}"
+    with set_up_acme(live_server) as http:
         site = _ok(http.post("/api/v1/sites", json={"name": "HQ", "timezone": "UTC"}), 201)["id"]
         _, point = _door(http, site, "Loading bay")
         body = {"site_id": site, "name": "Bay reader", "kind": "door_controller"}
@@ -138,12 +132,7 @@ def test_a_guard_opens_a_door_remotely_with_a_reason_and_the_audit_shows_it(
         url = f"/api/v1/devices/{device['id']}/access-point"
         _ok(http.put(url, json={"access_point_id": point}))
 
-    page.goto(f"{base}/ui/login")
-    page.get_by_label("Organisation").fill("acme")
-    page.get_by_label("Username").fill("admin")
-    page.get_by_label("Password").fill(STRONG_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{base}/ui/")
+    browser_login(page, base)
     nav = page.get_by_role("navigation", name="Main navigation")
     nav.get_by_role("link", name="Doors & zones").click()
     expect(page).to_have_url(f"{base}/ui/access-points")

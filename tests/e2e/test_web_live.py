@@ -10,14 +10,13 @@ import threading
 import time
 from typing import Any
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Page, expect
 
 from gatepost.domain.decisions import Reason
 from gatepost.web.views.live import REASON_TEXT
-from tests.e2e.conftest import LiveServer, UiSession, ui_login
+from tests.e2e.conftest import LiveServer, UiSession, browser_login, set_up_acme, ui_login
 from tests.integration.test_device_arrivals import Door
 from tests.support.api import STRONG_PASSWORD, Actor, add_site, add_user
 from tests.support.leaks import remember
@@ -114,30 +113,14 @@ def test_the_live_page_shows_a_card_arrival_with_its_reason_within_seconds(
     live_server: LiveServer, page: Page
 ) -> None:
     container = live_server.container
-    container.setup.complete(
-        token=container.setup.issue_token(),
-        tenant_name="Acme Ltd",
-        tenant_slug="acme",
-        username="admin",
-        password=STRONG_PASSWORD,
-    )
     base = live_server.url
-    with httpx.Client(base_url=base) as http:
-        login = {"tenant": "acme", "username": "admin", "password": STRONG_PASSWORD}
-        token = _ok(http.post("/api/v1/auth/login", json=login))["token"]
-        remember(token)
-        http.headers["Authorization"] = f"Bearer {token}"
+    with set_up_acme(live_server) as http:
         site = _ok(http.post("/api/v1/sites", json={"name": "HQ", "timezone": "UTC"}), 201)["id"]
         body = {"site_id": site, "name": "Turnstile 3", "kind": "turnstile"}
         device = _ok(http.post("/api/v1/devices", json=body), 201)
         remember(device["credential"], device["mqtt_password"], device["mqtt_mac_key"])
 
-        page.goto(f"{base}/ui/login")
-        page.get_by_label("Organisation").fill("acme")
-        page.get_by_label("Username").fill("admin")
-        page.get_by_label("Password").fill(STRONG_PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        expect(page).to_have_url(f"{base}/ui/")
+        browser_login(page, base)
         page.get_by_role("navigation", name="Main navigation").get_by_role(
             "link", name="Live"
         ).click()

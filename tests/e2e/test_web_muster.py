@@ -17,7 +17,7 @@ from playwright.sync_api import Page, expect
 
 from gatepost.domain.zones import Zone
 from gatepost.web.views.muster import tree_order
-from tests.e2e.conftest import LiveServer, UiSession, ui_login
+from tests.e2e.conftest import LiveServer, UiSession, browser_login, set_up_acme, ui_login
 from tests.support.api import (
     STRONG_PASSWORD,
     Actor,
@@ -244,19 +244,8 @@ def test_the_printed_list_hides_the_navigation_and_shows_the_roll_call(
     live_server: LiveServer, page: Page
 ) -> None:
     container = live_server.container
-    container.setup.complete(
-        token=container.setup.issue_token(),
-        tenant_name="Acme Ltd",
-        tenant_slug="acme",
-        username="admin",
-        password=STRONG_PASSWORD,
-    )
     base = live_server.url
-    with httpx.Client(base_url=base) as http:
-        login = {"tenant": "acme", "username": "admin", "password": STRONG_PASSWORD}
-        token = _ok(http.post("/api/v1/auth/login", json=login))["token"]
-        remember(token)
-        http.headers["Authorization"] = f"Bearer {token}"
+    with set_up_acme(live_server) as http:
         body = {"name": "HQ", "timezone": "Europe/Berlin"}
         site = _ok(http.post("/api/v1/sites", json=body), 201)["id"]
         building = Building(http, site, container.clock.now)
@@ -272,12 +261,7 @@ def test_the_printed_list_hides_the_navigation_and_shows_the_roll_call(
     with reader:
         _granted(reader, building, "ADA1")
 
-        page.goto(f"{base}/ui/login")
-        page.get_by_label("Organisation").fill("acme")
-        page.get_by_label("Username").fill("admin")
-        page.get_by_label("Password").fill(STRONG_PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        expect(page).to_have_url(f"{base}/ui/")
+        browser_login(page, base)
         nav = page.get_by_role("navigation", name="Main navigation")
         nav.get_by_role("link", name="Muster list").click()
         expect(page).to_have_url(f"{base}/ui/sites/{site}/muster")  # the only site
