@@ -147,6 +147,38 @@ class ScheduleService:
             rules_changed(uow, principal, rule_change(principal, "holiday.added", target))
             return holiday
 
+    def import_holidays(
+        self, principal: Principal, site_id: str, days: Sequence[tuple[date, str]]
+    ) -> list[StoredHoliday]:
+        """Add the ``(date, name)`` holidays the site does not have yet, all in one unit
+        of work (one audit entry, one rules change); returns those added. A bad name
+        refuses the whole import."""
+        with self._tx.write() as uow:
+            site = site_in_tenant(uow, principal, site_id)
+            kept = {
+                h.date for h in uow.schedules.holidays(tenant_id=site.tenant_id, site_id=site.id)
+            }
+            now = self._clock.now()
+            added: list[StoredHoliday] = []
+            for day, name in days:
+                if day in kept:
+                    continue
+                kept.add(day)
+                holiday = StoredHoliday(
+                    tenant_id=site.tenant_id,
+                    id=new_id(),
+                    site_id=site.id,
+                    date=day,
+                    name=checked_name(name),
+                    created_at=now,
+                )
+                uow.schedules.add_holiday(holiday)
+                added.append(holiday)
+            if added:
+                target = f"site:{site.id}"
+                rules_changed(uow, principal, rule_change(principal, "holiday.imported", target))
+            return added
+
     def holidays(self, principal: Principal, site_id: str) -> Sequence[StoredHoliday]:
         with self._tx.read() as uow:
             site = site_in_tenant(uow, principal, site_id)

@@ -159,14 +159,8 @@ def import_holidays(
         return _calendar(
             request, principal, container, site_id, form=form, errors=errors, status_code=422
         )
-    kept = {holiday.date for holiday in container.schedules.holidays(principal, site_id)}
-    for day, name in found:
-        if day in kept:
-            continue
-        try:
-            container.schedules.add_holiday(principal, site_id, day=day, name=name[:_LONGEST_NAME])
-        except Conflict:
-            continue  # added meanwhile: the site has a holiday that day
+    days = [(day, name[:_LONGEST_NAME]) for day, name in found]
+    container.schedules.import_holidays(principal, site_id, days)
     return RedirectResponse(
         f"/ui/sites/{site_id}/holidays?notice=holidays_imported", status_code=303
     )
