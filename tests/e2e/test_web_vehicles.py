@@ -409,7 +409,7 @@ def test_form_errors_keep_the_input_and_never_fail_the_server(
         (_form(), "plate", "Enter the plate number."),
         (_form(plate="NOT A PLATE!"), "plate", "matches no plate format gatepost knows"),
         (_form(plate=OTHER_PLATE, region="mars"), "region", "Choose a region from the list."),
-        (_form(plate=OTHER_PLATE, list="maybe"), "list", "Choose allow or deny."),
+        (_form(plate=OTHER_PLATE, list="maybe"), "list", "Choose allow, deny or watch."),
         (_form(plate=OTHER_PLATE, valid_from="tomorrow"), "valid_from", "Enter a date and time"),
         (_form(plate=OTHER_PLATE, valid_until="2026-13-01T00:00"), "valid_until", "Enter a date"),
         (_form(plate=OTHER_PLATE, person_id="f" * 32), "person_id", "Choose an owner"),

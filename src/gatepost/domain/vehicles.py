@@ -1,4 +1,11 @@
-"""Known vehicles: the allow/deny lists and the validity window of a registration."""
+"""Known vehicles: the allow, deny and watch lists and the validity window of a
+registration.
+
+A gate lets an allow-listed vehicle in and turns a deny-listed one away (with a
+``blocked`` alert); a watch-listed vehicle is let in like an allow-listed one and raises
+a ``watchlist`` alert (``domain.access``), for a car the site wants to know about
+without stopping it.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +13,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from gatepost.domain.arrivals import PlateList
 from gatepost.domain.validity import ValidityState, ValidityWindow
 
 __all__ = ["AccessList", "GateDecision", "VehicleView"]
 
 
 class AccessList(StrEnum):
+    """The list a known vehicle is on: let in, turned away, or let in with an alert."""
+
     ALLOW = "allow"
     DENY = "deny"
+    WATCH = "watch"
+
+    @property
+    def plate_list(self) -> PlateList:
+        """The list as the access decision knows it (``domain.arrivals.PlateList``)."""
+        return PlateList(self.value)
 
 
 class GateDecision(StrEnum):
@@ -48,6 +64,7 @@ class VehicleView:
         return ValidityWindow(self.valid_from, self.valid_until)
 
     def validity_at(self, now: datetime) -> ValidityState:
-        """Outside its validity an allow-listed vehicle is unknown to a gate; a
+        """Outside its validity an allow- or watch-listed vehicle is unknown to a gate
+        (a watch-listed one still raises its alert, as a deny-listed one does); a
         deny-listed one stays refused (``domain.access``: the block list comes first)."""
         return self.validity.state(now)

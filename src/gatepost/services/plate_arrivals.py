@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from gatepost.domain.arrivals import Arrival, ArrivalKind, PlateList, PlateResult
+from gatepost.domain.arrivals import Arrival, ArrivalKind, PlateResult
 from gatepost.domain.decisions import Decision, Outcome, Reason
-from gatepost.domain.vehicles import AccessList, GateDecision, VehicleView
+from gatepost.domain.vehicles import GateDecision, VehicleView
 from gatepost.matching.plates import best_matches
 from gatepost.services.uow import UnitOfWork
 from gatepost.services.vehicles import VehicleService
@@ -69,6 +69,8 @@ def reason_text(decision: Decision, *, plates_found: bool) -> str:
     """The decision in words, as the gate log and the test page show it."""
     if not plates_found:
         return "no plate found"
+    if decision.reason is Reason.GRANTED and Reason.WATCHLISTED in decision.reasons:
+        return "watch-listed vehicle: let in, alert raised"
     return _REASON_TEXT.get(decision.reason, decision.reason.value.replace("_", " "))
 
 
@@ -110,8 +112,9 @@ def deciding_result(results: list[PlateResultView]) -> PlateResultView | None:
 
 
 def plate_arrival(point_id: str, at: datetime, deciding: PlateResultView | None) -> Arrival:
-    """The arrival a plate read makes: the matched vehicle's list and validity, or an
-    unknown plate. The vehicle lists decide plates (no person or access level)."""
+    """The arrival a plate read makes: the matched vehicle's list (allow, deny or
+    watch) and validity, or an unknown plate. The vehicle lists decide plates (no
+    person or access level); a watch-listed vehicle is let in and raises an alert."""
     vehicle = deciding.match.vehicle if deciding and deciding.match else None
     if vehicle is None:
         return Arrival(ArrivalKind.PLATE, point_id, at, plate=PlateResult())
@@ -121,7 +124,7 @@ def plate_arrival(point_id: str, at: datetime, deciding: PlateResultView | None)
         at,
         plate=PlateResult(
             vehicle_id=vehicle.id,
-            on_list=PlateList.DENY if vehicle.list is AccessList.DENY else PlateList.ALLOW,
+            on_list=vehicle.list.plate_list,
             validity=vehicle.validity,
         ),
     )

@@ -1,4 +1,4 @@
-"""VehicleService: a tenant's known vehicles, on an allow or a deny list.
+"""VehicleService: a tenant's known vehicles, on an allow, a deny or a watch list.
 
 Plates are normalised (``gatepost.domain.plates``) and must match one of the default
 grammars of the given region (any region when none is given); the grammar's region is
@@ -124,7 +124,8 @@ class VehicleService:
         try:
             access_list = AccessList(draft.list)
         except ValueError as exc:
-            raise ValidationFailed("list must be one of: allow, deny", field="list") from exc
+            allowed = ", ".join(access.value for access in AccessList)
+            raise ValidationFailed(f"list must be one of: {allowed}", field="list") from exc
         if (
             draft.site_id is not None
             and uow.sites.get(tenant_id=tenant_id, site_id=draft.site_id) is None

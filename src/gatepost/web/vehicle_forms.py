@@ -55,7 +55,7 @@ _FIELDS = {
 # The service's refusals, in the form's words (the rest are shown as the service says).
 _MESSAGES = {
     "region": "Choose a region from the list.",
-    "list": "Choose allow or deny.",
+    "list": "Choose allow, deny or watch.",
     "person_id": "Choose an owner from the list.",
     "site_id": "Choose a site from the list.",
     "valid_until": "Valid until must be later than valid from.",

@@ -168,7 +168,10 @@ def _optional_id() -> Any:
 class VehicleCreate(Input):
     plate: str = Field(min_length=1, max_length=32, examples=["京A12345"])
     region: str | None = _region()
-    list: AccessList = Field(default=AccessList.ALLOW, description="allow or deny.")
+    list: AccessList = Field(
+        default=AccessList.ALLOW,
+        description="allow (let in), deny (turned away, alert) or watch (let in, alert).",
+    )
     person_id: str | None = _optional_id()
     site_id: str | None = _optional_id()
     valid_from: AwareDatetime | None = None
@@ -441,7 +444,7 @@ class FacePolicyUpdate(Input):
 class PlateMatchPublic(Output):
     vehicle_id: str
     plate: str = Field(description="The known vehicle's plate.")
-    list: AccessList = Field(description="allow or deny")
+    list: AccessList = Field(description="allow, deny or watch")
     cost: float = Field(description="Confusion-weighted edit distance (0: exact).")
 
 

@@ -1,4 +1,5 @@
-"""Vehicles: the tenant's known plates, on an allow or a deny list (``/ui/vehicles``).
+"""Vehicles: the tenant's known plates, on an allow, a deny or a watch list
+(``/ui/vehicles``).
 
 Whoever may read vehicles sees the list, with each vehicle's list and validity, and a
 vehicle's page; whoever may write them adds, edits and deletes (behind a confirmation).
