@@ -431,6 +431,18 @@ class WebhookSettings(_Section):
     batch_size: int = Field(
         default=20, ge=1, le=500, description="Deliveries claimed per round by one notifier."
     )
+    keep_delivered_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="Delivered outbox rows older than this are purged by `retention purge`.",
+    )
+    keep_failed_days: int = Field(
+        default=90,
+        ge=1,
+        le=3650,
+        description="Failed outbox rows older than this are purged by `retention purge`.",
+    )
 
 
 class ServerSettings(_Section):

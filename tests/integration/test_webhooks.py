@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import threading
 import time
 from collections.abc import Iterator
@@ -25,9 +24,8 @@ from fastapi.testclient import TestClient
 from gatepost.app import Gatepost, compose_app
 from gatepost.domain.ports import FixedClock
 from gatepost.domain.webhooks import SignatureInvalid, decode_secret, verify
-from gatepost.ingest.broker_accounts import broker_accounts_for, reload_broker
+from gatepost.ingest.broker_accounts import broker_accounts_for
 from gatepost.ingest.notify_publisher import MqttNotificationPublisher
-from gatepost.security.device_mqtt import mosquitto_hash
 from gatepost.security.kek import create_key_file
 from gatepost.services.container import Container, build_container
 from gatepost.services.webhook_dispatch import HttpxSender, WebhookDispatcher
@@ -35,7 +33,7 @@ from gatepost.services.webhooks import WebhookService
 from gatepost.settings import Settings, WebhookSettings
 from tests.integration.test_device_arrivals import Door, _ok
 from tests.support.api import Actor, admin_principal, setup_platform
-from tests.support.mqtt import Broker, connect, exclusive_broker
+from tests.support.mqtt import connect, exclusive_broker
 
 DURESS_PIN = "135791"
 
@@ -362,18 +360,6 @@ def test_a_running_gatepost_delivers_through_its_notifier_step(
         assert receiver.bodies()[0]["type"] == "webhook.test"
 
 
-def _with_subscriber(broker: Broker, tenant_id: str, username: str, password: str) -> None:
-    """Add a read-only notification subscriber of ``tenant_id`` to the broker's files
-    (after gatepost wrote them) and reload it; gatepost's next write removes it."""
-    files = broker.files
-    with files.password_file.open("a", encoding="ascii") as handle:
-        handle.write(f"{username}:{mosquitto_hash(password)}\n")
-    with files.acl_file.open("a", encoding="ascii") as handle:
-        handle.write(f"\nuser {username}\ntopic read gatepost-notify/{tenant_id}/#\n")
-    assert reload_broker(files.pid_file)
-    time.sleep(0.3)  # the broker re-reads its files on SIGHUP
-
-
 def test_notifications_are_published_on_the_tenant_topic_of_the_real_broker(
     tmp_path: Path, settings: Settings, clock: FixedClock
 ) -> None:
@@ -395,9 +381,9 @@ def test_notifications_are_published_on_the_tenant_topic_of_the_real_broker(
                 door = Door(admin)  # registering its device rewrites the broker's files
                 ada = door.person("Ada Lovelace")
                 door.credential(ada, kind="pin", value=DURESS_PIN, duress=True)
-                name, password = f"notify-test-{os.getpid()}", secrets.token_urlsafe(16)
-                _with_subscriber(broker, admin.tenant_id, name, password)
-                subscriber = connect(broker, name, password)
+                url = "/api/v1/notification-subscribers"
+                account = _ok(admin.post(url, json={"name": "Test"}), 201)
+                subscriber = connect(broker, account["username"], account["password"])
                 assert subscriber.subscribe(f"gatepost-notify/{admin.tenant_id}/#") == 1
                 publisher.start()
                 _ok(door.arrive("pin", DURESS_PIN))
@@ -424,5 +410,5 @@ def test_notifications_are_published_on_the_tenant_topic_of_the_real_broker(
             if subscriber is not None:
                 subscriber.close()
             publisher.stop()
-            container.devices.sync_broker_accounts()  # drops the test subscriber
+            container.devices.sync_broker_accounts()
             container.close()

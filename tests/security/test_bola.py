@@ -112,6 +112,7 @@ def test_id_routes_use_only_known_id_kinds_when_generated(admin: Actor) -> None:
         "alert_id",
         "webhook_id",
         "delivery_id",
+        "subscriber_id",
     }
     unknown = sorted({p for op in ops for p in op.path_params} - world_keys)
     assert unknown == [], "extend build_world with an object of each new id kind"
@@ -242,6 +243,8 @@ def _assert_world_untouched(world: World) -> None:
     assert alert["acknowledged_at"] is None
     hook = admin.get(f"/api/v1/webhooks/{ids['webhook_id']}").json()
     assert hook["enabled"] is True and "isolation" not in hook["description"]
+    subscribers = admin.get("/api/v1/notification-subscribers").json()
+    assert [(s["id"], s["rotated_at"]) for s in subscribers] == [(ids["subscriber_id"], None)]
     holidays = admin.get(f"/api/v1/sites/{ids['site_id']}/holidays").json()
     assert [h["id"] for h in holidays] == [ids["holiday_id"]]
     keys = {k["id"]: k for k in admin.get("/api/v1/api-keys").json()}

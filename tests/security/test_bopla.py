@@ -81,6 +81,7 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
     "AlertAcknowledge": {"note": "checked"},
     "WebhookCreate": {"url": "https://hooks.example.com/gatepost"},
     "WebhookUpdate": {},
+    "NotificationSubscriberCreate": {"name": "Control room"},
     "RemoteCommandRequest": {"reason": "a good reason"},
     "DeviceArrivalIn": {
         "kind": "exit_button",
@@ -279,6 +280,8 @@ def _secrets(world: World, totp_secret: str, extra_tokens: list[str]) -> dict[st
         "phone": [phone, phone.lstrip("+"), phone[3:]],
         "totp secret": [totp_secret],
         "webhook secret": [world.webhook_secret, world.webhook_secret.removeprefix("whsec_")],
+        "broker password": [world.subscriber_password],
+        "broker password hash": ["$7$"],
     }
     for name, token in [
         *world.tokens.items(),

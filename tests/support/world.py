@@ -65,6 +65,7 @@ class World:
     tokens: dict[str, str] = field(default_factory=dict)
     card: str = ""  # the person's card number (only its last 4 characters may show)
     webhook_secret: str = ""  # shown once, when the endpoint was created
+    subscriber_password: str = ""  # a notification subscriber's, shown once
 
     @property
     def media_query(self) -> dict[str, str]:
@@ -138,6 +139,8 @@ def build_world(admin: Actor, *, tag: str, seq: int) -> World:
     )
     assert bound.status_code == 200, bound.text
     notifications, webhook_secret = _notifications(admin, device, person_id=person_id, seq=seq)
+    subscriber = admin.post("/api/v1/notification-subscribers", json={"name": f"Room {tag}"})
+    assert subscriber.status_code == 201, subscriber.text
     return World(
         admin=admin,
         device=device,
@@ -155,6 +158,7 @@ def build_world(admin: Actor, *, tag: str, seq: int) -> World:
             "plate_read_id": read.json()["read_id"],
             **rules,
             **notifications,
+            "subscriber_id": subscriber.json()["id"],
         },
         identity_number=identity,
         phone=phone,
@@ -164,6 +168,7 @@ def build_world(admin: Actor, *, tag: str, seq: int) -> World:
         tokens={"device": device.token, "user": user.token, "api_key": key.json()["token"]},
         card=card,
         webhook_secret=webhook_secret,
+        subscriber_password=subscriber.json()["password"],
     )
 
 

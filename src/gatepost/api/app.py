@@ -36,6 +36,7 @@ from gatepost.api.routes import (
     faces,
     health,
     media,
+    notification_subscribers,
     person_access,
     persons,
     plate_reads,
@@ -146,6 +147,7 @@ def create_app(container: Container) -> FastAPI:
         presence,
         alerts,
         webhooks,
+        notification_subscribers,
     ):
         app.include_router(module.router)
     docs = _docs_router(settings.docs_public)

@@ -12,7 +12,8 @@ app = typer.Typer(help="Retention: purge expired data.", no_args_is_help=True)
 
 @app.command("purge")
 def purge() -> None:
-    """Delete expired plate reads and frames in every tenant (SECURITY.md 28).
+    """Delete expired plate reads and frames, and old delivered or failed notifications
+    (webhooks.keep_delivered_days, keep_failed_days), in every tenant (SECURITY.md 28).
 
     Each tenant's audit log gets a receipt with the counts (no personal data). Safe to
     run at any time, e.g. daily from cron or a systemd timer.
@@ -26,6 +27,7 @@ def purge() -> None:
         "tenant",
         "plate reads",
         "plate frames",
+        "notifications",
         "note",
         title=f"expired before {now:%Y-%m-%d %H:%M:%S %Z}",
     )
@@ -34,6 +36,7 @@ def purge() -> None:
             receipt.slug,
             str(receipt.plate_reads),
             str(receipt.plate_frames),
+            str(receipt.deliveries),
             f"[dim]skipped: {receipt.skipped}[/]" if receipt.skipped else "",
         )
     console.print(table)

@@ -31,6 +31,8 @@ __all__ = [
     "Channel",
     "DeliveryStatus",
     "NOTIFY_PREFIX",
+    "NOTIFY_USER_PREFIX",
+    "NotificationSubscriber",
     "NotificationType",
     "RETRY_DELAYS",
     "SECRET_PREFIX",
@@ -40,11 +42,13 @@ __all__ = [
     "address_is_private",
     "decode_secret",
     "encode_secret",
+    "notify_filter",
     "notify_topic",
     "private_among",
     "retry_delay",
     "sign",
     "signature_headers",
+    "subscriber_username",
     "url_problem",
     "verify",
 ]
@@ -204,6 +208,37 @@ def notify_topic(tenant_id: str, kind: str) -> str:
     """``gatepost-notify/<tenant_id>/<type>``: where a tenant's notifications are
     published when MQTT is on (the gateway account writes ``gatepost-notify/#``)."""
     return f"{NOTIFY_PREFIX}/{tenant_id}/{kind}"
+
+
+def notify_filter(tenant_id: str) -> str:
+    """``gatepost-notify/<tenant_id>/#``: every notification topic of one tenant, the
+    only thing its notification subscribers may read."""
+    return f"{NOTIFY_PREFIX}/{tenant_id}/#"
+
+
+NOTIFY_USER_PREFIX = "notify"
+
+
+def subscriber_username(tenant_id: str, subscriber_id: str) -> str:
+    """``notify.<tenant_id>.<subscriber_id>``: a notification subscriber's broker account.
+    Device accounts are ``<tenant_id>.<device_id>`` (hex ids), so the two never meet."""
+    return f"{NOTIFY_USER_PREFIX}.{tenant_id}.{subscriber_id}"
+
+
+@dataclass(frozen=True)
+class NotificationSubscriber:
+    """A tenant's broker account that reads the tenant's notification topics only
+    (its password is shown once; the broker keeps a hash)."""
+
+    tenant_id: str
+    id: str
+    name: str
+    created_at: datetime
+    rotated_at: datetime | None
+
+    @property
+    def username(self) -> str:
+        return subscriber_username(self.tenant_id, self.id)
 
 
 # -- retries ------------------------------------------------------------------------------

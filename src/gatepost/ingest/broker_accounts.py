@@ -2,12 +2,14 @@
 
 Mosquitto admits a client only with an account in its ``password_file`` and lets it
 publish and subscribe only where its ``acl_file`` says. gatepost writes both files from
-the device registry (every unrevoked device with MQTT credentials) and the gateway's own
-account, then makes the broker re-read them (SIGHUP to the pid file's process):
+the device registry (every unrevoked device with MQTT credentials), the notification
+subscribers and the gateway's own account, then makes the broker re-read them (SIGHUP
+to the pid file's process):
 
 - password file: ``<username>:<$7$ hash>`` per line (Mosquitto 2.0's PBKDF2-SHA512
   format, ``security.device_mqtt.mosquitto_hash``); a device's username is
-  ``<tenant_id>.<device_id>``;
+  ``<tenant_id>.<device_id>``, a notification subscriber's
+  ``notify.<tenant_id>.<subscriber_id>`` (``domain.webhooks.subscriber_username``);
 - ACL file: explicit per-user rules, no ``pattern`` lines and nothing for anonymous
   clients. A device may write only its own events and acks topics and read only its own
   commands and errors topics; the gateway reads every events and acks topic and writes
@@ -19,6 +21,11 @@ account, then makes the broker re-read them (SIGHUP to the pid file's process):
       topic write gatepost/<tenant_id>/<device_id>/acks
       topic read gatepost/<tenant_id>/<device_id>/commands
       topic read gatepost/<tenant_id>/<device_id>/errors
+
+  and a notification subscriber may only read its tenant's notification topics::
+
+      user notify.<tenant_id>.<subscriber_id>
+      topic read gatepost-notify/<tenant_id>/#
 
 Both files are written atomically (a temporary file in the same directory, mode 0600,
 fsync, rename), under an exclusive lock on ``<password_file>.lock`` that also covers
@@ -41,14 +48,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from gatepost.domain.webhooks import NOTIFY_PREFIX
+from gatepost.domain.webhooks import NOTIFY_PREFIX, notify_filter, subscriber_username
 from gatepost.ingest.topics import Channel, TopicRefused, device_topic, gateway_filter
 from gatepost.security.device_mqtt import broker_username, mosquitto_hash
 from gatepost.services.broker_accounts import (
+    Account,
     AccountReader,
-    BrokerAccount,
     BrokerAccountSink,
     NullBrokerAccounts,
+    SubscriberAccount,
 )
 from gatepost.settings import Settings
 
@@ -117,8 +125,14 @@ def _checked_gateway(username: str) -> str:
     return username
 
 
-def _username(account: BrokerAccount) -> str:
-    """The device's broker username, once its ids are known to be plain hex."""
+def _username(account: Account) -> str:
+    """The account's broker username, once its ids are known to be plain hex."""
+    if isinstance(account, SubscriberAccount):
+        try:
+            device_topic(account.tenant_id, account.subscriber_id, Channel.EVENTS)
+        except TopicRefused as exc:
+            raise ValueError(f"not a subscriber account: {exc.reason}") from exc
+        return subscriber_username(account.tenant_id, account.subscriber_id)
     try:
         device_topic(account.tenant_id, account.device_id, Channel.EVENTS)
     except TopicRefused as exc:
@@ -127,9 +141,10 @@ def _username(account: BrokerAccount) -> str:
 
 
 def password_file_text(
-    accounts: Iterable[BrokerAccount], *, gateway_username: str, gateway_hash: str
+    accounts: Iterable[Account], *, gateway_username: str, gateway_hash: str
 ) -> str:
-    """Mosquitto's password file: the gateway's line, then one per device account."""
+    """Mosquitto's password file: the gateway's line, then one per device or subscriber
+    account."""
     lines = [f"{_checked_gateway(gateway_username)}:{gateway_hash}"]
     lines += [f"{_username(account)}:{account.password_hash}" for account in accounts]
     for line in lines:
@@ -154,7 +169,11 @@ def gateway_rules(gateway_username: str) -> str:
     )
 
 
-def _device_rules(account: BrokerAccount) -> str:
+def _account_rules(account: Account) -> str:
+    if isinstance(account, SubscriberAccount):
+        return "\n".join(
+            [f"user {_username(account)}", f"topic read {notify_filter(account.tenant_id)}", ""]
+        )
     tenant_id, device_id = account.tenant_id, account.device_id
     return "\n".join(
         [
@@ -168,9 +187,10 @@ def _device_rules(account: BrokerAccount) -> str:
     )
 
 
-def acl_text(accounts: Iterable[BrokerAccount], *, gateway_username: str) -> str:
-    """Mosquitto's ACL file: the gateway's rules, then each device's own four topics."""
-    blocks = [gateway_rules(gateway_username), *(_device_rules(a) for a in accounts)]
+def acl_text(accounts: Iterable[Account], *, gateway_username: str) -> str:
+    """Mosquitto's ACL file: the gateway's rules, then each device's own four topics and
+    each notification subscriber's tenant notification topics (read only)."""
+    blocks = [gateway_rules(gateway_username), *(_account_rules(a) for a in accounts)]
     return _HEADER + "\n".join(blocks)
 
 
@@ -228,7 +248,7 @@ class MosquittoAccounts:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def write(self, accounts: Iterable[BrokerAccount]) -> bool:
+    def write(self, accounts: Iterable[Account]) -> bool:
         """Write both files for ``accounts`` and reload the broker (errors raise).
         Returns whether a running broker was signalled."""
         accounts = list(accounts)
@@ -256,7 +276,7 @@ class MosquittoAccounts:
                 "no MQTT broker runs at %s; it reads the accounts when it starts",
                 self.files.pid_file,
             )
-        log.info("MQTT broker accounts written: %d device(s)", len(accounts))
+        log.info("MQTT broker accounts written: %d account(s)", len(accounts))
 
 
 def broker_accounts_for(settings: Settings) -> BrokerAccountSink:

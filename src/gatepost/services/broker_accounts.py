@@ -1,8 +1,10 @@
-"""Where the MQTT broker's device accounts go after a device change (a port).
+"""Where the MQTT broker's accounts go after a device or subscriber change (a port).
 
-The broker admits a device only if its password file and ACL file say so, and those
-files are derived from the device registry. After a transaction that registers a
-device, rotates its credential or revokes it has committed, the device service calls
+The broker admits a client only if its password file and ACL file say so, and those
+files are derived from the device registry and the notification subscribers
+(:class:`SubscriberAccount`, ``services.notification_subscribers``). After a
+transaction that registers a device, rotates its credential or revokes it (or creates,
+rotates or deletes a subscriber) has committed, the service calls
 :meth:`BrokerAccountSink.refresh` with a function that reads every current account from
 committed data. The sink calls it *while holding its own lock* and writes what it read,
 so two concurrent refreshes can never leave an older list in place of a newer one.
@@ -18,11 +20,27 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from gatepost.services.uow import UnitOfWork
 from gatepost.store.repositories.devices import BrokerAccount
+from gatepost.store.repositories.notification_subscribers import SubscriberAccount
 
-__all__ = ["BrokerAccount", "BrokerAccountSink", "NullBrokerAccounts", "RecordingBrokerAccounts"]
+__all__ = [
+    "Account",
+    "BrokerAccount",
+    "BrokerAccountSink",
+    "NullBrokerAccounts",
+    "RecordingBrokerAccounts",
+    "SubscriberAccount",
+    "all_accounts",
+]
 
-AccountReader = Callable[[], Sequence[BrokerAccount]]
+Account = BrokerAccount | SubscriberAccount
+AccountReader = Callable[[], Sequence[Account]]
+
+
+def all_accounts(uow: UnitOfWork) -> tuple[Account, ...]:
+    """Every account the broker must know: devices, then notification subscribers."""
+    return (*uow.devices.broker_accounts(), *uow.notification_subscribers.broker_accounts())
 
 
 class BrokerAccountSink(Protocol):
@@ -45,7 +63,7 @@ class RecordingBrokerAccounts:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.refreshes: list[list[BrokerAccount]] = []
+        self.refreshes: list[list[Account]] = []
 
     def refresh(self, read: AccountReader) -> None:
         with self._lock:

@@ -31,6 +31,7 @@ from gatepost.services.events import EventService
 from gatepost.services.faces import FaceService
 from gatepost.services.keys import KeyService
 from gatepost.services.media import MediaService
+from gatepost.services.notification_subscribers import NotificationSubscriberService
 from gatepost.services.notifications import Notifications
 from gatepost.services.persons import PersonService
 from gatepost.services.plate_log import PlateLogService
@@ -132,6 +133,7 @@ class Container:
     notifications: Notifications
     alerts: AlertService
     webhooks: WebhookService
+    notification_subscribers: NotificationSubscriberService
     remote_commands: RemoteCommandService
     event_feed: EventFeedService
 
@@ -282,7 +284,12 @@ def build_container(
             max_pixels=settings.media.max_pixels,
         ),
         plate_log=plate_log,
-        retention=RetentionService(tx=tx, media=media_service),
+        retention=RetentionService(
+            tx=tx,
+            media=media_service,
+            keep_delivered=timedelta(days=settings.webhooks.keep_delivered_days),
+            keep_failed=timedelta(days=settings.webhooks.keep_failed_days),
+        ),
         devices=DeviceService(tx=tx, clock=clock, broker=broker_accounts),
         events=EventService(
             tx=tx,
@@ -300,6 +307,9 @@ def build_container(
             clock=clock,
             notifications=notifications,
             allow_private=settings.webhooks.allow_private_targets,
+        ),
+        notification_subscribers=NotificationSubscriberService(
+            tx=tx, clock=clock, broker=broker_accounts
         ),
         remote_commands=RemoteCommandService(tx=tx, clock=clock, commands=command_sink),
         event_feed=EventFeedService(tx=tx, clock=clock),

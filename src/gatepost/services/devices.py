@@ -30,7 +30,12 @@ from gatepost.security.device_mqtt import (
 from gatepost.security.policy import Principal
 from gatepost.security.tokens import TokenKind, hash_token, issue_token
 from gatepost.services.audit import AuditRecord
-from gatepost.services.broker_accounts import BrokerAccount, BrokerAccountSink, NullBrokerAccounts
+from gatepost.services.broker_accounts import (
+    Account,
+    BrokerAccountSink,
+    NullBrokerAccounts,
+    all_accounts,
+)
 from gatepost.services.pages import Page, page_by_id
 from gatepost.services.uow import Transactions, UnitOfWork
 from gatepost.store.ids import new_id
@@ -214,10 +219,11 @@ class DeviceService:
                 sealed, table=_TABLE, column=_MAC_COLUMN, row_id=device_id
             )
 
-    def broker_accounts(self) -> tuple[BrokerAccount, ...]:
-        """Every unrevoked device's broker account, from committed data (all tenants)."""
+    def broker_accounts(self) -> tuple[Account, ...]:
+        """Every unrevoked device's broker account, then every notification subscriber's,
+        from committed data (all tenants)."""
         with self._tx.committed() as uow:
-            return uow.devices.broker_accounts()
+            return all_accounts(uow)
 
     def sync_broker_accounts(self) -> None:
         """Bring the broker's accounts in step with the registry (after each change

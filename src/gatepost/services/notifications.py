@@ -6,6 +6,10 @@ endpoint of the tenant whose filter takes the type, and (``mqtt.enabled``) the t
 MQTT notification topic. The notifier (``services.webhook_dispatch``) sends them after
 the commit, so a notification exists exactly when what it reports was stored.
 
+The tenant's enabled endpoints are cached per process at the tenant's
+``webhooks_version`` (``services.caches.VersionedCache``), bumped with every endpoint
+change: an arrival with no change reads the version, not the endpoints.
+
 Every body has the same shape, and holds ids and codes only, never a name or another
 personal value::
 
@@ -29,6 +33,7 @@ from gatepost.domain.webhooks import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from gatepost.services.caches import VersionedCache
 from gatepost.services.uow import UnitOfWork
 from gatepost.store.ids import new_id
 
@@ -90,6 +95,21 @@ class Notifications:
     def __init__(self, *, clock: Clock, mqtt: bool) -> None:
         self._clock = clock
         self._mqtt = mqtt
+        self._endpoints: VersionedCache[tuple[WebhookEndpoint, ...]] = VersionedCache()
+
+    @property
+    def endpoint_reads(self) -> int:
+        """How often this process read a tenant's endpoints (the cache's misses)."""
+        return self._endpoints.builds
+
+    def _enabled_endpoints(self, uow: UnitOfWork, tenant_id: str) -> tuple[WebhookEndpoint, ...]:
+        """The tenant's enabled endpoints at the version the unit of work sees."""
+        version = uow.webhooks.version(tenant_id=tenant_id)
+        return self._endpoints.get(
+            tenant_id,
+            version,
+            lambda: tuple(uow.webhooks.endpoints(tenant_id=tenant_id, enabled_only=True)),
+        )
 
     def enqueue(
         self,
@@ -115,7 +135,7 @@ class Notifications:
         else:
             targets = [
                 e
-                for e in uow.webhooks.endpoints(tenant_id=tenant_id, enabled_only=True)
+                for e in self._enabled_endpoints(uow, tenant_id)
                 if e.wants(kind.value) and kind is not NotificationType.WEBHOOK_TEST
             ]
         rows = [self._row(tenant_id, e.id, Channel.WEBHOOK, kind, payload, now) for e in targets]

@@ -10,7 +10,10 @@ Data classes handled here:
 - frames of plate reads that expire before their read (the read stays, without it);
 - arrival marks and the first steps of two-step arrivals older than an hour (transient:
   what a silent device last decided on, as keyed hashes; which factor a person showed at
-  a point; not receipted).
+  a point; not receipted);
+- the notification outbox (``webhook_deliveries``): delivered rows older than
+  ``webhooks.keep_delivered_days`` (30) and failed ones older than
+  ``webhooks.keep_failed_days`` (90), by when they were queued. Pending rows stay.
 
 Rows go in batches, each batch in one transaction with its audit receipt (counts and
 the cut-off time only, no personal data), so a deletion never commits without its
@@ -24,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from gatepost.domain.webhooks import DeliveryStatus
 from gatepost.services.audit import AuditRecord
 from gatepost.services.media import MediaService
 from gatepost.services.uow import Transactions
@@ -45,18 +49,31 @@ class PurgeReceipt:
     slug: str
     plate_reads: int = 0
     plate_frames: int = 0
+    deliveries: int = 0  # notification outbox rows (delivered or failed)
     skipped: str | None = None  # why the tenant was not purged
 
     @property
     def removed(self) -> int:
-        return self.plate_reads + self.plate_frames
+        return self.plate_reads + self.plate_frames + self.deliveries
 
 
 class RetentionService:
-    def __init__(self, *, tx: Transactions, media: MediaService, batch: int = BATCH) -> None:
+    def __init__(
+        self,
+        *,
+        tx: Transactions,
+        media: MediaService,
+        batch: int = BATCH,
+        keep_delivered: timedelta = timedelta(days=30),
+        keep_failed: timedelta = timedelta(days=90),
+    ) -> None:
         self._tx = tx
         self._media = media
         self._batch = batch
+        self._keep = {
+            DeliveryStatus.DELIVERED: keep_delivered,
+            DeliveryStatus.FAILED: keep_failed,
+        }
 
     def purge_expired(self, now: datetime) -> list[PurgeReceipt]:
         """Purge every tenant's data that expired at ``now``; one receipt per tenant."""
@@ -77,6 +94,7 @@ class RetentionService:
         with self._tx.write() as uow:
             uow.arrival_marks.forget_before(tenant_id=tenant_id, before=now - MARKS_KEPT)
             uow.recent_factors.forget_before(tenant_id=tenant_id, before=now - MARKS_KEPT)
+        deliveries = self._purge_deliveries(tenant_id, now)
         while True:
             with self._tx.write() as uow:
                 tenant = uow.tenants.get(tenant_id=tenant_id)
@@ -120,4 +138,37 @@ class RetentionService:
             reads += len(read_ids)
             frames += len(media_ids)
             if len(read_ids) < self._batch and len(stale) < self._batch:
-                return PurgeReceipt(tenant_id, slug, plate_reads=reads, plate_frames=frames)
+                return PurgeReceipt(
+                    tenant_id, slug, plate_reads=reads, plate_frames=frames, deliveries=deliveries
+                )
+
+    def _purge_deliveries(self, tenant_id: str, now: datetime) -> int:
+        """Delete the tenant's delivered and failed outbox rows past their keep, a batch
+        per transaction, each with its ``retention.purged`` receipt (counts only)."""
+        removed = 0
+        for status, keep in self._keep.items():
+            before = now - keep
+            while True:
+                with self._tx.write() as uow:
+                    ids = uow.webhooks.finished_before(
+                        tenant_id=tenant_id, status=status, before=before, limit=self._batch
+                    )
+                    if ids:
+                        uow.webhooks.delete_deliveries(tenant_id=tenant_id, delivery_ids=ids)
+                        uow.audit(
+                            tenant_id,
+                            AuditRecord(
+                                actor=ACTOR,
+                                action="retention.purged",
+                                target=f"tenant:{tenant_id}",
+                                purpose="retention period ended",
+                                details={
+                                    "expired_before": before.isoformat(),
+                                    f"{status.value}_deliveries": str(len(ids)),
+                                },
+                            ),
+                        )
+                removed += len(ids)
+                if len(ids) < self._batch:
+                    break
+        return removed

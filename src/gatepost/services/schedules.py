@@ -149,7 +149,7 @@ class ScheduleService:
 
     def import_holidays(
         self, principal: Principal, site_id: str, days: Sequence[tuple[date, str]]
-    ) -> list[StoredHoliday]:
+    ) -> Sequence[StoredHoliday]:
         """Add the ``(date, name)`` holidays the site does not have yet, all in one unit
         of work (one audit entry, one rules change); returns those added. A bad name
         refuses the whole import."""

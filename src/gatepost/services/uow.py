@@ -47,6 +47,9 @@ if TYPE_CHECKING:
     from gatepost.store.repositories.events import EventRepository
     from gatepost.store.repositories.faces import FaceRepository
     from gatepost.store.repositories.media import MediaRepository
+    from gatepost.store.repositories.notification_subscribers import (
+        NotificationSubscriberRepository,
+    )
     from gatepost.store.repositories.persons import PersonRepository
     from gatepost.store.repositories.plate_reads import PlateReadRepository
     from gatepost.store.repositories.presence import PresenceRepository
@@ -226,6 +229,15 @@ class UnitOfWork:
         from gatepost.store.repositories.vehicles import VehicleRepository
 
         return VehicleRepository(self._session)
+
+    @cached_property
+    def notification_subscribers(self) -> NotificationSubscriberRepository:
+        """MQTT notification subscribers (broker accounts)."""
+        from gatepost.store.repositories.notification_subscribers import (
+            NotificationSubscriberRepository,
+        )
+
+        return NotificationSubscriberRepository(self._session)
 
     @cached_property
     def webhooks(self) -> WebhookRepository:

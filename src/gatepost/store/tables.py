@@ -118,6 +118,9 @@ class Tenant(Base):
     # schedules, levels and their assignments, holidays, credentials and persons'
     # access flags (see face_gallery_version).
     rules_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Bumped with every change to the tenant's webhook endpoints (the notifications'
+    # endpoint cache, services.notifications; see face_gallery_version).
+    webhooks_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class TenantKey(Base):
@@ -250,7 +253,8 @@ class Person(Base):
 
 class Vehicle(Base):
     """A known vehicle of a tenant: its plate sealed and found through a blind index of
-    the normalised text; on an allow or deny list, optionally tied to a person and site."""
+    the normalised text; on an allow, deny or watch list (``list``: the
+    ``domain.vehicles.AccessList`` value), optionally tied to a person and site."""
 
     __tablename__ = "vehicles"
     __table_args__ = (
@@ -763,6 +767,21 @@ class WebhookEndpointRow(Base):
     failure_streak: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class NotificationSubscriberRow(Base):
+    """A tenant's MQTT notification subscriber: a broker account that may only read
+    ``gatepost-notify/<tenant_id>/#``. Only the password's Mosquitto hash is kept."""
+
+    __tablename__ = "notification_subscribers"
+    __table_args__ = (ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),)
+
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    rotated_at: Mapped[datetime | None]
+
+
 class WebhookDeliveryRow(Base):
     """The notification outbox and delivery log: one row per notification and
     receiver (an endpoint, or ``channel`` mqtt: the tenant's notification topic),
@@ -776,6 +795,7 @@ class WebhookDeliveryRow(Base):
         ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
         Index(None, "tenant_id", "endpoint_id", "created_at"),
         Index(None, "tenant_id", "status", "next_attempt_at"),
+        Index(None, "tenant_id", "status", "created_at"),  # retention's purge
     )
 
     tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)

@@ -6,6 +6,11 @@ rows holding that token. On PostgreSQL a second claimer blocks on the rows the f
 updated and re-checks the condition (now leased) before it writes, so it skips them;
 on SQLite writers are serialised. A lease that runs out (the claimer died) makes the
 row due again.
+
+Every change to an endpoint that decides who receives what (adding, deleting, its URL,
+types or enabled flag) bumps ``tenants.webhooks_version`` in the same transaction, so
+the notifications' endpoint cache (``services.notifications``) sees it on the next
+arrival, in every process. Failure counts and secrets do not: the cache holds neither.
 """
 
 from __future__ import annotations
@@ -18,9 +23,12 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from gatepost.domain.webhooks import Channel, DeliveryStatus, WebhookDelivery, WebhookEndpoint
-from gatepost.store.tables import WebhookDeliveryRow, WebhookEndpointRow
+from gatepost.store.tables import Tenant, WebhookDeliveryRow, WebhookEndpointRow
 
 __all__ = ["WebhookRepository"]
+
+# Endpoint columns whose change does not alter who receives a notification.
+_UNCACHED = frozenset({"failure_streak", "secret_sealed"})
 
 
 def _endpoint(row: WebhookEndpointRow) -> WebhookEndpoint:
@@ -61,6 +69,19 @@ class WebhookRepository:
 
     # -- endpoints ------------------------------------------------------------------
 
+    def version(self, *, tenant_id: str) -> int:
+        """The tenant's endpoint version (bumped by every change to who receives what)."""
+        query = select(Tenant.webhooks_version).where(Tenant.id == tenant_id)
+        return int(self._session.scalar(query) or 0)
+
+    def _bump_version(self, tenant_id: str) -> None:
+        self._session.execute(
+            update(Tenant)
+            .where(Tenant.id == tenant_id)
+            .values(webhooks_version=Tenant.webhooks_version + 1)
+            .execution_options(synchronize_session=False)
+        )
+
     def add_endpoint(self, endpoint: WebhookEndpoint, *, secret_sealed: bytes) -> None:
         self._session.add(
             WebhookEndpointRow(
@@ -77,6 +98,7 @@ class WebhookRepository:
             )
         )
         self._session.flush()
+        self._bump_version(endpoint.tenant_id)
 
     def endpoint(self, *, tenant_id: str, endpoint_id: str) -> WebhookEndpoint | None:
         row = self._session.get(WebhookEndpointRow, (tenant_id, endpoint_id))
@@ -107,6 +129,8 @@ class WebhookRepository:
         for name, value in values.items():
             setattr(row, name, list(value) if name == "event_types" else value)
         self._session.flush()
+        if set(values) - _UNCACHED:
+            self._bump_version(tenant_id)
         return True
 
     def delete_endpoint(self, *, tenant_id: str, endpoint_id: str) -> bool:
@@ -122,6 +146,7 @@ class WebhookRepository:
                 WebhookEndpointRow.tenant_id == tenant_id, WebhookEndpointRow.id == endpoint_id
             )
         )
+        self._bump_version(tenant_id)
         return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
     # -- deliveries -----------------------------------------------------------------
@@ -250,6 +275,29 @@ class WebhookRepository:
             .execution_options(synchronize_session=False)
         )
         return int(result.rowcount) == 1  # type: ignore[attr-defined]
+
+    def finished_before(
+        self, *, tenant_id: str, status: DeliveryStatus, before: datetime, limit: int
+    ) -> list[str]:
+        """Up to ``limit`` ids of the tenant's deliveries in ``status`` (delivered or
+        failed) created before ``before``: what the retention purge removes."""
+        row = WebhookDeliveryRow
+        query = (
+            select(row.id)
+            .where(row.tenant_id == tenant_id, row.status == status.value, row.created_at < before)
+            .order_by(row.created_at)
+            .limit(limit)
+        )
+        return list(self._session.scalars(query))
+
+    def delete_deliveries(self, *, tenant_id: str, delivery_ids: Sequence[str]) -> int:
+        if not delivery_ids:
+            return 0
+        row = WebhookDeliveryRow
+        result = self._session.execute(
+            delete(row).where(row.tenant_id == tenant_id, row.id.in_(list(delivery_ids)))
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     def fail_pending(self, *, tenant_id: str, endpoint_id: str, reason: str) -> None:
         """Give up an endpoint's pending deliveries (it was disabled)."""
