@@ -64,32 +64,47 @@ def test_the_page_lists_points_and_zones_and_runs_commands_that_need_a_reason(
         == []
     )
 
+    # Post/Redirect/Get: the command answers 303 to the page, which flashes what was
+    # sent; reloading that page sends nothing again.
     opened = ui_admin.client.post(
         f"/ui/access-points/{point}/open",
-        data={"reason": REASON, "csrf_token": csrf},
+        data={"reason": REASON, "csrf_token": csrf, "site": site},
         headers=ui_admin.htmx_headers(boosted=True),
+        follow_redirects=False,
     )
-    assert opened.status_code == 200
-    assert "Open sent to 1 device at Front door." in opened.text
-    locked = ui_admin.client.post(
+    assert opened.status_code == 303
+    after = opened.headers["location"]
+    assert after == f"/ui/access-points?site={site}&sent=open&point={point}"
+    for _ in range(2):  # the page, and the page reloaded (F5)
+        shown = ui_admin.client.get(after)
+        assert shown.status_code == 200
+        assert "Open sent to 1 device at Front door." in shown.text
+    opens = _ok(admin.get("/api/v1/audit", params={"action": "access_point.remote_open"}))
+    assert len(opens["items"]) == 1
+    locked = ui_admin.client.post(  # htmx follows the redirect and swaps the page in
         f"/ui/access-points/{point}/lockdown",
         data={"reason": "Alarm", "csrf_token": csrf},
         headers=ui_admin.htmx_headers(boosted=True),
     )
+    assert locked.status_code == 200 and str(locked.url).endswith(f"point={point}")
     assert "Lockdown sent to 1 device" in locked.text and "Send release" in locked.text
     again = ui_admin.client.post(
         f"/ui/access-points/{point}/lockdown",
-        data={"reason": "Alarm", "csrf_token": csrf},
+        data={"reason": "Reader was offline", "csrf_token": csrf},
         headers=ui_admin.htmx_headers(boosted=True),
     )
-    assert again.status_code == 409 and "in lockdown already" in again.text
+    assert again.status_code == 200 and "resent=1" in str(again.url)
+    assert "Lockdown sent again (it was in that state already) to 1 device" in again.text
     zone_release = ui_admin.client.post(
         f"/ui/access-points/zones/{zone}/release",
         data={"reason": "All clear", "csrf_token": csrf},
         headers=ui_admin.htmx_headers(boosted=True),
     )
     assert zone_release.status_code == 200, zone_release.text
-    assert "Release of Lobby: 1 access point changed" in zone_release.text
+    assert "Release of Lobby sent to 1 access point (1 device)." in zone_release.text
+    assert "In lockdown now: 0 of 1." in zone_release.text
+    nothing = ui_admin.client.get(f"/ui/access-points?sent=open&point={zone}")
+    assert nothing.status_code == 200 and "sent to" not in nothing.text  # names no point
     assert _ok(admin.get(f"/api/v1/access-points/{point}"))["door_mode"] == "normally_locked"
     entries = _ok(admin.get("/api/v1/audit", params={"action": "access_point.remote_open"}))
     assert [e["purpose"] for e in entries["items"]] == [REASON]

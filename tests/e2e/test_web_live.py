@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from datetime import UTC, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Page, expect
 
 from gatepost.domain.decisions import Reason
+from gatepost.domain.ports import FixedClock
 from gatepost.web.views.live import REASON_TEXT
 from tests.e2e.conftest import LiveServer, UiSession, browser_login, set_up_acme, ui_login
 from tests.integration.test_device_arrivals import Door
@@ -79,6 +81,33 @@ def test_the_stream_sends_recent_events_with_reasons_in_words_and_resumes(
     other_site = add_site(admin, "Depot")
     filtered = ui_admin.client.get(f"/ui/live?site={other_site}")
     assert f'data-stream-url="/ui/live/stream?site={other_site}"' in filtered.text
+
+
+def test_a_device_cannot_forge_a_decision_or_remote_command_and_times_are_shown_in_utc(
+    ui_admin: UiSession, admin: Actor, clock: FixedClock
+) -> None:
+    door = Door(admin)
+    at = clock.now().astimezone(timezone(timedelta(hours=8)))  # the device's local time
+    forged = {
+        "idempotency_key": "forged-1",
+        "kind": "door.opened",
+        "occurred_at": at.isoformat(),
+        "data": {"reasons": "remote_open", "command": "open", "alerts": "duress"},
+    }
+    refused = door.device.post("/api/v1/device/events", json={"events": [forged]})
+    assert refused.status_code == 422 and "reserved" in refused.text, refused.text
+    for key in ("outcome", "actor", "arrival"):
+        body = {**forged, "data": {key: "x"}}
+        assert door.device.post("/api/v1/device/events", json={"events": [body]}).status_code == (
+            422
+        )
+    plain = {**forged, "kind": "access.granted", "data": {"door": "D1"}}
+    assert _ok(door.device.post("/api/v1/device/events", json={"events": [plain]}))[0]["stored"]
+
+    (shown,) = _messages(ui_admin.client, "/ui/live/stream", 1)
+    assert shown["event"] == "Access granted"
+    assert (shown["outcome"], shown["reasons"], shown["alerts"]) == ("", [], [])
+    assert shown["time"] == clock.now().astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def test_a_new_event_arrives_on_an_open_stream(ui_admin: UiSession, admin: Actor) -> None:

@@ -164,10 +164,15 @@ def test_lockdown_refuses_the_next_card_and_release_restores_the_mode_it_replace
     assert denied["outcome"] == "deny" and denied["reasons"][0] == "lockdown"
     assert _ok(door.arrive("exit_button"))["outcome"] == "grant"  # egress stays
 
+    # Locked down already: nothing changes, the command goes out again (a device that
+    # was offline at the first one gets it now).
     sink.sent.clear()
-    again = admin.post(f"{url}/lockdown", json={"reason": "Intruder reported"})
-    assert again.status_code == 409 and "already" in again.json()["error"]["message"]
-    assert sink.sent == []
+    again = _ok(admin.post(f"{url}/lockdown", json={"reason": "Reader was offline"}))
+    assert again["resent"] is True and again["door_mode"] == "lockdown"
+    assert [(c.device_id, c.command.kind) for c in sink.sent] == [
+        (door.device.id, CommandKind.LOCKDOWN)
+    ]
+    assert locked["resent"] is False
 
     # An operator's remote open passes a lockdown; the point stays locked down.
     _ok(admin.post(f"{url}/open", json={"reason": "Police let in"}))
@@ -178,15 +183,43 @@ def test_lockdown_refuses_the_next_card_and_release_restores_the_mode_it_replace
     assert sink.sent[-1].command.kind is CommandKind.RELEASE
     assert _ok(admin.get(url))["door_mode"] == "released"
     assert _ok(door.arrive("card", "04A1B2"))["outcome"] == "grant"
-    twice = admin.post(f"{url}/release", json={"reason": "All clear"})
-    assert twice.status_code == 409 and "not in lockdown" in twice.json()["error"]["message"]
+    twice = _ok(admin.post(f"{url}/release", json={"reason": "Resend the release"}))
+    assert twice["resent"] is True and twice["door_mode"] == "released"
+    assert twice["command"] == "release" and sink.sent[-1].command.kind is CommandKind.RELEASE
+    assert _ok(admin.get(url))["door_mode"] == "released"
+    resent_event = _ok(admin.get(f"/api/v1/events/{twice['event_ids'][0]}"))
+    assert resent_event["data"]["resent"] is True
 
-    (entry,) = _audit(admin, "access_point.remote_lockdown")
+    resend, entry = _audit(admin, "access_point.remote_lockdown")  # newest first
     assert entry["purpose"] == "Intruder reported" and entry["details"]["devices"] == "1"
-    (entry,) = _audit(admin, "access_point.remote_release")
+    assert "resent" not in entry["details"]
+    assert resend["purpose"] == "Reader was offline" and resend["details"]["resent"] == "true"
+    resend, entry = _audit(admin, "access_point.remote_release")
     assert entry["purpose"] == "All clear" and entry["details"]["door_mode"] == "released"
+    assert resend["details"]["resent"] == "true"
     kinds = [e["kind"] for e in _ok(admin.get("/api/v1/events", params={"limit": 50}))["items"]]
     assert {"door.remote_lockdown", "door.remote_open", "door.remote_release"} <= set(kinds)
+
+
+def test_an_edit_of_the_door_mode_forgets_the_mode_a_remote_lockdown_replaced(
+    admin: Actor, sink: RecordingCommandSink
+) -> None:
+    door = Door(admin, door_mode="released")
+    url = f"/api/v1/access-points/{door.point['id']}"
+    _ok(admin.post(f"{url}/lockdown", json={"reason": "Intruder reported"}))
+    # A rename keeps the lockdown and what it replaced.
+    _ok(admin.patch(url, json={"name": "Front door (north)"}))
+    assert _ok(admin.post(f"{url}/release", json={"reason": "All clear"}))["door_mode"] == (
+        "released"
+    )
+    # Locked down remotely, then edited to normally locked and later to lockdown: the
+    # release must not bring back "released" from before the edits.
+    _ok(admin.post(f"{url}/lockdown", json={"reason": "Intruder reported"}))
+    _ok(admin.patch(url, json={"door_mode": "normally_locked"}))
+    _ok(admin.patch(url, json={"door_mode": "lockdown"}))
+    released = _ok(admin.post(f"{url}/release", json={"reason": "All clear"}))
+    assert released["door_mode"] == "normally_locked" and released["resent"] is False
+    assert _ok(admin.get(url))["door_mode"] == "normally_locked"
 
 
 def test_a_zone_lockdown_locks_every_point_of_the_zone_and_its_release_restores_them(
@@ -215,16 +248,18 @@ def test_a_zone_lockdown_locks_every_point_of_the_zone_and_its_release_restores_
     assert _ok(admin.get(f"/api/v1/access-points/{lab_door['id']}"))["door_mode"] == (
         "normally_locked"
     )
-    assert admin.post(f"/api/v1/zones/{lobby}/lockdown", json={"reason": "Again"}).status_code == (
-        409
-    )
+    sink.sent.clear()
+    again = _ok(admin.post(f"/api/v1/zones/{lobby}/lockdown", json={"reason": "Again"}))
+    assert again["unchanged"] == 2 and all(p["resent"] for p in again["access_points"])
+    assert [c.command.kind for c in sink.sent] == [CommandKind.LOCKDOWN]
 
     released = _ok(admin.post(f"/api/v1/zones/{lobby}/release", json={"reason": "Drill over"}))
     assert {p["access_point_id"] for p in released["access_points"]} == ids
     modes = {p["access_point_id"]: p["door_mode"] for p in released["access_points"]}
     assert modes == {door.point["id"]: "normally_locked", exit_point["id"]: "released"}
-    (entry,) = _audit(admin, "zone.remote_lockdown")
+    resend, entry = _audit(admin, "zone.remote_lockdown")  # newest first
     assert entry["purpose"] == "Fire drill" and entry["target"] == f"zone:{lobby}"
+    assert set(resend["details"]["resent"].split(",")) == ids
 
 
 def test_guards_operate_doors_and_hr_clerks_cannot(
@@ -260,9 +295,10 @@ def test_concurrent_lockdowns_of_one_point_change_it_once(
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(statuses) == [200, 409, 409, 409]
-    assert len(sink.sent) == 1
-    assert len(_audit(admin, "access_point.remote_lockdown")) == 1
+    assert statuses == [200, 200, 200, 200]
+    assert len(sink.sent) == 4  # one lockdown, three resends
+    entries = _audit(admin, "access_point.remote_lockdown")
+    assert sorted("resent" in e["details"] for e in entries) == [False, True, True, True]
 
 
 def test_the_reason_never_reaches_the_logs(

@@ -229,7 +229,7 @@ def test_the_vehicle_form_puts_a_car_on_the_watch_list_and_the_list_shows_it(
     assert 'value="watch"' in blank.text and "let it in and raise an alert" in blank.text
 
     refused = submit("/ui/vehicles", plate=WATCHED, list="nope")
-    assert refused.status_code == 422 and "Choose watch to let it in with an alert." in refused.text
+    assert refused.status_code == 422 and "Choose allow, deny or watch." in refused.text
     assert _ok(admin.get("/api/v1/vehicles"))["items"] == []
 
     created = submit("/ui/vehicles", plate=WATCHED, list="watch")

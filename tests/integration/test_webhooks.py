@@ -78,6 +78,18 @@ class Receiver:
                 if answer == "sleep":
                     time.sleep(1.5)
                     answer = 200
+                if answer == "drip":  # a 200 whose body comes one byte every 0.3 s
+                    self.send_response(200)
+                    self.send_header("content-length", "100")
+                    self.end_headers()
+                    for _ in range(100):
+                        try:
+                            self.wfile.write(b"x")
+                            self.wfile.flush()
+                        except OSError:
+                            return  # the sender gave up: that is the point
+                        time.sleep(0.3)
+                    return
                 assert isinstance(answer, int)
                 self.send_response(answer)
                 self.send_header("content-length", "0")
@@ -204,6 +216,39 @@ def test_a_timeout_counts_as_a_failed_attempt(
     assert delivery["event_type"] == "webhook.test"
     assert (delivery["status"], delivery["last_error"]) == ("pending", "timed out")
     assert delivery["last_status_code"] is None
+
+
+def test_a_receiver_dripping_its_answer_cannot_hold_the_notifier(
+    admin: Actor, container: Container, receiver: Receiver
+) -> None:
+    endpoint = _endpoint(admin, receiver)
+    receiver.plan = ["drip"]  # 100 bytes at 0.3 s each: 30 s if read to the end
+    _ok(admin.post(f"/api/v1/webhooks/{endpoint['id']}/test"), 202)
+    began = time.monotonic()
+    assert _dispatcher(container).run_once() == 1
+    assert time.monotonic() - began < 5  # the 2 x 0.5 s deadline, plus one read
+    (delivery,) = _deliveries(admin, endpoint["id"])
+    assert (delivery["status"], delivery["last_status_code"]) == ("delivered", 200)
+
+
+def test_a_lease_that_ran_out_or_was_taken_is_not_renewed(
+    admin: Actor, container: Container, receiver: Receiver
+) -> None:
+    endpoint = _endpoint(admin, receiver)
+    _ok(admin.post(f"/api/v1/webhooks/{endpoint['id']}/test"), 202)
+    now = container.clock.now()
+    with container.tx.write() as uow:
+        (claimed,) = uow.webhooks.claim_due(
+            now=now, lease_until=now + timedelta(seconds=40), owner="a" * 32, limit=4
+        )
+    key = {"tenant_id": claimed.tenant_id, "delivery_id": claimed.id}
+    later = now + timedelta(minutes=1)
+    with container.tx.write() as uow:
+        assert not uow.webhooks.renew_lease(**key, owner="b" * 32, now=now, lease_until=later)
+        assert not uow.webhooks.renew_lease(  # ours, but it ran out: another may hold it
+            **key, owner="a" * 32, now=now + timedelta(seconds=41), lease_until=later
+        )
+        assert uow.webhooks.renew_lease(**key, owner="a" * 32, now=now, lease_until=later)
 
 
 def test_410_disables_the_endpoint_and_500s_fail_after_the_last_attempt(

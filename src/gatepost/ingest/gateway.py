@@ -1,32 +1,46 @@
 """MqttGateway: the device gateway's MQTT loop (docs/devices.md is the protocol).
 
 One gateway worker per process connects to gatepost's broker as the gateway account
-(``mqtt.gateway_username``, its password from ``gateway.secret``), MQTT 5 with a clean
-start and no session (Mosquitto 2.0.11 can crash on reload with finite-expiry sessions),
-TCP_NODELAY on its socket, and subscribes to:
+(``mqtt.gateway_username``, its password from ``gateway.secret``) twice, MQTT 5 with a
+clean start and no session (Mosquitto 2.0.11 can crash on reload with finite-expiry
+sessions), TCP_NODELAY on both sockets:
 
-- ``$share/gatepost/gatepost/+/+/events`` (QoS 1): the devices' arrivals, shared by the
-  gateway workers, so each message is decided by one of them;
-- ``gatepost/+/+/acks`` (QoS 1), *not* shared: every worker sees every acknowledgement
-  and settles the commands it sent itself (a shared subscription would hand a worker's
-  acknowledgements to another worker, which could not settle them).
+- the *events* connection subscribes to ``$share/gatepost/gatepost/+/+/events`` (QoS 1):
+  the devices' arrivals, shared by the gateway workers, so each message is decided by one
+  of them. It acknowledges (PUBACK) each arrival only once it has been handled (decided
+  and stored, answered, or refused), and asks the broker for at most ``window`` of them
+  unacknowledged at a time (MQTT 5 Receive Maximum, the size of the worker's inbox), so
+  that under overload the arrivals wait at the broker. Mosquitto 2.0.11 holds to that
+  only until the first acknowledgements (measured: with a window of 3 it hands over 65 of
+  100), hence the ``busy`` refusal below. Commands and refusals are published on this
+  connection.
+- the *acks* connection subscribes to ``gatepost/+/+/acks`` (QoS 1), *not* shared: every
+  worker sees every acknowledgement and settles the commands it sent itself (a shared
+  subscription would hand a worker's acknowledgements to another worker, which could not
+  settle them). Acknowledgements are settled on this connection's network thread as they
+  arrive (verify, then the outbox's in-memory table under its lock), so they never wait
+  behind arrivals, neither in the worker nor in the broker's window of the events
+  connection: an acknowledged command is not sent again.
 
-Both are made again on every (re)connect: the broker forgets shared subscriptions when
-it restarts, and a clean start keeps nothing anyway. paho's network thread only queues
-what arrives (a bounded queue that drops when full: the device sends again); one handler
-thread verifies each message (:func:`gatepost.ingest.envelope.verify`) with the device's
-MAC key (looked up through :class:`gatepost.services.devices.DeviceService`, cached for
-``device_ttl``), hands arrivals to the arrival pipeline with the device's principal and
-idempotency key (frames too: a redelivered frame is neither recognised nor stored again),
-answers a redelivery with the stored decision's command (same ``command_id``, naming the
-arrival's key), and publishes refusals on the device's errors topic. The same thread
-runs the command outbox's retries (:mod:`gatepost.ingest.gateway_commands`).
+Both subscriptions are made again on every (re)connect: the broker forgets shared
+subscriptions when it restarts, and a clean start keeps nothing anyway. The events
+connection's network thread only queues what arrives; one handler thread verifies each
+arrival (:func:`gatepost.ingest.envelope.verify`) with the device's MAC key (looked up
+through :class:`gatepost.services.devices.DeviceService`, cached for ``device_ttl``),
+hands it to the arrival pipeline with the device's principal and idempotency key (frames
+too: a redelivered frame is neither recognised nor stored again), answers a redelivery
+with the stored decision's command (same ``command_id``, naming the arrival's key), and
+publishes refusals on the device's errors topic. The same thread runs the command
+outbox's retries (:mod:`gatepost.ingest.gateway_commands`). When the inbox is full all
+the same (a broker that does not hold to the window), an arrival is not dropped: it is
+refused as ``busy`` on the device's errors topic (the device sends it again later, same
+key) and counted (``arrival.busy``).
 
 A refusal is ``{"v": 1, "reason": ..., "detail": ..., "idempotency_key": ...}`` (QoS 1,
 signed like a command when the device is known); nothing from the payload is echoed.
 :attr:`MqttGateway.counters` counts refusals per reason (``refused.<reason>``) and what
-was handled (``arrived``, ``duplicate``, ``dropped``, ``failed``, ``ack.unknown``) next
-to the outbox's ``command.*`` counters.
+was handled (``arrived``, ``duplicate``, ``arrival.busy``, ``failed``, ``ack.unknown``)
+next to the outbox's ``command.*`` counters.
 """
 
 from __future__ import annotations
@@ -96,8 +110,10 @@ log = logging.getLogger(__name__)
 
 UNKNOWN_DEVICE = "unknown_device"
 """The refusal of a message whose topic names no known, unrevoked device with MQTT keys."""
+BUSY = "busy"
+"""The refusal of an arrival that found the worker's inbox full: send it again later."""
 
-_QUEUE_SIZE = 1000
+_WINDOW = 1000  # arrivals the broker may hand a worker before it acknowledges them
 
 
 def gateway_outbox(container: Container) -> CommandOutbox | None:
@@ -111,6 +127,9 @@ class _Inbound:
     topic: str
     payload: bytes
     mac: str | None
+    mid: int  # the message's packet id on the events connection of ``generation``
+    qos: int
+    generation: int
 
 
 _TICK = 0.1  # seconds: how late a retry or expiry may be handled at most
@@ -123,7 +142,8 @@ def nodelay(client: paho.Client, userdata: Any, sock: Any) -> None:
 
 class MqttGateway:
     """One gateway worker (see the module doc): ``start()`` connects and serves until
-    ``stop()``. ``worker_name`` makes its client id unique among the workers."""
+    ``stop()``. ``worker_name`` makes its client ids unique among the workers; ``window``
+    is how many arrivals it holds at most (handed over by the broker, not yet handled)."""
 
     def __init__(
         self,
@@ -133,15 +153,20 @@ class MqttGateway:
         worker_name: str,
         device_ttl: timedelta = timedelta(seconds=5),
         startup_wait: float = 5.0,
+        window: int = _WINDOW,
     ) -> None:
         outbox = gateway_outbox(container)
         if outbox is None:
             raise ValueError("build the container with commands=CommandOutbox(...)")
+        if not 1 <= window <= 65535:
+            raise ValueError("window must be 1-65535 (MQTT 5 Receive Maximum)")
         self._settings = settings
         self._container = container
         self._outbox = outbox
         self._startup_wait = startup_wait
         self.client_id = f"{settings.mqtt.gateway_username}.{worker_name}"
+        self.acks_client_id = f"{settings.mqtt.gateway_username}.acks.{worker_name}"[:64]
+        self._window = window
         security = settings.security
         self._rules = EnvelopeRules(
             max_payload_bytes=settings.mqtt.max_payload_bytes,
@@ -149,29 +174,37 @@ class MqttGateway:
             max_backlog=timedelta(days=security.device_backlog_days),
         )
         self.devices = DeviceDirectory(container.devices, ttl=device_ttl)
-        self._inbox: queue.Queue[_Inbound] = queue.Queue(maxsize=_QUEUE_SIZE)
+        self._inbox: queue.Queue[_Inbound] = queue.Queue(maxsize=window)
         self._stopping = threading.Event()
         self._subscribed = threading.Event()
+        self._acks_subscribed = threading.Event()
+        self._generation = 0  # the events connection's, counted up on every connect
         self._handler: threading.Thread | None = None
         self._counters: Counter[str] = Counter()
         self._counters_lock = threading.Lock()
-        self._client = self._new_client()
+        self._client = self._new_client(self.client_id, manual_ack=True)
+        self._client.on_connect = self._on_connect
+        self._client.on_subscribe = self._on_subscribe
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_message = self._on_message
+        self._acks = self._new_client(self.acks_client_id, manual_ack=False)
+        self._acks.on_connect = self._on_acks_connect
+        self._acks.on_subscribe = self._on_acks_subscribe
+        self._acks.on_disconnect = self._on_acks_disconnect
+        self._acks.on_message = self._on_ack_message
 
     # -- lifecycle ---------------------------------------------------------------------
 
-    def _new_client(self) -> paho.Client:
+    def _new_client(self, client_id: str, *, manual_ack: bool) -> paho.Client:
         client = paho.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
-            client_id=self.client_id,
+            client_id=client_id,
             protocol=paho.MQTTv5,
+            manual_ack=manual_ack,
         )
         files = BrokerFiles.from_settings(self._settings)
         client.username_pw_set(self._settings.mqtt.gateway_username, files.gateway_password())
         client.on_socket_open = nodelay
-        client.on_connect = self._on_connect
-        client.on_subscribe = self._on_subscribe
-        client.on_disconnect = self._on_disconnect
-        client.on_message = self._on_message
         client.reconnect_delay_set(min_delay=1, max_delay=10)
         return client
 
@@ -185,30 +218,39 @@ class MqttGateway:
             target=self._handle_forever, name=f"gateway-{self.client_id}", daemon=True
         )
         self._handler.start()
-        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-        properties.SessionExpiryInterval = 0
         mqtt = self._settings.mqtt
-        self._client.connect_async(
-            mqtt.host, mqtt.port, keepalive=30, clean_start=True, properties=properties
-        )
-        self._client.loop_start()
+        for client, window in ((self._acks, None), (self._client, self._window)):
+            properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+            properties.SessionExpiryInterval = 0
+            if window is not None:
+                properties.ReceiveMaximum = window
+            client.connect_async(
+                mqtt.host, mqtt.port, keepalive=30, clean_start=True, properties=properties
+            )
+            client.loop_start()
         if not self.wait_ready(self._startup_wait):
             log.warning("the MQTT gateway is not subscribed yet (%s:%d)", mqtt.host, mqtt.port)
 
     def stop(self) -> None:
-        """Disconnect and stop the handler (pending commands are forgotten)."""
+        """Disconnect and stop the handler (pending commands are forgotten; arrivals
+        still in the inbox were not acknowledged to the broker)."""
         self._stopping.set()
         self._outbox.unbind()
-        self._client.disconnect()
-        self._client.loop_stop()
+        for client in (self._client, self._acks):
+            client.disconnect()
+            client.loop_stop()
         if self._handler is not None:
             self._handler.join(timeout=10)
             self._handler = None
         self._subscribed.clear()
+        self._acks_subscribed.clear()
 
     def wait_ready(self, timeout: float) -> bool:
-        """Whether the gateway is connected and subscribed (waiting up to ``timeout``)."""
-        return self._subscribed.wait(timeout)
+        """Whether both connections are up and subscribed (waiting up to ``timeout``)."""
+        end = time.monotonic() + timeout
+        if not self._subscribed.wait(timeout):
+            return False
+        return self._acks_subscribed.wait(max(0.0, end - time.monotonic()))
 
     @property
     def counters(self) -> dict[str, int]:
@@ -221,7 +263,7 @@ class MqttGateway:
         with self._counters_lock:
             self._counters[name] += 1
 
-    # -- paho callbacks (network thread) ----------------------------------------------
+    # -- paho callbacks: the events connection's network thread -----------------------
 
     def _on_connect(
         self, client: paho.Client, userdata: Any, flags: Any, code: ReasonCode, props: Any
@@ -229,22 +271,14 @@ class MqttGateway:
         if code.is_failure:
             log.warning("the MQTT broker refused the gateway: %s", code)
             return
-        options = SubscribeOptions(qos=1)
-        client.subscribe(
-            [
-                (shared_subscription(Channel.EVENTS), options),
-                (gateway_filter(Channel.ACKS), options),
-            ]
-        )
+        self._generation += 1  # packet ids of an earlier connection are void now
+        client.subscribe(shared_subscription(Channel.EVENTS), options=SubscribeOptions(qos=1))
 
     def _on_subscribe(
         self, client: paho.Client, userdata: Any, mid: int, codes: list[ReasonCode], props: Any
     ) -> None:
-        if any(code.is_failure for code in codes):
-            log.error("the MQTT broker refused the gateway's subscriptions: %s", codes)
-            return
-        log.info("MQTT gateway %s subscribed", self.client_id)
-        self._subscribed.set()
+        if _subscribed(codes, self.client_id):
+            self._subscribed.set()
 
     def _on_disconnect(
         self, client: paho.Client, userdata: Any, flags: Any, code: ReasonCode, props: Any
@@ -255,11 +289,86 @@ class MqttGateway:
 
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
         props = getattr(message.properties, "UserProperty", None) or []
-        inbound = _Inbound(message.topic, bytes(message.payload), mac_property(props))
+        inbound = _Inbound(
+            message.topic,
+            bytes(message.payload),
+            mac_property(props),
+            mid=message.mid,
+            qos=message.qos,
+            generation=self._generation,
+        )
         try:
             self._inbox.put_nowait(inbound)
-        except queue.Full:  # the device sends it again when no answer comes
-            self._count("dropped")
+        except queue.Full:  # only when the broker ignores the window: refuse, never drop
+            try:
+                self._refuse_busy(inbound)
+            finally:
+                self._delivered(inbound)
+
+    def _delivered(self, inbound: _Inbound) -> None:
+        """Acknowledge an arrival to the broker (PUBACK) once it has been handled; not
+        when the connection it came on is gone (its packet id may name another now)."""
+        if inbound.qos > 0 and inbound.generation == self._generation:
+            self._client.ack(inbound.mid, inbound.qos)
+
+    def _refuse_busy(self, inbound: _Inbound) -> None:
+        """Answer an arrival that found the inbox full with a ``busy`` refusal naming its
+        key (when it is authentic; other refusals take their usual course later, when the
+        device sends it again)."""
+        self._count("arrival.busy")
+        try:
+            where = parse_inbound(inbound.topic)
+        except TopicRefused:
+            return
+        device = self.devices.get(where.tenant_id, where.device_id)
+        if device is None:
+            return
+        result = verify(
+            topic=inbound.topic,
+            payload=inbound.payload,
+            mac=inbound.mac,
+            sender=Sender(where.tenant_id, where.device_id, device.mac_key),
+            now=self._container.clock.now(),
+            rules=self._rules,
+        )
+        key = None if isinstance(result, Refusal) else result.message.idempotency_key
+        detail = "the gateway is at capacity: send the arrival again later, with the same key"
+        self._send_refusal(where, device, BUSY, detail, key)
+
+    # -- paho callbacks: the acks connection's network thread -------------------------
+
+    def _on_acks_connect(
+        self, client: paho.Client, userdata: Any, flags: Any, code: ReasonCode, props: Any
+    ) -> None:
+        if code.is_failure:
+            log.warning("the MQTT broker refused the gateway's acks connection: %s", code)
+            return
+        client.subscribe(gateway_filter(Channel.ACKS), options=SubscribeOptions(qos=1))
+
+    def _on_acks_subscribe(
+        self, client: paho.Client, userdata: Any, mid: int, codes: list[ReasonCode], props: Any
+    ) -> None:
+        if _subscribed(codes, self.acks_client_id):
+            self._acks_subscribed.set()
+
+    def _on_acks_disconnect(
+        self, client: paho.Client, userdata: Any, flags: Any, code: ReasonCode, props: Any
+    ) -> None:
+        self._acks_subscribed.clear()
+        if not self._stopping.is_set():
+            log.warning("the MQTT gateway's acks connection lost the broker (%s)", code)
+
+    def _on_ack_message(
+        self, client: paho.Client, userdata: Any, message: paho.MQTTMessage
+    ) -> None:
+        """Settle an acknowledgement at once, here: it touches only the outbox's memory
+        (and the device cache), never the arrival pipeline."""
+        props = getattr(message.properties, "UserProperty", None) or []
+        try:
+            self.handle(message.topic, bytes(message.payload), mac_property(props))
+        except Exception:
+            self._count("failed")
+            log.exception("the MQTT gateway could not handle an acknowledgement")
 
     # -- publishing ---------------------------------------------------------------------
 
@@ -309,6 +418,8 @@ class MqttGateway:
             except Exception:
                 self._count("failed")
                 log.exception("the MQTT gateway could not handle a message")
+            finally:
+                self._delivered(inbound)
 
     def handle(self, topic: str, payload: bytes, mac: str | None) -> None:
         """Verify one message from a device and act on it (see the module doc)."""
@@ -425,6 +536,14 @@ class MqttGateway:
                     principal.tenant_id, principal.id, event_id, command, arrival_key=arrival_key
                 )
             )
+
+
+def _subscribed(codes: list[ReasonCode], client_id: str) -> bool:
+    if any(code.is_failure for code in codes):
+        log.error("the MQTT broker refused the subscription of %s: %s", client_id, codes)
+        return False
+    log.info("MQTT gateway %s subscribed", client_id)
+    return True
 
 
 def default_worker_name() -> str:

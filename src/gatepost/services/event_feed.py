@@ -10,6 +10,13 @@ again and drops them by id.
 
 Items carry codes (outcome, reasons, alerts, the remote command) and the names an
 operator reads (site, device, access point), never a person's name or a credential.
+
+Only gatepost's own records speak for gatepost. The command and the remote reasons are
+read from server kinds only (``SERVER_EVENT_KINDS``, which devices cannot post); the
+arrival, outcome, reasons and alerts from access events that carry an ``outcome``,
+which only the arrival pipeline writes (devices cannot post the reserved data keys,
+``services.events``), and only as known codes. Anything else is a plain device event:
+its kind, time and place, none of its data.
 """
 
 from __future__ import annotations
@@ -17,17 +24,30 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from gatepost.domain.devices import EventKind
+from gatepost.domain.decisions import AlertKind, Reason
+from gatepost.domain.devices import SERVER_EVENT_KINDS, EventKind
 from gatepost.domain.ports import Clock
 from gatepost.security.policy import Principal
 from gatepost.services.uow import Transactions
 from gatepost.store.repositories.event_feed import FeedRow
 
-__all__ = ["EventFeedService", "FeedCursor", "FeedItem", "OVERLAP", "parse_position"]
+__all__ = [
+    "EventFeedService",
+    "FeedCursor",
+    "FeedItem",
+    "MAX_RESUME",
+    "OVERLAP",
+    "feed_item",
+    "parse_position",
+]
 
 OVERLAP = timedelta(seconds=5)
 """How far back each poll reads before the newest arrival seen: longer than any write
 transaction that stores an event takes to commit."""
+MAX_RESUME = timedelta(minutes=10)
+"""How far back a reconnecting client may resume: a ``Last-Event-ID`` older than this
+(or in the future) resumes from this long ago (from now), so a stale or forged position
+cannot make one request read hours of events."""
 PAGE = 200
 MAX_POLL = 1000
 
@@ -50,13 +70,29 @@ class FeedItem:
     command: str | None
 
 
-def _codes(value: object) -> tuple[str, ...]:
-    return tuple(code for code in str(value or "").split(",") if code)
+_DECISION_KINDS = frozenset({EventKind.ACCESS_GRANTED, EventKind.ACCESS_DENIED})
+_DECISION_REASONS = frozenset(reason.value for reason in Reason)
+_ALERTS = frozenset(alert.value for alert in AlertKind)
+_REMOTE_REASONS = frozenset({"remote_open", "remote_lockdown", "remote_release"})
 
 
-def _item(row: FeedRow) -> FeedItem:
+def _codes(value: object, known: frozenset[str]) -> tuple[str, ...]:
+    return tuple(code for code in str(value or "").split(",") if code in known)
+
+
+def feed_item(row: FeedRow) -> FeedItem:
+    """What the feed shows of one stored event (see the module doc on whose word it
+    takes)."""
     event, data = row.event, row.event.data
     received = event.received_at.astimezone(UTC)
+    decided = event.kind in _DECISION_KINDS and "outcome" in data
+    remote = event.kind in SERVER_EVENT_KINDS
+    if decided:
+        reasons = _codes(data.get("reasons"), _DECISION_REASONS)
+    elif remote:
+        reasons = _codes(data.get("reasons"), _REMOTE_REASONS)
+    else:
+        reasons = ()
     return FeedItem(
         id=event.id,
         position=f"{received.isoformat()}|{event.id}",
@@ -67,11 +103,11 @@ def _item(row: FeedRow) -> FeedItem:
         site_name=row.site_name,
         device_name=row.device_name,
         access_point_name=row.access_point_name,
-        arrival=str(data["arrival"]) if "arrival" in data else None,
-        outcome=str(data["outcome"]) if "outcome" in data else None,
-        reasons=_codes(data.get("reasons")),
-        alerts=_codes(data.get("alerts")),
-        command=str(data["command"]) if "command" in data else None,
+        arrival=str(data["arrival"]) if decided and "arrival" in data else None,
+        outcome=str(data["outcome"]) if decided else None,
+        reasons=reasons,
+        alerts=_codes(data.get("alerts"), _ALERTS) if decided else (),
+        command=str(data["command"]) if remote and "command" in data else None,
     )
 
 
@@ -123,7 +159,7 @@ class EventFeedService:
             rows = uow.event_feed.latest(
                 tenant_id=principal.tenant_id, limit=backlog, site_id=site_id
             )
-        items = [_item(row) for row in reversed(rows)]
+        items = [feed_item(row) for row in reversed(rows)]
         cursor = FeedCursor(self._clock.now())
         if items:
             cursor = FeedCursor(min(cursor.newest, items[-1].received_at))
@@ -131,8 +167,10 @@ class EventFeedService:
         return items, cursor
 
     def resume(self, position: datetime) -> FeedCursor:
-        """A cursor for a client that got everything up to ``position``."""
-        return FeedCursor(position)
+        """A cursor for a client that got everything up to ``position``, kept within
+        :data:`MAX_RESUME` before now (and not after now)."""
+        now = self._clock.now()
+        return FeedCursor(min(max(position, now - MAX_RESUME), now))
 
     def poll(
         self, principal: Principal, cursor: FeedCursor, *, site_id: str | None = None
@@ -154,4 +192,4 @@ class EventFeedService:
                 if len(page) < PAGE:
                     break
                 since, after_id = page[-1].event.received_at, page[-1].event.id
-        return cursor.take([_item(row) for row in rows])
+        return cursor.take([feed_item(row) for row in rows])

@@ -4,6 +4,11 @@ A device posts events carrying its own idempotency key and timestamp; the same k
 from the same device is stored once however often it arrives (SECURITY.md 33). Device
 clocks are checked against the server clock (future skew, offline backlog). Event data
 holds codes and numbers only: personal data never goes into ``data``.
+
+A device cannot dress its events up as gatepost's own: the server kinds (remote
+commands) are refused, and so are the data keys the arrival pipeline and the remote
+commands write (:data:`RESERVED_DATA_KEYS`: the outcome, reasons, alerts, command,
+actor and arrival kind that the live feed and exports read as gatepost's word).
 """
 
 from __future__ import annotations
@@ -23,11 +28,20 @@ from gatepost.services.pages import Page, parse_time_cursor, time_cursor
 from gatepost.services.uow import Transactions
 from gatepost.store.ids import is_id, new_id
 
-__all__ = ["EventDraft", "EventFilter", "EventService", "IngestResult", "MAX_BATCH"]
+__all__ = [
+    "EventDraft",
+    "EventFilter",
+    "EventService",
+    "IngestResult",
+    "MAX_BATCH",
+    "RESERVED_DATA_KEYS",
+]
 
 MAX_BATCH = 1000
 _KEY = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _KINDS = {kind.value for kind in EventKind if kind not in SERVER_EVENT_KINDS}
+RESERVED_DATA_KEYS = frozenset({"actor", "alerts", "arrival", "command", "outcome", "reasons"})
+"""Data keys only gatepost writes (decisions and remote commands); a device may not."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +77,11 @@ def _check_data(data: dict[str, Any], index: int) -> None:
     for key, value in data.items():
         if not _KEY.match(key):
             raise ValidationFailed(f"events[{index}].data key {key!r} is not allowed", field="data")
+        if key in RESERVED_DATA_KEYS:
+            raise ValidationFailed(
+                f"events[{index}].data key {key!r} is reserved for gatepost's own records",
+                field="data",
+            )
         if not isinstance(value, (str, int, float, bool)) or (
             isinstance(value, str) and len(value) > 200
         ):

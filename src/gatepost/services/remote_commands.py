@@ -10,14 +10,18 @@ recorded as an event of each device it went to, with the user's id and a reason
   device bound to it cannot be opened (409): nothing would happen.
 - **lockdown**: the point's door mode becomes ``lockdown`` (the decision core then
   refuses every arrival but an exit button) and its devices get ``lockdown``. The mode
-  it replaced is kept and restored by **release**, which sends ``release``. Locking
-  down a point in lockdown, or releasing one that is not, is refused with 409 and
-  changes nothing: an operator who double-clicks learns the state instead of sending
-  a second command. Both bump the tenant's rules version with the change, so every
-  process decides the next arrival with the new mode.
+  it replaced is kept and restored by **release**, which sends ``release``. Both bump
+  the tenant's rules version with the change, so every process decides the next
+  arrival with the new mode.
+- **resend**: locking down a point in lockdown, or releasing one that is not, changes
+  nothing in the rules but sends the command for the point's state again (``resent``
+  in the result, the event and the audit entry). Commands live for seconds, so a
+  device that was offline when the first one went out would otherwise never get it,
+  and the operator would have no way to send it again. (Bringing a device that
+  reconnects up to its point's state by itself is the gateway's work.)
 - **zone lockdown / release**: the same for every access point into or out of a zone,
-  in one transaction and one audit entry; points already in the wanted state are
-  left as they are (409 only when all of them are).
+  in one transaction and one audit entry; points already in the wanted state get the
+  command again.
 
 Commands go to the :class:`~gatepost.services.commands.CommandSink` after the commit,
 as decisions' commands do: a device is never told to act on what was not recorded.
@@ -90,6 +94,8 @@ class RemoteResult:
     command: CommandKind
     device_ids: tuple[str, ...]
     event_ids: tuple[str, ...]
+    resent: bool = False
+    """The point was in that state already: the command went out again, nothing changed."""
 
 
 @dataclass(frozen=True)
@@ -97,8 +103,11 @@ class ZoneResult:
     action: RemoteAction
     zone_id: str
     points: tuple[RemoteResult, ...]
-    """The points that changed (those already in the wanted state are not listed)."""
-    unchanged: int
+    """Every point of the zone and what it got (``resent``: it was in that state)."""
+
+    @property
+    def unchanged(self) -> int:
+        return sum(1 for p in self.points if p.resent)
 
     @property
     def device_count(self) -> int:
@@ -200,17 +209,13 @@ class RemoteCommandService:
             if action is RemoteAction.OPEN and not devices:
                 raise Conflict("no device is bound to this access point, so nothing could open")
             result = self._apply(uow, principal, point, action, devices)
-            if result is None:
-                raise Conflict(
-                    "the access point is in lockdown already"
-                    if action is RemoteAction.LOCKDOWN
-                    else "the access point is not in lockdown"
-                )
             details = {
                 "command": result.command.value,
                 "devices": str(len(result.device_ids)),
                 "door_mode": result.door_mode.value,
             }
+            if result.resent:
+                details["resent"] = "true"
             record = AuditRecord(
                 actor=principal.actor,
                 action=f"access_point.remote_{action.value}",
@@ -218,7 +223,7 @@ class RemoteCommandService:
                 purpose=reason,
                 details=details,
             )
-            if action is RemoteAction.OPEN:
+            if action is RemoteAction.OPEN or result.resent:
                 uow.audit(principal.tenant_id, record)
             else:
                 rules_changed(uow, principal, record)
@@ -249,31 +254,35 @@ class RemoteCommandService:
             devices = uow.door_control.bound_devices(
                 tenant_id=tenant_id, access_point_ids=[p.id for p in points]
             )
-            changed: list[RemoteResult] = []
-            for point in points:
-                mine = [d for d in devices if d.access_point_id == point.id]
-                result = self._apply(uow, principal, point, action, mine)
-                if result is not None:
-                    changed.append(result)
-            if not changed:
-                raise Conflict(
-                    "every access point of this zone is in lockdown already"
-                    if action is RemoteAction.LOCKDOWN
-                    else "no access point of this zone is in lockdown"
+            results = tuple(
+                self._apply(
+                    uow,
+                    principal,
+                    point,
+                    action,
+                    [d for d in devices if d.access_point_id == point.id],
                 )
-            zone = ZoneResult(action, zone_id, tuple(changed), len(points) - len(changed))
+                for point in points
+            )
+            zone = ZoneResult(action, zone_id, results)
+            details = {
+                "access_points": ",".join(p.access_point_id for p in results if not p.resent),
+                "devices": str(zone.device_count),
+            }
+            if zone.unchanged:
+                details["resent"] = ",".join(p.access_point_id for p in results if p.resent)
             record = AuditRecord(
                 actor=principal.actor,
                 action=f"zone.remote_{action.value}",
                 target=f"zone:{zone_id}",
                 purpose=reason,
-                details={
-                    "access_points": ",".join(p.access_point_id for p in changed),
-                    "devices": str(zone.device_count),
-                },
+                details=details,
             )
-            rules_changed(uow, principal, record)
-        for result in changed:
+            if zone.unchanged == len(results):
+                uow.audit(tenant_id, record)
+            else:
+                rules_changed(uow, principal, record)
+        for result in results:
             self._send(principal, result)
         return zone
 
@@ -286,25 +295,25 @@ class RemoteCommandService:
         point: StoredAccessPoint,
         action: RemoteAction,
         devices: list[BoundDevice],
-    ) -> RemoteResult | None:
+    ) -> RemoteResult:
         """Change the point's mode (lockdown, release) and record an event per device;
-        None when the point is in that state already."""
+        ``resent`` when the point was in that state already (nothing changed)."""
         now = self._clock.now()
         tenant_id = principal.tenant_id
-        mode = point.door_mode
+        mode, resent = point.door_mode, False
         if action is RemoteAction.LOCKDOWN:
-            if not uow.door_control.lock_down(
+            resent = not uow.door_control.lock_down(
                 tenant_id=tenant_id, access_point_id=point.id, at=now
-            ):
-                return None
+            )
             mode = DoorMode.LOCKDOWN
         elif action is RemoteAction.RELEASE:
             restored = uow.door_control.release(
                 tenant_id=tenant_id, access_point_id=point.id, at=now
             )
-            if restored is None:
-                return None
-            mode = restored
+            resent = restored is None
+            mode = restored or uow.door_control.door_mode(
+                tenant_id=tenant_id, access_point_id=point.id
+            )
         command = _command_of(action, point)
         event_ids = []
         for device in devices:
@@ -328,6 +337,7 @@ class RemoteCommandService:
                             "actor": principal.actor,
                             "reasons": _REASON_CODE[action],
                             "door_mode": mode.value,
+                            **({"resent": True} if resent else {}),
                         },
                     }
                 ],
@@ -341,6 +351,7 @@ class RemoteCommandService:
             command=command,
             device_ids=tuple(d.id for d in devices),
             event_ids=tuple(event_ids),
+            resent=resent,
         )
 
     def _send(self, principal: Principal, result: RemoteResult) -> None:

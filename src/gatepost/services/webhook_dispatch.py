@@ -25,6 +25,7 @@ import json
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -103,31 +104,51 @@ def _pinned(url: str, address: str) -> tuple[str, str, str | None]:
     return pinned, parts.netloc, sni
 
 
+_MAX_ANSWER_BYTES = 64 * 1024
+"""At most this much of a receiver's answer is read (and then thrown away)."""
+
+
 class HttpxSender:
-    """The real sender: httpx, a timeout, no redirects, connecting to the checked address."""
+    """The real sender: httpx, a timeout, no redirects, connecting to the checked address.
+
+    ``timeout`` bounds each connect, write and read; the answer's body is read in chunks
+    and given up once it passes :data:`_MAX_ANSWER_BYTES` or the attempt runs past
+    ``2 * timeout`` in all, so a receiver that drips bytes cannot hold the notifier (a
+    drip of the status line or headers is still bounded only per read). A client per
+    attempt: no connection checked against one host name is reused for another."""
 
     def __init__(self, *, timeout: float) -> None:
-        self._client = httpx.Client(timeout=timeout, follow_redirects=False)
+        self._timeout = timeout
 
     def post(self, url: str, address: str, body: bytes, headers: dict[str, str]) -> Attempt:
         pinned, host, sni = _pinned(url, address)
         extensions: dict[str, Any] = {"sni_hostname": sni} if sni else {}
+        deadline = time.monotonic() + 2 * self._timeout
         try:
-            response = self._client.post(
-                pinned,
-                content=body,
-                headers={**headers, "Host": host},
-                extensions=extensions,
-            )
+            with (
+                httpx.Client(timeout=self._timeout, follow_redirects=False) as client,
+                client.stream(
+                    "POST",
+                    pinned,
+                    content=body,
+                    headers={**headers, "Host": host},
+                    extensions=extensions,
+                ) as response,
+            ):
+                status, read = response.status_code, 0
+                for chunk in response.iter_raw():
+                    read += len(chunk)
+                    if read > _MAX_ANSWER_BYTES or time.monotonic() > deadline:
+                        break  # the status is known: the rest of the answer is not needed
         except httpx.TimeoutException:
             return Attempt(False, None, "timed out")
         except httpx.HTTPError as exc:
             return Attempt(False, None, f"{type(exc).__name__}: {str(exc)[:120]}")
-        ok = 200 <= response.status_code < 300
-        return Attempt(ok, response.status_code, None if ok else f"HTTP {response.status_code}")
+        ok = 200 <= status < 300
+        return Attempt(ok, status, None if ok else f"HTTP {status}")
 
     def close(self) -> None:
-        self._client.close()
+        """Nothing is kept between attempts."""
 
 
 class WebhookDispatcher:
@@ -156,12 +177,14 @@ class WebhookDispatcher:
         """Send every due delivery this round may claim; returns how many it tried."""
         now = self._clock.now()
         owner = new_id()
-        lease = timedelta(seconds=self._settings.timeout_seconds * 2 + 30)
+        lease = self._lease()
         with self._tx.write() as uow:
             claimed = uow.webhooks.claim_due(
                 now=now, lease_until=now + lease, owner=owner, limit=self._settings.batch_size
             )
         for delivery in claimed:
+            if not self._renew(delivery, owner):
+                continue  # the lease ran out while earlier ones were sent: another has it
             try:
                 attempt = self._attempt(delivery)
             except Exception as exc:  # noqa: BLE001 - one bad row must not stop the round
@@ -169,6 +192,23 @@ class WebhookDispatcher:
                 attempt = Attempt(False, None, f"internal error: {type(exc).__name__}")
             self._record(delivery, attempt, owner)
         return len(claimed)
+
+    def _lease(self) -> timedelta:
+        """How long one attempt may hold its row: past the sender's whole deadline."""
+        return timedelta(seconds=self._settings.timeout_seconds * 4 + 30)
+
+    def _renew(self, delivery: WebhookDelivery, owner: str) -> bool:
+        """Renew the row's lease right before its attempt; False when it is no longer
+        ours (a batch can outlast the lease it was claimed with)."""
+        now = self._clock.now()
+        with self._tx.write() as uow:
+            return uow.webhooks.renew_lease(
+                tenant_id=delivery.tenant_id,
+                delivery_id=delivery.id,
+                owner=owner,
+                now=now,
+                lease_until=now + self._lease(),
+            )
 
     # -- one attempt ----------------------------------------------------------------
 

@@ -80,6 +80,7 @@ __all__ = [
 ]
 
 _REMOTE_KINDS = frozenset({"lockdown", "release"})
+_BUSY = "busy"  # the refusal of a gateway whose inbox was full: resend later, same key
 _TICK = 0.05  # seconds: how late a resend or an expiry may be noticed at most
 _FRAME_SENDS = 3  # a frame unanswered after this many sends decided nothing: given up
 DEFAULT_BACKLOG = timedelta(days=14)
@@ -488,10 +489,14 @@ class MqttDevice:
         return self._backlog.pop_head()
 
     def _refused(self, body: dict[str, Any]) -> None:
+        """A refusal on the errors topic settles its arrival, except ``busy`` (the
+        gateway's inbox was full), which the backlog sends again after its resend delay."""
         key, reason = body.get("idempotency_key"), str(body.get("reason", "unknown"))
         with self._lock:
             self.stats.refused[reason] += 1
-            if isinstance(key, str):
+            if reason == _BUSY and isinstance(key, str):
+                settled = None  # the gateway was full: the backlog resends it, same key
+            elif isinstance(key, str):
                 settled = self._backlog.remove(key)
             else:  # unread or unauthenticated (forged): the oldest arrival sent, if any
                 head = self._backlog.head()

@@ -1,16 +1,30 @@
-"""Pure parts of the remote door commands and the live feed: the reason rule, and the
-feed cursor that reads with an overlap and hands each event out once."""
+"""Pure parts of the remote door commands and the live feed: the reason rule, the
+feed cursor that reads with an overlap and hands each event out once (and resumes at
+most 10 minutes back), and whose word the feed takes for outcomes and commands."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 import pytest
 
 from gatepost.domain.devices import EventKind
+from gatepost.domain.events import Event
+from gatepost.domain.ports import FixedClock
 from gatepost.errors import ValidationFailed
-from gatepost.services.event_feed import OVERLAP, FeedCursor, FeedItem, parse_position
+from gatepost.services.event_feed import (
+    MAX_RESUME,
+    OVERLAP,
+    EventFeedService,
+    FeedCursor,
+    FeedItem,
+    feed_item,
+    parse_position,
+)
 from gatepost.services.remote_commands import checked_reason
+from gatepost.services.uow import Transactions
+from gatepost.store.repositories.event_feed import FeedRow
 
 T0 = datetime(2030, 1, 1, 8, 0, tzinfo=UTC)
 
@@ -64,3 +78,80 @@ def test_a_position_gives_its_arrival_time_and_nonsense_gives_none() -> None:
     assert parse_position(f"{at.isoformat()}|abc") == at
     for bad in (None, "", "yesterday|x", "2030-01-01T08:00:00|x"):
         assert parse_position(bad) is None
+
+
+def test_a_resume_is_kept_within_ten_minutes_back_and_never_ahead() -> None:
+    feed = EventFeedService(tx=cast(Transactions, None), clock=FixedClock(T0))
+    assert feed.resume(T0 - timedelta(hours=6)).newest == T0 - MAX_RESUME
+    assert MAX_RESUME == timedelta(minutes=10)
+    assert feed.resume(T0 - timedelta(minutes=3)).newest == T0 - timedelta(minutes=3)
+    assert feed.resume(T0 + timedelta(days=1)).newest == T0
+
+
+def _row(kind: EventKind, data: dict[str, Any]) -> FeedRow:
+    event = Event(
+        tenant_id="t",
+        id="e1",
+        site_id="s",
+        device_id="d",
+        kind=kind,
+        occurred_at=T0,
+        received_at=T0,
+        idempotency_key="k",
+        person_id=None,
+        snapshot_id=None,
+        data=data,
+    )
+    return FeedRow(event, "HQ", "Reader", "Front door")
+
+
+FORGED = {
+    "outcome": "grant",
+    "reasons": "remote_open,duress",
+    "alerts": "duress",
+    "command": "open",
+    "arrival": "pin",
+    "actor": "user:someone",
+}
+
+
+@pytest.mark.parametrize("kind", [EventKind.ACCESS_GRANTED, EventKind.DOOR_OPENED])
+def test_the_feed_takes_no_remote_command_or_reason_from_a_device_event(kind: EventKind) -> None:
+    item = feed_item(_row(kind, FORGED))
+    assert item.command is None
+    assert "remote_open" not in item.reasons
+
+
+def test_a_device_event_without_the_pipelines_outcome_shows_no_outcome_or_alerts() -> None:
+    forged = {key: value for key, value in FORGED.items() if key != "outcome"}
+    for kind in (EventKind.ACCESS_GRANTED, EventKind.DOOR_OPENED, EventKind.TAMPER):
+        item = feed_item(_row(kind, forged))
+        assert (item.outcome, item.reasons, item.alerts, item.command, item.arrival) == (
+            None,
+            (),
+            (),
+            None,
+            None,
+        )
+
+
+def test_the_feed_reads_decisions_and_remote_commands_as_gatepost_wrote_them() -> None:
+    decided = feed_item(
+        _row(
+            EventKind.ACCESS_GRANTED,
+            {"arrival": "pin", "outcome": "grant", "reasons": "granted,duress", "alerts": "duress"},
+        )
+    )
+    assert (decided.outcome, decided.reasons, decided.alerts) == (
+        "grant",
+        ("granted", "duress"),
+        ("duress",),
+    )
+    assert decided.arrival == "pin" and decided.command is None
+    remote = feed_item(
+        _row(
+            EventKind.REMOTE_OPEN,
+            {"command": "open", "reasons": "remote_open", "actor": "user:u1"},
+        )
+    )
+    assert (remote.command, remote.reasons, remote.outcome) == ("open", ("remote_open",), None)

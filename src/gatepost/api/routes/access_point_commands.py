@@ -1,8 +1,9 @@
 """Remote door commands: open, lock down or release an access point (or every point of
 a zone) with a stated reason; audited, recorded as events, sent to the bound devices.
 
-A lockdown of a point in lockdown, or a release of one that is not, is refused with
-409 and changes nothing (see ``services.remote_commands``).
+A lockdown of a point in lockdown, or a release of one that is not, changes nothing
+and sends the command for the point's state again, answering ``resent: true`` (see
+``services.remote_commands``).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def lock_down_access_point(
     container: ContainerDep,
 ) -> RemoteCommandPublic:
     """Put the point into lockdown: every arrival but an exit button is refused until it
-    is released. 409 when it is in lockdown already."""
+    is released. In lockdown already: the lockdown command is sent again (``resent``)."""
     result = container.remote_commands.lockdown(principal, access_point_id, reason=body.reason)
     return RemoteCommandPublic.of(result)
 
@@ -61,8 +62,8 @@ def release_access_point(
     principal: CurrentPrincipal,
     container: ContainerDep,
 ) -> RemoteCommandPublic:
-    """End the point's lockdown: back to the door mode it had. 409 when it is not in
-    lockdown."""
+    """End the point's lockdown: back to the door mode it had. Not in lockdown: the
+    release command is sent again (``resent``)."""
     result = container.remote_commands.release(principal, access_point_id, reason=body.reason)
     return RemoteCommandPublic.of(result)
 
@@ -75,7 +76,7 @@ def lock_down_zone(
     container: ContainerDep,
 ) -> ZoneCommandPublic:
     """Lock down every access point into or out of the zone (those in lockdown already
-    stay as they are). 409 when all of them are."""
+    get the command again, ``resent``)."""
     result = container.remote_commands.lockdown_zone(principal, zone_id, reason=body.reason)
     return ZoneCommandPublic.of(result)
 
@@ -87,6 +88,7 @@ def release_zone(
     principal: CurrentPrincipal,
     container: ContainerDep,
 ) -> ZoneCommandPublic:
-    """Release every access point of the zone that is in lockdown. 409 when none is."""
+    """Release every access point of the zone that is in lockdown (the others get the
+    release command again, ``resent``)."""
     result = container.remote_commands.release_zone(principal, zone_id, reason=body.reason)
     return ZoneCommandPublic.of(result)

@@ -38,6 +38,13 @@ class RemoteCommandPublic(Output):
     devices: int = Field(description="How many devices the command went to.")
     device_ids: list[str]
     event_ids: list[str] = Field(description="The event recorded for each device.")
+    resent: bool = Field(
+        description=(
+            "True when the point was in that state already (a lockdown of a point in"
+            " lockdown, a release of one that is not): nothing changed and the command"
+            " for its state went to its devices again."
+        )
+    )
 
     @staticmethod
     def of(result: RemoteResult) -> RemoteCommandPublic:
@@ -50,14 +57,19 @@ class RemoteCommandPublic(Output):
             devices=len(result.device_ids),
             device_ids=list(result.device_ids),
             event_ids=list(result.event_ids),
+            resent=result.resent,
         )
 
 
 class ZoneCommandPublic(Output):
     action: RemoteAction
     zone_id: str
-    access_points: list[RemoteCommandPublic] = Field(description="The points that changed.")
-    unchanged: int = Field(description="Points of the zone that were in that state already.")
+    access_points: list[RemoteCommandPublic] = Field(
+        description="Every point of the zone and what it got (``resent``: no change)."
+    )
+    unchanged: int = Field(
+        description="Points of the zone that were in that state already (command resent)."
+    )
     devices: int = Field(description="How many devices got a command.")
 
     @staticmethod

@@ -173,7 +173,16 @@ class AccessRuleRepository:
     # -- access points ------------------------------------------------------------------
 
     def save_access_point(self, point: StoredAccessPoint) -> None:
-        """Insert the access point, or replace every column of the one with its id."""
+        """Insert the access point, or replace every column of the one with its id.
+
+        The mode a remote lockdown replaced (``mode_before_lockdown``) survives only an
+        edit that leaves the point in that lockdown; any other write of the door mode
+        forgets it, so a release never restores a mode from before a later edit."""
+        stored = self._session.get(AccessPoint, (point.tenant_id, point.id))
+        lockdown = DoorMode.LOCKDOWN.value
+        stays_locked_down = (
+            stored is not None and stored.door_mode == lockdown == point.door_mode.value
+        )
         values = {
             "tenant_id": point.tenant_id,
             "id": point.id,
@@ -193,6 +202,8 @@ class AccessRuleRepository:
             "created_at": point.created_at,
             "updated_at": point.updated_at,
         }
+        if not stays_locked_down:
+            values["mode_before_lockdown"] = None
         upsert(self._session, AccessPoint, values)
 
     def get_access_point(self, *, tenant_id: str, access_point_id: str) -> StoredAccessPoint | None:

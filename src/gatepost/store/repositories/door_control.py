@@ -87,6 +87,13 @@ class DoorControlRepository:
         )
         return {zone_id: int(count) for zone_id, count in self._session.execute(query)}
 
+    def door_mode(self, *, tenant_id: str, access_point_id: str) -> DoorMode:
+        """The point's door mode as stored now (read afresh, not from the session)."""
+        query = select(AccessPoint.door_mode).where(
+            AccessPoint.tenant_id == tenant_id, AccessPoint.id == access_point_id
+        )
+        return DoorMode(self._session.scalars(query).one())
+
     def lock_down(self, *, tenant_id: str, access_point_id: str, at: datetime) -> bool:
         """Put the point into lockdown, keeping the mode it had; False when it was in
         lockdown already (nothing changed)."""

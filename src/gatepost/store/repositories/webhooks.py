@@ -225,6 +225,26 @@ class WebhookRepository:
         )
         return [_delivery(r) for r in claimed]
 
+    def renew_lease(
+        self, *, tenant_id: str, delivery_id: str, owner: str, now: datetime, lease_until: datetime
+    ) -> bool:
+        """Extend ``owner``'s lease on a pending delivery it still holds (its lease has
+        not run out); False when it lost the row."""
+        row = WebhookDeliveryRow
+        result = self._session.execute(
+            update(row)
+            .where(
+                row.tenant_id == tenant_id,
+                row.id == delivery_id,
+                row.lease_owner == owner,
+                row.lease_until >= now,
+                row.status == DeliveryStatus.PENDING.value,
+            )
+            .values(lease_until=lease_until)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount) == 1  # type: ignore[attr-defined]
+
     def record_attempt(
         self,
         *,

@@ -2,18 +2,23 @@
 many people are in each zone) and the remote commands Open, Lockdown and Release, each
 a small form that requires a reason (``services.remote_commands``).
 
-A command's form posts (htmx-boosted, CSRF-checked) and gets the page back with the
-result flashed: what was sent, to how many devices. A refused command (no reason, a
-lockdown of a point in lockdown) gets the page with the reason it was refused and
-changes nothing.
+A command's form posts (htmx-boosted, CSRF-checked) and is answered Post/Redirect/Get:
+303 to the page with what was sent in the query (``sent=<action>`` and the ``point`` or
+``zone`` id, ``resent=1`` for a resend), so reloading the page shows the result again
+instead of sending the command again. The page words the notice from what it reads
+(names, devices, door modes), never from text in the query. A refused command (no
+reason, nothing to open) gets the page with the reason it was refused and changes
+nothing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from gatepost.api.deps import ContainerDep, CurrentPrincipal, GuardedRoute, require
 from gatepost.domain.access_points import DoorMode
@@ -21,7 +26,7 @@ from gatepost.errors import Conflict, ValidationFailed
 from gatepost.security.permissions import Permission
 from gatepost.security.policy import Principal
 from gatepost.services.container import Container
-from gatepost.services.remote_commands import RemoteAction, RemoteResult, ZoneResult
+from gatepost.services.remote_commands import DoorBoard, RemoteAction
 from gatepost.store.ids import is_id
 from gatepost.web.forms import FormText, sentence
 from gatepost.web.lookups import site_names
@@ -48,26 +53,49 @@ def _devices(count: int) -> str:
     return "1 device" if count == 1 else f"{count} devices"
 
 
-def _point_message(result: RemoteResult) -> Message:
-    verb = _VERB[result.action]
-    mode = result.door_mode.value.replace("_", " ")
-    text = (
-        f"{verb} sent to {_devices(len(result.device_ids))} at {result.access_point_name}."
-        f" Door mode: {mode}."
-    )
-    return Message("success", text)
+def _points(count: int) -> str:
+    return "1 access point" if count == 1 else f"{count} access points"
 
 
-def _zone_message(result: ZoneResult, name: str) -> Message:
-    verb = _VERB[result.action]
-    points = len(result.points)
-    text = (
-        f"{verb} of {name}: {points} access point{'s' if points != 1 else ''} changed,"
-        f" {_devices(result.device_count)} told."
-    )
-    if result.unchanged:
-        text += f" {result.unchanged} already in that state."
-    return Message("success", text)
+def _sent(action: RemoteAction, *, site: str, resent: bool = False, **target: str) -> Response:
+    """303 to the page, which flashes what was sent (Post/Redirect/Get)."""
+    query = {"site": site} if is_id(site) else {}
+    query |= {"sent": action.value, **target}
+    if resent:
+        query["resent"] = "1"
+    return RedirectResponse(f"/ui/access-points?{urlencode(query)}", status_code=303)
+
+
+def _notice(board: DoorBoard, params: Mapping[str, str]) -> Message | None:
+    """The flash for a command just sent, worded from the board (the query only says
+    which command and where); None when the query names nothing on the board."""
+    try:
+        verb = _VERB[RemoteAction(params.get("sent", ""))]
+    except ValueError:
+        return None
+    point_id, zone_id = params.get("point", ""), params.get("zone", "")
+    for state in board.points:
+        if state.point.id == point_id:
+            mode = state.point.door_mode.value.replace("_", " ")
+            again = " again (it was in that state already)" if params.get("resent") else ""
+            text = (
+                f"{verb} sent{again} to {_devices(len(state.devices))} at"
+                f" {state.point.name}. Door mode: {mode}."
+            )
+            return Message("success", text)
+    for zone in board.zones:
+        if zone.zone.id == zone_id:
+            points = [
+                p for p in board.points if zone_id in (p.point.into_zone_id, p.point.out_of_zone_id)
+            ]
+            devices = sum(len(p.devices) for p in points)
+            locked = sum(1 for p in points if p.point.door_mode is DoorMode.LOCKDOWN)
+            text = (
+                f"{verb} of {zone.zone.name} sent to {_points(len(points))}"
+                f" ({_devices(devices)}). In lockdown now: {locked} of {len(points)}."
+            )
+            return Message("success", text)
+    return None
 
 
 def _page(
@@ -100,6 +128,7 @@ def _page(
         "can_operate": can(principal, Permission.ACCESS_POINTS_OPERATE),
         "can_muster": can(principal, Permission.PRESENCE_READ),
     }
+    message = message or _notice(board, request.query_params)
     if message is not None:
         context["messages"] = [message]
     return render(request, "pages/access_points.html", context, status_code=status_code)
@@ -136,7 +165,7 @@ def _command(
     except Conflict as exc:
         message = Message("error", sentence(exc.message))
         return _page(request, principal, container, site=site, message=message, status_code=409)
-    return _page(request, principal, container, site=site, message=_point_message(result))
+    return _sent(action, site=site, resent=result.resent, point=result.access_point_id)
 
 
 @router.post("/access-points/{access_point_id}/open", dependencies=_OPERATE)
@@ -219,9 +248,7 @@ def _zone_command(
     except Conflict as exc:
         message = Message("error", sentence(exc.message))
         return _page(request, principal, container, site=site, message=message, status_code=409)
-    name = container.access_rules.get_zone(principal, zone_id).name
-    message = _zone_message(result, name)
-    return _page(request, principal, container, site=site, message=message)
+    return _sent(action, site=site, zone=result.zone_id)
 
 
 @router.post("/access-points/zones/{zone_id}/lockdown", dependencies=_OPERATE)

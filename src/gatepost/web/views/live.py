@@ -5,8 +5,10 @@ Server-Sent Events stream.
 what every process stored) through ``services.event_feed`` and sends each new event as
 one SSE message whose ``data`` is a JSON object of display text (times, names, the
 outcome, the reasons in words, alerts), with the event's position as its ``id``. A
-browser that reconnects sends ``Last-Event-ID`` and resumes after it. A comment every
-:data:`HEARTBEAT_SECONDS` keeps proxies from closing an idle stream; the stream ends
+browser that reconnects sends ``Last-Event-ID`` and resumes after it (at most
+``services.event_feed.MAX_RESUME``, 10 minutes, back). Times are shown in UTC, as the
+page's column header says. A comment every :data:`HEARTBEAT_SECONDS` keeps proxies
+from closing an idle stream; the stream ends
 when the client goes, or after :data:`STREAM_SECONDS`, when the browser reconnects and
 the request is authenticated afresh (a signed-out session stops getting events). A
 request that does not accept ``text/event-stream`` gets 406, not an endless body.
@@ -21,6 +23,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
@@ -99,6 +102,14 @@ def _label(code: str) -> str:
     return code.replace(".", " ").replace("_", " ").capitalize()
 
 
+def _utc(moment: datetime) -> str:
+    """``moment`` in UTC, as the page's "Time (UTC)" column says (a time without a zone
+    is taken as UTC, as the store keeps it)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def _message(item: FeedItem, principal: Principal) -> dict[str, object]:
     """What the browser shows for one event (text only; names as the viewer may see)."""
     where = []
@@ -109,7 +120,7 @@ def _message(item: FeedItem, principal: Principal) -> dict[str, object]:
     remote = item.command is not None and item.outcome is None
     return {
         "id": item.id,
-        "time": item.occurred_at.strftime("%Y-%m-%d %H:%M:%S"),
+        "time": _utc(item.occurred_at),
         "site": item.site_name if can(principal, Permission.SITES_READ) else "",
         "where": " · ".join(where),
         "event": _label(item.kind.value),
