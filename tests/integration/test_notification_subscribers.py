@@ -2,7 +2,7 @@
 account created through the API receives its tenant's ``alert.raised`` after a duress
 PIN; it cannot read another tenant's notification topics nor publish anything; a
 rotated password replaces the old one at once, and a deleted account is refused at
-connect. The accounts live in the broker's files with the devices' (a device change
+connect (and with no subscriber left nothing is queued for the topic). The accounts live in the broker's files with the devices' (a device change
 keeps them)."""
 
 from __future__ import annotations
@@ -123,6 +123,9 @@ def test_a_subscriber_reads_its_tenant_notifications_only_and_is_revoked_at_once
                 assert admin.delete(f"{URL}/{issued['id']}").status_code == 204
                 assert refused(broker, rotated["username"], rotated["password"]) != 0
                 assert _ok(admin.get(URL)) == []
+                # No subscriber left (and no endpoint): an arrival queues nothing at all.
+                _ok(door.arrive("pin", DURESS_PIN))
+                assert dispatcher.run_once() == 0
                 audit = _ok(admin.get("/api/v1/audit", params={"limit": 200}))["items"]
                 actions = {e["action"] for e in audit}
                 assert {

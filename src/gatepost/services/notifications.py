@@ -2,13 +2,15 @@
 they report (docs/notifications.md).
 
 :meth:`Notifications.enqueue` writes one outbox row per receiver: each enabled webhook
-endpoint of the tenant whose filter takes the type, and (``mqtt.enabled``) the tenant's
-MQTT notification topic. The notifier (``services.webhook_dispatch``) sends them after
-the commit, so a notification exists exactly when what it reports was stored.
+endpoint of the tenant whose filter takes the type, and (``mqtt.enabled``, and the
+tenant has a notification subscriber account that could read it) the tenant's MQTT
+notification topic. The notifier (``services.webhook_dispatch``) sends them after the
+commit, so a notification exists exactly when what it reports was stored. A tenant with
+no receivers gets no rows: an arrival then costs the outbox nothing.
 
-The tenant's enabled endpoints are cached per process at the tenant's
-``webhooks_version`` (``services.caches.VersionedCache``), bumped with every endpoint
-change: an arrival with no change reads the version, not the endpoints.
+The tenant's receivers are cached per process at the tenant's ``webhooks_version``
+(``services.caches.VersionedCache``), bumped with every endpoint change and every
+subscriber created or deleted: an arrival with no change reads the version only.
 
 Every body has the same shape, and holds ids and codes only, never a name or another
 personal value::
@@ -20,6 +22,7 @@ personal value::
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -89,26 +92,39 @@ def alert_data(alert: AlertRecord) -> dict[str, Any]:
     return data
 
 
+@dataclass(frozen=True)
+class _Receivers:
+    """Who takes a tenant's notifications: its enabled webhook endpoints, and whether
+    any MQTT notification subscriber could read its topic (none: nothing is published)."""
+
+    endpoints: tuple[WebhookEndpoint, ...]
+    mqtt_subscribed: bool
+
+
 class Notifications:
     """Queues notifications in a unit of work (see the module doc)."""
 
     def __init__(self, *, clock: Clock, mqtt: bool) -> None:
         self._clock = clock
         self._mqtt = mqtt
-        self._endpoints: VersionedCache[tuple[WebhookEndpoint, ...]] = VersionedCache()
+        self._receivers: VersionedCache[_Receivers] = VersionedCache()
 
     @property
     def endpoint_reads(self) -> int:
-        """How often this process read a tenant's endpoints (the cache's misses)."""
-        return self._endpoints.builds
+        """How often this process read a tenant's receivers (the cache's misses)."""
+        return self._receivers.builds
 
-    def _enabled_endpoints(self, uow: UnitOfWork, tenant_id: str) -> tuple[WebhookEndpoint, ...]:
-        """The tenant's enabled endpoints at the version the unit of work sees."""
+    def _receivers_of(self, uow: UnitOfWork, tenant_id: str) -> _Receivers:
+        """The tenant's enabled endpoints, and whether it has an MQTT notification
+        subscriber, at the version the unit of work sees."""
         version = uow.webhooks.version(tenant_id=tenant_id)
-        return self._endpoints.get(
+        return self._receivers.get(
             tenant_id,
             version,
-            lambda: tuple(uow.webhooks.endpoints(tenant_id=tenant_id, enabled_only=True)),
+            lambda: _Receivers(
+                tuple(uow.webhooks.endpoints(tenant_id=tenant_id, enabled_only=True)),
+                uow.notification_subscribers.any(tenant_id=tenant_id),
+            ),
         )
 
     def enqueue(
@@ -130,18 +146,22 @@ class Notifications:
             "tenant_id": tenant_id,
             "data": dict(data),
         }
+        mqtt = False
         if only is not None:
             targets: list[WebhookEndpoint] = [only]
         else:
+            receivers = self._receivers_of(uow, tenant_id)
             targets = [
                 e
-                for e in self._enabled_endpoints(uow, tenant_id)
+                for e in receivers.endpoints
                 if e.wants(kind.value) and kind is not NotificationType.WEBHOOK_TEST
             ]
+            mqtt = self._mqtt and receivers.mqtt_subscribed
         rows = [self._row(tenant_id, e.id, Channel.WEBHOOK, kind, payload, now) for e in targets]
-        if self._mqtt and only is None:
+        if mqtt:
             rows.append(self._row(tenant_id, None, Channel.MQTT, kind, payload, now))
-        uow.webhooks.enqueue(rows)
+        if rows:
+            uow.webhooks.enqueue(rows)
         return rows
 
     @staticmethod

@@ -11,6 +11,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from gatepost.domain.webhooks import NotificationSubscriber
+from gatepost.store.repositories.webhooks import bump_receivers
 from gatepost.store.tables import NotificationSubscriberRow
 
 __all__ = ["NotificationSubscriberRepository", "SubscriberAccount"]
@@ -54,6 +55,7 @@ class NotificationSubscriberRepository:
             )
         )
         self._session.flush()
+        bump_receivers(self._session, subscriber.tenant_id)
 
     def get(self, *, tenant_id: str, subscriber_id: str) -> NotificationSubscriber | None:
         row = self._session.get(NotificationSubscriberRow, (tenant_id, subscriber_id))
@@ -82,7 +84,18 @@ class NotificationSubscriberRepository:
         result = self._session.execute(
             delete(row).where(row.tenant_id == tenant_id, row.id == subscriber_id)
         )
-        return int(result.rowcount) == 1  # type: ignore[attr-defined]
+        deleted = int(result.rowcount) == 1  # type: ignore[attr-defined]
+        if deleted:
+            bump_receivers(self._session, tenant_id)
+        return deleted
+
+    def any(self, *, tenant_id: str) -> bool:
+        """Whether the tenant has a subscriber (so its MQTT notifications have readers)."""
+        row = NotificationSubscriberRow
+        return (
+            self._session.scalar(select(row.id).where(row.tenant_id == tenant_id).limit(1))
+            is not None
+        )
 
     def broker_accounts(self) -> tuple[SubscriberAccount, ...]:
         """Every tenant's subscribers, in a stable order. Platform-wide on purpose: the

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from gatepost.domain.webhooks import Channel, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from gatepost.store.tables import Tenant, WebhookDeliveryRow, WebhookEndpointRow
 
-__all__ = ["WebhookRepository"]
+__all__ = ["WebhookRepository", "bump_receivers"]
 
 # Endpoint columns whose change does not alter who receives a notification.
 _UNCACHED = frozenset({"failure_streak", "secret_sealed"})
@@ -63,6 +63,17 @@ def _delivery(row: WebhookDeliveryRow) -> WebhookDelivery:
     )
 
 
+def bump_receivers(session: Session, tenant_id: str) -> None:
+    """The tenant's receivers changed (an endpoint, or an MQTT notification subscriber):
+    bump ``tenants.webhooks_version``, which the notifications' receiver cache follows."""
+    session.execute(
+        update(Tenant)
+        .where(Tenant.id == tenant_id)
+        .values(webhooks_version=Tenant.webhooks_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
 class WebhookRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -75,12 +86,7 @@ class WebhookRepository:
         return int(self._session.scalar(query) or 0)
 
     def _bump_version(self, tenant_id: str) -> None:
-        self._session.execute(
-            update(Tenant)
-            .where(Tenant.id == tenant_id)
-            .values(webhooks_version=Tenant.webhooks_version + 1)
-            .execution_options(synchronize_session=False)
-        )
+        bump_receivers(self._session, tenant_id)
 
     def add_endpoint(self, endpoint: WebhookEndpoint, *, secret_sealed: bytes) -> None:
         self._session.add(
