@@ -49,6 +49,7 @@ __all__ = [
     "MqttSettings",
     "PlateReaderConfig",
     "PlateSettings",
+    "PresenceSettings",
     "RapidOcrPlateReaderConfig",
     "SecuritySettings",
     "ServerSettings",
@@ -337,6 +338,20 @@ class PlateSettings(_Section):
         return _engine_with_type(data, "reader", "rapidocr")
 
 
+class PresenceSettings(_Section):
+    """Who is on a site now: the muster list (``services.presence``)."""
+
+    muster_audit_window_seconds: int = Field(
+        default=300,
+        ge=0,
+        le=3600,
+        description="A muster-list reading is audited (presence.mustered) once per reader "
+        "and site in this many seconds: a reading within the window of that reader's last "
+        "entry for the site writes no new one (an open screen refreshes every 10 s). "
+        "0 audits every reading.",
+    )
+
+
 class MqttSettings(_Section):
     """The MQTT device side: gatepost's own Mosquitto broker (scripts/mosquitto.sh lays
     out its data dir; docs/devices.md describes the protocol)."""
@@ -496,6 +511,9 @@ class Settings(BaseSettings):
     faces: FaceSettings = Field(default_factory=FaceSettings, description="Face recognition.")
     plates: PlateSettings = Field(
         default_factory=PlateSettings, description="Licence-plate reads at gates."
+    )
+    presence: PresenceSettings = Field(
+        default_factory=PresenceSettings, description="Presence and the muster list."
     )
     mqtt: MqttSettings = Field(
         default_factory=MqttSettings, description="MQTT devices and their broker."

@@ -1,12 +1,13 @@
 """The muster list page (``/ui/sites/{site_id}/muster``): who is on a site now, zone by
 zone in tree order, placed there by card arrivals through the device API; only for the
-roles that read presence, audited on every reading, another tenant's site unknown; the
+roles that read presence, audited once per reader and site per audit window (a refresh
+within it writes nothing), another tenant's site unknown; the
 browser test prints it (print media) as a roll-call sheet without the navigation.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Page, expect
 
+from gatepost.domain.ports import FixedClock
 from gatepost.domain.zones import Zone
 from gatepost.web.views.muster import tree_order
 from tests.e2e.conftest import LiveServer, UiSession, browser_login, set_up_acme, ui_login
@@ -136,7 +138,7 @@ def test_tree_order_puts_each_zone_before_the_zones_inside_it() -> None:
 
 
 def test_the_page_lists_people_under_their_zone_with_counts_and_is_audited(
-    ui_admin: UiSession, admin: Actor
+    ui_admin: UiSession, admin: Actor, clock: FixedClock
 ) -> None:
     building, site = _people_on_site(admin)
     before = _audited_readings(admin, site)
@@ -172,7 +174,12 @@ def test_the_page_lists_people_under_their_zone_with_counts_and_is_audited(
     )
     assert refreshed.status_code == 200
     assert ADA in refreshed.text and BOB in refreshed.text and "<html" not in refreshed.text
-    assert _audited_readings(admin, site) == before + 2
+    assert _audited_readings(admin, site) == before + 1  # a refresh within the audit window
+    window = container_of(admin).settings.presence.muster_audit_window_seconds
+    clock.advance(timedelta(seconds=window))
+    later = ui_admin.client.get(f"/ui/sites/{site}/muster/list", headers=ui_admin.htmx_headers())
+    assert later.status_code == 200
+    assert _audited_readings(admin, site) == before + 2  # the first refresh after it
 
     doors = ui_admin.client.get("/ui/access-points").text
     assert f'href="/ui/sites/{site}/muster#muster-count-{building.lobby}"' in doors

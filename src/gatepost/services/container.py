@@ -261,7 +261,11 @@ def build_container(
         access_levels=access_levels,
         schedules=ScheduleService(tx=tx, clock=clock),
         credentials=credentials,
-        presence=PresenceService(tx=tx, clock=clock),
+        presence=PresenceService(
+            tx=tx,
+            clock=clock,
+            audit_window=timedelta(seconds=settings.presence.muster_audit_window_seconds),
+        ),
         arrivals=ArrivalPipeline(
             tx=tx,
             clock=clock,

@@ -8,6 +8,7 @@ tenant row: see ``TenantRepository.lock_audit_head``.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -89,3 +90,23 @@ class AuditRepository:
         if actor:
             query = query.where(AuditEntry.actor == actor)
         return [_entry(row) for row in self._session.scalars(query)]
+
+    def latest(
+        self, *, tenant_id: str, actor: str, action: str, target: str, since: datetime
+    ) -> ChainEntry | None:
+        """The newest entry of ``actor``'s ``action`` on ``target`` written at or after
+        ``since``; None when there is none (a look within the ``(tenant_id, at)`` index)."""
+        query = (
+            select(AuditEntry)
+            .where(
+                AuditEntry.tenant_id == tenant_id,
+                AuditEntry.at >= since,
+                AuditEntry.actor == actor,
+                AuditEntry.action == action,
+                AuditEntry.target == target,
+            )
+            .order_by(AuditEntry.seq.desc())
+            .limit(1)
+        )
+        row = self._session.scalars(query).first()
+        return None if row is None else _entry(row)

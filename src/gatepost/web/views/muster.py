@@ -3,8 +3,9 @@ the assembly point in an evacuation (``/ui/sites/{site_id}/muster``).
 
 The list is the presence service's reading (``services.presence``, the same as
 ``GET /api/v1/sites/{id}/presence``): it names people, so only the roles that hold
-``tenant:presence:read`` open it, and every reading is audited as
-``presence.mustered``, each on-screen refresh included.
+``tenant:presence:read`` open it, and reading it is audited as ``presence.mustered``:
+once per reader and site in ``presence.muster_audit_window_seconds`` (5 min by default),
+so an open screen's refreshes do not write an entry each.
 
 - The zones come in tree order (a zone before the zones inside it, siblings by name),
   each with how many people it holds, and the total.
@@ -55,7 +56,7 @@ __all__ = [
 router = APIRouter(prefix="/ui", route_class=GuardedRoute, include_in_schema=False)
 
 REFRESH_SECONDS = 10
-"""How often the list on screen reads presence again (each reading is audited)."""
+"""How often the list on screen reads presence again (audited as the service says)."""
 
 _READ = [require(Permission.PRESENCE_READ)]
 
