@@ -10,7 +10,8 @@
 # account per device, explicit topic rules per account) and reloads with SIGHUP,
 # TCP_NODELAY (ARCHITECTURE.md, "Devices": Nagle costs tens of milliseconds per QoS 1
 # round trip), a bounded packet size, and persistence in the data dir so the queued
-# QoS 1 messages of persistent sessions survive a broker restart.
+# QoS 1 messages of persistent sessions and the retained door states
+# (gatepost/<tenant>/<device>/state) survive a broker restart.
 #
 # On start the gateway's own account is created if absent: a random secret in
 # gateway.secret (mode 0600, read by gatepost's gateway and by the tests), its hash
@@ -160,11 +161,19 @@ topic read gatepost/+/+/events
 topic read gatepost/+/+/acks
 topic write gatepost/+/+/commands
 topic write gatepost/+/+/errors
+topic write gatepost/+/+/state
 topic write gatepost-notify/#
 
 ACL
         )
         log "added the gateway's topic rules to $ACL"
+    elif ! grep -qx "topic write gatepost/+/+/state" "$ACL"; then
+        # An ACL from before the door state topic: give the gateway's block its rule
+        # (gatepost writes the whole file again on the next device change anyway).
+        (umask 077 && awk -v user="user $GATEWAY_USER" \
+            '{ print } $0 == user && !done { print "topic write gatepost/+/+/state"; done = 1 }' \
+            "$ACL" >"$ACL.tmp") && mv "$ACL.tmp" "$ACL"
+        log "added the gateway's door state rule to $ACL"
     fi
     chmod 600 "$ACL"
 }

@@ -2,8 +2,8 @@
 account created through the API receives its tenant's ``alert.raised`` after a duress
 PIN; it cannot read another tenant's notification topics nor publish anything; a
 rotated password replaces the old one at once, and a deleted account is refused at
-connect (and with no subscriber left nothing is queued for the topic). The accounts live in the broker's files with the devices' (a device change
-keeps them)."""
+connect (and with no subscriber left nothing is queued for the topic). The accounts
+live in the broker's files with the devices' (a device change keeps them)."""
 
 from __future__ import annotations
 

@@ -12,15 +12,16 @@ to the pid file's process):
   ``notify.<tenant_id>.<subscriber_id>`` (``domain.webhooks.subscriber_username``);
 - ACL file: explicit per-user rules, no ``pattern`` lines and nothing for anonymous
   clients. A device may write only its own events and acks topics and read only its own
-  commands and errors topics; the gateway reads every events and acks topic and writes
-  every commands and errors topic (``ingest.topics``) and the tenants' notification
-  topics, ``gatepost-notify/#`` (docs/notifications.md)::
+  commands, errors and state topics; the gateway reads every events and acks topic and
+  writes every commands, errors and state topic (``ingest.topics``) and the tenants'
+  notification topics, ``gatepost-notify/#`` (docs/notifications.md)::
 
       user <tenant_id>.<device_id>
       topic write gatepost/<tenant_id>/<device_id>/events
       topic write gatepost/<tenant_id>/<device_id>/acks
       topic read gatepost/<tenant_id>/<device_id>/commands
       topic read gatepost/<tenant_id>/<device_id>/errors
+      topic read gatepost/<tenant_id>/<device_id>/state
 
   and a notification subscriber may only read its tenant's notification topics::
 
@@ -163,6 +164,7 @@ def gateway_rules(gateway_username: str) -> str:
             f"topic read {gateway_filter(Channel.ACKS)}",
             f"topic write {gateway_filter(Channel.COMMANDS)}",
             f"topic write {gateway_filter(Channel.ERRORS)}",
+            f"topic write {gateway_filter(Channel.STATE)}",
             f"topic write {NOTIFY_PREFIX}/#",
             "",
         ]
@@ -182,13 +184,14 @@ def _account_rules(account: Account) -> str:
             f"topic write {device_topic(tenant_id, device_id, Channel.ACKS)}",
             f"topic read {device_topic(tenant_id, device_id, Channel.COMMANDS)}",
             f"topic read {device_topic(tenant_id, device_id, Channel.ERRORS)}",
+            f"topic read {device_topic(tenant_id, device_id, Channel.STATE)}",
             "",
         ]
     )
 
 
 def acl_text(accounts: Iterable[Account], *, gateway_username: str) -> str:
-    """Mosquitto's ACL file: the gateway's rules, then each device's own four topics and
+    """Mosquitto's ACL file: the gateway's rules, then each device's own five topics and
     each notification subscriber's tenant notification topics (read only)."""
     blocks = [gateway_rules(gateway_username), *(_account_rules(a) for a in accounts)]
     return _HEADER + "\n".join(blocks)

@@ -213,7 +213,11 @@ class MqttGateway:
         ``startup_wait`` seconds for the subscriptions (a broker that is down is logged,
         not fatal: the gateway connects when it comes up)."""
         self._stopping.clear()
-        self._outbox.bind(publish=self._publish, key_of=self.devices.mac_key)
+        self._outbox.bind(
+            publish=self._publish,
+            key_of=self.devices.mac_key,
+            publish_retained=self._publish_retained,
+        )
         self._handler = threading.Thread(
             target=self._handle_forever, name=f"gateway-{self.client_id}", daemon=True
         )
@@ -372,12 +376,18 @@ class MqttGateway:
 
     # -- publishing ---------------------------------------------------------------------
 
-    def _publish(self, topic: str, payload: bytes, mac_key: bytes | None) -> bool:
+    def _publish(
+        self, topic: str, payload: bytes, mac_key: bytes | None, *, retain: bool = False
+    ) -> bool:
         properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
         if mac_key is not None:
             properties.UserProperty = [("mac", message_mac(mac_key, topic, payload))]
-        info = self._client.publish(topic, payload, qos=1, properties=properties)
+        info = self._client.publish(topic, payload, qos=1, retain=retain, properties=properties)
         return info.rc == paho.MQTT_ERR_SUCCESS
+
+    def _publish_retained(self, topic: str, payload: bytes, mac_key: bytes | None) -> bool:
+        """A device's door state: kept by the broker for the device's next subscription."""
+        return self._publish(topic, payload, mac_key, retain=True)
 
     def _refuse(self, where: DeviceTopic, device: GatewayDevice | None, refusal: Refusal) -> None:
         self._count(f"refused.{refusal.reason.value}")

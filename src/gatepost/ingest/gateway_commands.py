@@ -25,6 +25,22 @@ unacknowledged then is dropped and counted as expired. Commands live in this pro
 memory only: a gateway that stops forgets its unacknowledged commands (they are short
 lived by design; a device that got no command sends its arrival again and the gateway
 answers the stored decision).
+
+A device that is offline for longer than a command lives would never learn that its
+door was locked down or released, so every ``lockdown`` and ``release`` command also
+sets the device's door state: a message on its state topic
+(``gatepost/<tenant_id>/<device_id>/state``), published RETAINED at QoS 1 and signed
+like a command::
+
+    {"v": 1, "door_mode": "lockdown", "since": "2026-03-01T08:00:00.000Z",
+     "command_id": "<event id>"}
+
+``door_mode`` is ``lockdown`` or ``normal`` (after a release: the door follows its own
+schedule and rules again), ``since`` when gatepost sent it, ``command_id`` the command
+that set it. The broker keeps the last one per device and hands it to the device
+whenever it subscribes, so a device that reconnects learns its door's mode at once,
+however long it was away. It is not retried (the broker holds it);
+:meth:`CommandOutbox.clear_state` removes a device's state (an empty retained message).
 """
 
 from __future__ import annotations
@@ -36,7 +52,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 from gatepost.domain.arrivals import ArrivalKind
 from gatepost.domain.decisions import Command, CommandKind, Decision, Outcome, display_text
@@ -44,7 +60,15 @@ from gatepost.domain.ports import Clock
 from gatepost.ingest.topics import Channel, device_topic
 from gatepost.services.commands import DeviceCommand
 
-__all__ = ["CommandOutbox", "KeyLookup", "Publish", "command_payload", "replayed_command"]
+__all__ = [
+    "CommandOutbox",
+    "DOOR_STATES",
+    "KeyLookup",
+    "Publish",
+    "command_payload",
+    "replayed_command",
+    "state_payload",
+]
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +77,13 @@ Publish = Callable[[str, bytes, bytes | None], bool]
 when the message could not be handed to the client (not connected)."""
 KeyLookup = Callable[[str, str], bytes | None]
 """The MAC key of ``(tenant_id, device_id)``; None for an unknown or revoked device."""
+
+DOOR_STATES = {CommandKind.LOCKDOWN: "lockdown", CommandKind.RELEASE: "normal"}
+"""The door mode a device's state topic says after each command that changes it."""
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def command_payload(command: DeviceCommand, *, command_id: str, expires_at: str) -> bytes:
@@ -67,6 +98,12 @@ def command_payload(command: DeviceCommand, *, command_id: str, expires_at: str)
         "expires_at": expires_at,
     }
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def state_payload(*, door_mode: str, since: str, command_id: str) -> bytes:
+    """A door state's exact payload bytes (compact JSON, keys in a fixed order)."""
+    body = {"v": 1, "door_mode": door_mode, "since": since, "command_id": command_id}
+    return json.dumps(body, separators=(",", ":")).encode()
 
 
 def replayed_command(
@@ -117,20 +154,28 @@ class CommandOutbox:
         self._lock = threading.Lock()
         self._pending: dict[str, _Pending] = {}
         self._publish: Publish | None = None
+        self._publish_retained: Publish | None = None
         self._key_of: KeyLookup | None = None
         self.counters: Counter[str] = Counter()
         """``command.sent``, ``command.retried``, ``command.acked``, ``command.failed``
         (acknowledged with ``failed``), ``command.expired``, ``command.unsigned`` (no
-        key: an unknown or revoked device, or one without MQTT secrets)."""
+        key: an unknown or revoked device, or one without MQTT secrets), ``state.set``
+        (a door state published), ``state.unsent`` (one that could not be handed to
+        the client), ``state.cleared``."""
 
-    def bind(self, *, publish: Publish, key_of: KeyLookup) -> None:
-        """Where commands go (the gateway's client) and how devices' keys are found."""
+    def bind(
+        self, *, publish: Publish, key_of: KeyLookup, publish_retained: Publish | None = None
+    ) -> None:
+        """Where commands go (the gateway's client), where retained door states go (the
+        same client, retained; None: no states are published) and how devices' keys
+        are found."""
         with self._lock:
             self._publish, self._key_of = publish, key_of
+            self._publish_retained = publish_retained
 
     def unbind(self) -> None:
         with self._lock:
-            self._publish = self._key_of = None
+            self._publish = self._publish_retained = self._key_of = None
 
     def _count(self, name: str, n: int = 1) -> None:
         with self._lock:
@@ -143,6 +188,7 @@ class CommandOutbox:
         expires (never blocks on the device)."""
         with self._lock:
             publish, key_of = self._publish, self._key_of
+            publish_retained = self._publish_retained
         if publish is None or key_of is None:
             log.warning(
                 "no MQTT gateway is running: command for event %s not sent", command.event_id
@@ -152,19 +198,19 @@ class CommandOutbox:
         if key is None:
             self._count("command.unsigned")
             return
-        expires_at = (self._clock.now() + self._ttl).astimezone(UTC)
-        stamp = expires_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        now = self._clock.now()
+        stamp = _rfc3339(now + self._ttl)
         command_id = command.event_id
         topic = device_topic(command.tenant_id, command.device_id, Channel.COMMANDS)
         payload = command_payload(command, command_id=command_id, expires_at=stamp)
-        now = time.monotonic()
+        started = time.monotonic()
         pending = _Pending(
             tenant_id=command.tenant_id,
             device_id=command.device_id,
             topic=topic,
             payload=payload,
-            expires=now + self._ttl.total_seconds(),
-            next_at=now + self._first_retry,
+            expires=started + self._ttl.total_seconds(),
+            next_at=started + self._first_retry,
             delay=self._first_retry,
             attempts=1,
         )
@@ -172,6 +218,48 @@ class CommandOutbox:
             self._pending[command_id] = pending
             self.counters["command.sent"] += 1
         publish(topic, payload, key)
+        door_mode = DOOR_STATES.get(command.command.kind)
+        if door_mode is not None and publish_retained is not None:
+            self._set_state(publish_retained, command, key, door_mode=door_mode, since=now)
+
+    # -- door states (retained) -----------------------------------------------------------
+
+    def _set_state(
+        self,
+        publish_retained: Publish,
+        command: DeviceCommand,
+        key: bytes,
+        *,
+        door_mode: str,
+        since: datetime,
+    ) -> None:
+        """Publish the device's door state, retained, signed with its key."""
+        topic = device_topic(command.tenant_id, command.device_id, Channel.STATE)
+        payload = state_payload(
+            door_mode=door_mode, since=_rfc3339(since), command_id=command.event_id
+        )
+        if publish_retained(topic, payload, key):
+            self._count("state.set")
+        else:
+            self._count("state.unsent")
+            log.warning(
+                "the MQTT gateway is not connected: door state %s for device %s not published",
+                door_mode,
+                command.device_id,
+            )
+
+    def clear_state(self, *, tenant_id: str, device_id: str) -> bool:
+        """Remove the device's retained door state (an empty retained message, which
+        the broker takes as "forget it"), e.g. once the device is revoked; False when
+        no gateway client is bound or it could not be handed over."""
+        with self._lock:
+            publish_retained = self._publish_retained
+        if publish_retained is None:
+            return False
+        if not publish_retained(device_topic(tenant_id, device_id, Channel.STATE), b"", None):
+            return False
+        self._count("state.cleared")
+        return True
 
     # -- acknowledgements and retries ------------------------------------------------
 

@@ -7,6 +7,7 @@ hex characters)::
     gatepost/<tenant_id>/<device_id>/acks       device -> gateway: command acknowledgements
     gatepost/<tenant_id>/<device_id>/commands   gateway -> device: what to do
     gatepost/<tenant_id>/<device_id>/errors     gateway -> device: why a message was refused
+    gatepost/<tenant_id>/<device_id>/state      gateway -> device: its door mode (retained)
 
 Gateway processes share the devices' messages through MQTT 5 shared subscriptions in
 one group, so each message goes to exactly one of them::
@@ -54,11 +55,12 @@ class Channel(StrEnum):
     ACKS = "acks"
     COMMANDS = "commands"
     ERRORS = "errors"
+    STATE = "state"
 
 
 INBOUND = frozenset({Channel.EVENTS, Channel.ACKS})
 """What a device publishes and the gateway reads."""
-OUTBOUND = frozenset({Channel.COMMANDS, Channel.ERRORS})
+OUTBOUND = frozenset({Channel.COMMANDS, Channel.ERRORS, Channel.STATE})
 """What the gateway publishes and a device reads."""
 
 
@@ -121,10 +123,10 @@ def parse_inbound(topic: str) -> DeviceTopic:
 
 
 def parse_outbound(topic: str) -> DeviceTopic:
-    """A topic the gateway publishes to (commands, errors); TopicRefused otherwise."""
+    """A topic the gateway publishes to (commands, errors, state); TopicRefused otherwise."""
     parsed = parse_device_topic(topic)
     if parsed.channel not in OUTBOUND:
-        raise TopicRefused("the gateway publishes only to commands and errors topics")
+        raise TopicRefused("the gateway publishes only to commands, errors and state topics")
     return parsed
 
 

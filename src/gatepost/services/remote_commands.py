@@ -17,8 +17,10 @@ recorded as an event of each device it went to, with the user's id and a reason
   nothing in the rules but sends the command for the point's state again (``resent``
   in the result, the event and the audit entry). Commands live for seconds, so a
   device that was offline when the first one went out would otherwise never get it,
-  and the operator would have no way to send it again. (Bringing a device that
-  reconnects up to its point's state by itself is the gateway's work.)
+  and the operator would have no way to send it again. Over MQTT the gateway also
+  publishes each lockdown or release as the device's retained, signed door state
+  (``gatepost/<tenant>/<device>/state``, docs/devices.md), which a device gets on
+  every reconnect.
 - **zone lockdown / release**: the same for every access point into or out of a zone,
   in one transaction and one audit entry; points already in the wanted state get the
   command again.

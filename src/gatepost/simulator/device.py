@@ -5,7 +5,7 @@ Owns the device side of the MQTT protocol in docs/devices.md:
 - :func:`mqtt_client`: a connected bare MQTT 5 client (the benchmarks' floor uses it).
 - :class:`MqttDevice`: one broker connection (paho-mqtt 2, MQTT 5, clean start,
   TCP_NODELAY, the device's own account) that reconnects on its own and subscribes to
-  its commands and errors topics on every connect. :meth:`MqttDevice.send` signs an
+  its commands, errors and state topics on every connect. :meth:`MqttDevice.send` signs an
   arrival (``card``, ``pin``, ``qr``, ``exit_button``, ``face``, ``plate``) with a fresh
   idempotency key and the current ``device_time`` and puts it in the device's
   :class:`~gatepost.simulator.backlog.Backlog`; one sender thread publishes it (QoS 1,
@@ -29,6 +29,12 @@ errors topic settles the arrival it names (one naming none, as a ``forged`` refu
 does, the oldest arrival sent). What happens is counted
 (:class:`~gatepost.simulator.messages.DeviceStats`) and told to ``on_report`` (called
 from the device's threads) as :class:`~gatepost.simulator.messages.Report` lines.
+
+The state topic holds the door state gatepost last set for the device (retained, so the
+broker hands it over on every subscription): a signed one is taken by the door
+(:meth:`~gatepost.simulator.door.Door.adopt`, unless it is older than the one taken
+last), so a lockdown or release sent while the device was offline still holds once it
+is back; one with a wrong ``mac`` is ignored and counted (``forged_states``).
 
 Latency is counted from the arrival's *scheduled* time when the caller gives one (an
 open-loop load generator: a late sender cannot hide queueing), else from the send.
@@ -56,7 +62,7 @@ from gatepost.ingest.gateway import nodelay
 from gatepost.ingest.topics import Channel
 from gatepost.security.device_mqtt import message_mac
 from gatepost.simulator.backlog import Backlog, Pending, Send
-from gatepost.simulator.door import Door, Role
+from gatepost.simulator.door import Action, Door, Role, instant
 from gatepost.simulator.https import HttpsDevice
 from gatepost.simulator.messages import (
     ARRIVAL_KINDS,
@@ -180,6 +186,8 @@ class MqttDevice:
         self._events = identity.topic(Channel.EVENTS)
         self._acks = identity.topic(Channel.ACKS)
         self._commands = identity.topic(Channel.COMMANDS)
+        self._state = identity.topic(Channel.STATE)
+        self._state_since: datetime | None = None  # of the door state taken last
         self._lock = threading.Lock()
         self._backlog = Backlog(capacity)
         self._results: dict[str, bool] = {}  # command id -> carried out (for every ack)
@@ -378,7 +386,7 @@ class MqttDevice:
             self._answered.set()
             return
         errors = self.identity.topic(Channel.ERRORS)
-        client.subscribe([(self._commands, 1), (errors, 1)])
+        client.subscribe([(self._commands, 1), (errors, 1), (self._state, 1)])
 
     def _on_subscribe(
         self, client: paho.Client, userdata: Any, mid: int, codes: list[ReasonCode], props: Any
@@ -414,7 +422,9 @@ class MqttDevice:
             body = {}
         if not isinstance(body, dict):
             body = {}
-        if message.topic != self._commands:
+        if message.topic == self._state:
+            self._door_state(body, signed=signed, empty=not payload)
+        elif message.topic != self._commands:
             self._refused(body)
         elif not signed:
             with self._lock:
@@ -487,6 +497,38 @@ class MqttDevice:
         if kind in _REMOTE_KINDS or head is None or head.sends == 0:
             return None
         return self._backlog.pop_head()
+
+    def _door_state(self, body: dict[str, Any], *, signed: bool, empty: bool) -> None:
+        """Take a door state from the state topic (see the module doc)."""
+        if empty:
+            return  # gatepost cleared the state: nothing to take
+        if not signed:
+            with self._lock:
+                self.stats.forged_states += 1
+            self._report(Report("refused", reason="forged_state", detail="mac does not match"))
+            return
+        since = instant(body.get("since"))
+        command_id = str(body.get("command_id", ""))
+        with self._lock:
+            last = self._state_since
+            taken = since is not None and (last is None or since >= last)
+            if taken:
+                self._state_since = since
+                self.stats.door_states += 1
+        if since is None:
+            action = Action("ignored: since is not an RFC 3339 time", False)
+        elif not taken:
+            action = Action("ignored: older than the door state taken last", False)
+        else:
+            action = self.door.adopt(body)
+        self._report(
+            Report(
+                "state",
+                command_id=command_id,
+                detail=str(body.get("door_mode")),
+                action=action.text,
+            )
+        )
 
     def _refused(self, body: dict[str, Any]) -> None:
         """A refusal on the errors topic settles its arrival, except ``busy`` (the

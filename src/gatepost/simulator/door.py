@@ -7,7 +7,10 @@ turnstile lets one person through, a lane raises its barrier), ``raise_barrier``
 ``release``: only an exit button's answer or an operator's remote open still passes)
 and ``release``; a command after its ``expires_at`` is not carried out. Each answer is
 an :class:`Action`: what happened, in words, and whether it was carried out (the ack's
-``done`` or ``failed``). Time is a parameter.
+``done`` or ``failed``). :meth:`Door.adopt` takes the door state gatepost keeps on the
+device's state topic (``door_mode``: ``lockdown`` or ``normal``), which a device gets
+on every (re)connect, so a lockdown or release it missed while offline still holds.
+Time is a parameter.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-__all__ = ["Action", "Door", "Role"]
+__all__ = ["Action", "Door", "Role", "instant"]
 
 
 class Role(StrEnum):
@@ -53,7 +56,7 @@ class Door:
         """Carry out the command ``body``; ``answering`` is the kind of the arrival it
         answers (None for a command with no arrival: remote open, lockdown, release)."""
         kind, display = str(body.get("kind", "")), str(body.get("display", "") or "")
-        expires = _instant(body.get("expires_at"))
+        expires = instant(body.get("expires_at"))
         if expires is not None and now > expires:
             return Action("not carried out: it arrived after expires_at", False)
         if kind == "lockdown":
@@ -71,8 +74,20 @@ class Door:
             return Action(f"stayed closed{shown}", True)
         return Action(f"ignored: unknown command kind {kind!r}", False)
 
+    def adopt(self, body: Mapping[str, object]) -> Action:
+        """Take the door state ``body`` (a verified message of the state topic)."""
+        mode = body.get("door_mode")
+        if mode == "lockdown":
+            self.locked_down = True
+            return Action("locked down (door state): held closed until release", True)
+        if mode == "normal":
+            self.locked_down = False
+            return Action("normal mode (door state)", True)
+        return Action(f"ignored: unknown door mode {mode!r}", False)
 
-def _instant(value: object) -> datetime | None:
+
+def instant(value: object) -> datetime | None:
+    """An RFC 3339 time with its offset (``Z`` too); None for anything else."""
     if not isinstance(value, str):
         return None
     try:

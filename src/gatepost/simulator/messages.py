@@ -120,7 +120,8 @@ class Report:
     because no answer came in time), ``dropped`` (the oldest buffered arrival, to make
     room), ``expired`` (buffered longer than the server's backlog accepts),
     ``unanswered`` (a frame still unanswered after its last send: one with nobody in it
-    decides nothing), ``connected``, ``disconnected``.
+    decides nothing), ``state`` (the door state of the device's state topic, taken or
+    not: ``action`` says), ``connected``, ``disconnected``.
     """
 
     what: str
@@ -160,6 +161,11 @@ class DeviceStats:
     """Commands with no arrival waiting for one (remote open, lockdown, release)."""
     forged_commands: int = 0
     """Commands whose mac did not match: never obeyed."""
+    door_states: int = 0
+    """Signed door states taken from the state topic (on every connect, and each time
+    gatepost sets one)."""
+    forged_states: int = 0
+    """Door states whose mac did not match: ignored."""
     failed: int = 0
     """Sends that could not be handed to the transport (or HTTP errors)."""
     buffered: int = 0
@@ -185,6 +191,8 @@ class DeviceStats:
         self.duplicate_commands += other.duplicate_commands
         self.unmatched_commands += other.unmatched_commands
         self.forged_commands += other.forged_commands
+        self.door_states += other.door_states
+        self.forged_states += other.forged_states
         self.failed += other.failed
         self.buffered += other.buffered
         self.replayed += other.replayed
@@ -204,6 +212,8 @@ class DeviceStats:
             "duplicate_commands": self.duplicate_commands,
             "unmatched_commands": self.unmatched_commands,
             "forged_commands": self.forged_commands,
+            "door_states": self.door_states,
+            "forged_states": self.forged_states,
             "buffered": self.buffered,
             "replayed": self.replayed,
             "resent": self.resent,

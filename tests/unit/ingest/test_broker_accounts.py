@@ -34,7 +34,7 @@ def account(device_id: str, password: str = "pw") -> BrokerAccount:  # noqa: S10
     return BrokerAccount(tenant_id=T, device_id=device_id, password_hash=mosquitto_hash(password))
 
 
-def test_acl_gives_each_device_its_own_four_topics_and_the_gateway_all() -> None:
+def test_acl_gives_each_device_its_own_five_topics_and_the_gateway_all() -> None:
     text = acl_text([account(D1), account(D2)], gateway_username=GATEWAY)
     rules = [line for line in text.splitlines() if line and not line.startswith("#")]
     assert rules == [
@@ -43,17 +43,20 @@ def test_acl_gives_each_device_its_own_four_topics_and_the_gateway_all() -> None
         "topic read gatepost/+/+/acks",
         "topic write gatepost/+/+/commands",
         "topic write gatepost/+/+/errors",
+        "topic write gatepost/+/+/state",
         "topic write gatepost-notify/#",
         f"user {T}.{D1}",
         f"topic write gatepost/{T}/{D1}/events",
         f"topic write gatepost/{T}/{D1}/acks",
         f"topic read gatepost/{T}/{D1}/commands",
         f"topic read gatepost/{T}/{D1}/errors",
+        f"topic read gatepost/{T}/{D1}/state",
         f"user {T}.{D2}",
         f"topic write gatepost/{T}/{D2}/events",
         f"topic write gatepost/{T}/{D2}/acks",
         f"topic read gatepost/{T}/{D2}/commands",
         f"topic read gatepost/{T}/{D2}/errors",
+        f"topic read gatepost/{T}/{D2}/state",
     ]
     assert "pattern" not in text and "readwrite" not in text and "%" not in text
 

@@ -72,7 +72,7 @@ def test_inbound_and_outbound_parsers_refuse_the_other_direction() -> None:
         assert parse_inbound(device_topic(T, D, channel)).channel is channel
         with pytest.raises(TopicRefused):
             parse_outbound(device_topic(T, D, channel))
-    for channel in (Channel.COMMANDS, Channel.ERRORS):
+    for channel in (Channel.COMMANDS, Channel.ERRORS, Channel.STATE):
         assert parse_outbound(device_topic(T, D, channel)).channel is channel
         with pytest.raises(TopicRefused):
             parse_inbound(device_topic(T, D, channel))
