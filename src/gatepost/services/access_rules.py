@@ -19,7 +19,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from gatepost.domain.access_points import DoorMode, RequiredFactors
-from gatepost.domain.devices import Device, Direction
+from gatepost.domain.decisions import CommandKind
+from gatepost.domain.devices import Device, Direction, EventKind
 from gatepost.domain.ports import Clock
 from gatepost.domain.rule_sets import RuleSet
 from gatepost.domain.schedules import WeeklySchedule
@@ -28,6 +29,13 @@ from gatepost.domain.zones import AntiPassbackMode, check_zone_tree
 from gatepost.errors import Conflict, NotFound, ValidationFailed
 from gatepost.security.policy import Principal
 from gatepost.services.audit import AuditRecord
+from gatepost.services.commands import CommandSink, NullCommandSink
+from gatepost.services.door_commands import (
+    DoorCommands,
+    bound_devices,
+    record_door_commands,
+    send_door_commands,
+)
 from gatepost.services.pages import Page, page_by_id
 from gatepost.services.rule_sets import RuleSetCache, domain_access_point
 from gatepost.services.uow import Transactions, UnitOfWork
@@ -123,15 +131,43 @@ def _access_point(uow: UnitOfWork, principal: Principal, point_id: str) -> Store
     return point
 
 
+def _door_mode_commands(
+    uow: UnitOfWork,
+    principal: Principal,
+    before: StoredAccessPoint,
+    after: StoredAccessPoint,
+    at: datetime,
+) -> DoorCommands | None:
+    """The lockdown or release that an edit of the door mode owes the point's devices
+    (recorded as their events); None when the edit neither enters nor leaves lockdown."""
+    was, now = before.door_mode is DoorMode.LOCKDOWN, after.door_mode is DoorMode.LOCKDOWN
+    if was == now:
+        return None
+    return record_door_commands(
+        uow,
+        point=after,
+        devices=bound_devices(uow, after),
+        command=CommandKind.LOCKDOWN if now else CommandKind.RELEASE,
+        kind=EventKind.REMOTE_LOCKDOWN if now else EventKind.REMOTE_RELEASE,
+        actor=principal.actor,
+        reason_code="door_mode_edited",
+        door_mode=after.door_mode,
+        at=at,
+    )
+
+
 def _site_exists(uow: UnitOfWork, principal: Principal, site_id: str) -> None:
     if uow.sites.get(tenant_id=principal.tenant_id, site_id=site_id) is None:
         raise ValidationFailed("no such site", field="site_id")
 
 
 class AccessRuleService:
-    def __init__(self, *, tx: Transactions, clock: Clock) -> None:
+    def __init__(
+        self, *, tx: Transactions, clock: Clock, commands: CommandSink | None = None
+    ) -> None:
         self._tx = tx
         self._clock = clock
+        self.commands: CommandSink = commands or NullCommandSink()
         self._rules = RuleSetCache()
 
     # -- zones --------------------------------------------------------------------------
@@ -305,7 +341,9 @@ class AccessRuleService:
     def update_access_point(
         self, principal: Principal, access_point_id: str, changes: Mapping[str, object]
     ) -> StoredAccessPoint:
-        """Apply a partial update (any field of :class:`AccessPointDraft` but the site)."""
+        """Apply a partial update (any field of :class:`AccessPointDraft` but the site).
+        An edit that moves the point into or out of ``lockdown`` sends its live devices
+        ``lockdown`` or ``release`` after the commit, as a remote lockdown does."""
         with self._tx.write() as uow:
             point = _access_point(uow, principal, access_point_id)
             changed = replace(point, **changes, updated_at=self._clock.now())  # type: ignore[arg-type]
@@ -318,7 +356,10 @@ class AccessRuleService:
                 fields=",".join(sorted(changes)),
             )
             rules_changed(uow, principal, record)
-            return changed
+            sent = _door_mode_commands(uow, principal, point, changed, self._clock.now())
+        if sent is not None:
+            send_door_commands(self.commands, sent)
+        return changed
 
     def delete_access_point(self, principal: Principal, access_point_id: str) -> None:
         """Delete an access point (it leaves every access level); refused while a device

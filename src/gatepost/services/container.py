@@ -23,7 +23,7 @@ from gatepost.services.arrivals import ArrivalPipeline
 from gatepost.services.audit import AuditService
 from gatepost.services.auth import AuthService
 from gatepost.services.broker_accounts import BrokerAccountSink
-from gatepost.services.commands import CommandSink, NullCommandSink
+from gatepost.services.commands import CommandSink, NullCommandSink, state_sink_of
 from gatepost.services.credentials import CredentialService
 from gatepost.services.devices import DeviceService
 from gatepost.services.event_feed import EventFeedService
@@ -173,8 +173,8 @@ def build_container(
     audit = AuditService(db=db, keys=keys, clock=clock)
     tx = Transactions(db=db, keys=keys, audit=audit)
     vehicles = VehicleService(tx=tx, clock=clock)
-    access_rules = AccessRuleService(tx=tx, clock=clock)
     command_sink = commands or NullCommandSink()
+    access_rules = AccessRuleService(tx=tx, clock=clock, commands=command_sink)
     access_levels = AccessLevelService(tx=tx, clock=clock, rules=access_rules)
     credentials = CredentialService(tx=tx, clock=clock)
     notifications = Notifications(clock=clock, mqtt=settings.mqtt.enabled)
@@ -294,7 +294,9 @@ def build_container(
             keep_delivered=timedelta(days=settings.webhooks.keep_delivered_days),
             keep_failed=timedelta(days=settings.webhooks.keep_failed_days),
         ),
-        devices=DeviceService(tx=tx, clock=clock, broker=broker_accounts),
+        devices=DeviceService(
+            tx=tx, clock=clock, broker=broker_accounts, states=state_sink_of(command_sink)
+        ),
         events=EventService(
             tx=tx,
             clock=clock,

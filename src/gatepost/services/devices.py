@@ -9,7 +9,8 @@ password, stored only as its Mosquitto hash, and a MAC key for signing messages,
 with the tenant's data key. All three are issued together and shown once. After a
 registration, rotation or revocation has committed, the broker's accounts are refreshed
 (:mod:`gatepost.services.broker_accounts`), so a revoked device is refused by the broker
-as well.
+as well, and its retained door state (``services.commands.DeviceStateSink``, the MQTT
+gateway's outbox) is cleared.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from gatepost.services.broker_accounts import (
     NullBrokerAccounts,
     all_accounts,
 )
+from gatepost.services.commands import DeviceStateSink
 from gatepost.services.pages import Page, page_by_id
 from gatepost.services.uow import Transactions, UnitOfWork
 from gatepost.store.ids import new_id
@@ -115,11 +117,17 @@ def _validated(draft: DeviceDraft) -> DeviceDraft:
 
 class DeviceService:
     def __init__(
-        self, *, tx: Transactions, clock: Clock, broker: BrokerAccountSink | None = None
+        self,
+        *,
+        tx: Transactions,
+        clock: Clock,
+        broker: BrokerAccountSink | None = None,
+        states: DeviceStateSink | None = None,
     ) -> None:
         self._tx = tx
         self._clock = clock
         self._broker = broker or NullBrokerAccounts()
+        self._states = states
 
     def register(self, principal: Principal, draft: DeviceDraft) -> IssuedDevice:
         draft = _validated(draft)
@@ -202,6 +210,7 @@ class DeviceService:
                 device = replace(device, revoked_at=now)
             uow.audit(principal.tenant_id, _audited(principal, "device.revoked", device.id))
             uow.after_commit(self.sync_broker_accounts)
+        self._clear_door_state(device)
         return device
 
     # -- the MQTT side (for the device gateway, not for users) -----------------------
@@ -229,6 +238,12 @@ class DeviceService:
         """Bring the broker's accounts in step with the registry (after each change
         commits, and when the gateway starts)."""
         self._broker.refresh(self.broker_accounts)
+
+    def _clear_door_state(self, device: Device) -> None:
+        """Remove the revoked device's retained door state from the broker (when the
+        process runs the gateway's outbox): a revoked device is owed no door mode."""
+        if self._states is not None:
+            self._states.clear_state(tenant_id=device.tenant_id, device_id=device.id)
 
 
 def _audited(principal: Principal, action: str, device_id: str) -> AuditRecord:

@@ -35,16 +35,21 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from gatepost.domain.access_points import DoorMode
-from gatepost.domain.decisions import Command, CommandKind
+from gatepost.domain.decisions import CommandKind
 from gatepost.domain.devices import EventKind
 from gatepost.domain.ports import Clock
 from gatepost.errors import Conflict, NotFound, ValidationFailed
 from gatepost.security.policy import Principal
 from gatepost.services.access_rules import rules_changed
 from gatepost.services.audit import AuditRecord
-from gatepost.services.commands import CommandSink, DeviceCommand
+from gatepost.services.commands import CommandSink
+from gatepost.services.door_commands import (
+    DoorCommands,
+    bound_devices,
+    record_door_commands,
+    send_door_commands,
+)
 from gatepost.services.uow import Transactions, UnitOfWork
-from gatepost.store.ids import new_id
 from gatepost.store.repositories.access_rules import StoredAccessPoint, StoredZone
 from gatepost.store.repositories.door_control import BoundDevice
 
@@ -205,9 +210,7 @@ class RemoteCommandService:
             if point is None:
                 raise NotFound("access point")
             reason = checked_reason(reason)
-            devices = uow.door_control.bound_devices(
-                tenant_id=principal.tenant_id, access_point_ids=[point.id]
-            )
+            devices = bound_devices(uow, point)
             if action is RemoteAction.OPEN and not devices:
                 raise Conflict("no device is bound to this access point, so nothing could open")
             result = self._apply(uow, principal, point, action, devices)
@@ -317,47 +320,38 @@ class RemoteCommandService:
                 tenant_id=tenant_id, access_point_id=point.id
             )
         command = _command_of(action, point)
-        event_ids = []
-        for device in devices:
-            event_id = new_id()
-            uow.events.insert(
-                tenant_id=tenant_id,
-                site_id=point.site_id,
-                device_id=device.id,
-                received_at=now,
-                events=[
-                    {
-                        "id": event_id,
-                        "kind": _EVENT_KIND[action].value,
-                        "occurred_at": now,
-                        "idempotency_key": f"gp:{event_id}",
-                        "person_id": None,
-                        "snapshot_id": None,
-                        "data": {
-                            "command": command.value,
-                            "access_point_id": point.id,
-                            "actor": principal.actor,
-                            "reasons": _REASON_CODE[action],
-                            "door_mode": mode.value,
-                            **({"resent": True} if resent else {}),
-                        },
-                    }
-                ],
-            )
-            event_ids.append(event_id)
+        sent = record_door_commands(
+            uow,
+            point=point,
+            devices=devices,
+            command=command,
+            kind=_EVENT_KIND[action],
+            actor=principal.actor,
+            reason_code=_REASON_CODE[action],
+            door_mode=mode,
+            at=now,
+            resent=resent,
+        )
         return RemoteResult(
             action=action,
             access_point_id=point.id,
             access_point_name=point.name,
             door_mode=mode,
             command=command,
-            device_ids=tuple(d.id for d in devices),
-            event_ids=tuple(event_ids),
+            device_ids=sent.device_ids,
+            event_ids=sent.event_ids,
             resent=resent,
         )
 
     def _send(self, principal: Principal, result: RemoteResult) -> None:
         """Hand each device its command (after the commit)."""
-        command = Command(result.command, result.access_point_id)
-        for device_id, event_id in zip(result.device_ids, result.event_ids, strict=True):
-            self.commands.send(DeviceCommand(principal.tenant_id, device_id, event_id, command))
+        send_door_commands(
+            self.commands,
+            DoorCommands(
+                tenant_id=principal.tenant_id,
+                access_point_id=result.access_point_id,
+                command=result.command,
+                device_ids=result.device_ids,
+                event_ids=result.event_ids,
+            ),
+        )
