@@ -37,6 +37,8 @@
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=lib/processes.sh
+source "$REPO_ROOT/scripts/lib/processes.sh"
 DATA_DIR="${GATEPOST_MQTT_DIR:-$REPO_ROOT/.cache/mosquitto}"
 PORT="${GATEPOST_TEST_MQTT_PORT:-18830}"
 GATEWAY_USER="${GATEPOST_MQTT_GATEWAY_USER:-gatepost-gateway}"
@@ -71,22 +73,12 @@ find_mosquitto() {
 
 running_pid() {
     # Prints the pid if the pid file names a live mosquitto process.
-    [[ -f "$PID_FILE" ]] || return 1
-    local pid
-    pid="$(<"$PID_FILE")"
-    [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-    kill -0 "$pid" 2>/dev/null || return 1
-    [[ "$(cat "/proc/$pid/comm" 2>/dev/null || echo mosquitto)" == mosquitto ]] || return 1
-    printf '%s\n' "$pid"
+    pid_file_process "$PID_FILE" mosquitto
 }
 
 accepts_connections() {
     # The listener is up once a TCP connection opens (an MQTT CONNECT needs an account).
     (exec 3<>"/dev/tcp/$BIND_IP/$PORT") 2>/dev/null
-}
-
-port_busy() {
-    ss -Hltn "sport = :$1" 2>/dev/null | grep -q .
 }
 
 check_settings() {

@@ -28,6 +28,8 @@
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=lib/processes.sh
+source "$REPO_ROOT/scripts/lib/processes.sh"
 DATA_DIR="${GATEPOST_S3_DIR:-$REPO_ROOT/.cache/seaweedfs}"
 S3_PORT="${GATEPOST_TEST_S3_PORT:-8333}"
 MASTER_PORT="${GATEPOST_S3_MASTER_PORT:-19333}"
@@ -73,13 +75,7 @@ find_weed() {
 
 running_pid() {
     # Prints the pid if the pid file names a live weed process.
-    [[ -f "$PID_FILE" ]] || return 1
-    local pid
-    pid="$(<"$PID_FILE")"
-    [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-    kill -0 "$pid" 2>/dev/null || return 1
-    [[ "$(cat "/proc/$pid/comm" 2>/dev/null || echo weed)" == weed ]] || return 1
-    printf '%s\n' "$pid"
+    pid_file_process "$PID_FILE" weed
 }
 
 s3_http_code() {
@@ -114,10 +110,6 @@ write_s3_config() {
 }
 JSON
     chmod 600 "$S3_CONFIG"
-}
-
-port_busy() {
-    ss -Hltn "sport = :$1" 2>/dev/null | grep -q .
 }
 
 cmd_start() {

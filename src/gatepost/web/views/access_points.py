@@ -13,7 +13,7 @@ nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
@@ -26,7 +26,7 @@ from gatepost.errors import Conflict, ValidationFailed
 from gatepost.security.permissions import Permission
 from gatepost.security.policy import Principal
 from gatepost.services.container import Container
-from gatepost.services.remote_commands import DoorBoard, RemoteAction
+from gatepost.services.remote_commands import DoorBoard, RemoteAction, RemoteCommandService
 from gatepost.store.ids import is_id
 from gatepost.web.forms import FormText, sentence
 from gatepost.web.lookups import site_names
@@ -141,151 +141,84 @@ def access_points(
     return _page(request, principal, container, site=site)
 
 
-def _command(
+def _run(
     request: Request,
     principal: Principal,
     container: Container,
-    *,
-    action: RemoteAction,
-    access_point_id: str,
-    reason: str,
     site: str,
+    call: Callable[[], Response],
 ) -> Response:
-    service = container.remote_commands
-    run = {
-        RemoteAction.OPEN: service.open,
-        RemoteAction.LOCKDOWN: service.lockdown,
-        RemoteAction.RELEASE: service.release,
-    }[action]
+    """Run a command and redirect to its notice; a refusal shows the page with it."""
     try:
-        result = run(principal, access_point_id, reason=reason)
-    except ValidationFailed as exc:
+        return call()
+    except (ValidationFailed, Conflict) as exc:
+        status = 422 if isinstance(exc, ValidationFailed) else 409
         message = Message("error", sentence(exc.message))
-        return _page(request, principal, container, site=site, message=message, status_code=422)
-    except Conflict as exc:
-        message = Message("error", sentence(exc.message))
-        return _page(request, principal, container, site=site, message=message, status_code=409)
-    return _sent(action, site=site, resent=result.resent, point=result.access_point_id)
+        return _page(request, principal, container, site=site, message=message, status_code=status)
 
 
-@router.post("/access-points/{access_point_id}/open", dependencies=_OPERATE)
-def open_point(
-    request: Request,
-    access_point_id: str,
-    principal: CurrentPrincipal,
-    container: ContainerDep,
-    reason: FormText = "",
-    site: FormText = "",
-) -> Response:
-    return _command(
-        request,
-        principal,
-        container,
-        action=RemoteAction.OPEN,
-        access_point_id=access_point_id,
-        reason=reason,
-        site=site,
+_POINT_CALLS = {
+    RemoteAction.OPEN: RemoteCommandService.open,
+    RemoteAction.LOCKDOWN: RemoteCommandService.lockdown,
+    RemoteAction.RELEASE: RemoteCommandService.release,
+}
+_ZONE_CALLS = {
+    RemoteAction.LOCKDOWN: RemoteCommandService.lockdown_zone,
+    RemoteAction.RELEASE: RemoteCommandService.release_zone,
+}
+
+
+def _point_command(action: RemoteAction) -> Callable[..., Response]:
+    """The form handler of ``action`` on one access point."""
+
+    def handler(
+        request: Request,
+        access_point_id: str,
+        principal: CurrentPrincipal,
+        container: ContainerDep,
+        reason: FormText = "",
+        site: FormText = "",
+    ) -> Response:
+        def call() -> Response:
+            result = _POINT_CALLS[action](
+                container.remote_commands, principal, access_point_id, reason=reason
+            )
+            return _sent(action, site=site, resent=result.resent, point=result.access_point_id)
+
+        return _run(request, principal, container, site, call)
+
+    handler.__name__ = f"{action.value}_point"
+    return handler
+
+
+def _zone_command(action: RemoteAction) -> Callable[..., Response]:
+    """The form handler of ``action`` (lockdown or release) on every point of a zone."""
+
+    def handler(
+        request: Request,
+        zone_id: str,
+        principal: CurrentPrincipal,
+        container: ContainerDep,
+        reason: FormText = "",
+        site: FormText = "",
+    ) -> Response:
+        def call() -> Response:
+            result = _ZONE_CALLS[action](
+                container.remote_commands, principal, zone_id, reason=reason
+            )
+            return _sent(action, site=site, zone=result.zone_id)
+
+        return _run(request, principal, container, site, call)
+
+    handler.__name__ = f"{action.value}_zone"
+    return handler
+
+
+for _action in _POINT_CALLS:
+    router.post(f"/access-points/{{access_point_id}}/{_action.value}", dependencies=_OPERATE)(
+        _point_command(_action)
     )
-
-
-@router.post("/access-points/{access_point_id}/lockdown", dependencies=_OPERATE)
-def lock_down_point(
-    request: Request,
-    access_point_id: str,
-    principal: CurrentPrincipal,
-    container: ContainerDep,
-    reason: FormText = "",
-    site: FormText = "",
-) -> Response:
-    return _command(
-        request,
-        principal,
-        container,
-        action=RemoteAction.LOCKDOWN,
-        access_point_id=access_point_id,
-        reason=reason,
-        site=site,
-    )
-
-
-@router.post("/access-points/{access_point_id}/release", dependencies=_OPERATE)
-def release_point(
-    request: Request,
-    access_point_id: str,
-    principal: CurrentPrincipal,
-    container: ContainerDep,
-    reason: FormText = "",
-    site: FormText = "",
-) -> Response:
-    return _command(
-        request,
-        principal,
-        container,
-        action=RemoteAction.RELEASE,
-        access_point_id=access_point_id,
-        reason=reason,
-        site=site,
-    )
-
-
-def _zone_command(
-    request: Request,
-    principal: Principal,
-    container: Container,
-    *,
-    action: RemoteAction,
-    zone_id: str,
-    reason: str,
-    site: str,
-) -> Response:
-    service = container.remote_commands
-    run = service.lockdown_zone if action is RemoteAction.LOCKDOWN else service.release_zone
-    try:
-        result = run(principal, zone_id, reason=reason)
-    except ValidationFailed as exc:
-        message = Message("error", sentence(exc.message))
-        return _page(request, principal, container, site=site, message=message, status_code=422)
-    except Conflict as exc:
-        message = Message("error", sentence(exc.message))
-        return _page(request, principal, container, site=site, message=message, status_code=409)
-    return _sent(action, site=site, zone=result.zone_id)
-
-
-@router.post("/access-points/zones/{zone_id}/lockdown", dependencies=_OPERATE)
-def lock_down_zone(
-    request: Request,
-    zone_id: str,
-    principal: CurrentPrincipal,
-    container: ContainerDep,
-    reason: FormText = "",
-    site: FormText = "",
-) -> Response:
-    return _zone_command(
-        request,
-        principal,
-        container,
-        action=RemoteAction.LOCKDOWN,
-        zone_id=zone_id,
-        reason=reason,
-        site=site,
-    )
-
-
-@router.post("/access-points/zones/{zone_id}/release", dependencies=_OPERATE)
-def release_zone(
-    request: Request,
-    zone_id: str,
-    principal: CurrentPrincipal,
-    container: ContainerDep,
-    reason: FormText = "",
-    site: FormText = "",
-) -> Response:
-    return _zone_command(
-        request,
-        principal,
-        container,
-        action=RemoteAction.RELEASE,
-        zone_id=zone_id,
-        reason=reason,
-        site=site,
+for _action in _ZONE_CALLS:
+    router.post(f"/access-points/zones/{{zone_id}}/{_action.value}", dependencies=_OPERATE)(
+        _zone_command(_action)
     )
