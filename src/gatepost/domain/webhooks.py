@@ -292,13 +292,23 @@ def url_problem(url: str, *, allow_plain_http: bool) -> str | None:
     return None
 
 
+_NOT_GLOBAL = (ipaddress.ip_network("192.0.0.0/24"),)
+"""Blocks that Python 3.11's ``is_global`` misses (IETF protocol assignments)."""
+
+
 def address_is_private(address: str) -> bool:
     """Whether an IP address is one a webhook must not reach: loopback, private,
     link-local (cloud metadata at 169.254.169.254), shared, multicast, reserved or
-    unspecified, including IPv4 mapped into IPv6."""
+    unspecified, including an IPv4 address carried inside IPv6 (mapped ``::ffff:a.b.c.d``,
+    6to4 ``2002:aabb:ccdd::``, or a Teredo client), which routes to that IPv4 address."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        teredo = ip.teredo[1] if ip.teredo else None
+        carried = [v4 for v4 in (ip.ipv4_mapped, ip.sixtofour, teredo) if v4 is not None]
+        if carried:
+            return any(address_is_private(str(v4)) for v4 in carried)
+    if any(ip in network for network in _NOT_GLOBAL):
+        return True
     return bool(
         ip.is_loopback
         or ip.is_private

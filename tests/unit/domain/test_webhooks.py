@@ -167,13 +167,19 @@ def test_plain_http_passes_only_where_private_targets_are_allowed() -> None:
         "fc00::1",
         "::ffff:10.0.0.1",
         "::ffff:169.254.169.254",
+        "2002:7f00:1::",  # 6to4 of 127.0.0.1
+        "2002:a9fe:a9fe::",  # 6to4 of 169.254.169.254
+        "2001:0:4136:e378:8000:63bf:f5ff:fffe",  # Teredo, client 10.0.0.1
+        "192.0.0.8",  # IETF protocol assignments
     ],
 )
 def test_loopback_private_link_local_and_mapped_addresses_are_private(address: str) -> None:
     assert address_is_private(address)
 
 
-@pytest.mark.parametrize("address", ["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111"])
+@pytest.mark.parametrize(
+    "address", ["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111", "2002:808:808::"]
+)
 def test_public_addresses_are_not_private(address: str) -> None:
     assert not address_is_private(address)
 
