@@ -17,8 +17,6 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Page, expect
 
 from gatepost.domain.ports import FixedClock
-from gatepost.domain.zones import Zone
-from gatepost.web.views.muster import tree_order
 from tests.e2e.conftest import LiveServer, UiSession, browser_login, set_up_acme, ui_login
 from tests.support.api import (
     STRONG_PASSWORD,
@@ -116,25 +114,6 @@ def _people_on_site(admin: Actor) -> tuple[Building, str]:
 def _audited_readings(admin: Actor, site: str) -> int:
     entries = _ok(admin.get("/api/v1/audit", params={"action": "presence.mustered"}))["items"]
     return sum(1 for e in entries if e["target"] == f"site:{site}")
-
-
-def test_tree_order_puts_each_zone_before_the_zones_inside_it() -> None:
-    zones = [
-        Zone("z1", None, "Yard"),
-        Zone("z2", "z3", "Archive"),
-        Zone("z3", None, "Lobby"),
-        Zone("z4", "z2", "Vault"),
-        Zone("z5", "gone", "Orphan"),
-    ]
-    assert [(z.name, depth) for z, depth in tree_order(zones)] == [
-        ("Lobby", 0),
-        ("Archive", 1),
-        ("Vault", 2),
-        ("Orphan", 0),
-        ("Yard", 0),
-    ]
-    looped = [Zone("a", "b", "A"), Zone("b", "a", "B")]
-    assert [z.id for z, _ in tree_order(looped)] == ["a", "b"]  # never lost
 
 
 def test_the_page_lists_people_under_their_zone_with_counts_and_is_audited(

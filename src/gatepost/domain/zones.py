@@ -37,6 +37,7 @@ __all__ = [
     "Zone",
     "anti_passback_verdict",
     "check_zone_tree",
+    "tree_order",
     "zone_ancestors",
 ]
 
@@ -76,6 +77,33 @@ def check_zone_tree(zones: Iterable[Zone]) -> None:
             path.append(current)
             current = parents[current]
         settled.update(path)
+
+
+def tree_order(zones: Iterable[Zone]) -> list[tuple[Zone, int]]:
+    """The zones depth-first with their depth: each zone before the zones inside it,
+    siblings by name. A zone whose parent is not among them is at the top; zones on a
+    cycle (the service never saves one) come last, at the top, so none is lost."""
+    given = list(zones)
+    known = {zone.id for zone in given}
+    children: dict[str | None, list[Zone]] = {}
+    for zone in given:
+        parent = zone.parent_id if zone.parent_id in known else None
+        children.setdefault(parent, []).append(zone)
+    for siblings in children.values():
+        siblings.sort(key=lambda z: (z.name.casefold(), z.id))
+    ordered: list[tuple[Zone, int]] = []
+    seen: set[str] = set()
+    stack = [(zone, 0) for zone in reversed(children.get(None, []))]
+    while stack:
+        zone, depth = stack.pop()
+        if zone.id in seen:
+            continue
+        seen.add(zone.id)
+        ordered.append((zone, depth))
+        stack.extend((child, depth + 1) for child in reversed(children.get(zone.id, [])))
+    stray = sorted((z for z in given if z.id not in seen), key=lambda z: (z.name.casefold(), z.id))
+    ordered.extend((zone, 0) for zone in stray)
+    return ordered
 
 
 def zone_ancestors(zone_id: str, zones: Iterable[Zone]) -> tuple[str, ...]:

@@ -57,6 +57,19 @@ class PurgeReceipt:
         return self.plate_reads + self.plate_frames + self.deliveries
 
 
+def _receipt(tenant_id: str, expired_before: datetime, **counts: int) -> AuditRecord:
+    """The ``retention.purged`` audit entry of one batch: what expired before when, and
+    how many of each (counts only)."""
+    return AuditRecord(
+        actor=ACTOR,
+        action="retention.purged",
+        target=f"tenant:{tenant_id}",
+        purpose="retention period ended",
+        details={"expired_before": expired_before.isoformat()}
+        | {what: str(count) for what, count in counts.items()},
+    )
+
+
 class RetentionService:
     def __init__(
         self,
@@ -122,16 +135,11 @@ class RetentionService:
                 if read_ids or media_ids:
                     uow.audit(
                         tenant_id,
-                        AuditRecord(
-                            actor=ACTOR,
-                            action="retention.purged",
-                            target=f"tenant:{tenant_id}",
-                            purpose="retention period ended",
-                            details={
-                                "expired_before": now.isoformat(),
-                                "plate_reads": str(len(read_ids)),
-                                "plate_frames": str(len(media_ids)),
-                            },
+                        _receipt(
+                            tenant_id,
+                            now,
+                            plate_reads=len(read_ids),
+                            plate_frames=len(media_ids),
                         ),
                     )
             self._media.discard(tenant_id=tenant_id, media_ids=media_ids)
@@ -155,19 +163,8 @@ class RetentionService:
                     )
                     if ids:
                         uow.webhooks.delete_deliveries(tenant_id=tenant_id, delivery_ids=ids)
-                        uow.audit(
-                            tenant_id,
-                            AuditRecord(
-                                actor=ACTOR,
-                                action="retention.purged",
-                                target=f"tenant:{tenant_id}",
-                                purpose="retention period ended",
-                                details={
-                                    "expired_before": before.isoformat(),
-                                    f"{status.value}_deliveries": str(len(ids)),
-                                },
-                            ),
-                        )
+                        counts = {f"{status.value}_deliveries": len(ids)}
+                        uow.audit(tenant_id, _receipt(tenant_id, before, **counts))
                 removed += len(ids)
                 if len(ids) < self._batch:
                     break

@@ -18,6 +18,7 @@ from gatepost.domain.zones import (
     Zone,
     anti_passback_verdict,
     check_zone_tree,
+    tree_order,
     zone_ancestors,
 )
 from gatepost.errors import ValidationFailed
@@ -145,3 +146,22 @@ def test_anti_passback_only_refuses_re_entry_within_the_reset(
     verdict = anti_passback_verdict(rule, presence, into_zone=into, at=NOW)
     violated = mode is not AntiPassbackMode.NONE and placed == into and minutes_ago < 24 * 60
     assert (verdict is not AntiPassbackVerdict.CLEAR) == violated
+
+
+def test_tree_order_puts_each_zone_before_the_zones_inside_it() -> None:
+    zones = [
+        Zone("z1", None, "Yard"),
+        Zone("z2", "z3", "Archive"),
+        Zone("z3", None, "Lobby"),
+        Zone("z4", "z2", "Vault"),
+        Zone("z5", "gone", "Orphan"),
+    ]
+    assert [(z.name, depth) for z, depth in tree_order(zones)] == [
+        ("Lobby", 0),
+        ("Archive", 1),
+        ("Vault", 2),
+        ("Orphan", 0),
+        ("Yard", 0),
+    ]
+    looped = [Zone("a", "b", "A"), Zone("b", "a", "B")]
+    assert [z.id for z, _ in tree_order(looped)] == ["a", "b"]  # never lost

@@ -23,7 +23,6 @@ so an open screen's refreshes do not write an entry each.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
@@ -33,7 +32,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from gatepost.api.deps import ContainerDep, CurrentPrincipal, GuardedRoute, require
-from gatepost.domain.zones import Zone
+from gatepost.domain.zones import Zone, tree_order
 from gatepost.security.permissions import Permission
 from gatepost.security.policy import Principal
 from gatepost.services.container import Container
@@ -50,7 +49,6 @@ __all__ = [
     "ZoneCount",
     "muster_sheet",
     "router",
-    "tree_order",
 ]
 
 router = APIRouter(prefix="/ui", route_class=GuardedRoute, include_in_schema=False)
@@ -106,33 +104,6 @@ class MusterSheet:
     total: int
     zones: tuple[ZoneCount, ...]
     sections: tuple[MusterSection, ...]
-
-
-def tree_order(zones: Iterable[Zone]) -> list[tuple[Zone, int]]:
-    """The zones depth-first with their depth: each zone before the zones inside it,
-    siblings by name. A zone whose parent is not among them is at the top; zones on a
-    cycle (the service never saves one) come last, at the top, so none is lost."""
-    given = list(zones)
-    known = {zone.id for zone in given}
-    children: dict[str | None, list[Zone]] = {}
-    for zone in given:
-        parent = zone.parent_id if zone.parent_id in known else None
-        children.setdefault(parent, []).append(zone)
-    for siblings in children.values():
-        siblings.sort(key=lambda z: (z.name.casefold(), z.id))
-    ordered: list[tuple[Zone, int]] = []
-    seen: set[str] = set()
-    stack = [(zone, 0) for zone in reversed(children.get(None, []))]
-    while stack:
-        zone, depth = stack.pop()
-        if zone.id in seen:
-            continue
-        seen.add(zone.id)
-        ordered.append((zone, depth))
-        stack.extend((child, depth + 1) for child in reversed(children.get(zone.id, [])))
-    stray = sorted((z for z in given if z.id not in seen), key=lambda z: (z.name.casefold(), z.id))
-    ordered.extend((zone, 0) for zone in stray)
-    return ordered
 
 
 def _time_zone(name: str) -> tzinfo:
