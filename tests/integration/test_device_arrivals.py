@@ -5,7 +5,9 @@ answered with the device's command."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,10 +15,32 @@ import pytest
 
 from gatepost.domain.arrivals import ArrivalKind
 from gatepost.domain.ports import FixedClock
-from gatepost.services.arrivals import DeviceArrival
+from gatepost.errors import ServiceUnavailable, ValidationFailed
+from gatepost.security.kek import create_key_file
+from gatepost.services.arrival_keys import ReusedKey
+from gatepost.services.arrivals import Decided, DeviceArrival
+from gatepost.services.commands import RecordingCommandSink
+from gatepost.services.container import Container, build_container
+from gatepost.settings import Settings
 from tests.support.api import Actor, add_device, add_site, admin_principal, container_of
 
 ALWAYS = {day: ["00:00-24:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+
+
+@pytest.fixture
+def commands() -> RecordingCommandSink:
+    return RecordingCommandSink()
+
+
+@pytest.fixture
+def container(
+    settings: Settings, clock: FixedClock, commands: RecordingCommandSink
+) -> Iterator[Container]:
+    """The app's container, its device commands recorded (sent only after a commit)."""
+    create_key_file(settings.key_file)
+    built = build_container(settings, clock=clock, commands=commands)
+    yield built
+    built.close()
 
 
 def _ok(response: Any, status: int = 200) -> Any:
@@ -309,3 +333,109 @@ def test_simultaneous_arrivals_of_one_person_are_all_stored(admin: Actor) -> Non
         assert all(d.decision.outcome.value == "grant" for d in decided)
     muster = _ok(admin.get(f"/api/v1/sites/{door.site}/presence"))
     assert muster["count"] == 1
+
+
+def test_arrivals_held_together_are_decided_in_order_in_one_commit(
+    admin: Actor, commands: RecordingCommandSink
+) -> None:
+    """What a busy gateway holds at once is decided together, in one transaction, each
+    arrival against the effects of those before it: a card passed back within the group
+    meets anti-passback, a key repeated within it is answered as a duplicate, and each
+    bad arrival gets the error it would get alone while the others are stored."""
+    door = Door(admin, anti_passback="hard")
+    ada = door.person("Ada")
+    door.credential(ada, kind="card", value="A1A1")
+    container = container_of(admin)
+    reader = container.auth.authenticate(door.device.token)
+    now = _now(admin)
+    earlier = container.arrivals.arrive(
+        reader, DeviceArrival(ArrivalKind.CARD, "before", now, "FFFF")
+    )
+    sent_before = len(commands.sent)
+    events_before = container.events.count(admin_principal(admin))
+
+    def card(key: str, value: str = "A1A1", at: datetime = now) -> Any:
+        return reader, DeviceArrival(ArrivalKind.CARD, key, at, value)
+
+    answers = container.arrivals.arrive_together(
+        [
+            card("g-1"),
+            card("g-2"),  # the same card again: Ada is inside already
+            card("g-1"),  # the first message delivered twice
+            card("g-3", value="0000"),
+            card("g-4", at=now - timedelta(days=30)),  # beyond the device backlog
+            card("before", value="A1A1"),  # a used key under another body
+            (reader, DeviceArrival(ArrivalKind.EXIT_BUTTON, "g-5", now)),
+        ]
+    )
+    first, passed_back, again, unknown, stale, reused, exit_button = answers
+    assert isinstance(first, Decided) and first.decision.outcome.value == "grant"
+    assert isinstance(passed_back, Decided)
+    assert passed_back.decision.reasons[0].value == "anti_passback"
+    assert isinstance(again, Decided) and again.duplicate and again.event_id == first.event_id
+    assert isinstance(unknown, Decided)
+    assert unknown.decision.reasons[0].value == "unknown_credential"
+    assert isinstance(stale, ValidationFailed) and stale.field == "device_time"
+    assert isinstance(reused, ReusedKey)
+    assert isinstance(exit_button, Decided) and exit_button.decision.outcome.value == "grant"
+    assert earlier.event_id not in {a.event_id for a in answers if isinstance(a, Decided)}
+    # Four new events; one command each, none for the duplicate or the refused.
+    assert container.events.count(admin_principal(admin)) == events_before + 4
+    sent = commands.sent[sent_before:]
+    assert [c.arrival_key for c in sent] == ["g-1", "g-2", "g-3", "g-5"]
+    assert [c.event_id for c in sent] == [
+        first.event_id,
+        passed_back.event_id,
+        unknown.event_id,
+        exit_button.event_id,
+    ]
+    muster = _ok(admin.get(f"/api/v1/sites/{door.site}/presence"))
+    assert muster["count"] == 1
+
+
+class _OneFailedCommit:
+    """Transactions whose next write fails at its commit as an outage would (the
+    database went away): everything written in it is rolled back."""
+
+    def __init__(self, tx: Any) -> None:
+        self._tx = tx
+        self.failed = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._tx, name)
+
+    @contextmanager
+    def write(self) -> Iterator[Any]:
+        with self._tx.write() as uow:
+            yield uow
+            if not self.failed:
+                self.failed = True
+                raise ServiceUnavailable("the database is unavailable")
+
+
+def test_a_group_whose_commit_fails_is_decided_again_one_by_one(
+    admin: Actor, commands: RecordingCommandSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    door = Door(admin)
+    ada = door.person("Ada")
+    door.credential(ada, kind="card", value="B2B2")
+    container = container_of(admin)
+    reader = container.auth.authenticate(door.device.token)
+    now = _now(admin)
+    failing = _OneFailedCommit(container.arrivals._tx)
+    monkeypatch.setattr(container.arrivals, "_tx", failing)
+    events_before = container.events.count(admin_principal(admin))
+    answers = container.arrivals.arrive_together(
+        [(reader, DeviceArrival(ArrivalKind.CARD, f"r-{n}", now, "B2B2")) for n in range(3)]
+    )
+    assert failing.failed
+    assert all(isinstance(a, Decided) and not a.duplicate for a in answers)
+    assert container.events.count(admin_principal(admin)) == events_before + 3
+    assert [c.arrival_key for c in commands.sent[-3:]] == ["r-0", "r-1", "r-2"]
+    # Alone, an arrival whose commit fails is answered with the outage (not stored).
+    failing.failed = False
+    lone = container.arrivals.arrive_together(
+        [(reader, DeviceArrival(ArrivalKind.CARD, "r-9", now, "B2B2"))]
+    )
+    assert isinstance(lone[0], ServiceUnavailable)
+    assert container.events.count(admin_principal(admin)) == events_before + 3

@@ -42,24 +42,25 @@ door = gateway_tests.door
 
 
 class _Slowed:
-    """Wraps a gateway's hand-over to the pipeline: each arrival takes ``delay`` seconds
-    longer; records how many arrivals the inbox held at most."""
+    """Wraps a gateway's hand-over of card arrivals to the pipeline: each arrival takes
+    ``delay`` seconds longer; records how many arrivals the inbox held at most (those
+    waiting in it and those the handler took from it together)."""
 
     def __init__(self, gateway: MqttGateway, delay: float) -> None:
         self.delay = delay
         self.most_waiting = 0
         self.handed = 0
         self._lock = threading.Lock()
-        self._inner = gateway._hand_over
+        self._inner = gateway._decide_together
         self._inbox: queue.Queue[Any] = gateway._inbox
-        gateway._hand_over = self  # type: ignore[method-assign]
+        gateway._decide_together = self  # type: ignore[method-assign]
 
-    def __call__(self, principal: Any, message: Any) -> Any:
+    def __call__(self, waiting: list[Any]) -> None:
         with self._lock:
-            self.most_waiting = max(self.most_waiting, self._inbox.qsize() + 1)
-            self.handed += 1
-        time.sleep(self.delay)
-        return self._inner(principal, message)
+            self.most_waiting = max(self.most_waiting, self._inbox.qsize() + len(waiting))
+            self.handed += len(waiting)
+        time.sleep(self.delay * len(waiting))
+        self._inner(waiting)
 
 
 def _start(settings: Settings, container: Container, window: int) -> MqttGateway:

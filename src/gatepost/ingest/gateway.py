@@ -24,11 +24,14 @@ sessions), TCP_NODELAY on both sockets:
 
 Both subscriptions are made again on every (re)connect: the broker forgets shared
 subscriptions when it restarts, and a clean start keeps nothing anyway. The events
-connection's network thread only queues what arrives; one handler thread verifies each
-arrival (:func:`gatepost.ingest.envelope.verify`) with the device's MAC key (looked up
-through :class:`gatepost.services.devices.DeviceService`, cached for ``device_ttl``),
-hands it to the arrival pipeline with the device's principal and idempotency key (frames
-too: a redelivered frame is neither recognised nor stored again), answers a redelivery
+connection's network thread only queues what arrives; one handler thread takes what
+waits in the inbox (up to 64 messages), verifies each arrival
+(:func:`gatepost.ingest.envelope.verify`) with the device's MAC key (looked up through
+:class:`gatepost.services.devices.DeviceService`, cached for ``device_ttl``), hands it to
+the arrival pipeline with the device's principal and idempotency key (card, PIN, QR and
+exit-button arrivals held together are decided in order in one transaction, a group
+commit, so a busy worker commits once per batch; frames one at a time: a redelivered
+frame is neither recognised nor stored again), answers a redelivery
 with the stored decision's command (same ``command_id``, naming the arrival's key), and
 publishes refusals on the device's errors topic. The same thread runs the command
 outbox's retries (:mod:`gatepost.ingest.gateway_commands`). When the inbox is full all
@@ -53,6 +56,7 @@ import socket
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -66,7 +70,13 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from gatepost.domain.arrivals import ArrivalKind
 from gatepost.domain.decisions import Decision
-from gatepost.errors import AuthenticationFailed, Conflict, ServiceUnavailable, ValidationFailed
+from gatepost.errors import (
+    AuthenticationFailed,
+    Conflict,
+    GatepostError,
+    ServiceUnavailable,
+    ValidationFailed,
+)
 from gatepost.ingest.broker_accounts import BrokerFiles
 from gatepost.ingest.envelope import (
     EnvelopeRules,
@@ -81,8 +91,12 @@ from gatepost.ingest.gateway_devices import DeviceDirectory, GatewayDevice, arri
 from gatepost.ingest.messages import (
     AckMessage,
     ArrivalMessage,
+    CardMessage,
+    ExitButtonMessage,
     FaceMessage,
+    PinMessage,
     PlateMessage,
+    QrMessage,
 )
 from gatepost.ingest.topics import (
     Channel,
@@ -114,6 +128,7 @@ BUSY = "busy"
 """The refusal of an arrival that found the worker's inbox full: send it again later."""
 
 _WINDOW = 1000  # arrivals the broker may hand a worker before it acknowledges them
+_TOGETHER = 64  # arrivals taken from the inbox at once, decided in one transaction
 
 
 def gateway_outbox(container: Container) -> CommandOutbox | None:
@@ -131,6 +146,8 @@ class _Inbound:
     qos: int
     generation: int
 
+
+_ValueMessage = CardMessage | PinMessage | QrMessage | ExitButtonMessage
 
 _TICK = 0.1  # seconds: how late a retry or expiry may be handled at most
 
@@ -420,108 +437,181 @@ class MqttGateway:
                 deadline = time.monotonic() + (_TICK if due is None else min(due, _TICK))
             wait = max(0.0, deadline - time.monotonic())
             try:
-                inbound = self._inbox.get(timeout=wait)
+                held = [self._inbox.get(timeout=wait)]
             except queue.Empty:
                 continue
+            while len(held) < _TOGETHER:  # what else waits: decided in the same commit
+                try:
+                    held.append(self._inbox.get_nowait())
+                except queue.Empty:
+                    break
             try:
-                self.handle(inbound.topic, inbound.payload, inbound.mac)
+                self._handle_held(held)
             except Exception:
                 self._count("failed")
-                log.exception("the MQTT gateway could not handle a message")
+                log.exception("the MQTT gateway could not handle %d message(s)", len(held))
             finally:
-                self._delivered(inbound)
+                for inbound in held:
+                    self._delivered(inbound)
 
     def handle(self, topic: str, payload: bytes, mac: str | None) -> None:
         """Verify one message from a device and act on it (see the module doc)."""
+        self._handle_held([_Inbound(topic, payload, mac, mid=0, qos=0, generation=0)])
+
+    def _handle_held(self, held: list[_Inbound]) -> None:
+        """Verify the messages taken from the inbox, in order, and act on them: card,
+        PIN, QR and exit-button arrivals side by side are decided together, in one
+        transaction (:meth:`ArrivalPipeline.arrive_together`); a frame waits for the
+        arrivals before it."""
+        waiting: list[tuple[DeviceTopic, GatewayDevice, _ValueMessage]] = []
+        for inbound in held:
+            checked = self._checked(inbound)
+            if checked is None:
+                continue
+            where, device, message = checked
+            if isinstance(message, FaceMessage | PlateMessage):
+                self._failing_apart(self._decide_together, waiting)
+                waiting = []
+                self._failing_apart(self._arrive_frame, where, device, message)
+            else:
+                waiting.append((where, device, message))
+        self._failing_apart(self._decide_together, waiting)
+
+    def _failing_apart(self, act: Callable[..., None], *args: Any) -> None:
+        """Run one act on held messages; an unexpected failure is counted and logged and
+        does not take the other held messages down with it (their devices resend)."""
         try:
-            where = parse_inbound(topic)
+            act(*args)
+        except Exception:
+            self._count("failed")
+            log.exception("the MQTT gateway could not handle a message")
+
+    def _checked(
+        self, inbound: _Inbound
+    ) -> tuple[DeviceTopic, GatewayDevice, ArrivalMessage] | None:
+        """An authentic arrival from a known device; None when the message was refused,
+        or was an acknowledgement (settled here)."""
+        try:
+            where = parse_inbound(inbound.topic)
         except TopicRefused:  # the broker's ACL lets no device publish there
             self._count(f"refused.{RefusalReason.WRONG_TOPIC.value}")
-            return
+            return None
         device = self.devices.get(where.tenant_id, where.device_id)
         if device is None:
             self._count(f"refused.{UNKNOWN_DEVICE}")
             detail = "the topic names no registered device with MQTT credentials"
             self._send_refusal(where, None, UNKNOWN_DEVICE, detail, None)
-            return
+            return None
         sender = Sender(where.tenant_id, where.device_id, device.mac_key)
         result = verify(
-            topic=topic,
-            payload=payload,
-            mac=mac,
+            topic=inbound.topic,
+            payload=inbound.payload,
+            mac=inbound.mac,
             sender=sender,
             now=self._container.clock.now(),
             rules=self._rules,
         )
         if isinstance(result, Refusal):
             self._refuse(where, device, result)
-            return
+            return None
         message = result.message
         if isinstance(message, AckMessage):
-            ack = message
             settled = self._outbox.settle(
                 tenant_id=where.tenant_id,
                 device_id=where.device_id,
-                command_id=ack.command_id,
-                done=ack.result == "done",
+                command_id=message.command_id,
+                done=message.result == "done",
             )
             if not settled:
                 self._count("ack.unknown")  # another worker's command, or settled already
-            return
-        self._arrive(where, device, message)
+            return None
+        return where, device, message
 
-    def _arrive(self, where: DeviceTopic, device: GatewayDevice, message: ArrivalMessage) -> None:
+    def _decide_together(
+        self, waiting: list[tuple[DeviceTopic, GatewayDevice, _ValueMessage]]
+    ) -> None:
+        if not waiting:
+            return
+        arrivals = []
+        for _, device, message in waiting:
+            kind, value = arrival_value(message)
+            arrival = DeviceArrival(kind, message.idempotency_key, message.device_time, value)
+            arrivals.append((device.principal, arrival))
+        answers = self._container.arrivals.arrive_together(arrivals)
+        for (where, device, message), (principal, arrival), answer in zip(
+            waiting, arrivals, answers, strict=True
+        ):
+            if isinstance(answer, Decided):
+                if answer.duplicate:
+                    self._count("duplicate")
+                    self._resend(
+                        principal,
+                        arrival.kind,
+                        answer.event_id,
+                        answer.decision,
+                        arrival_key=arrival.idempotency_key,
+                    )
+                else:
+                    self._count("arrived")
+            else:
+                self._answer_failure(where, device, message.idempotency_key, answer)
+
+    def _arrive_frame(
+        self, where: DeviceTopic, device: GatewayDevice, message: FaceMessage | PlateMessage
+    ) -> None:
         principal, key = device.principal, message.idempotency_key
         try:
             kind, earlier = self._hand_over(principal, message)
-            if earlier is not None:
-                self._count("duplicate")
-                self._resend(principal, kind, earlier.event_id, earlier.decision, arrival_key=key)
-                return
-        except ReusedKey:
+        except GatepostError as exc:
+            self._answer_failure(where, device, key, exc)
+            return
+        if earlier is not None:
+            self._count("duplicate")
+            self._resend(principal, kind, earlier.event_id, earlier.decision, arrival_key=key)
+            return
+        self._count("arrived")
+
+    def _answer_failure(
+        self, where: DeviceTopic, device: GatewayDevice, key: str, error: GatepostError
+    ) -> None:
+        """Answer an arrival the pipeline did not decide: a refusal on the device's
+        errors topic, or (contention, an outage) nothing: the device sends it again."""
+        if isinstance(error, ReusedKey):
             detail = "idempotency_key: this key was used for another message"
             self._refuse(where, device, Refusal(RefusalReason.REUSED_KEY, detail, key))
-            return
-        except (Conflict, ServiceUnavailable):  # contention or an outage: not stored
+        elif isinstance(error, Conflict | ServiceUnavailable):  # not stored
             self._count("failed")
             log.warning(
                 "arrival %s of device %s not stored; the device resends", key, where.device_id
             )
-            return
-        except ValidationFailed as exc:
-            self._refuse(where, device, Refusal(RefusalReason.MALFORMED, exc.message, key))
-            return
-        except AuthenticationFailed:
+        elif isinstance(error, ValidationFailed):
+            self._refuse(where, device, Refusal(RefusalReason.MALFORMED, error.message, key))
+        elif isinstance(error, AuthenticationFailed):
             self._count(f"refused.{UNKNOWN_DEVICE}")
             detail = "the device is not registered at a site"
             self._send_refusal(where, device, UNKNOWN_DEVICE, detail, key)
-            return
-        self._count("arrived")
+        else:
+            raise error
 
     def _hand_over(
-        self, principal: Principal, message: ArrivalMessage
+        self, principal: Principal, message: FaceMessage | PlateMessage
     ) -> tuple[ArrivalKind, Decided | None]:
-        """Hand the arrival to the pipeline under the device's idempotency key: its kind,
+        """Hand a frame to the pipeline under the device's idempotency key: its kind,
         and the stored decision when the device sent it before (a redelivery)."""
         arrivals = self._container.arrivals
-        key = message.idempotency_key
-        if isinstance(message, FaceMessage | PlateMessage):
-            frame_key = FrameKey(key, message.device_time)
-            if isinstance(message, FaceMessage):
-                kind = ArrivalKind.FACE
-                face = arrivals.face_frame(principal, message.frame, key=frame_key)
-                found = face.event_id, face.decision, face.duplicate
-            else:
-                kind = ArrivalKind.PLATE
-                plate = arrivals.plate_frame(principal, message.frame, key=frame_key)
-                found = plate.event_id, plate.decision, plate.duplicate
-            event_id, decision, duplicate = found
-            if duplicate and event_id is not None and decision is not None:
-                return kind, Decided(decision, event_id, duplicate=True)
-            return kind, None
-        kind, value = arrival_value(message)
-        decided = arrivals.arrive(principal, DeviceArrival(kind, key, message.device_time, value))
-        return kind, decided if decided.duplicate else None
+        frame_key = FrameKey(message.idempotency_key, message.device_time)
+        if isinstance(message, FaceMessage):
+            kind = ArrivalKind.FACE
+            face = arrivals.face_frame(principal, message.frame, key=frame_key)
+            found = face.event_id, face.decision, face.duplicate
+        else:
+            kind = ArrivalKind.PLATE
+            plate = arrivals.plate_frame(principal, message.frame, key=frame_key)
+            found = plate.event_id, plate.decision, plate.duplicate
+        event_id, decision, duplicate = found
+        if duplicate and event_id is not None and decision is not None:
+            return kind, Decided(decision, event_id, duplicate=True)
+        return kind, None
 
     def _resend(
         self,

@@ -28,7 +28,7 @@ stores nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -41,7 +41,14 @@ from gatepost.domain.events import Event
 from gatepost.domain.faces import FACE_CONSENT_PURPOSE
 from gatepost.domain.plates import DEFAULT_GRAMMARS, PlateGrammar
 from gatepost.domain.ports import Clock
-from gatepost.errors import AuthenticationFailed, Conflict, NotFound, ValidationFailed
+from gatepost.errors import (
+    AuthenticationFailed,
+    Conflict,
+    GatepostError,
+    NotFound,
+    ServiceUnavailable,
+    ValidationFailed,
+)
 from gatepost.security.policy import Principal, PrincipalKind
 from gatepost.services.access_levels import AccessLevelService
 from gatepost.services.arrival_keys import (
@@ -175,7 +182,65 @@ class ArrivalPipeline:
     def arrive(self, principal: Principal, message: DeviceArrival) -> Decided:
         """Decide a device's card, PIN, QR or exit-button arrival, store it once (by the
         device's idempotency key) and command the device. The same key with a
-        different body is refused (Conflict): a key names one message."""
+        different body is refused (ReusedKey): a key names one message."""
+        now = self._checked(principal, message)
+        with self._tx.write() as uow:
+            decided = self._decide(uow, principal, message, now)
+        if not decided.duplicate:
+            self._steps.send(
+                principal, decided.event_id, decided.decision, arrival_key=message.idempotency_key
+            )
+        return decided
+
+    def arrive_together(
+        self, arrivals: Sequence[tuple[Principal, DeviceArrival]]
+    ) -> list[Decided | GatepostError]:
+        """Decide several arrivals as :meth:`arrive` does, in one transaction (a group
+        commit: what a busy gateway holds in its inbox at once), in order, each against
+        the effects of those before it (a card passed back within the group meets
+        anti-passback as it would one by one); then send their commands. Each arrival's
+        answer is its Decided or the error :meth:`arrive` would raise for it. When the
+        transaction fails (contention, an outage), each arrival is tried again alone."""
+        answers: list[Decided | GatepostError | None] = [None] * len(arrivals)
+        ready: list[tuple[int, datetime]] = []
+        for n, (principal, message) in enumerate(arrivals):
+            try:
+                ready.append((n, self._checked(principal, message)))
+            except (ValidationFailed, AuthenticationFailed) as exc:
+                answers[n] = exc
+        try:
+            with self._tx.write() as uow:
+                for n, now in ready:
+                    principal, message = arrivals[n]
+                    try:
+                        answers[n] = self._decide(uow, principal, message, now)
+                    except ReusedKey as exc:  # raised before this arrival wrote anything
+                        answers[n] = exc
+        except (Conflict, ServiceUnavailable) as exc:
+            for n, _ in ready:
+                answers[n] = exc if len(ready) == 1 else self._alone(*arrivals[n])
+            return [answer for answer in answers if answer is not None]
+        for n, _ in ready:
+            decided = answers[n]
+            if isinstance(decided, Decided) and not decided.duplicate:
+                principal, message = arrivals[n]
+                self._steps.send(
+                    principal,
+                    decided.event_id,
+                    decided.decision,
+                    arrival_key=message.idempotency_key,
+                )
+        return [answer for answer in answers if answer is not None]
+
+    def _alone(self, principal: Principal, message: DeviceArrival) -> Decided | GatepostError:
+        try:
+            return self.arrive(principal, message)
+        except (ReusedKey, Conflict, ServiceUnavailable, ValidationFailed) as exc:
+            return exc
+
+    def _checked(self, principal: Principal, message: DeviceArrival) -> datetime:
+        """The arrival's checks that need no database (the device, its clock, the kind
+        and the value); the time it is decided at."""
         if principal.kind is not PrincipalKind.DEVICE:
             raise AuthenticationFailed("only devices report arrivals")
         now = self._clock.now()
@@ -195,38 +260,42 @@ class ArrivalPipeline:
             raise ValidationFailed("kind must be card, pin, qr or exit_button", field="kind")
         elif not message.value:
             raise ValidationFailed(f"a {kind.value} arrival needs its value", field="value")
+        return now
+
+    def _decide(
+        self, uow: UnitOfWork, principal: Principal, message: DeviceArrival, now: datetime
+    ) -> Decided:
+        """Load the facts, decide and store, in the caller's write transaction (so the
+        facts cannot change before the decision is stored); the earlier decision when
+        the device's key is stored already (ReusedKey when under another body)."""
+        kind = message.kind
         tenant_id = principal.tenant_id
-        with self._tx.read() as uow:
-            digest = value_digest(uow.keys(tenant_id), kind, message.value, message.device_time)
-            earlier = uow.events.by_key(
-                tenant_id=tenant_id, device_id=principal.id, idempotency_key=message.idempotency_key
+        digest = value_digest(uow.keys(tenant_id), kind, message.value, message.device_time)
+        earlier = uow.events.by_key(
+            tenant_id=tenant_id, device_id=principal.id, idempotency_key=message.idempotency_key
+        )
+        if earlier is not None:
+            return _earlier(earlier, digest)
+        where = self._steps.where(uow, principal, barrier=False)
+        arrival = Arrival(kind, where.point.id, now)
+        person: PersonFacts | None = None
+        levels: tuple[AccessLevel, ...] = ()
+        credential_id = None
+        if message.value is not None:
+            found = self._credentials.resolve(
+                uow, tenant_id, _CREDENTIAL_KINDS[kind], message.value
             )
-            if earlier is not None:
-                return _earlier(earlier, digest)
-            where = self._steps.where(uow, principal, barrier=False)
-            arrival = Arrival(kind, where.point.id, now)
-            person: PersonFacts | None = None
-            levels: tuple[AccessLevel, ...] = ()
-            credential_id = None
-            if message.value is not None:
-                found = self._credentials.resolve(
-                    uow, tenant_id, _CREDENTIAL_KINDS[kind], message.value
+            if found is not None:
+                credential, person_id = found
+                credential_id = credential.id
+                access = self._levels.person_access_in(
+                    uow, tenant_id, person_id, now, rules=where.rules
                 )
-                if found is not None:
-                    credential, person_id = found
-                    credential_id = credential.id
-                    access = self._levels.person_access_in(
-                        uow, tenant_id, person_id, now, rules=where.rules
-                    )
-                    if access is not None:
-                        person, levels = access.facts, access.levels
-                        arrival = replace(
-                            arrival, person_id=person_id, credential=credential.resolved
-                        )
-            presence, first_in = self._steps.placement(
-                uow, tenant_id, where.point, arrival.person_id
-            )
-            recent = self._steps.recent_factors(uow, tenant_id, where.point, arrival.person_id, now)
+                if access is not None:
+                    person, levels = access.facts, access.levels
+                    arrival = replace(arrival, person_id=person_id, credential=credential.resolved)
+        presence, first_in = self._steps.placement(uow, tenant_id, where.point, arrival.person_id)
+        recent = self._steps.recent_factors(uow, tenant_id, where.point, arrival.person_id, now)
         facts = Facts(
             access_point=where.point,
             calendar=where.calendar,
@@ -238,33 +307,24 @@ class ArrivalPipeline:
         )
         decision = decide(arrival, facts)
         event_id = new_id()
-        with self._tx.write() as uow:
-            stored = self._steps.add_event(
-                uow,
-                principal,
-                event_id=event_id,
-                decision=decision,
-                kind=kind,
-                data={"digest": digest}
-                | ({"credential_id": credential_id} if credential_id else {}),
-                idempotency_key=message.idempotency_key,
+        stored = self._steps.add_event(
+            uow,
+            principal,
+            event_id=event_id,
+            decision=decision,
+            kind=kind,
+            data={"digest": digest} | ({"credential_id": credential_id} if credential_id else {}),
+            idempotency_key=message.idempotency_key,
+        )
+        if not stored:  # the same message, stored meanwhile by another worker
+            earlier = uow.events.by_key(
+                tenant_id=tenant_id, device_id=principal.id, idempotency_key=message.idempotency_key
             )
-            if stored:
-                self._steps.place(
-                    uow, principal, decision, point_id=where.point.id, event_id=event_id
-                )
-                self._steps.remember_factors(uow, principal, arrival, decision, recent=recent)
-        if not stored:  # the same message, decided at the same time by another worker
-            with self._tx.read() as uow:
-                earlier = uow.events.by_key(
-                    tenant_id=tenant_id,
-                    device_id=principal.id,
-                    idempotency_key=message.idempotency_key,
-                )
             if earlier is None:  # pragma: no cover - the insert said it exists
                 raise Conflict("this arrival could not be stored; send it again")
             return _earlier(earlier, digest)
-        self._steps.send(principal, event_id, decision, arrival_key=message.idempotency_key)
+        self._steps.place(uow, principal, decision, point_id=where.point.id, event_id=event_id)
+        self._steps.remember_factors(uow, principal, arrival, decision, recent=recent)
         return Decided(decision, event_id)
 
     # -- frames under a device's idempotency key ------------------------------------------

@@ -38,7 +38,7 @@ from gatepost.vision.fake_plates import fake_plate_image
 __all__ = ["AccessOptions", "TARGET_P99_MS", "run"]
 
 TARGET_P99_MS = 15.0
-_SWEEP = (100, 200, 300, 400, 500, 600, 700, 800, 1000, 1200, 1500, 2000)
+_SWEEP = (100, 150, 200, 250, 300, 400, 500, 600, 800, 1000, 1500, 2000)
 _FRAMES = 50  # distinct frames of each kind (unknown faces, unknown plates)
 
 
