@@ -393,23 +393,25 @@ def test_arrivals_held_together_are_decided_in_order_in_one_commit(
     assert muster["count"] == 1
 
 
-class _OneFailedCommit:
-    """Transactions whose next write fails at its commit as an outage would (the
-    database went away): everything written in it is rolled back."""
+class _FailingCommits:
+    """Transactions whose next ``failures`` writes fail at their commit as an outage
+    would (the database went away): everything written in them is rolled back."""
 
-    def __init__(self, tx: Any) -> None:
+    def __init__(self, tx: Any, failures: int = 1) -> None:
         self._tx = tx
-        self.failed = False
+        self.failures = failures
+        self.writes = 0
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._tx, name)
 
     @contextmanager
     def write(self) -> Iterator[Any]:
+        self.writes += 1
         with self._tx.write() as uow:
             yield uow
-            if not self.failed:
-                self.failed = True
+            if self.failures > 0:
+                self.failures -= 1
                 raise ServiceUnavailable("the database is unavailable")
 
 
@@ -422,20 +424,30 @@ def test_a_group_whose_commit_fails_is_decided_again_one_by_one(
     container = container_of(admin)
     reader = container.auth.authenticate(door.device.token)
     now = _now(admin)
-    failing = _OneFailedCommit(container.arrivals._tx)
+    failing = _FailingCommits(container.arrivals._tx)
     monkeypatch.setattr(container.arrivals, "_tx", failing)
     events_before = container.events.count(admin_principal(admin))
-    answers = container.arrivals.arrive_together(
-        [(reader, DeviceArrival(ArrivalKind.CARD, f"r-{n}", now, "B2B2")) for n in range(3)]
-    )
-    assert failing.failed
+
+    def cards(prefix: str, count: int) -> list[tuple[Any, DeviceArrival]]:
+        return [
+            (reader, DeviceArrival(ArrivalKind.CARD, f"{prefix}-{n}", now, "B2B2"))
+            for n in range(count)
+        ]
+
+    answers = container.arrivals.arrive_together(cards("r", 3))
+    assert failing.failures == 0 and failing.writes == 4  # the group, then each alone
     assert all(isinstance(a, Decided) and not a.duplicate for a in answers)
     assert container.events.count(admin_principal(admin)) == events_before + 3
     assert [c.arrival_key for c in commands.sent[-3:]] == ["r-0", "r-1", "r-2"]
+    sent = len(commands.sent)
     # Alone, an arrival whose commit fails is answered with the outage (not stored).
-    failing.failed = False
-    lone = container.arrivals.arrive_together(
-        [(reader, DeviceArrival(ArrivalKind.CARD, "r-9", now, "B2B2"))]
-    )
-    assert isinstance(lone[0], ServiceUnavailable)
+    failing.failures, failing.writes = 1, 0
+    lone = container.arrivals.arrive_together(cards("lone", 1))
+    assert isinstance(lone[0], ServiceUnavailable) and failing.writes == 1
+    # When the first arrival tried alone finds the database away too, the others are
+    # answered with the outage without another try each.
+    failing.failures, failing.writes = 2, 0
+    away = container.arrivals.arrive_together(cards("away", 4))
+    assert all(isinstance(a, ServiceUnavailable) for a in away) and failing.writes == 2
     assert container.events.count(admin_principal(admin)) == events_before + 3
+    assert len(commands.sent) == sent

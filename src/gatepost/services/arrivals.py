@@ -200,7 +200,9 @@ class ArrivalPipeline:
         the effects of those before it (a card passed back within the group meets
         anti-passback as it would one by one); then send their commands. Each arrival's
         answer is its Decided or the error :meth:`arrive` would raise for it. When the
-        transaction fails (contention, an outage), each arrival is tried again alone."""
+        transaction fails (contention, an outage), each arrival is tried again alone,
+        until one of them finds the database unavailable too: the rest are answered
+        with that (not stored; their devices send them again)."""
         answers: list[Decided | GatepostError | None] = [None] * len(arrivals)
         ready: list[tuple[int, datetime]] = []
         for n, (principal, message) in enumerate(arrivals):
@@ -217,8 +219,12 @@ class ArrivalPipeline:
                     except ReusedKey as exc:  # raised before this arrival wrote anything
                         answers[n] = exc
         except (Conflict, ServiceUnavailable) as exc:
-            for n, _ in ready:
-                answers[n] = exc if len(ready) == 1 else self._alone(*arrivals[n])
+            outage: GatepostError | None = exc if len(ready) == 1 else None
+            for n, _ in ready:  # alone, until one finds the database away too
+                answer = outage or self._alone(*arrivals[n])
+                if isinstance(answer, ServiceUnavailable):
+                    outage = answer
+                answers[n] = answer
             return [answer for answer in answers if answer is not None]
         for n, _ in ready:
             decided = answers[n]
