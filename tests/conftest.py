@@ -8,7 +8,6 @@ directory unless a test asks for the S3 store through ``blob_store``.
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 from collections.abc import Iterator
@@ -27,8 +26,9 @@ from gatepost.services.container import Container, build_container
 from gatepost.settings import Settings
 from gatepost.store.db import Database, migrate
 from gatepost.store.tables import Base
+from tests.support import leaks
 from tests.support.api import STRONG_PASSWORD, Actor, setup_platform
-from tests.support.leaks import capture, remember
+from tests.support.leaks import remember
 from tests.support.services import POSTGRES_URL, missing
 from tests.support.settings import test_settings
 
@@ -38,23 +38,10 @@ DB_KINDS = [k.strip() for k in os.environ.get("GATEPOST_TEST_DBS", "sqlite,postg
 def pytest_configure(config: pytest.Config) -> None:
     # One id per run, inherited by xdist workers: concurrent runs get separate databases.
     os.environ.setdefault("GATEPOST_TEST_RUN_ID", str(os.getpid()))
-    root = logging.getLogger()
-    root.addHandler(capture)
-    if root.level > logging.INFO or root.level == logging.NOTSET:
-        root.setLevel(logging.INFO)
+    # SECURITY.md 25: the log-leak gate, checked in every test's own report (xdist-safe).
+    if not config.pluginmanager.has_plugin(leaks.__name__):
+        config.pluginmanager.register(leaks, leaks.__name__)
     remember(STRONG_PASSWORD)
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """SECURITY.md 25: fail the run if a registered secret reached any log record."""
-    leaks = capture.leaks()
-    if leaks:
-        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            reporter.write_line("SECRET OR PERSONAL VALUE IN LOGS (SECURITY.md 25):", red=True)
-            for value, line in leaks:
-                reporter.write_line(f"  {value!r} in: {line}", red=True)
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def _worker() -> str:

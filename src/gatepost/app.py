@@ -24,6 +24,7 @@ from typing import Self
 from fastapi import FastAPI
 
 from gatepost.api.app import create_app, refuse_undeclared_routes
+from gatepost.api.methods import route_table
 from gatepost.domain.ports import Clock, SystemClock
 from gatepost.ingest.broker_accounts import broker_accounts_for
 from gatepost.ingest.gateway import MqttGateway, default_worker_name, gateway_outbox
@@ -49,9 +50,11 @@ class Step:
 
 
 def install_ui(app: FastAPI) -> None:
-    """Mount the admin UI on an API app, then re-check that every route declares a rule."""
+    """Mount the admin UI on an API app, then re-check that every route declares a rule
+    (and build the table of each path's methods now, not on the first request)."""
     web_ui.install_web(app)
     refuse_undeclared_routes(app)
+    route_table(app)
 
 
 def compose_app(container: Container) -> FastAPI:

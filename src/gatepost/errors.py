@@ -10,13 +10,15 @@ are assigned in exactly one place (``gatepost.api.errors``)::
     │   ├── InvalidIdentityNumber    domain.identities
     │   ├── InvalidSchedule          domain.schedules (field e.g. intervals.mon.1)
     │   ├── InvalidZone              domain.zones (unknown parent; ZoneCycle: a cycle)
-    │   ├── WeakPassword             security.passwords
+    │   ├── WeakPassword             security.password_policy (reason)
     │   └── BadImage                 vision.images (type, size, pixels)
     ├── NotFound                     no such object *in this tenant*
     ├── Conflict                     duplicate or state clash (e.g. username taken)
     ├── AuthenticationFailed         bad or missing credentials (uniform message)
+    │   ├── Unauthenticated          no credential that authenticates: the one answer
     │   └── Throttled                too many attempts (retry_after seconds)
     ├── PermissionDenied             authenticated but not allowed
+    ├── MethodNotAllowed             a method the path does not serve (allowed methods)
     ├── SetupError                   first-run setup refused (token, already done)
     ├── CryptoError                  sealed data cannot be opened, key missing
     │   └── KeyShredded              the tenant's keys were destroyed
@@ -36,11 +38,13 @@ __all__ = [
     "GatepostError",
     "IntegrityError",
     "KeyShredded",
+    "MethodNotAllowed",
     "NotFound",
     "PermissionDenied",
     "ServiceUnavailable",
     "SetupError",
     "Throttled",
+    "Unauthenticated",
     "ValidationFailed",
 ]
 
@@ -90,6 +94,21 @@ class AuthenticationFailed(GatepostError):
         super().__init__(message)
 
 
+class Unauthenticated(AuthenticationFailed):
+    """A request without a credential that authenticates, whatever was wrong with it.
+
+    Missing, malformed, unknown, revoked or expired; a bearer token, session cookie,
+    API key or device token: all get this one error with its one fixed message, so the
+    answer tells a caller nothing about the credential it tried (HTTP: always the same
+    401, see ``gatepost.api.errors.unauthenticated_response``).
+    """
+
+    MESSAGE = "authentication required"
+
+    def __init__(self) -> None:
+        super().__init__(self.MESSAGE)
+
+
 class Throttled(AuthenticationFailed):
     code = "throttled"
 
@@ -104,6 +123,16 @@ class PermissionDenied(GatepostError):
     def __init__(self, permission: str) -> None:
         super().__init__("you are not allowed to do this")
         self.permission = permission
+
+
+class MethodNotAllowed(GatepostError):
+    """The path exists but does not serve this method; ``allowed`` are those it serves."""
+
+    code = "method_not_allowed"
+
+    def __init__(self, allowed: frozenset[str]) -> None:
+        super().__init__("this path does not serve that method")
+        self.allowed = allowed
 
 
 class SetupError(GatepostError):

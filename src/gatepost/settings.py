@@ -134,6 +134,19 @@ class SecuritySettings(_Section):
         le=30,
         description="Lifetime of the first-run setup token (max 30).",
     )
+    invitation_hours: int = Field(
+        default=72,
+        ge=1,
+        le=24 * 14,
+        description="Default lifetime of an invitation link (hours); each invitation may "
+        "ask for 1 hour up to invitation_max_hours.",
+    )
+    invitation_max_hours: int = Field(
+        default=24 * 7,
+        ge=1,
+        le=24 * 14,
+        description="Longest lifetime an invitation link may be given (hours, max 14 days).",
+    )
     login_max_failures: int = Field(
         default=5,
         ge=1,
@@ -167,6 +180,12 @@ class SecuritySettings(_Section):
         description="Largest JSON body.",
     )
     page_limit_max: int = Field(default=200, ge=10, le=1000, description="Pagination cap.")
+
+    @model_validator(mode="after")
+    def verify_invitation_hours(self) -> SecuritySettings:
+        if self.invitation_hours > self.invitation_max_hours:
+            raise ValueError("invitation_hours must not exceed invitation_max_hours")
+        return self
 
 
 class DlibFaceEngineConfig(_Section):
@@ -474,6 +493,22 @@ class ServerSettings(_Section):
         default_factory=lambda: ["127.0.0.1", "localhost", "[::1]"],
         description="Host headers accepted (TrustedHost); add the names clients use.",
     )
+    public_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        max_length=300,
+        description="The address users open gatepost at (e.g. https://gate.example.com), "
+        "for links the server hands out (invitations). Empty: built from host and port.",
+    )
+
+    @property
+    def base_url(self) -> str:
+        """``public_url`` without a trailing slash, or the address ``serve`` listens on."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        scheme = "https" if self.tls_certfile is not None else "http"
+        host = f"[{self.host}]" if ":" in self.host and not self.host.startswith("[") else self.host
+        return f"{scheme}://{host}:{self.port}"
 
 
 def is_loopback(host: str) -> bool:

@@ -106,7 +106,7 @@ def test_login_failure_gives_one_uniform_message_whatever_was_wrong(
         follow_redirects=False,
     )
     assert response.status_code == 401
-    assert "Invalid organisation, username or password." in response.text
+    assert "Invalid organisation, username, password or one-time code." in response.text
     assert SESSION_COOKIE not in response.headers.get("set-cookie", "")
     assert password not in response.text  # the password is never echoed back
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from gatepost.store.media import BlobNotFound
@@ -20,6 +18,7 @@ from tests.support.faces import (
     photos,
 )
 from tests.support.rows import row_counts
+from tests.support.threads import Readers
 
 
 def _templates(admin: Actor, person_id: str) -> list[dict[str, object]]:
@@ -203,25 +202,17 @@ def test_identify_is_consistent_while_enrolments_happen(admin: Actor) -> None:
     principal = container.auth.authenticate(admin.token)
     probe = photo_bytes(photos("obama")[1])
     errors: list[str] = []
-    stop = threading.Event()
 
-    def keep_identifying() -> None:
-        while not stop.is_set():
-            result = container.recognition.identify(principal, probe)
-            if result.person_id != obama:
-                errors.append(result.decision.reason)
+    def identify_once() -> None:
+        result = container.recognition.identify(principal, probe)
+        if result.person_id != obama:
+            errors.append(result.decision.reason)
 
-    readers = [threading.Thread(target=keep_identifying) for _ in range(2)]
-    for reader in readers:
-        reader.start()
-    try:
+    with Readers(identify_once, count=2) as readers:
         for n in range(3):
             other = add_person(admin, f"Newcomer {n}")
             assert enrol(admin, other, photos("biden")[n % len(photos("biden"))]).status_code == 201
-    finally:
-        stop.set()
-        for reader in readers:
-            reader.join()
+    assert min(readers.iterations) > 0  # (Readers checks this and reader exceptions too)
     assert errors == []
     assert identify(admin, probe).json()["gallery_size"] == 4
 

@@ -27,8 +27,9 @@ from gatepost.store.tables import Base, MediaObject, PlateRead
 from gatepost.vision import synthetic_plates as synthetic
 from gatepost.vision.synthetic_plates import PlateKind
 from tests.security.test_canary import encodings, hits
-from tests.support.api import Actor, add_device, add_site, add_tenant, add_user
+from tests.support.api import Actor, add_device, add_site, add_tenant, add_user, container_of
 from tests.support.cli import run_cli
+from tests.support.rows import blob_count, row_counts
 from tests.support.services import missing
 
 WINDOW = timedelta(seconds=10)
@@ -107,6 +108,12 @@ def _raw_database(container: Container) -> bytes:
     return "\n".join(lines).encode()
 
 
+def _changed(container: Container, before: dict[str, int]) -> dict[str, int]:
+    """The tables whose row count changed since ``before``, by how much."""
+    after = row_counts(container)
+    return {name: after[name] - count for name, count in before.items() if after[name] != count}
+
+
 def _media_rows(container: Container) -> list[MediaObject]:
     with container.db.session() as session:
         return list(session.scalars(select(MediaObject)))
@@ -168,10 +175,12 @@ def test_device_read_is_stored_sealed_and_found_by_plate(
     assert _media_rows(container) == []
 
 
-def test_reads_by_users_are_not_stored(admin: Actor) -> None:
+def test_reads_by_users_are_not_stored(admin: Actor, container: Container) -> None:
     plate, frame = frames()[0]
     _known(admin, plate)
     site_id, _ = _gate(admin)
+    _policy(admin, stranger_days=3, image_days=7)  # a device's read would keep both
+    rows, blobs = row_counts(container), blob_count(container)
     response = admin.post(
         "/api/v1/plates/read",
         files={"file": ("gate.jpg", frame, "image/jpeg")},
@@ -179,6 +188,8 @@ def test_reads_by_users_are_not_stored(admin: Actor) -> None:
     )
     assert response.json()["decision"] == "allow"
     assert response.json()["read_id"] is None
+    assert _changed(container, rows) == {}, "a user's read wrote rows"
+    assert blob_count(container) == blobs, "a user's read stored a frame"
     assert _log(admin) == []
 
 
@@ -190,9 +201,11 @@ def test_repeated_read_of_a_waiting_car_is_answered_but_stored_once(
     _, gate = _gate(admin)
     first = _read(gate, frame)
     clock.advance(WINDOW - timedelta(seconds=1))
+    rows = row_counts(container_of(admin))
     again = _read(gate, frame)
     assert again["decision"] == "allow" and again["repeat"] is True
     assert again["read_id"] is None
+    assert _changed(container_of(admin), rows) == {}, "the repeat was stored"
     assert [e["id"] for e in _log(admin)] == [first["read_id"]]
     # Another camera seeing the same car is another passage.
     _, other_gate = _gate(admin, "Exit")
@@ -208,8 +221,11 @@ def test_unknown_plates_are_stored_only_when_the_tenant_keeps_them(
 ) -> None:
     _, frame = frames()[1]
     _, gate = _gate(admin)
+    rows = row_counts(container_of(admin))
     stranger = _read(gate, frame)
     assert stranger["decision"] == "unknown" and stranger["read_id"] is None
+    # The gate's decision is an event; the read itself (plate, frame) is not kept.
+    assert _changed(container_of(admin), rows) == {"events": 1}, "the stranger's read was stored"
     assert _log(admin) == []
     policy = _policy(admin, stranger_days=3)
     assert policy == {
@@ -240,8 +256,10 @@ def test_frame_is_kept_sealed_only_with_image_days_and_for_that_long(
     plate, frame = frames()[0]
     _known(admin, plate)
     _, gate = _gate(admin)
+    blobs = blob_count(container)
     _read(gate, frame)
     assert _media_rows(container) == []
+    assert blob_count(container) == blobs, "a frame was stored without image days"
     _policy(admin, image_days=7)
     clock.advance(WINDOW)
     kept = _read(gate, frame)

@@ -18,6 +18,7 @@ from gatepost.settings import Settings
 from gatepost.store.tables import AuditEntry
 from tests.support.api import STRONG_PASSWORD, Actor, add_device, add_site, add_tenant, add_user
 from tests.support.cli import run_cli
+from tests.support.services import not_applicable
 
 IDENTITY = "11010519491231002" + cn_resident_check_digit("11010519491231002")
 
@@ -325,3 +326,77 @@ def test_audit_log_refuses_update_and_delete(chain: dict[str, Any], container: C
             conn.execute(text(statement), {"t": chain["tenant_id"]})
     assert [e.seq for e in entries(container, chain["tenant_id"])] == chain["seqs"]
     assert {e.purpose for e in entries(container, chain["tenant_id"])} >= {"chain test reason"}
+
+
+# -- rows broken by direct database writes ------------------------------------------
+
+# (name, SQL value expression, dialects it can be stored in): PostgreSQL types ``at`` as
+# a timestamp and ``details`` as JSON, so there only valid JSON of the wrong shape fits.
+_MALFORMED = [
+    ("time-not-a-timestamp", "at", "'2026-12-04 17X26:00.086208'", {"sqlite"}),
+    ("details-not-json", "details", """'{"broken": '""", {"sqlite"}),
+    ("details-a-list", "details", "'[1, 2]'", {"sqlite", "postgresql"}),
+    ("details-null", "details", "'null'", {"sqlite", "postgresql"}),
+    ("details-a-number-value", "details", """'{"role": 5}'""", {"sqlite", "postgresql"}),
+    ("details-nested", "details", """'{"role": {"a": "b"}}'""", {"sqlite", "postgresql"}),
+    ("actor-not-text", "actor", "X'0102'", {"sqlite"}),
+    ("mac-not-bytes", "mac", "'not a mac'", {"sqlite"}),
+]
+
+
+@pytest.fixture(params=_MALFORMED, ids=[m[0] for m in _MALFORMED])
+def malformed(request: pytest.FixtureRequest, chain: dict[str, Any], container: Container) -> int:
+    """Break one middle entry of the chain with SQL; the broken entry's seq."""
+    _name, column, value, dialects = request.param
+    dialect = "sqlite" if container.db.is_sqlite else "postgresql"
+    if dialect not in dialects:
+        not_applicable(f"{dialect} cannot store this value in audit_log.{column}")
+    if column == "details" and dialect == "postgresql":
+        value = f"CAST({value} AS JSON)"
+    seq = chain["seqs"][2]
+
+    def act(conn: Connection) -> None:
+        conn.execute(
+            text(f"UPDATE audit_log SET {column} = {value} WHERE tenant_id = :t AND seq = :s"),  # noqa: S608 - fixed test values
+            {"t": chain["tenant_id"], "s": seq},
+        )
+
+    _as_attacker(container, act)
+    return seq
+
+
+def test_audit_verify_reports_an_unreadable_entry_and_goes_on(
+    malformed: int, chain: dict[str, Any], container: Container, settings: Settings
+) -> None:
+    # A second, separate break further on: verification must get past the unreadable one.
+    _as_attacker(container, _edit_purpose(chain["tenant_id"], chain["seqs"]))
+    result = run_cli(settings, "audit", "verify")
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit), result.exception  # no traceback
+    assert "Traceback" not in result.output
+    assert "BROKEN" in result.output
+    assert f"entry {malformed} is unreadable" in result.output
+    assert f"entry {chain['seqs'][-1]} was altered" in result.output
+
+
+def test_audit_api_lists_and_verifies_an_unreadable_entry(
+    malformed: int, chain: dict[str, Any], admin: Actor
+) -> None:
+    listed = admin.get("/api/v1/audit", params={"limit": 200})
+    assert listed.status_code == 200, listed.text
+    items = listed.json()["items"]
+    (broken,) = [item for item in items if item["unreadable"]]
+    assert broken["seq"] == malformed and broken["at"] is None
+    readable = [item["seq"] for item in items if not item["unreadable"]]
+    assert set(readable) >= set(chain["seqs"]) - {malformed}
+
+    page = admin.get("/api/v1/audit", params={"limit": 2, "cursor": malformed + 2})
+    assert page.status_code == 200, page.text
+    assert [item["seq"] for item in page.json()["items"]] == [malformed + 1, malformed]
+    assert page.json()["next_cursor"] == str(malformed)
+
+    verified = admin.post("/api/v1/audit/verify")
+    assert verified.status_code == 200, verified.text
+    body = verified.json()
+    assert body["intact"] is False
+    assert any(p.startswith(f"entry {malformed} is unreadable") for p in body["problems"])

@@ -27,6 +27,7 @@ from tests.support.api import (
     login,
 )
 from tests.support.routes import Operation, body_model_name, operations, random_id
+from tests.support.rows import row_counts
 
 USER_ROLES = ("admin", "operator", "guard", "hr", "auditor")
 
@@ -199,8 +200,17 @@ def test_role_matrix_holds_on_every_route_for_every_principal(admin: Actor, area
     assert audited == denied
 
 
+def _created_rows(admin: Actor) -> dict[str, int]:
+    """The rows an escalation would create (tenants, their keys, users, API keys, and
+    what the device test tries); refusals only add audit entries."""
+    counts = row_counts(container_of(admin))
+    kinds = ("tenants", "tenant_keys", "users", "api_keys", "persons", "devices", "sites")
+    return {name: counts[name] for name in kinds}
+
+
 def test_device_credential_cannot_act_as_user_when_presented_anywhere(admin: Actor) -> None:
     device = add_device(admin, add_site(admin))
+    before = _created_rows(admin)
     for method, path, body in (
         ("GET", "/api/v1/auth/me", None),
         ("GET", "/api/v1/persons", None),
@@ -211,6 +221,7 @@ def test_device_credential_cannot_act_as_user_when_presented_anywhere(admin: Act
     ):
         response = call(device, method, path, json=body) if body else call(device, method, path)
         assert response.status_code == 403, f"{method} {path}: {response.status_code}"
+    assert _created_rows(admin) == before, "a refused request created rows"
 
 
 def test_users_cannot_post_device_events_when_role_is_admin(admin: Actor) -> None:
@@ -229,14 +240,17 @@ def test_users_cannot_post_device_events_when_role_is_admin(admin: Actor) -> Non
 def test_tenant_admin_without_platform_flag_cannot_manage_tenants(admin: Actor) -> None:
     tenant_admin = add_user(admin, "admin", username="second-admin")
     assert tenant_admin.get("/api/v1/tenants").status_code == 403
+    before = _created_rows(admin)
     created = tenant_admin.post("/api/v1/tenants", json={"name": "Evil", "slug": "evil"})
     assert created.status_code == 403
+    assert _created_rows(admin) == before, "the refused tenant was created"
     assert admin.get("/api/v1/tenants").status_code == 200
 
 
 def test_lower_roles_cannot_escalate_through_users_or_keys(admin: Actor) -> None:
     for role in ("operator", "guard", "hr", "auditor"):
         user = add_user(admin, role, username=f"{role}-climber")
+        before = _created_rows(admin)
         grab_role = user.patch(f"/api/v1/users/{user.id}", json={"role": "admin"})
         assert grab_role.status_code == 403, role
         new_user = user.post(
@@ -250,4 +264,5 @@ def test_lower_roles_cannot_escalate_through_users_or_keys(admin: Actor) -> None
         assert new_user.status_code == 403, role
         new_key = user.post("/api/v1/api-keys", json={"name": "mine", "role": "admin"})
         assert new_key.status_code == 403, role
+        assert _created_rows(admin) == before, f"{role}: a refused request created rows"
         assert admin.get(f"/api/v1/users/{user.id}").json()["role"] == role

@@ -9,12 +9,18 @@ The world builder lives in ``tests/support/world.py``, shared with the other
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from gatepost.security.permissions import Permission
+from gatepost.services.container import Container
 from tests.e2e.conftest import ui_login
 from tests.support.api import STRONG_PASSWORD, Actor, add_tenant, call, now_iso
 from tests.support.faces import photo_bytes, photos
+from tests.support.forms import form_fields
+from tests.support.leaks import remember
 from tests.support.routes import Operation, body_model_name, operations, random_id
+from tests.support.rows import row_counts
 from tests.support.world import World, build_world
 
 # -- request parts ----------------------------------------------------------------------
@@ -77,12 +83,106 @@ def _order(op: Operation) -> tuple[int, int, str]:
     return rank, -op.path.count("/"), op.path
 
 
+def _platform(op: Operation) -> bool:
+    """A platform administrator's route: it names the tenant it acts on, by design
+    (every tenant's), so tenant isolation is checked for it on its own, below."""
+    return op.permission is Permission.PLATFORM_TENANTS_MANAGE
+
+
 def id_operations(admin: Actor) -> list[Operation]:
     return [
         op
         for op in operations(admin.client.app)  # type: ignore[arg-type]
-        if op.path_params and not op.is_public and not op.is_ui
+        if op.path_params and not op.is_public and not op.is_ui and not _platform(op)
     ]
+
+
+# -- the admin UI's forms ----------------------------------------------------------------
+
+_UI_REASON = {"reason": "checking tenant isolation"}
+_UI_RENAME = {"name": "checked by the isolation test"}
+#: A valid form per UI POST route with an id (merged over the form on the route's own
+#: GET page when the route is in UI_FORM_PAGES). ``{name}`` values take the call's ids.
+UI_FORMS: dict[str, dict[str, str]] = {
+    "/ui/access-levels/{access_level_id}/delete": {},
+    "/ui/access-levels/{access_level_id}/edit": _UI_RENAME,
+    "/ui/access-points/zones/{zone_id}/lockdown": _UI_REASON,
+    "/ui/access-points/zones/{zone_id}/release": _UI_REASON,
+    "/ui/access-points/{access_point_id}/lockdown": _UI_REASON,
+    "/ui/access-points/{access_point_id}/open": _UI_REASON,
+    "/ui/access-points/{access_point_id}/release": _UI_REASON,
+    "/ui/alerts/{alert_id}/acknowledge": {"note": "checked by the isolation test"},
+    "/ui/devices/{device_id}/revoke": {},
+    "/ui/people/{person_id}/access-levels": {"access_level_id": "{access_level_id}"},
+    "/ui/people/{person_id}/access-levels/{access_level_id}/remove": {},
+    "/ui/people/{person_id}/consents/{consent_id}/withdraw": {},
+    "/ui/people/{person_id}/faces": {"replace": "1"},
+    "/ui/people/{person_id}/faces/consent": {"notice_version": "v2", "agreed": "yes"},
+    "/ui/people/{person_id}/faces/delete": {},
+    "/ui/people/{person_id}/faces/identify": {},
+    "/ui/people/{person_id}/reveal": _UI_REASON,
+    "/ui/schedules/{schedule_id}/delete": {},
+    "/ui/schedules/{schedule_id}/edit": _UI_RENAME,
+    "/ui/sites/{site_id}/holidays": {"day": "2031-05-01", "name": "Labour Day"},
+    "/ui/sites/{site_id}/holidays/import": {"country": "CN", "year": "2031"},
+    "/ui/sites/{site_id}/holidays/{holiday_id}/delete": {},
+    "/ui/vehicles/{vehicle_id}/delete": {},
+    "/ui/vehicles/{vehicle_id}/edit": {"description": "checked by the isolation test"},
+    "/ui/webhooks/deliveries/{delivery_id}/retry": {},
+    "/ui/webhooks/{webhook_id}/delete": {},
+    "/ui/webhooks/{webhook_id}/enabled": {"enabled": "false"},
+    "/ui/webhooks/{webhook_id}/rotate-secret": {},
+    "/ui/webhooks/{webhook_id}/test": {},
+}
+#: Edit forms: their fields come from the edit page itself (GET on the same path).
+UI_FORM_PAGES = {path for path in UI_FORMS if path.endswith("/edit")}
+#: Upload forms: the files they send.
+UI_UPLOADS: dict[str, dict[str, Any]] = {
+    "/ui/people/{person_id}/faces": {"files": ("face.jpg", _FACE, "image/jpeg")},
+    "/ui/people/{person_id}/faces/identify": {"file": ("face.jpg", _FACE, "image/jpeg")},
+}
+
+
+def ui_id_operations(admin: Actor) -> list[Operation]:
+    """Every admin UI page and form that takes an id (not the catch-all ``{rest}``)."""
+    return [op for op in id_operations_all(admin) if op.is_ui]
+
+
+def ui_form_parts(op: Operation, ids: dict[str, str], page: Callable[[str], str]) -> dict[str, Any]:
+    """The form (and files) ``op`` takes, valid for the object ``ids`` names."""
+    if op.method != "POST":
+        return {}
+    fields: dict[str, Any] = {}
+    if op.path in UI_FORM_PAGES:
+        fields.update(form_fields(page(op.url(ids)), op.url(ids)))
+    fields.update({name: value.format(**ids) for name, value in UI_FORMS[op.path].items()})
+    parts: dict[str, Any] = {"data": fields}
+    if op.path in UI_UPLOADS:
+        parts["files"] = UI_UPLOADS[op.path]
+    return parts
+
+
+def _ui_order(op: Operation) -> tuple[int, int, str]:
+    """Like :func:`_order`, for the UI's verbs-in-the-path forms."""
+    if op.path.endswith("/delete"):
+        rank = 4
+    elif op.path.endswith(("/revoke", "/withdraw", "/remove", "/rotate-secret")):
+        rank = 3
+    elif op.method == "GET":
+        rank = 0
+    else:
+        rank = 1
+    return rank, -op.path.count("/"), op.path
+
+
+def world_snapshot(world: World) -> dict[str, tuple[int, str]]:
+    """What the world's admin reads on every API route that takes an id (status, body)."""
+    return {
+        str(op): (response.status_code, response.text)
+        for op in id_operations(world.admin)
+        if op.method == "GET"
+        for response in [call(world.admin, "GET", op.url(world.ids), **request_parts(op, world))]
+    }
 
 
 # -- tests -----------------------------------------------------------------------------
@@ -124,11 +224,15 @@ def test_id_routes_use_only_known_id_kinds_when_generated(admin: Actor) -> None:
     assert missing_bodies == []
 
 
-def test_foreign_ids_answer_404_on_every_id_route_and_method(admin: Actor) -> None:
+def test_foreign_ids_answer_404_on_every_id_route_and_method(
+    admin: Actor, container: Container
+) -> None:
     b_admin = add_tenant(admin, "globex")
     world_a = build_world(admin, tag="a", seq=1)
     world_b = build_world(b_admin, tag="b", seq=2)
     ops = id_operations(admin)
+    b_before = world_snapshot(world_b)
+    rows_before = row_counts(container)
     failures = []
     for op in ops:
         ghost = dict(world_a.ids, **{name: random_id() for name in op.path_params})
@@ -149,6 +253,8 @@ def test_foreign_ids_answer_404_on_every_id_route_and_method(admin: Actor) -> No
             elif response.json() != expected.json():
                 failures.append(f"{op}: B's object answers unlike a missing one: {response.text}")
     assert failures == [], "\n".join(failures)
+    assert row_counts(container) == rows_before, "a refused request wrote rows"
+    assert world_snapshot(world_b) == b_before, "a refused request changed B's objects"
     _assert_world_untouched(world_b)
     # Sanity: the same calls with A's own ids work, so the 404s above are isolation.
     own_failures = []
@@ -159,22 +265,40 @@ def test_foreign_ids_answer_404_on_every_id_route_and_method(admin: Actor) -> No
     assert own_failures == [], "\n".join(own_failures)
 
 
-def test_foreign_ids_answer_like_missing_ones_on_every_ui_id_route(admin: Actor) -> None:
+def test_foreign_ids_answer_like_missing_ones_on_every_ui_id_route(
+    admin: Actor, container: Container
+) -> None:
     """The admin UI (cookie session and CSRF token, as a browser sends them): every page
-    and form that takes an id answers B's objects exactly as objects that do not exist."""
+    and form that takes an id answers B's objects exactly as objects that do not exist,
+    and changes nothing. Each form is posted with valid fields (an edit page's own form,
+    taken from A's object), so the refusal is the id's, not the form's."""
     b_admin = add_tenant(admin, "globex")
     world_a = build_world(admin, tag="a", seq=1)
     world_b = build_world(b_admin, tag="b", seq=2)
     client = admin.client
     headers = {"X-CSRF-Token": ui_login(client, "acme", "admin", STRONG_PASSWORD)}
-    ops = [op for op in id_operations_all(admin) if op.is_ui]  # not the catch-all {rest}
-    assert len(ops) >= 10
+    ops = ui_id_operations(admin)
+    assert len(ops) >= 40, "the walk lost UI routes: fix ui_id_operations"
     unknown = sorted({p for op in ops for p in op.path_params} - set(world_a.ids))
     assert unknown == [], "extend build_world with an object of each new id kind"
+    unformed = sorted(op.path for op in ops if op.method == "POST" and op.path not in UI_FORMS)
+    assert unformed == [], "add a valid form for each new UI POST route to UI_FORMS"
+
+    def page(url: str) -> str:
+        return str(client.get(url, headers=headers).text)
+
+    # Valid forms, read from A's own pages where a page holds the form.
+    forms = {op.path: ui_form_parts(op, world_a.ids, page) for op in ops if op.method == "POST"}
+
+    def send(op: Operation, ids: dict[str, str]) -> Any:
+        return client.request(op.method, op.url(ids), headers=headers, **forms.get(op.path, {}))
+
+    b_before = world_snapshot(world_b)
+    rows_before = row_counts(container)
     failures = []
     for op in ops:
         ghost = dict(world_a.ids, **{name: random_id() for name in op.path_params})
-        expected = client.request(op.method, op.url(ghost), headers=headers)
+        expected = send(op, ghost)
         if expected.status_code != 404:
             failures.append(f"{op} with unknown ids -> {expected.status_code}")
             continue
@@ -182,18 +306,23 @@ def test_foreign_ids_answer_like_missing_ones_on_every_ui_id_route(admin: Actor)
         if len(op.path_params) > 1:
             combos += [dict(world_a.ids, **{name: world_b.ids[name]}) for name in op.path_params]
         for ids in combos:
-            response = client.request(op.method, op.url(ids), headers=headers)
+            response = send(op, ids)
             if response.status_code != 404:
                 failures.append(f"{op} with B's ids -> {response.status_code}")
             elif response.text != expected.text:
                 failures.append(f"{op}: B's object answers unlike a missing one")
     assert failures == [], "\n".join(failures)
+    assert row_counts(container) == rows_before, "a refused UI request wrote rows"
+    assert world_snapshot(world_b) == b_before, "a refused UI request changed B's objects"
     _assert_world_untouched(world_b)
-    # Sanity: A's own objects open, so the 404s above are isolation.
-    for op in ops:
-        if op.method == "GET":
-            own = client.get(op.url(world_a.ids), headers=headers)
-            assert own.status_code == 200, f"{op} on A's own object -> {own.status_code}"
+    # Sanity: the same pages and forms find A's own objects, so the 404s above are
+    # isolation (deletions last, deeper paths first).
+    own_failures = []
+    for op in sorted(ops, key=_ui_order):
+        own = send(op, world_a.ids)
+        if own.status_code == 404 or own.status_code >= 500:
+            own_failures.append(f"{op} on A's own object -> {own.status_code}")
+    assert own_failures == [], "\n".join(own_failures)
 
 
 def id_operations_all(admin: Actor) -> list[Operation]:
@@ -204,7 +333,38 @@ def id_operations_all(admin: Actor) -> list[Operation]:
         if op.path_params
         and all(name.endswith("_id") for name in op.path_params)
         and not op.is_public
+        and not _platform(op)
     ]
+
+
+def test_platform_routes_keep_each_tenants_invitations_apart(admin: Actor) -> None:
+    """The platform routes take a tenant id; an invitation of tenant B named under
+    tenant A's path answers exactly as a missing one, and B's stays pending."""
+    b_admin = add_tenant(admin, "globex")
+    ops = [op for op in operations(admin.client.app) if _platform(op)]  # type: ignore[arg-type]
+    assert {p for op in ops for p in op.path_params} == {"tenant_id", "invitation_id"}
+    b_invitation = admin.post(f"/api/v1/tenants/{b_admin.tenant_id}/invitations", json={})
+    assert b_invitation.status_code == 201, b_invitation.text
+    remember(b_invitation.json()["token"])
+    b_id = b_invitation.json()["id"]
+    for op in ops:
+        if "invitation_id" not in op.path_params:
+            continue
+        ghost = call(
+            admin, op.method, op.url({"tenant_id": admin.tenant_id, "invitation_id": random_id()})
+        )
+        foreign = call(
+            admin, op.method, op.url({"tenant_id": admin.tenant_id, "invitation_id": b_id})
+        )
+        assert ghost.status_code == 404, f"{op}: {ghost.status_code}"
+        assert (foreign.status_code, foreign.json()) == (404, ghost.json()), op
+    listing = admin.get(f"/api/v1/tenants/{b_admin.tenant_id}/invitations").json()["items"]
+    assert [(i["id"], i["state"]) for i in listing] == [(b_id, "pending")]
+    assert admin.get(f"/api/v1/tenants/{admin.tenant_id}/invitations").json()["items"] == []
+    # A tenant's own administrator is no platform administrator: refused everywhere.
+    for op in ops:
+        url = op.url({"tenant_id": b_admin.tenant_id, "invitation_id": b_id})
+        assert call(b_admin, op.method, url, json={}).status_code == 403, op
 
 
 def _assert_world_untouched(world: World) -> None:

@@ -51,6 +51,9 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
     "UserUpdate": {},
     "ApiKeyCreate": {"name": "k", "role": "guard"},
     "TenantCreate": {"name": "T", "slug": "tee"},
+    "InvitationCreate": {"hours": 1},
+    "InvitationCheck": {"token": "t"},
+    "InvitationAccept": {"token": "t", "username": "abc", "password": "p"},
     "SiteCreate": {"name": "S"},
     "PersonCreate": {"name": "N"},
     "PersonUpdate": {},
@@ -328,8 +331,10 @@ def test_no_read_response_contains_secrets_or_full_personal_numbers(admin: Actor
         f"/api/v1/persons/{world.ids['person_id']}/reveal", json={"reason": "badge check"}
     )
     assert reveal.status_code == 200
-    ids = dict(world.ids, user_id=hr.id)
-    secrets = _secrets(world, secret, [admin.token, hr.token])
+    invited = admin.post(f"/api/v1/tenants/{admin.tenant_id}/invitations", json={"role": "guard"})
+    assert invited.status_code == 201, invited.text
+    ids = dict(world.ids, user_id=hr.id, tenant_id=admin.tenant_id)
+    secrets = _secrets(world, secret, [admin.token, hr.token, invited.json()["token"]])
     # The scanner recognises what it hunts for (the reveal answer and the enrolment do).
     assert any(form in reveal.text for form in secrets["identity number"])
     assert any(form in reveal.text for form in secrets["phone"])

@@ -25,7 +25,7 @@ from gatepost.settings import Settings
 from gatepost.store.tables import TenantKey, User
 from tests.support.api import STRONG_PASSWORD, Actor
 from tests.support.cli import run_cli_env
-from tests.support.services import in_ci, missing
+from tests.support.services import missing
 
 ANY_ADDRESS = "0.0.0.0"  # noqa: S104 - the unsafe bind these tests refuse
 _SETUP_TOKEN_HEAD = re.compile(r"gpt_[0-9a-f]{32}_")
@@ -380,12 +380,10 @@ def _listeners(port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]
 @pytest.mark.parametrize(("port", "what"), [(5432, "PostgreSQL"), (8333, "SeaweedFS S3")])
 def test_test_services_listen_on_loopback_only(port: int, what: str) -> None:
     if not Path("/proc/net/tcp").exists():
-        pytest.skip("needs /proc/net/tcp (Linux)")
+        missing("/proc/net/tcp (Linux)")
     listeners = _listeners(port)
     if not listeners:
-        if in_ci():
-            missing(what)
-        pytest.skip(f"{what} is not listening on {port}")
+        missing(f"{what} (nothing listening on port {port})")
     exposed = [str(a) for a in listeners if not a.is_loopback]
     assert exposed == [], f"{what} listens on non-loopback addresses {exposed}"
 
@@ -395,7 +393,7 @@ def test_listener_parser_reads_proc_addresses() -> None:
     import socket
 
     if not Path("/proc/net/tcp").exists():
-        pytest.skip("needs /proc/net/tcp (Linux)")
+        missing("/proc/net/tcp (Linux)")
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         sock.listen()

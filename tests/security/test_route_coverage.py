@@ -40,15 +40,19 @@ from tests.support.routes import (
 )
 
 # The only routes anyone may call without logging in (SECURITY.md 1). Web UI pages
-# may add their own sign-in and first-run setup pages under /ui, and nothing else.
+# may add their own sign-in, first-run setup and invitation pages under /ui, and
+# nothing else. An invitation's check and acceptance are public like setup: the
+# one-time token in the body is the credential (docs/security.md, "Invitations").
 PUBLIC_API = {
     ("GET", "/health"),
     ("GET", "/api/v1/setup"),
     ("POST", "/api/v1/setup"),
     ("POST", "/api/v1/auth/login"),
+    ("POST", "/api/v1/invitations/check"),
+    ("POST", "/api/v1/invitations/accept"),
 }
 PUBLIC_DOCS = {("GET", "/api/openapi.json"), ("GET", "/docs")}
-PUBLIC_UI_PAGE = re.compile(r"^/ui/(login|setup)/?$")
+PUBLIC_UI_PAGE = re.compile(r"^/ui/(login|setup|invite)/?$")
 
 
 # -- helpers -------------------------------------------------------------------------
@@ -221,6 +225,8 @@ def test_public_routes_answer_without_login(client: TestClient) -> None:
     # A bad body is a validation error, not a login demand, on the public writes.
     assert anon.post("/api/v1/setup", json={}).status_code == 422
     assert anon.post("/api/v1/auth/login", json={}).status_code == 422
+    assert anon.post("/api/v1/invitations/check", json={}).status_code == 422
+    assert anon.post("/api/v1/invitations/accept", json={}).status_code == 422
 
 
 # -- 401 on everything else -------------------------------------------------------------

@@ -16,6 +16,7 @@ from gatepost.services.container import Container
 from tests.support.api import STRONG_PASSWORD, Actor, add_user
 from tests.support.leaks import remember
 from tests.support.routes import operations, random_id
+from tests.support.rows import row_counts
 
 COOKIE = "__Host-gatepost_session"
 _URLSAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
@@ -206,22 +207,52 @@ def test_session_expires_at_absolute_timeout_despite_activity(
 
 
 def test_every_write_route_refuses_a_cookie_session_without_the_csrf_token(
-    admin: Actor, client: TestClient
+    admin: Actor, client: TestClient, container: Container
 ) -> None:
     """Walked over the app's own routes (API and admin UI), so a new write route is
     covered the moment it exists: the check is central (GuardedRoute), before the
-    permission and the handler, and this fails if a route escapes it."""
+    permission and the handler, and this fails if a route escapes it. Each refusal must
+    be the CSRF check's own answer and write nothing; as a control, the same request
+    with the token gets past it, or (device routes, whose permission no user holds) is
+    refused by the permission check, which audits its refusals, where the CSRF
+    refusal wrote no such entry."""
     client.cookies.clear()
-    _login(client)  # the session cookie stays in the client's jar; no X-CSRF-Token
-    walked = []
+    csrf = _login(client).json()["csrf_token"]  # the session cookie stays in the jar
+    walked, failures = [], []
     for op in operations(client.app):  # type: ignore[arg-type]
         if op.method == "GET" or op.permission is None:
             continue
-        response = client.request(op.method, op.url({p: random_id() for p in op.path_params}))
-        assert response.status_code == 403, f"{op}: {response.status_code}"
+        url = op.url({p: random_id() for p in op.path_params})
+        before = row_counts(container)
+        response = client.request(op.method, url, follow_redirects=False)
         walked.append(str(op))
+        if response.status_code != 403 or not _is_csrf_refusal(op.is_ui, response):
+            failures.append(f"{op}: {response.status_code} {response.text[:80]}")
+            continue
+        if row_counts(container) != before:
+            failures.append(f"{op}: the CSRF refusal wrote rows")
+            continue
+        with_token = client.request(
+            op.method, url, headers={"X-CSRF-Token": csrf}, follow_redirects=False
+        )
+        if with_token.status_code == 403:
+            audited = row_counts(container)["audit_log"] - before["audit_log"]
+            if audited != 1:  # the one "authz.denied" entry of the permission check
+                failures.append(f"{op}: 403 with the CSRF token too, but not the permission's")
+        if client.get("/api/v1/auth/me").status_code != 200:  # that was a sign-out
+            client.cookies.clear()
+            csrf = _login(client).json()["csrf_token"]
+    assert failures == [], "\n".join(failures)
     assert any(w.startswith("POST /ui/") for w in walked) and len(walked) > 30, walked
     assert client.get("/api/v1/auth/me").status_code == 200  # the session still works
+
+
+def _is_csrf_refusal(ui: bool, response: Any) -> bool:
+    """The CSRF check's answer: the UI's expired-form page, or the API's ``forbidden``."""
+    if ui:
+        return "This form has expired or came from another site" in response.text
+    body = response.json()
+    return isinstance(body, dict) and body.get("error", {}).get("code") == "forbidden"
 
 
 def test_cookie_authenticated_write_needs_the_csrf_token(admin: Actor, client: TestClient) -> None:

@@ -1,7 +1,11 @@
 """Where the real services the tests need live, and how a missing one is handled.
 
-Outside CI a missing service skips the tests that need it; under ``CI=true`` it fails
-them, because CI provides every service.
+The one rule for every skip in the suite: outside CI a missing service or resource
+(a server, a binary, a font, a platform file) skips the tests that need it through
+:func:`missing`; under CI (``CI`` set to ``true``, ``1`` or ``yes``, any case; ``.ci/run``
+sets it) it fails them, because CI provides every one. A parametrised case that cannot
+exist at all goes through :func:`not_applicable`. No test calls ``pytest.skip`` or
+``skipif`` directly (``tests/security/test_suite_rules.py`` checks).
 """
 
 from __future__ import annotations
@@ -28,8 +32,13 @@ MQTT_DIR = Path(os.environ.get("GATEPOST_MQTT_DIR", REPO_ROOT / ".cache" / "mosq
 MQTT_GATEWAY_USER = os.environ.get("GATEPOST_MQTT_GATEWAY_USER", "gatepost-gateway")
 
 
+#: The values of ``CI`` that mean "this is a CI run" (compared case-insensitively).
+CI_TRUTHY = frozenset({"true", "1", "yes"})
+
+
 def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() == "true"
+    """Whether this run is CI, where every service must be present."""
+    return os.environ.get("CI", "").strip().lower() in CI_TRUTHY
 
 
 def missing(what: str) -> None:
@@ -37,6 +46,12 @@ def missing(what: str) -> None:
     if in_ci():
         pytest.fail(f"{what} is not reachable, and CI must provide it")
     pytest.skip(f"{what} is not reachable")
+
+
+def not_applicable(why: str) -> None:
+    """Skip, in CI too, a parametrised case that cannot exist (say, a value one database
+    cannot store): nothing is missing, so nothing should fail. Not for absent services."""
+    pytest.skip(f"does not apply: {why}")
 
 
 def port_open(host: str, port: int) -> bool:

@@ -22,7 +22,13 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.routing import Mount
 
 from gatepost import __version__
-from gatepost.api.deps import GuardedRoute, access_rule_of, public, require
+from gatepost.api.deps import (
+    GuardedRoute,
+    access_rule_of,
+    login_before_not_found,
+    public,
+    require,
+)
 from gatepost.api.errors import install_error_handlers
 from gatepost.api.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from gatepost.api.routes import (
@@ -35,6 +41,7 @@ from gatepost.api.routes import (
     events,
     faces,
     health,
+    invitations,
     media,
     notification_subscribers,
     person_access,
@@ -131,6 +138,7 @@ def create_app(container: Container) -> FastAPI:
         health,
         auth,
         tenants,
+        invitations,
         users,
         persons,
         vehicles,
@@ -155,6 +163,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(docs)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.router.default = login_before_not_found(app.router)
 
     install_error_handlers(app)
     app.add_middleware(

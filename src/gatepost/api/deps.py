@@ -4,23 +4,29 @@ Every route declares exactly one access rule in its ``dependencies``: ``require(
 for a permission, or ``public("why")`` for the few routes that need no login (health,
 login, first-run setup). :class:`GuardedRoute` reads that rule and authenticates and
 authorises *before* the request body is parsed, so an unauthenticated caller gets 401
-on every route whatever it sends, and ``create_app`` refuses to build an app with a
-route that declares no rule (deny by default, no exempt-path lists).
+on every route whatever it sends (and whatever method: a method that the path does not
+serve is refused with 405 only after login, see :mod:`gatepost.api.methods`), and
+``create_app`` refuses to build an app with a route that declares no rule (deny by
+default, no exempt-path lists).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 from fastapi import Depends, Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.routing import Router
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gatepost.errors import AuthenticationFailed, PermissionDenied
+from gatepost.api.json_bodies import require_utf8_json
+from gatepost.api.methods import PathMethods, route_path, route_table
+from gatepost.errors import MethodNotAllowed, PermissionDenied, Unauthenticated
 from gatepost.security.csrf import csrf_valid
 from gatepost.security.permissions import Permission
 from gatepost.security.policy import Principal, authorize
@@ -34,6 +40,7 @@ __all__ = [
     "CurrentPrincipal",
     "GuardedRoute",
     "access_rule_of",
+    "login_before_not_found",
     "public",
     "require",
 ]
@@ -106,7 +113,7 @@ def authenticate_request(request: Request, container: Container) -> Principal:
     """Resolve the caller (no CSRF check here: see :func:`check_csrf`)."""
     token, from_cookie = _presented_token(request)
     if token is None:
-        raise AuthenticationFailed()
+        raise Unauthenticated()
     principal = container.auth.authenticate(token)
     request.state.session_token = token
     request.state.token_from_cookie = from_cookie
@@ -173,15 +180,59 @@ class GuardedRoute(APIRoute):
                 await check_csrf(request)
                 await check_permission(container, principal, rule.permission)
                 request.state.principal = principal
+            await require_utf8_json(request)
             return await handler(request)
 
         return guarded
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve, or refuse a method that the path does not serve (:mod:`.methods`).
+
+        The refusal is a 405 whose ``Allow`` names every method served at the path,
+        given only after login where the path is not public, as on every route.
+        """
+        if scope["type"] == "http":
+            refused = route_table(scope["app"]).refusal(self, scope)
+            if refused is not None:
+                await _refuse_method(Request(scope, receive), refused)
+        await super().handle(scope, receive, send)
+
+
+def _is_public(path: PathMethods) -> bool:
+    return all(
+        [rule.is_public for rule in access_rule_of(route.dependant)] == [True]
+        for route in path.routes
+    )
+
+
+async def _refuse_method(request: Request, path: PathMethods) -> NoReturn:
+    if not _is_public(path):
+        container = await get_container(request)
+        await run_in_threadpool(authenticate_request, request, container)
+    raise MethodNotAllowed(path.methods)
+
+
+def login_before_not_found(router: Router) -> ASGIApp:
+    """The router's answer to a path no route matches: under ``/api/``, only after login.
+
+    So an anonymous caller gets the same 401 for an API path that does not exist as
+    for one that does, and cannot map the API by probing it.
+    """
+
+    async def default(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and route_path(scope).startswith("/api/"):
+            request = Request(scope, receive)
+            container = await get_container(request)
+            await run_in_threadpool(authenticate_request, request, container)
+        await router.not_found(scope, receive, send)
+
+    return default
 
 
 async def get_principal(request: Request) -> Principal:
     principal = getattr(request.state, "principal", None)
     if not isinstance(principal, Principal):
-        raise AuthenticationFailed()
+        raise Unauthenticated()
     return principal
 
 

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gatepost import errors as e
 
-__all__ = ["error_response", "install_error_handlers", "status_for"]
+__all__ = ["error_response", "install_error_handlers", "status_for", "unauthenticated_response"]
 
 log = logging.getLogger("gatepost.api")
 
@@ -25,6 +25,7 @@ _STATUS: list[tuple[type[e.GatepostError], int]] = [
     (e.AuthenticationFailed, 401),
     (e.PermissionDenied, 403),
     (e.NotFound, 404),
+    (e.MethodNotAllowed, 405),
     (e.Conflict, 409),
     (e.SetupError, 409),
     (e.ValidationFailed, 422),
@@ -60,14 +61,32 @@ def error_response(
     return JSONResponse({"error": body}, status_code=status, headers=headers)
 
 
+def unauthenticated_response() -> JSONResponse:
+    """The one answer to any request without a credential that authenticates.
+
+    No credential, or a bearer token, session cookie, API key or device token that is
+    malformed, unknown, revoked or expired: the same 401, code, message and headers.
+    """
+    return error_response(
+        401,
+        e.Unauthenticated.code,
+        e.Unauthenticated.MESSAGE,
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
 def _gatepost_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, e.GatepostError)  # noqa: S101 - registered for this type only
+    if isinstance(exc, e.Unauthenticated):
+        return unauthenticated_response()
     status = status_for(exc)
     headers: dict[str, str] = {}
     if isinstance(exc, e.Throttled | e.ServiceUnavailable):
         headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, e.AuthenticationFailed) and status == 401:
         headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, e.MethodNotAllowed):
+        headers["Allow"] = ", ".join(sorted(exc.allowed))
     if status >= 500:
         log.error("request failed: %s (%s)", exc.code, type(exc).__name__)
         if not isinstance(exc, e.ServiceUnavailable):

@@ -12,7 +12,7 @@ import json
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["BodyLimitMiddleware", "SecurityHeadersMiddleware"]
+__all__ = ["BodyLimitMiddleware", "HSTS", "SecurityHeadersMiddleware"]
 
 _BODY_METHODS = {b"POST", b"PUT", b"PATCH", b"DELETE"}
 
@@ -175,8 +175,19 @@ _DOCS_CSP = (
 )
 
 
+#: Sent only on requests that came over HTTPS (see SecurityHeadersMiddleware).
+HSTS = b"max-age=31536000; includeSubDomains"
+
+
 class SecurityHeadersMiddleware:
-    """no-store, nosniff, no-referrer and a strict CSP on every response (SECURITY.md 22)."""
+    """no-store, nosniff, no-referrer and a strict CSP on every response (SECURITY.md 22).
+
+    ``Strict-Transport-Security`` goes on every response to a request that came over
+    HTTPS: the ASGI scheme is ``https`` when the server terminates TLS itself, or when
+    the trusted proxy (``server.trusted_proxy``, and only it: uvicorn's proxy-headers
+    middleware, set up by ``gatepost serve``) says so in ``X-Forwarded-Proto``. Never on
+    plain HTTP, where a header a client sends itself changes nothing.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -187,6 +198,7 @@ class SecurityHeadersMiddleware:
             return
         path: str = scope.get("path", "")
         static = path.startswith("/static/")
+        https = scope.get("scheme") == "https"
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -206,6 +218,8 @@ class SecurityHeadersMiddleware:
                 if not static:
                     headers.append((b"cache-control", b"no-store"))
                     headers.append((b"pragma", b"no-cache"))
+                if https:
+                    headers.append((b"strict-transport-security", HSTS))
                 message["headers"] = headers
             await send(message)
 

@@ -19,6 +19,7 @@ from gatepost.cli import (
     plates,
     retention,
     serve,
+    tenants,
 )
 from gatepost.cli.context import cli_state
 
@@ -60,6 +61,7 @@ app.add_typer(device.app, name="device")
 app.add_typer(faces.app, name="faces")
 app.add_typer(plates.app, name="plates")
 app.add_typer(retention.app, name="retention")
+app.add_typer(tenants.app, name="tenants")
 
 
 def main() -> None:

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
 from gatepost.cli.context import cli_state, console, fail, prepare_data_dir
 from gatepost.logs import uvicorn_log_config
+from gatepost.settings import Settings
+
+
+def transport_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's TLS and proxy options: TLS when a certificate is set, and the
+    ``X-Forwarded-*`` headers (client address, ``https``) believed only from
+    ``server.trusted_proxy``. The app reads the result as the request's scheme (HSTS
+    on HTTPS only, see :mod:`gatepost.api.middleware`)."""
+    certfile, keyfile = settings.server.tls_certfile, settings.server.tls_keyfile
+    return {
+        "ssl_certfile": str(certfile) if certfile else None,
+        "ssl_keyfile": str(keyfile) if keyfile else None,
+        "proxy_headers": settings.server.trusted_proxy is not None,
+        "forwarded_allow_ips": settings.server.trusted_proxy or "127.0.0.1",
+    }
 
 
 def serve(
@@ -48,16 +63,12 @@ def serve(
             soft_wrap=True,
         )
         typer.echo(f"\n  {token}\n")
-    certfile, keyfile = settings.server.tls_certfile, settings.server.tls_keyfile
     with Gatepost.with_container(container) as gatepost:
         uvicorn.run(
             gatepost.app,
             host=settings.server.host,
             port=settings.server.port,
-            ssl_certfile=str(certfile) if certfile else None,
-            ssl_keyfile=str(keyfile) if keyfile else None,
-            proxy_headers=settings.server.trusted_proxy is not None,
-            forwarded_allow_ips=settings.server.trusted_proxy or "127.0.0.1",
+            **transport_options(settings),
             server_header=False,
             log_config=uvicorn_log_config(),
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gatepost.errors import ValidationFailed
+from gatepost.errors import Conflict, ValidationFailed
 
 __all__ = [
     "InvalidIdentityNumber",
@@ -10,6 +10,7 @@ __all__ = [
     "InvalidSchedule",
     "InvalidSlug",
     "InvalidZone",
+    "InvitationRefused",
     "ZoneCycle",
 ]
 
@@ -37,6 +38,24 @@ class InvalidSlug(ValidationFailed):
             "starting with a letter",
             field="slug",
         )
+
+
+class InvitationRefused(Conflict):
+    """An invitation token that cannot be accepted; ``reason`` is ``invalid`` (no such
+    invitation), ``used``, ``revoked`` or ``expired``. Nothing was changed."""
+
+    code = "invitation_refused"
+    _MESSAGES = {
+        "invalid": "the invitation link is not valid",
+        "used": "this invitation has already been used",
+        "revoked": "this invitation was revoked",
+        "expired": "this invitation has expired",
+    }
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(self._MESSAGES.get(reason, self._MESSAGES["invalid"]))
+        self.reason = reason
+        self.field = "token"
 
 
 class InvalidSchedule(ValidationFailed):

@@ -1,51 +1,15 @@
-"""Password policy and argon2id hashing with rehash-on-verify and a dummy hash.
+"""argon2id password hashing with rehash-on-verify and a dummy hash for uniform timing.
 
-Policy (SECURITY.md 16, NIST 800-63B): at least 12 characters, at most 1024 (no
-truncation: argon2 reads every byte), not in the common-password list shipped with
-``zxcvbn``, and not the username.
+Which new passwords are acceptable is decided in one place,
+:mod:`gatepost.security.password_policy`.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from gatepost.errors import ValidationFailed
-
-__all__ = ["MAX_PASSWORD_LENGTH", "Passwords", "WeakPassword", "check_password_policy"]
-
-MAX_PASSWORD_LENGTH = 1024
-
-
-class WeakPassword(ValidationFailed):
-    code = "weak_password"
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason, field="password")
-
-
-@lru_cache(maxsize=1)
-def _common_passwords() -> frozenset[str]:
-    from zxcvbn.frequency_lists import FREQUENCY_LISTS
-
-    return frozenset(word.lower() for word in FREQUENCY_LISTS["passwords"])
-
-
-def check_password_policy(password: str, *, min_length: int = 12, username: str = "") -> None:
-    """Raise WeakPassword with a reason the user can act on."""
-    if len(password) < min_length:
-        raise WeakPassword(f"password must have at least {min_length} characters")
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise WeakPassword(f"password must have at most {MAX_PASSWORD_LENGTH} characters")
-    lowered = password.lower()
-    if lowered in _common_passwords():
-        raise WeakPassword("this password is too common; choose another")
-    if username and lowered == username.lower():
-        raise WeakPassword("password must differ from the username")
-    if len(set(password)) < 4:
-        raise WeakPassword("password repeats too few characters")
+__all__ = ["Passwords"]
 
 
 class Passwords:

@@ -1,4 +1,4 @@
-"""Opaque bearer tokens for sessions, API keys, device credentials and setup.
+"""Opaque bearer tokens for sessions, API keys, device credentials, setup and invitations.
 
 A token reads ``<prefix>_<tenant id>_<secret>``: the tenant id routes the lookup (so
 every token table keys on ``(tenant_id, token_hash)``), the 256-bit secret is random
@@ -23,7 +23,7 @@ __all__ = [
     "tokens_equal",
 ]
 
-_TOKEN = re.compile(r"^(gps|gpk|gpd|gpt)_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$")
+_TOKEN = re.compile(r"^(gps|gpk|gpd|gpt|gpi)_([0-9a-f]{32})_([A-Za-z0-9_-]{43})$")
 
 
 class TokenKind(StrEnum):
@@ -31,6 +31,7 @@ class TokenKind(StrEnum):
     API_KEY = "gpk"
     DEVICE = "gpd"
     SETUP = "gpt"
+    INVITATION = "gpi"
 
 
 @dataclass(frozen=True, repr=False)

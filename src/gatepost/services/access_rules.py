@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from gatepost.domain.access_points import DoorMode, RequiredFactors
 from gatepost.domain.decisions import CommandKind
 from gatepost.domain.devices import Device, Direction, EventKind
+from gatepost.domain.names import visible_name
 from gatepost.domain.ports import Clock
 from gatepost.domain.rule_sets import RuleSet
 from gatepost.domain.schedules import WeeklySchedule
@@ -95,7 +96,7 @@ def checked_name(value: str, *, field: str = "name", longest: int = 120) -> str:
     name = " ".join(value.split())
     if not 1 <= len(name) <= longest:
         raise ValidationFailed(f"{field} must have 1-{longest} characters", field=field)
-    return name
+    return visible_name(name, field=field)
 
 
 def validity_of(valid_from: datetime | None, valid_until: datetime | None) -> ValidityWindow:

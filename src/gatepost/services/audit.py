@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 from gatepost.domain.ports import Clock
 from gatepost.errors import NotFound
-from gatepost.security.audit_chain import ChainEntry, entry_mac, verify_chain
+from gatepost.security.audit_chain import ChainEntry, UnreadableEntry, entry_mac, verify_chain
 from gatepost.security.policy import Principal
 from gatepost.services.keys import KeyService
+from gatepost.services.pages import Page
 from gatepost.services.uow import Transactions, UnitOfWork
 from gatepost.store.db import Database
 
@@ -104,8 +105,9 @@ class AuditService:
         before_seq: int | None = None,
         action: str | None = None,
         actor: str | None = None,
-    ) -> Sequence[ChainEntry]:
-        """The caller's tenant's entries, newest first (``seq`` below ``before_seq``)."""
+    ) -> Sequence[ChainEntry | UnreadableEntry]:
+        """The caller's tenant's entries, newest first (``seq`` below ``before_seq``); a
+        row that cannot be read back comes as an ``UnreadableEntry``."""
         with self._tx.read() as uow:
             return uow.audit_log.list(
                 tenant_id=principal.tenant_id,
@@ -114,6 +116,24 @@ class AuditService:
                 action=action,
                 actor=actor,
             )
+
+    def page(
+        self,
+        principal: Principal,
+        *,
+        limit: int,
+        before_seq: int | None = None,
+        action: str | None = None,
+        actor: str | None = None,
+    ) -> Page[ChainEntry | UnreadableEntry]:
+        """A page of :meth:`list`; the cursor is the lowest readable ``seq`` shown."""
+        rows = self.list(
+            principal, limit=limit + 1, before_seq=before_seq, action=action, actor=actor
+        )
+        shown = rows[:limit]
+        seqs = [row.seq for row in shown if row.seq is not None]
+        next_cursor = str(min(seqs)) if len(rows) > limit and seqs else None
+        return Page(shown, next_cursor, limit)
 
     def verify(self, *, tenant_id: str) -> VerifyReport:
         """Check the whole chain against the tenant's MAC key and recorded head."""

@@ -1,8 +1,16 @@
 """AuthService: login, sessions, tokens to principals, logout, passwords and TOTP.
 
-Login answers the same for an unknown organisation, an unknown user, a disabled user
-and a wrong password: same error, and a password hash is always verified (a dummy one
-when there is no account) so timing does not tell them apart (SECURITY.md 17).
+Login answers the same for an unknown organisation, an unknown user, a disabled user,
+a wrong password, and a right password with a missing or wrong one-time code: same
+error, and a password hash is always verified (a dummy one when there is no account) so
+timing does not tell them apart (SECURITY.md 17). Each of those failures counts towards
+the login throttle.
+
+Any token that does not authenticate (malformed, unknown, revoked, an expired session,
+an API key or a device token) gets one error, :class:`~gatepost.errors.Unauthenticated`.
+A session's last-use time is written at most every ``min(60 s, idle timeout / 4)``, so
+an active session never times out and an idle one times out at most a quarter of the
+idle timeout early, never late.
 """
 
 from __future__ import annotations
@@ -14,10 +22,11 @@ from datetime import datetime, timedelta
 
 from gatepost.domain.accounts import User, UserSession
 from gatepost.domain.ports import Clock
-from gatepost.errors import AuthenticationFailed, NotFound, ValidationFailed
+from gatepost.errors import AuthenticationFailed, NotFound, Unauthenticated, ValidationFailed
 from gatepost.security import totp
 from gatepost.security.csrf import csrf_token_for
-from gatepost.security.passwords import Passwords, check_password_policy
+from gatepost.security.password_policy import check_password_policy
+from gatepost.security.passwords import Passwords
 from gatepost.security.permissions import Role
 from gatepost.security.policy import Principal, PrincipalKind
 from gatepost.security.tokens import (
@@ -33,22 +42,15 @@ from gatepost.services.throttle import LoginThrottleService
 from gatepost.services.uow import Transactions, UnitOfWork
 from gatepost.store.ids import new_id
 
-__all__ = ["AuthService", "LoginResult", "TotpEnrolment", "TotpRequired"]
+__all__ = ["AuthService", "LoginResult", "TotpEnrolment"]
 
 log = logging.getLogger(__name__)
 
-_INVALID = "invalid organisation, username or password"
+_INVALID = "invalid organisation, username, password or one-time code"
 _SEEN_WRITE_INTERVAL = timedelta(seconds=60)
 
 #: Records a last-use time in a write unit of work (None: recent enough already).
 _Touch = Callable[[UnitOfWork], None] | None
-
-
-class TotpRequired(AuthenticationFailed):
-    code = "totp_required"
-
-    def __init__(self) -> None:
-        super().__init__("a one-time code from your authenticator app is required")
 
 
 @dataclass(frozen=True, repr=False)
@@ -64,10 +66,11 @@ class LoginResult:
 
 @dataclass(frozen=True)
 class _Failure:
+    """Why a login failed, for the audit log only: the caller always gets ``_INVALID``."""
+
     tenant_id: str | None
     user_id: str | None
     reason: str
-    message: str
 
 
 @dataclass(frozen=True, repr=False)
@@ -76,9 +79,11 @@ class TotpEnrolment:
     uri: str
 
 
-def _stale(last_used: datetime | None, now: datetime) -> bool:
-    """Whether a last-use time is due to be written again (at most once a minute)."""
-    return last_used is None or now - last_used > _SEEN_WRITE_INTERVAL
+def _stale(
+    last_used: datetime | None, now: datetime, interval: timedelta = _SEEN_WRITE_INTERVAL
+) -> bool:
+    """Whether a last-use time is due to be written again (at most once per ``interval``)."""
+    return last_used is None or now - last_used > interval
 
 
 def _user_principal(user: User, *, session_id: str | None, tenant_name: str) -> Principal:
@@ -114,6 +119,9 @@ class AuthService:
         self._audit = audit  # refusals only: they are kept although the login fails
         self._throttle = throttle
         self._idle = idle
+        # A session's recorded last use lags its real last use by up to this much, so it
+        # must be a small part of the idle timeout (see the module docstring).
+        self._seen_interval = min(_SEEN_WRITE_INTERVAL, idle / 4)
         self._absolute = absolute
         self._min_length = password_min_length
 
@@ -148,9 +156,7 @@ class AuthService:
                     details={"reason": outcome.reason},
                 ),
             )
-        raise AuthenticationFailed(
-            _INVALID if outcome.reason == "bad_credentials" else outcome.message
-        )
+        raise AuthenticationFailed(_INVALID)
 
     def _attempt(
         self,
@@ -171,18 +177,18 @@ class AuthService:
         )
         if tenant is None or stored is None:
             self._passwords.dummy_verify(password)
-            return _Failure(tenant.id if tenant else None, None, "bad_credentials", _INVALID)
+            return _Failure(tenant.id if tenant else None, None, "bad_credentials")
         user = stored.user
         ok, new_hash = self._passwords.verify(stored.password_hash, password)
         if not ok or user.disabled:
-            return _Failure(tenant.id, user.id, "bad_credentials", _INVALID)
+            return _Failure(tenant.id, user.id, "bad_credentials")
         if new_hash is not None:
             uow.accounts.rehash_password(
                 tenant_id=user.tenant_id, user_id=user.id, password_hash=new_hash
             )
         if user.totp_enabled and stored.totp_sealed is not None:
             if not totp_code:
-                raise TotpRequired()
+                return _Failure(tenant.id, user.id, "totp_missing")
             secret = uow.keys(user.tenant_id).open_text(
                 stored.totp_sealed, table="users", column="totp", row_id=user.id
             )
@@ -192,9 +198,7 @@ class AuthService:
             if step is None or not uow.accounts.advance_totp_step(
                 tenant_id=user.tenant_id, user_id=user.id, step=step
             ):
-                return _Failure(
-                    tenant.id, user.id, "bad_totp", "the one-time code is wrong or was already used"
-                )
+                return _Failure(tenant.id, user.id, "bad_totp")
         token = issue_token(TokenKind.SESSION, tenant.id)
         session = UserSession(
             tenant_id=tenant.id,
@@ -224,16 +228,18 @@ class AuthService:
         """Resolve a bearer or cookie token; raises AuthenticationFailed.
 
         Runs on every request, so it only reads (committed data, no write lock); the
-        last-used time of a session, key or device is written at most once a minute.
+        last-used time of a session, key or device is written at most once a minute (a
+        session's more often when its idle timeout is short). Every refusal is the same
+        :class:`Unauthenticated`, whatever kind of token it was and whatever was wrong.
         """
         parsed = parse_token(token)
         if parsed is None or parsed.kind is TokenKind.SETUP:
-            raise AuthenticationFailed()
+            raise Unauthenticated()
         now = self._clock.now()
         with self._tx.committed() as uow:
             tenant = uow.tenants.get(tenant_id=parsed.tenant_id)
             if tenant is None or tenant.shredded:
-                raise AuthenticationFailed()
+                raise Unauthenticated()
             if parsed.kind is TokenKind.SESSION:
                 principal, touch = self._session_principal(uow, parsed, now, tenant.name)
             elif parsed.kind is TokenKind.API_KEY:
@@ -258,13 +264,13 @@ class AuthService:
             or stored.session.expires_at <= now
             or now - stored.session.last_seen_at > self._idle
         ):
-            raise AuthenticationFailed("session expired; log in again")
+            raise Unauthenticated()
         session = stored.session
         user = uow.accounts.get_user(tenant_id=session.tenant_id, user_id=session.user_id)
         if user is None or user.disabled:
-            raise AuthenticationFailed()
+            raise Unauthenticated()
         principal = _user_principal(user, session_id=session.id, tenant_name=tenant_name)
-        if not _stale(session.last_seen_at, now):
+        if not _stale(session.last_seen_at, now, self._seen_interval):
             return principal, None
         return principal, lambda w: w.accounts.touch_session(
             tenant_id=session.tenant_id, session_id=session.id, now=now
@@ -276,7 +282,7 @@ class AuthService:
     ) -> tuple[Principal, _Touch]:
         key = uow.accounts.api_key_by_hash(tenant_id=parsed.tenant_id, token_hash=parsed.token_hash)
         if key is None or key.revoked:
-            raise AuthenticationFailed()
+            raise Unauthenticated()
         principal = Principal(
             kind=PrincipalKind.API_KEY,
             id=key.id,
@@ -299,7 +305,7 @@ class AuthService:
             tenant_id=parsed.tenant_id, credential_hash=parsed.token_hash
         )
         if device is None or device.revoked:
-            raise AuthenticationFailed()
+            raise Unauthenticated()
         principal = Principal(
             kind=PrincipalKind.DEVICE,
             id=device.id,
@@ -346,7 +352,14 @@ class AuthService:
             ok, _ = self._passwords.verify(stored.password_hash, current)
             if not ok:
                 raise ValidationFailed("the current password is wrong", field="current_password")
-            check_password_policy(new, min_length=self._min_length, username=user.username)
+            tenant = uow.tenants.get(tenant_id=user.tenant_id)
+            check_password_policy(
+                new,
+                min_length=self._min_length,
+                username=user.username,
+                organisation=(tenant.name, tenant.slug) if tenant else (),
+                field="new_password",
+            )
             uow.accounts.set_password(
                 tenant_id=user.tenant_id,
                 user_id=user.id,

@@ -29,6 +29,7 @@ from gatepost.services.devices import DeviceService
 from gatepost.services.event_feed import EventFeedService
 from gatepost.services.events import EventService
 from gatepost.services.faces import FaceService
+from gatepost.services.invitations import InvitationService
 from gatepost.services.keys import KeyService
 from gatepost.services.media import MediaService
 from gatepost.services.notification_subscribers import NotificationSubscriberService
@@ -114,6 +115,7 @@ class Container:
     setup: SetupService
     auth: AuthService
     users: UserService
+    invitations: InvitationService
     sites: SiteService
     persons: PersonService
     vehicles: VehicleService
@@ -252,6 +254,17 @@ def build_container(
             tx=tx,
             passwords=passwords,
             clock=clock,
+            password_min_length=sec.password_min_length,
+        ),
+        invitations=InvitationService(
+            tx=tx,
+            passwords=passwords,
+            clock=clock,
+            throttle=throttle,
+            public_url=settings.server.public_url,
+            fallback_url=settings.server.base_url,
+            default_hours=sec.invitation_hours,
+            max_hours=sec.invitation_max_hours,
             password_min_length=sec.password_min_length,
         ),
         sites=SiteService(tx=tx, clock=clock),

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from gatepost.domain.devices import Device, DeviceKind, DeviceRole, Direction
+from gatepost.domain.names import visible_name
 from gatepost.domain.ports import Clock
 from gatepost.errors import Conflict, NotFound, ValidationFailed
 from gatepost.security.crypto import TenantKeys
@@ -93,6 +94,8 @@ def _validated(draft: DeviceDraft) -> DeviceDraft:
         raise ValidationFailed("name must have 1-120 characters", field="name")
     if not 1 <= len(zone) <= 80:
         raise ValidationFailed("zone must have 1-80 characters", field="zone")
+    visible_name(name)
+    visible_name(zone, field="zone")
     for enum, value, field in (
         (DeviceKind, draft.kind, "kind"),
         (Direction, draft.direction, "direction"),

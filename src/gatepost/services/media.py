@@ -2,9 +2,12 @@
 
 Uploads are checked before anything is stored: allowed types (JPEG, PNG, WebP) by
 content, the declared content type must agree, bytes and pixels are capped, and the
-image must decode completely. The object is sealed with the tenant's data key, bound
-to its id, written to the blob store, and only then recorded; if recording fails the
-blob is removed again, so a failed request leaves no orphan (SECURITY.md 21, 31).
+image must decode completely. Its metadata (EXIF with GPS and camera serials, XMP,
+comments, ICC profiles, PNG text) is stripped first, losslessly, for every kind of
+image (snapshots, kept enrolment photos, plate frames). The object is sealed with the
+tenant's data key, bound to its id, written to the blob store, and only then recorded;
+if recording fails the blob is removed again, so a failed request leaves no orphan
+(SECURITY.md 21, 31).
 
 Objects are deleted row first, blob after the commit: :meth:`MediaService.remove` does
 both inside another use case's unit of work (a person's erasure, a retention purge).
@@ -25,7 +28,7 @@ from gatepost.security.policy import Principal
 from gatepost.services.uow import Transactions, UnitOfWork
 from gatepost.store.ids import new_id
 from gatepost.store.media import BlobNotFound, BlobStore, BlobStoreUnavailable
-from gatepost.vision.images import inspect_image
+from gatepost.vision.images import clean_image
 
 __all__ = ["MediaContent", "MediaService", "SignedMediaUrl"]
 
@@ -76,10 +79,12 @@ class MediaService:
         kind: MediaKind,
         retention: timedelta | None = None,
     ) -> MediaObject:
-        """Seal and store an image; it expires after ``retention`` (default: events')."""
-        facts = inspect_image(
+        """Seal and store an image without its metadata; it expires after ``retention``
+        (default: events')."""
+        clean = clean_image(
             data, declared=declared_type, max_bytes=self._max_bytes, max_pixels=self._max_pixels
         )
+        data, facts = clean.data, clean.facts
         now = self._clock.now()
         media_id = new_id()
         with self._tx.read() as uow:

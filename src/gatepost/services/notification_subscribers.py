@@ -18,6 +18,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, replace
 
+from gatepost.domain.names import visible_name
 from gatepost.domain.ports import Clock
 from gatepost.domain.webhooks import NotificationSubscriber
 from gatepost.errors import NotFound, ValidationFailed
@@ -53,7 +54,7 @@ def _checked_name(name: str) -> str:
     name = name.strip()
     if not name or len(name) > NAME_MAX:
         raise ValidationFailed(f"name must be 1-{NAME_MAX} characters", field="name")
-    return name
+    return visible_name(name)
 
 
 def _new_password() -> tuple[str, str]:

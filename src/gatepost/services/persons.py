@@ -23,6 +23,7 @@ from gatepost.domain.identities import (
     normalise_identity_number,
     normalise_phone,
 )
+from gatepost.domain.names import visible_name
 from gatepost.domain.persons import Consent, Person, PersonKind, PersonStatus
 from gatepost.domain.ports import Clock
 from gatepost.errors import Conflict, NotFound, ValidationFailed
@@ -231,6 +232,7 @@ class PersonService:
         name = normalise_name(draft.name)
         if not 1 <= len(name) <= 200:
             raise ValidationFailed("name must have 1-200 characters", field="name")
+        visible_name(name)
         kind = _choice(PersonKind, draft.kind, "kind")
         status = _choice(PersonStatus, draft.status, "status")
         if (

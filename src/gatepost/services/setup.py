@@ -15,7 +15,8 @@ from gatepost.domain.accounts import User
 from gatepost.domain.ports import Clock
 from gatepost.domain.tenants import normalise_slug
 from gatepost.errors import Conflict, SetupError
-from gatepost.security.passwords import Passwords, check_password_policy
+from gatepost.security.password_policy import check_password_policy
+from gatepost.security.passwords import Passwords
 from gatepost.security.permissions import Role
 from gatepost.security.tokens import TokenKind, issue_token, parse_token, tokens_equal
 from gatepost.services.audit import AuditRecord
@@ -85,7 +86,12 @@ class SetupService:
         """Spend the token: the operator's tenant, its keys and first administrator."""
         slug = normalise_slug(tenant_slug)
         username = username.strip().lower()
-        check_password_policy(password, min_length=self._min_length, username=username)
+        check_password_policy(
+            password,
+            min_length=self._min_length,
+            username=username,
+            organisation=(tenant_name, slug),
+        )
         parsed = parse_token(token.strip(), expect=TokenKind.SETUP)
         now = self._clock.now()
         with self._tx.write() as uow:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from gatepost.domain.names import visible_name
 from gatepost.domain.plates import PlateGrammar, PlateRegion
 from gatepost.domain.ports import Clock
 from gatepost.domain.sites import PlatePattern, Site, SitePlateSettings
@@ -84,6 +85,7 @@ class SiteService:
         name = name.strip()
         if not 1 <= len(name) <= 200:
             raise ValidationFailed("name must have 1-200 characters", field="name")
+        visible_name(name)
         try:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:

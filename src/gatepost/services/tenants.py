@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gatepost.domain.names import visible_name
 from gatepost.domain.ports import Clock
 from gatepost.domain.tenants import Tenant, normalise_slug
 from gatepost.errors import Conflict, NotFound, ValidationFailed
@@ -27,6 +28,7 @@ class TenantService:
         name = name.strip()
         if not 1 <= len(name) <= 200:
             raise ValidationFailed("name must have 1-200 characters", field="name")
+        visible_name(name)
         slug = normalise_slug(slug)
         if uow.tenants.by_slug(slug) is not None:
             raise Conflict("a tenant with this slug exists")

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from gatepost.store.repositories.event_feed import EventFeedRepository
     from gatepost.store.repositories.events import EventRepository
     from gatepost.store.repositories.faces import FaceRepository
+    from gatepost.store.repositories.invitations import InvitationRepository
     from gatepost.store.repositories.media import MediaRepository
     from gatepost.store.repositories.notification_subscribers import (
         NotificationSubscriberRepository,
@@ -159,6 +160,13 @@ class UnitOfWork:
         from gatepost.store.repositories.faces import FaceRepository
 
         return FaceRepository(self._session)
+
+    @cached_property
+    def invitations(self) -> InvitationRepository:
+        """One-time invitations to join a tenant (token hashes in, never out)."""
+        from gatepost.store.repositories.invitations import InvitationRepository
+
+        return InvitationRepository(self._session)
 
     @cached_property
     def media(self) -> MediaRepository:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from gatepost.domain.accounts import ApiKey, User
+from gatepost.domain.names import visible_name
 from gatepost.domain.ports import Clock
 from gatepost.errors import Conflict, NotFound, ValidationFailed
-from gatepost.security.passwords import Passwords, check_password_policy
+from gatepost.security.password_policy import check_password_policy
+from gatepost.security.passwords import Passwords
 from gatepost.security.permissions import USER_ROLES, Role
 from gatepost.security.policy import Principal
 from gatepost.security.tokens import TokenKind, hash_token, issue_token
@@ -17,7 +20,7 @@ from gatepost.services.pages import Page, page_by_id
 from gatepost.services.uow import Transactions, UnitOfWork
 from gatepost.store.ids import new_id
 
-__all__ = ["IssuedApiKey", "UserService"]
+__all__ = ["IssuedApiKey", "UserService", "normalise_username", "user_role"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -29,7 +32,25 @@ class IssuedApiKey:
         return f"IssuedApiKey(id={self.key.id})"
 
 
-def _user_role(role: str) -> Role:
+def normalise_username(raw: str) -> str:
+    """A username as stored (trimmed, lower-case), or ValidationFailed (``username``)."""
+    username = raw.strip().lower()
+    if not 3 <= len(username) <= 120 or any(_unseen(ch) for ch in username):
+        raise ValidationFailed(
+            "username must be 3-120 characters without spaces or invisible characters",
+            field="username",
+        )
+    return username
+
+
+def _unseen(ch: str) -> bool:
+    """A space, control or format character (zero-width ones, BOM, bidi marks): none
+    has a place in a username, where it would make two names look alike."""
+    return ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf")
+
+
+def user_role(role: str) -> Role:
+    """A role a user (or API key) may hold, or ValidationFailed (``role``)."""
     try:
         parsed = Role(role)
     except ValueError as exc:
@@ -62,13 +83,16 @@ class UserService:
         self._min_length = password_min_length
 
     def create(self, principal: Principal, *, username: str, password: str, role: str) -> User:
-        username = username.strip().lower()
-        if not 3 <= len(username) <= 120 or any(ch.isspace() for ch in username):
-            raise ValidationFailed(
-                "username must be 3-120 characters without spaces", field="username"
-            )
-        parsed_role = _user_role(role)
-        check_password_policy(password, min_length=self._min_length, username=username)
+        username = normalise_username(username)
+        parsed_role = user_role(role)
+        with self._tx.read() as uow:
+            tenant = uow.tenants.get(tenant_id=principal.tenant_id)
+        check_password_policy(
+            password,
+            min_length=self._min_length,
+            username=username,
+            organisation=(tenant.name, tenant.slug) if tenant else (),
+        )
         password_hash = self._passwords.hash(password)
         now = self._clock.now()
         user = User(
@@ -122,7 +146,7 @@ class UserService:
                 raise Conflict("you cannot disable yourself or change your own role")
             changes: dict[str, str] = {}
             if role is not None:
-                new_role = _user_role(role).value
+                new_role = user_role(role).value
                 uow.accounts.set_role(tenant_id=tenant_id, user_id=user.id, role=new_role)
                 changes["role"] = new_role
             if require_totp is not None:
@@ -150,7 +174,8 @@ class UserService:
         name = name.strip()
         if not 1 <= len(name) <= 120:
             raise ValidationFailed("name must have 1-120 characters", field="name")
-        parsed_role = _user_role(role)
+        visible_name(name)
+        parsed_role = user_role(role)
         token = issue_token(TokenKind.API_KEY, principal.tenant_id)
         key = ApiKey(
             tenant_id=principal.tenant_id,

@@ -1,19 +1,26 @@
-"""Engine and session factories, and migrations, for SQLite (embedded) and PostgreSQL."""
+"""Engine and session factories, and migrations, for SQLite (embedded) and PostgreSQL.
+
+An SQLite database file is created owner-only (0600) before SQLite first opens it, and
+an existing one is narrowed to owner-only; SQLite gives its ``-wal`` and ``-shm`` files
+the database file's permissions, so they are owner-only too.
+"""
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gatepost.errors import Conflict, ServiceUnavailable, ValidationFailed
 
-__all__ = ["Database", "migrate"]
+__all__ = ["Database", "exposed_database_files", "migrate", "sqlite_files"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _READ_ONLY = "gatepost_read_only"
@@ -26,6 +33,47 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def sqlite_files(url: str) -> list[Path]:
+    """The files of the SQLite database at ``url`` (the database, its ``-wal`` and
+    ``-shm``); empty for PostgreSQL and for an in-memory database."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return []
+    path = Path(parsed.database)
+    return [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+
+
+def exposed_database_files(url: str) -> list[Path]:
+    """The existing SQLite database files that users other than the owner may read or
+    write (any group or other permission bit)."""
+    exposed: list[Path] = []
+    for path in sqlite_files(url):
+        try:
+            mode = path.stat().st_mode
+        except FileNotFoundError:
+            continue
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            exposed.append(path)
+    return exposed
+
+
+def _owner_only(url: str) -> None:
+    """Create the SQLite database file 0600 when missing; narrow existing files to the
+    owner (SQLite copies the database file's mode to its -wal and -shm)."""
+    files = sqlite_files(url)
+    if not files:
+        return
+    files[0].parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.close(os.open(files[0], os.O_WRONLY | os.O_CREAT, 0o600))
+    for path in files:
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+        except FileNotFoundError:
+            continue
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            path.chmod(mode & stat.S_IRWXU)
 
 
 def _sqlite_begin(conn: Any) -> None:
@@ -45,9 +93,7 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
-            path = url.removeprefix("sqlite:///")
-            if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            _owner_only(url)
             self.engine: Engine = create_engine(
                 url, echo=echo, connect_args={"check_same_thread": False, "timeout": 10}
             )

@@ -45,6 +45,7 @@ __all__ = [
     "Device",
     "Event",
     "FaceTemplate",
+    "InvitationRow",
     "LoginThrottle",
     "MediaObject",
     "Person",
@@ -528,6 +529,30 @@ class SetupToken(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+
+
+class InvitationRow(Base):
+    """A one-time invitation to join the tenant with a role: only the SHA-256 of its
+    token is kept (like sessions and setup tokens); spent, revoked or expired, it opens
+    nothing."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id"], ["tenants.id"]),
+        UniqueConstraint("tenant_id", "token_hash"),
+        Index(None, "tenant_id", "created_at"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    role: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by_user_id: Mapped[str | None] = mapped_column(ID)
+    revoked_at: Mapped[datetime | None]
 
 
 class LoginThrottle(Base):

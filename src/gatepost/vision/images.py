@@ -5,6 +5,10 @@ PNG, WebP), a cap on bytes and on pixels checked *before* decoding (decompressio
 bombs), complete decoding (truncated files), and normalisation of what cameras and
 phones send: EXIF orientation, CMYK, 16-bit, palette, grey and alpha images all become
 8-bit RGB.
+
+Everything that stores an image stores the bytes :func:`clean_image` returns: checked as
+above and stripped of their metadata (EXIF with GPS and serial numbers, XMP, comments,
+ICC profiles, PNG text; see :mod:`gatepost.vision.image_metadata`).
 """
 
 from __future__ import annotations
@@ -18,8 +22,18 @@ import numpy.typing as npt
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from gatepost.errors import ValidationFailed
+from gatepost.vision.image_metadata import MalformedImage, sniff_format, strip_metadata
 
-__all__ = ["FORMATS", "BadImage", "ImageFacts", "RgbImage", "decode_rgb", "inspect_image"]
+__all__ = [
+    "FORMATS",
+    "BadImage",
+    "CleanImage",
+    "ImageFacts",
+    "RgbImage",
+    "clean_image",
+    "decode_rgb",
+    "inspect_image",
+]
 
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 
@@ -76,6 +90,34 @@ def inspect_image(
     if declared is not None and declared.split(";")[0].strip().lower() != content_type:
         raise BadImage(f"the declared content type does not match the file ({content_type})")
     return ImageFacts(content_type=content_type, width=image.width, height=image.height)
+
+
+@dataclass(frozen=True, repr=False)
+class CleanImage:
+    """A checked image's bytes without metadata, and its facts."""
+
+    data: bytes
+    facts: ImageFacts
+
+    def __repr__(self) -> str:
+        return f"CleanImage({self.facts.content_type}, {len(self.data)} bytes)"
+
+
+def clean_image(
+    data: bytes, *, declared: str | None, max_bytes: int, max_pixels: int
+) -> CleanImage:
+    """Validate an uploaded image as :func:`inspect_image` does and strip its metadata
+    (losslessly: the pixels' bytes are not re-encoded); raises BadImage."""
+    image_format = sniff_format(data)
+    if image_format is not None and len(data) <= max_bytes:
+        try:
+            data = strip_metadata(data, image_format)
+        except MalformedImage as exc:
+            raise BadImage("the image is truncated or corrupt") from exc
+    facts = inspect_image(data, declared=declared, max_bytes=max_bytes, max_pixels=max_pixels)
+    if image_format is None:  # Pillow knows them by the same signatures: not reached, but
+        raise BadImage("only JPEG, PNG and WebP images are accepted")  # never keep unstripped
+    return CleanImage(data=data, facts=facts)
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:

@@ -41,6 +41,7 @@ _HANDLED: tuple[type[e.GatepostError], ...] = (
     e.Conflict,
     e.CryptoError,
     e.IntegrityError,
+    e.MethodNotAllowed,
     e.NotFound,
     e.PermissionDenied,
     e.ServiceUnavailable,
@@ -75,7 +76,7 @@ def login_redirect(request: Request) -> Response:
 def _message(exc: e.GatepostError, status: int) -> str | None:
     if isinstance(exc, e.PermissionDenied) and exc.permission == "csrf":
         return _CSRF_MESSAGE
-    if isinstance(exc, e.PermissionDenied | e.NotFound) or status >= 500:
+    if isinstance(exc, e.PermissionDenied | e.NotFound | e.MethodNotAllowed) or status >= 500:
         return None  # the page's default text for the status says it best
     return exc.message
 
@@ -113,10 +114,14 @@ def _error_page(request: Request, exc: e.GatepostError) -> Response:
     headers: dict[str, str] = {}
     if isinstance(exc, e.Throttled | e.ServiceUnavailable):
         headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, e.MethodNotAllowed):
+        headers["Allow"] = ", ".join(sorted(exc.allowed))
     if is_htmx(request):
         text = message or "You do not have permission to do that."
         if status == 404:
             text = "That item no longer exists. Reload the page."
+        elif status == 405:
+            text = "That action is not allowed here."
         elif status >= 500:
             text = "Something went wrong on our side. The error has been logged."
         headers |= {"HX-Retarget": "#flash", "HX-Reswap": "outerHTML", "HX-Reselect": "#flash"}

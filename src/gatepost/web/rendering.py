@@ -70,6 +70,9 @@ NOTICES: dict[str, Message] = {
     "holidays_imported": Message(
         "success", "Public holidays imported. Dates the site already had were kept as they were."
     ),
+    "invitation_accepted": Message(
+        "success", "Your account is ready. Sign in with your new username and password."
+    ),
     "person_created": Message("success", "Person created."),
     "schedule_created": Message("success", "Schedule created."),
     "schedule_deleted": Message("success", "Schedule deleted."),
@@ -78,6 +81,9 @@ NOTICES: dict[str, Message] = {
     "signed_out": Message("info", "You have been signed out."),
     "totp_enabled": Message("success", "Two-step verification is on for your account."),
     "site_created": Message("success", "Site created."),
+    "tenant_created": Message(
+        "success", "Tenant created. Invite its first administrator to hand it over."
+    ),
     "vehicle_created": Message("success", "Vehicle added. Gate cameras know it from now on."),
     "vehicle_deleted": Message("success", "Vehicle deleted. Gate cameras no longer know it."),
     "vehicle_saved": Message("success", "Vehicle saved."),

@@ -19,7 +19,7 @@ from gatepost.security.tokens import (
 )
 
 TENANT = "0123456789abcdef0123456789abcdef"
-_SHAPE = re.compile(r"^(gps|gpk|gpd|gpt)_[0-9a-f]{32}_[A-Za-z0-9_-]{43}$")
+_SHAPE = re.compile(r"^(gps|gpk|gpd|gpt|gpi)_[0-9a-f]{32}_[A-Za-z0-9_-]{43}$")
 
 
 @pytest.mark.parametrize("kind", list(TokenKind))

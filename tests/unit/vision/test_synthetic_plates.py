@@ -14,6 +14,7 @@ from gatepost.domain.plates import CN_PROVINCES as PROVINCES  # the generator's 
 from gatepost.vision import synthetic_plates, synthetic_scene
 from gatepost.vision.synthetic_plates import (
     CJK_FONT,
+    CJK_FONT_PACKAGE,
     FontMissing,
     PlateKind,
     display_text,
@@ -29,10 +30,15 @@ from gatepost.vision.synthetic_scene import (
     render_scene,
     sensor_noise,
 )
+from tests.support.services import missing
 
-pytestmark = pytest.mark.skipif(
-    not CJK_FONT.is_file(), reason="needs fonts-wqy-zenhei (scripts/install-system-deps.sh)"
-)
+
+@pytest.fixture(autouse=True)
+def _font() -> None:
+    """Skip without the CJK font, or fail under CI (scripts/install-system-deps.sh)."""
+    if not CJK_FONT.is_file():
+        missing(f"the {CJK_FONT_PACKAGE} font")
+
 
 _PROVINCE = "[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼]"
 _CN = _PROVINCE + "[A-HJ-NP-Z]"

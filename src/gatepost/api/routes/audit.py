@@ -27,12 +27,11 @@ def list_audit(
     actor: Annotated[str | None, Query(max_length=80)] = None,
 ) -> PagePublic[AuditEntryPublic]:
     """Newest first; ``cursor`` is the ``seq`` to continue below."""
-    rows = container.audit.list(
-        principal, limit=limit + 1, before_seq=cursor, action=action, actor=actor
+    page = container.audit.page(
+        principal, limit=limit, before_seq=cursor, action=action, actor=actor
     )
-    items = [AuditEntryPublic.model_validate(r) for r in rows[:limit]]
-    next_cursor = str(rows[limit - 1].seq) if len(rows) > limit else None
-    return PagePublic(items=items, next_cursor=next_cursor, limit=limit)
+    items = [AuditEntryPublic.of(entry) for entry in page.items]
+    return PagePublic(items=items, next_cursor=page.next_cursor, limit=limit)
 
 
 @router.post("/verify", dependencies=[require(Permission.AUDIT_READ)])

@@ -11,6 +11,7 @@ from gatepost.api.deps import ContainerDep, CurrentPrincipal, GuardedRoute, requ
 from gatepost.api.routes.common import CursorQuery, IdPath, LimitQuery
 from gatepost.api.schemas.base import ERROR_RESPONSES, PagePublic
 from gatepost.api.schemas.resources import EventPublic, MediaUrlPublic
+from gatepost.domain.devices import EventKind
 from gatepost.errors import NotFound
 from gatepost.security.permissions import Permission
 from gatepost.services.events import EventFilter
@@ -31,7 +32,7 @@ def list_events(
     site_id: IdQuery = None,
     device_id: IdQuery = None,
     person_id: IdQuery = None,
-    kind: Annotated[str | None, Query(max_length=40)] = None,
+    kind: EventKind | None = None,
     since: AwareDatetime | None = None,
     until: AwareDatetime | None = None,
 ) -> PagePublic[EventPublic]:

@@ -19,6 +19,7 @@ from gatepost.api.schemas.resources import (
     RevealedPublic,
     RevealRequest,
 )
+from gatepost.domain.identities import IdentityKind
 from gatepost.security.permissions import Permission
 from gatepost.services.persons import PersonDraft
 
@@ -39,7 +40,7 @@ def list_persons(
     name: SearchQuery = None,
     phone: SearchQuery = None,
     identity_number: SearchQuery = None,
-    identity_kind: SearchQuery = None,
+    identity_kind: IdentityKind | None = None,
 ) -> PagePublic[PersonPublic]:
     """Exact-match search on name, phone or identity number (through blind indexes)."""
     page = container.persons.list(

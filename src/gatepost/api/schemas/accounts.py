@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field, WithJsonSchema
 
 from gatepost.api.schemas.base import Input, Output
+from gatepost.security.permissions import USER_ROLES, Role
+from gatepost.security.policy import PrincipalKind
 
 __all__ = [
     "ApiKeyCreate",
@@ -24,8 +27,30 @@ __all__ = [
     "TotpEnrolmentPublic",
     "UserCreate",
     "UserPublic",
+    "UserRole",
     "UserUpdate",
 ]
+
+
+def _user_role(role: Role) -> Role:
+    if role not in USER_ROLES:
+        raise ValueError("the device role is for devices only")
+    return role
+
+
+UserRole = Annotated[
+    Role,
+    AfterValidator(_user_role),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "enum": sorted(role.value for role in USER_ROLES),
+            "title": "UserRole",
+            "description": "A role a user or API key may hold (every role but device).",
+        }
+    ),
+]
+"""A :class:`Role` other than ``device``, declared as that enumeration in OpenAPI."""
 
 
 class SetupStatus(Output):
@@ -60,10 +85,10 @@ class LoginResponse(Output):
 
 class MePublic(Output):
     id: str
-    kind: str
+    kind: PrincipalKind
     tenant_id: str
     tenant_name: str
-    role: str
+    role: Role
     name: str
     platform_admin: bool
 
@@ -91,11 +116,11 @@ class TotpConfirm(Input):
 class UserCreate(Input):
     username: str = Field(min_length=3, max_length=120)
     password: str = Field(min_length=1, max_length=1024)
-    role: str = Field(description="admin, operator, guard, hr or auditor.")
+    role: UserRole
 
 
 class UserUpdate(Input):
-    role: str | None = None
+    role: UserRole | None = None
     disabled: bool | None = None
     require_totp: bool | None = Field(
         default=None,
@@ -106,7 +131,7 @@ class UserUpdate(Input):
 class UserPublic(Output):
     id: str
     username: str
-    role: str
+    role: UserRole
     disabled: bool
     totp_enabled: bool
     totp_enforced: bool = Field(description="An administrator requires TOTP for this user.")
@@ -115,13 +140,13 @@ class UserPublic(Output):
 
 class ApiKeyCreate(Input):
     name: str = Field(min_length=1, max_length=120)
-    role: str
+    role: UserRole
 
 
 class ApiKeyPublic(Output):
     id: str
     name: str
-    role: str
+    role: UserRole
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None

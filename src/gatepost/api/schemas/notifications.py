@@ -10,7 +10,7 @@ from pydantic import Field
 
 from gatepost.api.schemas.base import Input, Output
 from gatepost.domain.decisions import AlertKind, Severity
-from gatepost.domain.webhooks import Channel, DeliveryStatus
+from gatepost.domain.webhooks import Channel, DeliveryStatus, NotificationType
 
 __all__ = [
     "AlertAcknowledge",
@@ -82,7 +82,7 @@ class WebhookPublic(Output):
     id: str
     url: str
     description: str
-    event_types: list[str]
+    event_types: list[EventType]
     enabled: bool
     disabled_reason: str | None
     failure_streak: int
@@ -100,7 +100,7 @@ class WebhookDeliveryPublic(Output):
     id: str
     endpoint_id: str | None
     channel: Channel
-    event_type: str
+    event_type: NotificationType
     status: DeliveryStatus
     attempts: int
     next_attempt_at: datetime | None

@@ -8,7 +8,9 @@ from pydantic import AwareDatetime, Field
 
 from gatepost.api.schemas.base import Input, Output
 from gatepost.api.schemas.resources import MediaUrlPublic
+from gatepost.domain.plates import PlateRegion
 from gatepost.domain.vehicles import GateDecision
+from gatepost.vision.plates import PlateColor
 
 __all__ = [
     "PlateLogEntryPublic",
@@ -26,7 +28,7 @@ _ID = r"^[0-9a-f]{32}$"
 
 class PlatePatternIn(Input):
     name: str = Field(min_length=1, max_length=40, examples=["uk_current"])
-    region: str = Field(max_length=8, description="cn, eu, br or us.")
+    region: PlateRegion
     pattern: str = Field(
         min_length=1,
         max_length=200,
@@ -38,12 +40,12 @@ class PlatePatternIn(Input):
 
 class PlatePatternPublic(Output):
     name: str
-    region: str
+    region: PlateRegion
     pattern: str
 
 
 class SitePlateSettingsUpdate(Input):
-    regions: list[str] | None = Field(
+    regions: list[PlateRegion] | None = Field(
         max_length=8,
         description="Regions whose plate formats the site's cameras read; null: every "
         "region (the default).",
@@ -58,7 +60,7 @@ class SitePlateSettingsUpdate(Input):
 
 class SitePlateSettingsPublic(Output):
     site_id: str
-    regions: list[str] | None = Field(description="null: every region.")
+    regions: list[PlateRegion] | None = Field(description="null: every region.")
     patterns: list[PlatePatternPublic]
 
 
@@ -86,8 +88,8 @@ class PlateLogEntryPublic(Output):
     occurred_at: datetime
     plate: str = Field(description="The plate as read (normalised).")
     confidence: float
-    color: str
-    region: str
+    color: PlateColor
+    region: PlateRegion
     decision: GateDecision = Field(description="allow, deny or unknown.")
     vehicle_id: str | None = Field(description="The known vehicle it matched, if any.")
     has_frame: bool = Field(description="Whether the frame is kept.")

@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AfterValidator, AwareDatetime, Field, WithJsonSchema
 
 from gatepost.api.schemas.base import Input, Output
 from gatepost.domain.decisions import CommandKind, Outcome, Reason
+from gatepost.domain.devices import (
+    SERVER_EVENT_KINDS,
+    DeviceKind,
+    DeviceRole,
+    Direction,
+    EventKind,
+)
+from gatepost.domain.faces import Outcome as RecognitionOutcome
+from gatepost.domain.identities import IdentityKind
+from gatepost.domain.media import MediaKind
+from gatepost.domain.persons import PersonKind, PersonStatus
+from gatepost.domain.plates import PlateRegion
 from gatepost.domain.vehicles import AccessList, GateDecision
+from gatepost.security.audit_chain import ChainEntry, UnreadableEntry
+from gatepost.vision.plates import PlateColor
 
 __all__ = [
     "AuditEntryPublic",
@@ -57,6 +71,40 @@ __all__ = [
 Scalar = str | int | float | bool
 
 
+def _device_event_kind(kind: EventKind) -> EventKind:
+    if kind in SERVER_EVENT_KINDS:
+        raise ValueError("this kind is recorded by gatepost itself, never posted by a device")
+    return kind
+
+
+DeviceEventKind = Annotated[
+    EventKind,
+    AfterValidator(_device_event_kind),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "enum": sorted(kind.value for kind in EventKind if kind not in SERVER_EVENT_KINDS),
+            "title": "DeviceEventKind",
+            "description": "An event kind a device may post (gatepost records the rest).",
+        }
+    ),
+]
+"""An :class:`EventKind` other than gatepost's own, declared as that enumeration."""
+
+RecognitionDecision = Annotated[
+    str,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "enum": [outcome.value for outcome in RecognitionOutcome],
+            "title": "RecognitionDecision",
+        }
+    ),
+]
+"""A face match outcome (domain.faces.Outcome), an output only: declared as that
+enumeration under its own name, apart from the access decision's ``Outcome``."""
+
+
 class TenantCreate(Input):
     name: str = Field(min_length=1, max_length=200)
     slug: str = Field(min_length=3, max_length=40)
@@ -83,39 +131,39 @@ class SitePublic(Output):
 
 class PersonCreate(Input):
     name: str = Field(min_length=1, max_length=200)
-    kind: str = "employee"
+    kind: PersonKind = PersonKind.EMPLOYEE
     site_id: str | None = Field(default=None, max_length=32)
-    identity_kind: str | None = Field(default=None, description="cn_resident or generic.")
+    identity_kind: IdentityKind | None = None
     identity_number: str | None = Field(default=None, max_length=40)
     phone: str | None = Field(default=None, max_length=24)
     notes: str | None = Field(default=None, max_length=2000)
     external_ref: str | None = Field(default=None, max_length=64)
-    status: str = "active"
+    status: PersonStatus = PersonStatus.ACTIVE
 
 
 class PersonUpdate(Input):
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    kind: str | None = None
+    kind: PersonKind | None = None
     site_id: str | None = Field(default=None, max_length=32)
-    identity_kind: str | None = None
+    identity_kind: IdentityKind | None = None
     identity_number: str | None = Field(default=None, max_length=40)
     phone: str | None = Field(default=None, max_length=24)
     notes: str | None = Field(default=None, max_length=2000)
     external_ref: str | None = Field(default=None, max_length=64)
-    status: str | None = None
+    status: PersonStatus | None = None
 
 
 class PersonPublic(Output):
     id: str
-    kind: str
+    kind: PersonKind
     site_id: str | None
     name: str
-    identity_kind: str | None
+    identity_kind: IdentityKind | None
     identity_masked: str | None = Field(description="First 4 and last 4 characters only.")
     phone_masked: str | None
     notes: str | None
     external_ref: str | None
-    status: str
+    status: PersonStatus
     created_at: datetime
     updated_at: datetime
 
@@ -126,7 +174,7 @@ class PersonSearch(Input):
     name: str | None = Field(default=None, max_length=200)
     phone: str | None = Field(default=None, max_length=24)
     identity_number: str | None = Field(default=None, max_length=40)
-    identity_kind: str | None = Field(default=None, max_length=16)
+    identity_kind: IdentityKind | None = None
     site_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{32}$")
     limit: int = Field(default=50, ge=1, le=200)
     cursor: str | None = Field(default=None, max_length=200)
@@ -158,7 +206,7 @@ class ConsentPublic(Output):
 
 
 def _region() -> Any:
-    return Field(default=None, max_length=8, description="cn, br, eu or us; omit: any format.")
+    return Field(default=None, description="Omit: any format.")
 
 
 def _optional_id() -> Any:
@@ -167,7 +215,7 @@ def _optional_id() -> Any:
 
 class VehicleCreate(Input):
     plate: str = Field(min_length=1, max_length=32, examples=["京A12345"])
-    region: str | None = _region()
+    region: PlateRegion | None = _region()
     list: AccessList = Field(
         default=AccessList.ALLOW,
         description="allow (let in), deny (turned away, alert) or watch (let in, alert).",
@@ -181,7 +229,7 @@ class VehicleCreate(Input):
 
 class VehicleUpdate(Input):
     plate: str | None = Field(default=None, min_length=1, max_length=32)
-    region: str | None = _region()
+    region: PlateRegion | None = _region()
     list: AccessList | None = None
     person_id: str | None = _optional_id()
     site_id: str | None = _optional_id()
@@ -193,7 +241,7 @@ class VehicleUpdate(Input):
 class VehiclePublic(Output):
     id: str
     plate: str = Field(description="Normalised plate text.")
-    region: str = Field(description="Region of the plate format it matched.")
+    region: PlateRegion = Field(description="Region of the plate format it matched.")
     list: AccessList
     person_id: str | None
     site_id: str | None
@@ -218,20 +266,20 @@ class VehicleSearch(Input):
 class DeviceCreate(Input):
     site_id: str = Field(min_length=32, max_length=32)
     name: str = Field(min_length=1, max_length=120)
-    kind: str
-    direction: str = "in"
+    kind: DeviceKind
+    direction: Direction = Direction.IN
     zone: str = Field(default="main", min_length=1, max_length=80)
-    roles: list[str] = Field(default_factory=lambda: ["access_point"], max_length=4)
+    roles: list[DeviceRole] = Field(default_factory=lambda: [DeviceRole.ACCESS_POINT], max_length=4)
 
 
 class DevicePublic(Output):
     id: str
     site_id: str
     name: str
-    kind: str
-    direction: str
+    kind: DeviceKind
+    direction: Direction
     zone: str
-    roles: list[str]
+    roles: list[DeviceRole]
     credential_rotated_at: datetime
     revoked_at: datetime | None
     created_at: datetime
@@ -252,7 +300,7 @@ class DeviceIssued(DevicePublic):
 
 class EventIn(Input):
     idempotency_key: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
-    kind: str = Field(max_length=40)
+    kind: DeviceEventKind
     occurred_at: AwareDatetime
     person_id: str | None = Field(default=None, min_length=32, max_length=32)
     snapshot_id: str | None = Field(default=None, min_length=32, max_length=32)
@@ -303,7 +351,7 @@ class EventPublic(Output):
     id: str
     site_id: str
     device_id: str
-    kind: str
+    kind: EventKind
     occurred_at: datetime
     received_at: datetime
     person_id: str | None
@@ -313,7 +361,7 @@ class EventPublic(Output):
 
 class MediaPublic(Output):
     id: str
-    kind: str
+    kind: MediaKind
     content_type: str
     size: int
     width: int
@@ -328,14 +376,28 @@ class MediaUrlPublic(Output):
 
 
 class AuditEntryPublic(Output):
-    seq: int
-    at: datetime
-    actor: str
-    action: str
-    purpose: str
-    target: str
-    outcome: str
-    details: dict[str, Any]
+    seq: int | None = Field(
+        description="Position in the chain; null only for an unreadable entry whose "
+        "sequence number is itself unreadable."
+    )
+    at: datetime | None = Field(description="When; null for an unreadable entry.")
+    actor: str = ""
+    action: str = ""
+    purpose: str = ""
+    target: str = ""
+    outcome: str = ""
+    details: dict[str, Any] = Field(default_factory=dict)
+    unreadable: str | None = Field(
+        default=None,
+        description="Set when the stored row cannot be read back (it was written to the "
+        "database directly): what is wrong with it. Its other fields are then empty.",
+    )
+
+    @classmethod
+    def of(cls, entry: ChainEntry | UnreadableEntry) -> AuditEntryPublic:
+        if isinstance(entry, UnreadableEntry):
+            return cls(seq=entry.seq, at=None, unreadable=entry.problem)
+        return cls.model_validate(entry)
 
 
 class AuditVerifyPublic(Output):
@@ -400,7 +462,7 @@ class AccessDecisionPublic(Output):
 
 
 class RecognitionPublic(Output):
-    decision: str = Field(description="match, no_match or second_factor_required.")
+    decision: RecognitionDecision
     reason: str
     person_id: str | None = Field(
         description="The matched person (match), or the one to confirm with a second "
@@ -452,8 +514,8 @@ class PlateReadingPublic(Output):
     text: str
     confidence: float
     box: list[int] = Field(description="[left, top, right, bottom] in pixels.")
-    color: str
-    region: str
+    color: PlateColor
+    region: PlateRegion
     vehicle: PlateMatchPublic | None
 
 

@@ -19,12 +19,14 @@ from gatepost.web.views import (
     fallback,
     gate_log,
     holidays,
+    invite,
     live,
     muster,
     people,
     person_access,
     plate_test,
     schedules,
+    tenants,
     vehicles,
     webhooks,
 )
@@ -33,6 +35,7 @@ __all__ = ["ROUTERS"]
 
 ROUTERS: tuple[APIRouter, ...] = (
     auth.router,
+    invite.router,
     account.router,
     dashboard.router,
     people.router,
@@ -53,5 +56,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     holidays.router,
     alerts.router,
     webhooks.router,
+    tenants.router,
     fallback.router,  # last: it matches every /ui path
 )

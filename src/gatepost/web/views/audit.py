@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from gatepost.api.deps import ContainerDep, CurrentPrincipal, GuardedRoute, require
+from gatepost.security.audit_chain import ChainEntry, UnreadableEntry
 from gatepost.security.permissions import Permission
 from gatepost.security.policy import Principal
 from gatepost.services.audit import VerifyReport
@@ -29,10 +28,8 @@ def _seq(raw: str) -> int | None:
 
 def _entries(
     container: Container, principal: Principal, *, action: str | None, cursor: str, limit: int
-) -> Page[Any]:
-    rows = container.audit.list(principal, limit=limit + 1, before_seq=_seq(cursor), action=action)
-    next_cursor = str(rows[limit - 1].seq) if len(rows) > limit else None
-    return Page(list(rows[:limit]), next_cursor, limit)
+) -> Page[ChainEntry | UnreadableEntry]:
+    return container.audit.page(principal, limit=limit, before_seq=_seq(cursor), action=action)
 
 
 def _page(

@@ -2,7 +2,9 @@
 
 Sign-in and setup are the only public pages. Their forms carry the pre-session CSRF
 token of :mod:`gatepost.web.csrf`; every failure to sign in shows the one uniform
-message the auth service gives, whatever was wrong.
+message the auth service gives, whatever was wrong. The sign-in form is one step with
+an optional one-time code field, so a right password without (or with a wrong) code
+gets exactly the page a wrong password gets.
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ from gatepost.errors import (
     ValidationFailed,
 )
 from gatepost.security.permissions import Permission
-from gatepost.services.auth import TotpRequired
 from gatepost.services.container import Container
 from gatepost.web.csrf import FORM_CSRF_COOKIE, form_csrf, form_csrf_valid
 from gatepost.web.errors import TWO_STEP_PATH
@@ -66,12 +67,11 @@ def _login_form(
     *,
     form: dict[str, str],
     error: str | None = None,
-    need_totp: bool = False,
     status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> Response:
     guard = form_csrf(request, container.clock.now())
-    context = {"csrf_token": guard.token, "form": form, "error": error, "need_totp": need_totp}
+    context = {"csrf_token": guard.token, "form": form, "error": error}
     page = render(request, "pages/login.html", context, status_code=status_code, headers=headers)
     return guard.apply(page)
 
@@ -104,8 +104,6 @@ def login(
             totp_code=totp.strip() or None,
             client=_client(request),
         )
-    except TotpRequired:
-        return _login_form(request, container, form=form, need_totp=True, status_code=401)
     except Throttled as exc:
         return _login_form(
             request,
@@ -117,9 +115,7 @@ def login(
         )
     except AuthenticationFailed as exc:
         message = sentence(exc.message)
-        return _login_form(
-            request, container, form=form, error=message, need_totp=bool(totp), status_code=401
-        )
+        return _login_form(request, container, form=form, error=message, status_code=401)
     landing = TWO_STEP_PATH if result.principal.totp_pending else "/ui/"
     response = RedirectResponse(landing, status_code=303)
     response.set_cookie(

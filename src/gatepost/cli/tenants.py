@@ -1,0 +1,63 @@
+"""`gatepost tenants list|invite`: the operator's tenants and invitations into them.
+
+``invite`` closes the bootstrap gap: a tenant made over HTTP gets its first
+administrator through a one-time, expiring link printed here once (only its hash is
+stored). The invitee opens it, chooses a username and password, and signs in.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from gatepost.cli.context import cli_state, console, fail
+from gatepost.errors import GatepostError
+
+__all__ = ["app"]
+
+app = typer.Typer(help="Tenants and invitations.", no_args_is_help=True)
+
+_ACTOR = "cli:operator"
+_ALL = 1_000_000  # tenants listed at once: every one
+
+
+@app.command("list")
+def list_tenants() -> None:
+    """Every tenant: slug, name and id."""
+    container = cli_state.ready()
+    for tenant in container.tenants.list(limit=_ALL, after=None).items:
+        shredded = " [red](keys shredded)[/]" if tenant.shredded else ""
+        console.print(f"{tenant.slug}\t{tenant.name}\t{tenant.id}{shredded}", soft_wrap=True)
+
+
+@app.command("invite")
+def invite(
+    slug: Annotated[str, typer.Argument(help="The tenant's slug.")],
+    role: Annotated[
+        str, typer.Option(help="Role of the invited user: admin, operator, guard, hr, auditor.")
+    ] = "admin",
+    hours: Annotated[
+        int | None,
+        typer.Option(help="Hours the link stays valid (default: security.invitation_hours)."),
+    ] = None,
+) -> None:
+    """Print a one-time link that lets someone join the tenant (its first administrator).
+
+    The link is shown only now; give it to the invitee over a channel you trust. It
+    expires, works once, and can be revoked by a platform administrator.
+    """
+    container = cli_state.ready()
+    try:
+        issued = container.invitations.create_for_slug(
+            actor=_ACTOR, slug=slug, role=role, hours=hours
+        )
+    except GatepostError as exc:
+        raise fail(exc.message) from exc
+    invitation = issued.invitation
+    console.print(
+        f"[green]invited[/] a new {invitation.role} of {slug.strip().lower()}; the link "
+        f"works once, until {invitation.expires_at:%Y-%m-%d %H:%M} UTC (shown only now):",
+        soft_wrap=True,
+    )
+    typer.echo(issued.link)
