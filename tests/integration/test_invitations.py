@@ -23,6 +23,7 @@ from gatepost.services.container import Container
 from gatepost.services.invitations import InvitationService
 from gatepost.services.throttle import LoginThrottleService
 from gatepost.store import tables
+from gatepost.store.repositories.invitations import InvitationRepository
 from gatepost.store.tables import Base
 from tests.support.api import STRONG_PASSWORD, Actor, add_user, login
 from tests.support.cli import run_cli
@@ -205,6 +206,36 @@ def test_revoked_invitation_is_refused_and_revoking_is_audited(
     assert late.status_code == 409, late.text
 
 
+def test_an_invitation_accepted_while_being_revoked_is_not_reported_revoked(
+    admin: Actor, container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race of PostgreSQL's READ COMMITTED: the invitation is accepted (and
+    committed) after revoke read it and before its update. Here the acceptance is
+    written in revoke's own transaction right after the read, which the update then
+    sees as a concurrent commit would: revoking answers 409 and audits nothing."""
+    tenant_id = _tenant(admin)
+    issued = _invite(admin, tenant_id)
+    read = InvitationRepository.get
+
+    def read_then_accepted(repo: InvitationRepository, **key: Any) -> Any:
+        found = read(repo, **key)
+        repo.mark_used(**key, user_id="u-meanwhile", at=container.clock.now())
+        return found
+
+    monkeypatch.setattr(InvitationRepository, "get", read_then_accepted)
+    url = f"/api/v1/tenants/{tenant_id}/invitations/{issued['id']}/revoke"
+    late = admin.post(url)
+    monkeypatch.undo()
+    assert late.status_code == 409, late.text
+    assert "already been used" in late.json()["error"]["message"]
+    actions = [e["action"] for e in admin.get("/api/v1/audit").json()["items"]]
+    assert "invitation.revoked" not in actions
+    # Not revoked. (The simulated acceptance was in the refused transaction, so it
+    # was rolled back with it; a real concurrent one stays committed.)
+    listed = admin.get(f"/api/v1/tenants/{tenant_id}/invitations").json()["items"]
+    assert [i["state"] for i in listed if i["id"] == issued["id"]] == ["pending"]
+
+
 # -- who may invite ------------------------------------------------------------------------
 
 
@@ -351,6 +382,7 @@ def test_cli_invite_prints_a_working_link_once(admin: Actor, container: Containe
     # No public_url set: the link points at the address `serve` listens on.
     server = container.settings.server
     assert link.startswith(f"http://{server.host}:{server.port}/ui/invite#gpi_{tenant_id}_")
+    assert "server.public_url is not set" in result.output  # and the operator is told
     token = link.split("#", 1)[1]
     remember(token)
     listed = admin.get(f"/api/v1/tenants/{tenant_id}/invitations").json()["items"]

@@ -61,3 +61,11 @@ def invite(
         soft_wrap=True,
     )
     typer.echo(issued.link)
+    server = container.settings.server
+    if not server.public_url:
+        console.print(
+            "[yellow]note:[/] server.public_url is not set, so the link names the address "
+            f"gatepost listens on ({server.base_url}); set server.public_url to the "
+            "address invitees reach (https) and invite again if that is not it.",
+            soft_wrap=True,
+        )

@@ -174,16 +174,25 @@ def _stem(text: str) -> str:
 
 def _uses_context(password: str, words: Iterable[str]) -> bool:
     """Whether the password contains one of ``words``, or one of their parts with
-    only digits and symbols around it (``alice12``, ``harbour2024!``)."""
+    only digits and symbols around it (``alice12``, ``harbour2024!``).
+
+    A name is looked for inside each word of the password, not across the words, so a
+    passphrase that merely spells it over a gap (``bad minty`` for ``admin``,
+    ``start`` for ``art``) is not refused; a name of several parts (``alice-admin``)
+    is looked for in the password run together too, where its parts meet."""
     lowered = password.lower()
-    squeezed = {_NOT_ALNUM.sub("", reading) for reading in _readings(lowered)}
-    stems = {_NOT_ALNUM.sub("", _stem(reading)) for reading in _readings(lowered)}
+    readings = _readings(lowered)
+    squeezed = {_NOT_ALNUM.sub("", reading) for reading in readings}
+    tokens = {token for reading in readings for token in _NOT_ALNUM.split(reading) if token}
+    stems = {_NOT_ALNUM.sub("", _stem(reading)) for reading in readings}
     for word in words:
-        whole = _NOT_ALNUM.sub("", word.lower())
-        if len(whole) >= 3 and any(whole in text for text in squeezed):
+        parts = [part for part in _NOT_ALNUM.split(word.lower()) if part]
+        whole = "".join(parts)
+        if len(whole) >= 4 and any(whole in token for token in tokens):
             return True
-        parts = {part for part in _NOT_ALNUM.split(word.lower()) if len(part) >= 3}
-        if parts & stems:
+        if len(parts) > 1 and len(whole) >= 6 and any(whole in text for text in squeezed):
+            return True
+        if {part for part in parts if len(part) >= 3} & stems:
             return True
     return False
 

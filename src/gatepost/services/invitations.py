@@ -227,7 +227,10 @@ class InvitationService:
             if invitation.used_at is not None:
                 raise Conflict("this invitation has already been used")
             if invitation.revoked_at is None:
-                uow.invitations.revoke(tenant_id=tenant_id, invitation_id=invitation.id, at=now)
+                if not uow.invitations.revoke(
+                    tenant_id=tenant_id, invitation_id=invitation.id, at=now
+                ):  # accepted (or revoked) since it was read: re-read, say what it is
+                    return self._settled_meanwhile(uow, tenant_id, invitation_id)
                 invitation = replace(invitation, revoked_at=now)
                 record = AuditRecord(
                     actor=principal.actor,
@@ -239,6 +242,17 @@ class InvitationService:
                 if principal.tenant_id != tenant_id:
                     uow.audit(principal.tenant_id, record)
         return invitation
+
+    @staticmethod
+    def _settled_meanwhile(uow: UnitOfWork, tenant_id: str, invitation_id: str) -> Invitation:
+        """An invitation that a concurrent transaction used or revoked after this one
+        read it (READ COMMITTED): a used one cannot be revoked; a revoked one is."""
+        again = uow.invitations.get(tenant_id=tenant_id, invitation_id=invitation_id)
+        if again is None:
+            raise NotFound("invitation")
+        if again.used_at is not None:
+            raise Conflict("this invitation has already been used")
+        return again
 
     def state(self, invitation: Invitation) -> InvitationState:
         return state_of(invitation, self._clock.now())

@@ -7,6 +7,7 @@ the database file's permissions, so they are owner-only too.
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 from collections.abc import Iterator
@@ -21,6 +22,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from gatepost.errors import Conflict, ServiceUnavailable, ValidationFailed
 
 __all__ = ["Database", "exposed_database_files", "migrate", "sqlite_files"]
+
+log = logging.getLogger(__name__)
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _READ_ONLY = "gatepost_read_only"
@@ -66,14 +69,19 @@ def _owner_only(url: str) -> None:
     if not files:
         return
     files[0].parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.close(os.open(files[0], os.O_WRONLY | os.O_CREAT, 0o600))
+    try:  # only when missing: an existing file may be read-only, or not ours
+        os.close(os.open(files[0], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
     for path in files:
         try:
             mode = stat.S_IMODE(path.stat().st_mode)
+            if mode & (stat.S_IRWXG | stat.S_IRWXO):
+                path.chmod(mode & stat.S_IRWXU)
         except FileNotFoundError:
             continue
-        if mode & (stat.S_IRWXG | stat.S_IRWXO):
-            path.chmod(mode & stat.S_IRWXU)
+        except PermissionError:  # another user's file: `gatepost config check` says so
+            log.warning("cannot narrow %s to its owner", path.name)
 
 
 def _sqlite_begin(conn: Any) -> None:

@@ -198,6 +198,9 @@ def _strip_png(data: bytes) -> bytes:
 # -- WebP -------------------------------------------------------------------------------
 
 
+_VP8X_SIZE = 10  # flags (1), reserved (3), canvas width and height (3 + 3)
+
+
 def _strip_webp(data: bytes) -> bytes:
     if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WEBP":
         raise MalformedImage("no RIFF WEBP header")
@@ -211,6 +214,8 @@ def _strip_webp(data: bytes) -> bytes:
         body_end = pos + 8 + size
         if body_end > end:
             raise MalformedImage("WebP chunk length out of range")
+        if kind == b"VP8X" and size != _VP8X_SIZE:
+            raise MalformedImage("WebP extended header of the wrong size")
         if kind == b"EXIF" and exif is None:
             exif = data[pos + 8 : body_end]
         padded_end = min(body_end + (size & 1), end)
@@ -255,4 +260,9 @@ def strip_metadata(data: bytes, image_format: str) -> bytes:
     stripper = _STRIPPERS.get(image_format)
     if stripper is None:
         raise MalformedImage(f"no metadata stripper for {image_format}")
-    return stripper(data)
+    try:
+        return stripper(data)
+    except MalformedImage:
+        raise
+    except (IndexError, ValueError, struct.error) as exc:  # a field no check foresaw
+        raise MalformedImage(f"malformed {image_format} container") from exc

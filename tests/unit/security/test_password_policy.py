@@ -100,6 +100,33 @@ def test_password_from_the_organisation_name_is_refused(password: str) -> None:
     assert _reason(password, organisation=ACME) == WeakPasswordReason.CONTAINS_ORGANISATION
 
 
+@pytest.mark.parametrize(
+    ("passphrase", "username"),
+    [
+        ("start violet cobalt drum", "art"),  # "art" inside "start"
+        ("bad minty salmon river", "admin"),  # "admin" only across "bad minty"
+        ("wild ian orchid kettle", "ia"),  # a name too short to judge
+    ],
+)
+def test_a_name_spelled_across_words_or_too_short_is_not_refused(
+    passphrase: str, username: str
+) -> None:
+    check_password_policy(passphrase, username=username)
+
+
+@pytest.mark.parametrize(
+    ("password", "username"),
+    [
+        ("my alice secret pass 7", "alice"),
+        ("aliceadmin is great 77", "alice-admin"),
+        ("xxalice-admin99-plover", "alice-admin"),
+        ("Art2024!!!!!!", "art"),
+    ],
+)
+def test_a_name_inside_a_word_or_run_together_is_refused(password: str, username: str) -> None:
+    assert _reason(password, username=username) == WeakPasswordReason.CONTAINS_USERNAME
+
+
 def test_a_word_of_the_username_inside_a_passphrase_is_accepted() -> None:
     """Only a word of the name with digits and symbols around it is refused, not any
     passphrase that happens to share a word with it."""

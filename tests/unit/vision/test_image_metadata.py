@@ -106,9 +106,16 @@ def test_broken_containers_are_refused_not_passed_through() -> None:
         "JPEG segment longer than the file": jpeg[:2] + b"\xff\xe1\xff\xff" + jpeg[2:40],
         "JPEG marker missing": jpeg[:2] + b"\x00\x00" + jpeg[2:],
         "PNG chunk longer than the file": png[:8] + b"\x7f\xff\xff\xff" + png[12:200],
+        # An extended header (VP8X) of size 0, then lossless data: its flags byte is
+        # not there to read.
+        "WEBP extended header of size 0": _riff(b"VP8X" + b"\x00" * 4 + b"VP8L" + b"\x00" * 4),
     }
     for name, data in broken.items():
         with pytest.raises(BadImage):
             _clean(data)
         with pytest.raises(MalformedImage):
-            strip_metadata(data, "JPEG" if name.startswith("JPEG") else "PNG")
+            strip_metadata(data, name.split()[0])
+
+
+def _riff(body: bytes) -> bytes:
+    return b"RIFF" + len(b"WEBP" + body).to_bytes(4, "little") + b"WEBP" + body

@@ -90,8 +90,9 @@ class InvitationRepository:
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    def revoke(self, *, tenant_id: str, invitation_id: str, at: datetime) -> None:
-        self._session.execute(
+    def revoke(self, *, tenant_id: str, invitation_id: str, at: datetime) -> bool:
+        """Revoke a pending invitation; False if it was used or revoked meanwhile."""
+        result = self._session.execute(
             update(InvitationRow)
             .where(
                 InvitationRow.tenant_id == tenant_id,
@@ -101,3 +102,4 @@ class InvitationRepository:
             )
             .values(revoked_at=at)
         )
+        return bool(result.rowcount)  # type: ignore[attr-defined]

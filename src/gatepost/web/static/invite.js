@@ -106,7 +106,11 @@
     }
     var fragment = window.location.hash.replace(/^#/, "");
     if (fragment) {
-      field.value = decodeURIComponent(fragment);
+      try {
+        field.value = decodeURIComponent(fragment);
+      } catch (malformed) {
+        field.value = fragment; // not percent-encoded as expected: the server refuses it
+      }
       window.history.replaceState(null, "", window.location.pathname);
     }
     if (!field.value || field.getAttribute("aria-invalid") === "true") {
