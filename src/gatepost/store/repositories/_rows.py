@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import Select
+from sqlalchemy import Select, bindparam
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -32,15 +32,23 @@ def upsert_atomic(
     """Insert a row of ``model``, or update the given columns of the row with the same
     ``key`` columns, in one statement (``INSERT ... ON CONFLICT DO UPDATE``, PostgreSQL
     and SQLite alike): two transactions writing the same key at once cannot both insert,
-    which a read-then-write (``session.merge``) lets happen."""
-    insert = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(
-        model
-    )
-    statement = insert.values(**values).on_conflict_do_update(
-        index_elements=list(key),
-        set_={name: value for name, value in values.items() if name not in key},
-    )
-    session.execute(statement)
+    which a read-then-write (``session.merge``) lets happen. The statement is built once
+    per dialect, model and columns, and bound to ``values`` on each call."""
+    dialect = session.get_bind().dialect.name
+    shape = (dialect, model.__name__, tuple(values), key)
+    statement = _UPSERTS.get(shape)
+    if statement is None:
+        insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
+        bound = insert.values({name: bindparam(name) for name in values})
+        statement = _UPSERTS[shape] = bound.on_conflict_do_update(
+            index_elements=list(key),
+            set_={name: bound.excluded[name] for name in values if name not in key},
+        )
+    session.execute(statement, values)
+
+
+_UPSERTS: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], Any] = {}
+"""upsert_atomic's statements by dialect, model, columns and key (a handful)."""
 
 
 def keyset_page(

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from gatepost.domain.access_points import PersonFacts
@@ -23,6 +23,26 @@ from gatepost.store.repositories._rows import keyset_page, upsert
 from gatepost.store.tables import AccessLevel, AccessLevelPoint, Person, PersonAccessLevel
 
 __all__ = ["AccessLevelRepository", "StoredAccessLevel"]
+
+
+# Pre-built statements of the arrival pipeline's hot path (bound per call): built once,
+# their SQL compiled and cached once, instead of on every arrival (docs/access.md).
+_ASSIGNMENTS_OF = (
+    select(PersonAccessLevel)
+    .where(
+        PersonAccessLevel.tenant_id == bindparam("tenant_id"),
+        PersonAccessLevel.person_id == bindparam("person_id"),
+    )
+    .order_by(PersonAccessLevel.access_level_id)
+)
+_PERSON_FACTS = select(
+    Person.status,
+    Person.blocked,
+    Person.watchlisted,
+    Person.first_in_privileged,
+    Person.valid_from,
+    Person.valid_until,
+).where(Person.tenant_id == bindparam("tenant_id"), Person.id == bindparam("person_id"))
 
 
 @dataclass(frozen=True)
@@ -161,14 +181,8 @@ class AccessLevelRepository:
 
     def assignments_of(self, *, tenant_id: str, person_id: str) -> Sequence[LevelAssignment]:
         """The person's access levels (expired and future ones included), by level id."""
-        query = (
-            select(PersonAccessLevel)
-            .where(
-                PersonAccessLevel.tenant_id == tenant_id, PersonAccessLevel.person_id == person_id
-            )
-            .order_by(PersonAccessLevel.access_level_id)
-        )
-        return [_assignment(row) for row in self._session.scalars(query)]
+        params = {"tenant_id": tenant_id, "person_id": person_id}
+        return [_assignment(row) for row in self._session.scalars(_ASSIGNMENTS_OF, params)]
 
     def holder_counts(self, *, tenant_id: str) -> dict[str, int]:
         """How many persons hold each level (expired and future holdings included); a
@@ -228,15 +242,8 @@ class AccessLevelRepository:
 
     def person_facts(self, *, tenant_id: str, person_id: str) -> PersonFacts | None:
         """What access rules read of the person (no personal data), or None."""
-        query = select(
-            Person.status,
-            Person.blocked,
-            Person.watchlisted,
-            Person.first_in_privileged,
-            Person.valid_from,
-            Person.valid_until,
-        ).where(Person.tenant_id == tenant_id, Person.id == person_id)
-        found = self._session.execute(query).one_or_none()
+        params = {"tenant_id": tenant_id, "person_id": person_id}
+        found = self._session.execute(_PERSON_FACTS, params).one_or_none()
         if found is None:
             return None
         status, blocked, watchlisted, privileged, valid_from, valid_until = found

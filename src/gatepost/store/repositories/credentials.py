@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from gatepost.domain.credentials import Credential, CredentialKind
@@ -30,6 +30,23 @@ def _credential(row: CredentialRow) -> Credential:
         created_at=row.created_at,
         revoked_at=row.revoked_at,
     )
+
+
+# Pre-built statements of the arrival pipeline's hot path (bound per call): built once,
+# their SQL compiled and cached once, instead of on every arrival (docs/access.md).
+_WITH_INDEX = (
+    select(CredentialRow)
+    .where(
+        CredentialRow.tenant_id == bindparam("tenant_id"),
+        CredentialRow.value_index == bindparam("value_index"),
+    )
+    .order_by(
+        CredentialRow.active_index.is_(None),
+        CredentialRow.revoked_at.desc(),
+        CredentialRow.id.desc(),
+    )
+    .limit(1)
+)
 
 
 class CredentialRepository:
@@ -79,17 +96,8 @@ class CredentialRepository:
     def with_index(self, *, tenant_id: str, value_index: bytes) -> Credential | None:
         """The credential a presented value names: the live one, else the one revoked
         last (so a revoked card is refused as revoked, not as unknown); one query."""
-        query = (
-            select(CredentialRow)
-            .where(CredentialRow.tenant_id == tenant_id, CredentialRow.value_index == value_index)
-            .order_by(
-                CredentialRow.active_index.is_(None),
-                CredentialRow.revoked_at.desc(),
-                CredentialRow.id.desc(),
-            )
-            .limit(1)
-        )
-        row = self._session.scalars(query).one_or_none()
+        params = {"tenant_id": tenant_id, "value_index": value_index}
+        row = self._session.scalars(_WITH_INDEX, params).one_or_none()
         return _credential(row) if row is not None else None
 
     def revoke(self, *, tenant_id: str, credential_id: str, at: datetime) -> None:

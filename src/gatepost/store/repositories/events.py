@@ -61,6 +61,15 @@ def _event(row: Event) -> EventRecord:
     )
 
 
+# Pre-built statements of the arrival pipeline's hot path (bound per call): built once,
+# their SQL compiled and cached once, instead of on every arrival (docs/access.md).
+_BY_KEY = select(Event).where(
+    Event.tenant_id == bindparam("tenant_id"),
+    Event.device_id == bindparam("device_id"),
+    Event.idempotency_key == bindparam("key"),
+)
+
+
 class EventRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -121,13 +130,8 @@ class EventRepository:
 
     def by_key(self, *, tenant_id: str, device_id: str, idempotency_key: str) -> EventRecord | None:
         """The device's event stored under its idempotency key, if any."""
-        row = self._session.scalars(
-            select(Event).where(
-                Event.tenant_id == tenant_id,
-                Event.device_id == device_id,
-                Event.idempotency_key == idempotency_key,
-            )
-        ).one_or_none()
+        params = {"tenant_id": tenant_id, "device_id": device_id, "key": idempotency_key}
+        row = self._session.scalars(_BY_KEY, params).one_or_none()
         return _event(row) if row is not None else None
 
     def get(self, *, tenant_id: str, event_id: str) -> EventRecord | None:

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from gatepost.domain.webhooks import Channel, DeliveryStatus, WebhookDelivery, WebhookEndpoint
@@ -74,6 +74,11 @@ def bump_receivers(session: Session, tenant_id: str) -> None:
     )
 
 
+# Pre-built statements of the arrival pipeline's hot path (bound per call): built once,
+# their SQL compiled and cached once, instead of on every arrival (docs/access.md).
+_WEBHOOKS_VERSION = select(Tenant.webhooks_version).where(Tenant.id == bindparam("tenant_id"))
+
+
 class WebhookRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -82,8 +87,7 @@ class WebhookRepository:
 
     def version(self, *, tenant_id: str) -> int:
         """The tenant's endpoint version (bumped by every change to who receives what)."""
-        query = select(Tenant.webhooks_version).where(Tenant.id == tenant_id)
-        return int(self._session.scalar(query) or 0)
+        return int(self._session.scalar(_WEBHOOKS_VERSION, {"tenant_id": tenant_id}) or 0)
 
     def _bump_version(self, tenant_id: str) -> None:
         bump_receivers(self._session, tenant_id)
