@@ -78,20 +78,15 @@ class InvitationRepository:
 
     def mark_used(self, *, tenant_id: str, invitation_id: str, user_id: str, at: datetime) -> bool:
         """Spend a pending invitation; False if it was used or revoked meanwhile."""
-        result = self._session.execute(
-            update(InvitationRow)
-            .where(
-                InvitationRow.tenant_id == tenant_id,
-                InvitationRow.id == invitation_id,
-                InvitationRow.used_at.is_(None),
-                InvitationRow.revoked_at.is_(None),
-            )
-            .values(used_at=at, used_by_user_id=user_id)
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return self._settle(tenant_id, invitation_id, used_at=at, used_by_user_id=user_id)
 
     def revoke(self, *, tenant_id: str, invitation_id: str, at: datetime) -> bool:
         """Revoke a pending invitation; False if it was used or revoked meanwhile."""
+        return self._settle(tenant_id, invitation_id, revoked_at=at)
+
+    def _settle(self, tenant_id: str, invitation_id: str, **values: object) -> bool:
+        """Set ``values`` on the invitation only while it is pending (one conditional
+        update, so of two transactions settling it at once only one can)."""
         result = self._session.execute(
             update(InvitationRow)
             .where(
@@ -100,6 +95,6 @@ class InvitationRepository:
                 InvitationRow.used_at.is_(None),
                 InvitationRow.revoked_at.is_(None),
             )
-            .values(revoked_at=at)
+            .values(**values)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
