@@ -125,3 +125,21 @@ def test_unknown_api_paths_answer_401_without_credentials_and_404_with(
             assert response.status_code == 404, (method, path, response.text)
     # Outside the API an unknown path is a plain 404, as before.
     assert anon.get("/no-such-thing").status_code == 404
+
+
+def test_a_trailing_slash_twin_is_redirected_only_after_login(
+    client: TestClient, admin: Actor
+) -> None:
+    """``/api/v1/persons/`` is not a route, but its twin without the slash is: an
+    anonymous caller gets the 401 of any unknown path, not a redirect that would tell
+    which paths exist; a signed-in one is redirected as before. The UI's twins (its
+    pages redirect to sign-in anyway) are redirected as before."""
+    anon = anonymous_client(client.app)
+    for path in ("/api/v1/persons/", "/api/v1/sites/"):
+        assert anon.get(path, follow_redirects=False).status_code == 401, path
+        signed_in = client.get(path, headers=admin.headers, follow_redirects=False)
+        assert signed_in.status_code == 307, (path, signed_in.text)
+        assert signed_in.headers["location"].endswith(path.rstrip("/"))
+    assert anon.get("/api/v1/no-such-thing/", follow_redirects=False).status_code == 401
+    missing = client.get("/api/v1/no-such-thing/", headers=admin.headers, follow_redirects=False)
+    assert missing.status_code == 404

@@ -163,6 +163,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(docs)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.router.redirect_slashes = False  # redirected after login instead (deps)
     app.router.default = login_before_not_found(app.router)
 
     install_error_handlers(app)

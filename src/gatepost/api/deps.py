@@ -20,8 +20,10 @@ from fastapi import Depends, Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import URL
 from starlette.exceptions import HTTPException
-from starlette.routing import Router
+from starlette.responses import RedirectResponse
+from starlette.routing import Match, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gatepost.api.json_bodies import require_utf8_json
@@ -216,7 +218,10 @@ def login_before_not_found(router: Router) -> ASGIApp:
     """The router's answer to a path no route matches: under ``/api/``, only after login.
 
     So an anonymous caller gets the same 401 for an API path that does not exist as
-    for one that does, and cannot map the API by probing it.
+    for one that does, and cannot map the API by probing it. The redirect to a path's
+    twin with or without a trailing slash (Starlette's ``redirect_slashes``, which would
+    run before this and tell a caller which paths exist) comes here too, after login;
+    the router must have ``redirect_slashes`` off.
     """
 
     async def default(scope: Scope, receive: Receive, send: Send) -> None:
@@ -224,9 +229,26 @@ def login_before_not_found(router: Router) -> ASGIApp:
             request = Request(scope, receive)
             container = await get_container(request)
             await run_in_threadpool(authenticate_request, request, container)
+        twin = _slash_twin(router, scope)
+        if twin is not None:
+            await RedirectResponse(url=twin)(scope, receive, send)
+            return
         await router.not_found(scope, receive, send)
 
     return default
+
+
+def _slash_twin(router: Router, scope: Scope) -> str | None:
+    """The URL of the path with its trailing slash added or removed, when a route
+    matches that one (what Starlette's ``redirect_slashes`` does); else None."""
+    path = route_path(scope)
+    if scope["type"] != "http" or path == "/":
+        return None
+    twin = dict(scope)
+    twin["path"] = scope["path"].rstrip("/") if path.endswith("/") else scope["path"] + "/"
+    if any(route.matches(twin)[0] is not Match.NONE for route in router.routes):
+        return str(URL(scope=twin))
+    return None
 
 
 async def get_principal(request: Request) -> Principal:
