@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from gatepost.app import Gatepost
 from gatepost.domain.ports import FixedClock
 from gatepost.security.kek import create_key_file
+from gatepost.services.commands import CommandSink, RecordingCommandSink
 from gatepost.services.container import Container, build_container
 from gatepost.settings import Settings
 from gatepost.store.db import Database, migrate
@@ -120,12 +121,33 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
     )
 
 
-@pytest.fixture
-def container(settings: Settings, clock: FixedClock) -> Iterator[Container]:
+def _built(
+    settings: Settings, clock: FixedClock, commands: CommandSink | None = None
+) -> Iterator[Container]:
     create_key_file(settings.key_file)
-    built = build_container(settings, clock=clock)
+    built = build_container(settings, clock=clock, commands=commands)
     yield built
     built.close()
+
+
+@pytest.fixture
+def container(settings: Settings, clock: FixedClock) -> Iterator[Container]:
+    yield from _built(settings, clock)
+
+
+@pytest.fixture
+def recorded_commands() -> RecordingCommandSink:
+    """The device commands a ``recording_container`` sent (after each commit)."""
+    return RecordingCommandSink()
+
+
+@pytest.fixture
+def recording_container(
+    settings: Settings, clock: FixedClock, recorded_commands: RecordingCommandSink
+) -> Iterator[Container]:
+    """The usual container with its device commands recorded in ``recorded_commands``
+    (a module that checks commands makes it its ``container``)."""
+    yield from _built(settings, clock, recorded_commands)
 
 
 @pytest.fixture

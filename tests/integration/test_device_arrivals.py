@@ -16,31 +16,24 @@ import pytest
 from gatepost.domain.arrivals import ArrivalKind
 from gatepost.domain.ports import FixedClock
 from gatepost.errors import ServiceUnavailable, ValidationFailed
-from gatepost.security.kek import create_key_file
 from gatepost.services.arrival_keys import ReusedKey
 from gatepost.services.arrivals import Decided, DeviceArrival
 from gatepost.services.commands import RecordingCommandSink
-from gatepost.services.container import Container, build_container
-from gatepost.settings import Settings
+from gatepost.services.container import Container
 from tests.support.api import Actor, add_device, add_site, admin_principal, container_of
 
 ALWAYS = {day: ["00:00-24:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
 
 @pytest.fixture
-def commands() -> RecordingCommandSink:
-    return RecordingCommandSink()
+def commands(recorded_commands: RecordingCommandSink) -> RecordingCommandSink:
+    return recorded_commands
 
 
 @pytest.fixture
-def container(
-    settings: Settings, clock: FixedClock, commands: RecordingCommandSink
-) -> Iterator[Container]:
-    """The app's container, its device commands recorded (sent only after a commit)."""
-    create_key_file(settings.key_file)
-    built = build_container(settings, clock=clock, commands=commands)
-    yield built
-    built.close()
+def container(recording_container: Container) -> Container:
+    """The usual container, with its device commands recorded."""
+    return recording_container
 
 
 def _ok(response: Any, status: int = 200) -> Any:

@@ -6,7 +6,6 @@ its retained door state where the command sink keeps one (the gateway's outbox).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,28 +13,21 @@ import pytest
 from gatepost.domain.decisions import CommandKind
 from gatepost.domain.ports import FixedClock
 from gatepost.ingest.gateway_commands import CommandOutbox
-from gatepost.security.kek import create_key_file
 from gatepost.services.commands import NullCommandSink, RecordingCommandSink, state_sink_of
-from gatepost.services.container import Container, build_container
-from gatepost.settings import Settings
+from gatepost.services.container import Container
 from tests.integration.test_device_arrivals import Door
 from tests.support.api import Actor, add_device
 
 
 @pytest.fixture
-def sink() -> RecordingCommandSink:
-    return RecordingCommandSink()
+def sink(recorded_commands: RecordingCommandSink) -> RecordingCommandSink:
+    return recorded_commands
 
 
 @pytest.fixture
-def container(
-    settings: Settings, clock: FixedClock, sink: RecordingCommandSink
-) -> Iterator[Container]:
+def container(recording_container: Container) -> Container:
     """The usual container, with its device commands recorded."""
-    create_key_file(settings.key_file)
-    built = build_container(settings, clock=clock, commands=sink)
-    yield built
-    built.close()
+    return recording_container
 
 
 def _ok(response: Any, status: int = 200) -> Any:

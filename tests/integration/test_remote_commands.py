@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,19 +37,14 @@ remember(REASON)
 
 
 @pytest.fixture
-def sink() -> RecordingCommandSink:
-    return RecordingCommandSink()
+def sink(recorded_commands: RecordingCommandSink) -> RecordingCommandSink:
+    return recorded_commands
 
 
 @pytest.fixture
-def container(
-    settings: Settings, clock: FixedClock, sink: RecordingCommandSink
-) -> Iterator[Container]:
+def container(recording_container: Container) -> Container:
     """The usual container, with its device commands recorded."""
-    create_key_file(settings.key_file)
-    built = build_container(settings, clock=clock, commands=sink)
-    yield built
-    built.close()
+    return recording_container
 
 
 def _ok(response: Any, status: int = 200) -> Any:

@@ -250,14 +250,7 @@ class ArrivalPipeline:
         if principal.kind is not PrincipalKind.DEVICE:
             raise AuthenticationFailed("only devices report arrivals")
         now = self._clock.now()
-        problem = clock_problem(
-            occurred_at=message.device_time,
-            now=now,
-            max_skew=self._max_skew,
-            max_backlog=self._max_backlog,
-        )
-        if problem:
-            raise ValidationFailed(f"device_time: {problem}", field="device_time")
+        self._check_time(message.device_time, now)
         kind = message.kind
         if kind is ArrivalKind.EXIT_BUTTON:
             if message.value is not None:
@@ -335,11 +328,13 @@ class ArrivalPipeline:
 
     # -- frames under a device's idempotency key ------------------------------------------
 
-    def _check_time(self, key: FrameKey, now: datetime) -> None:
-        if key.device_time is None:
+    def _check_time(self, device_time: datetime | None, now: datetime) -> None:
+        """ValidationFailed (``device_time``) when the device's clock is off or its
+        message is older than the backlog the devices may replay."""
+        if device_time is None:
             return
         problem = clock_problem(
-            occurred_at=key.device_time,
+            occurred_at=device_time,
             now=now,
             max_skew=self._max_skew,
             max_backlog=self._max_backlog,
@@ -352,7 +347,7 @@ class ArrivalPipeline:
     ) -> tuple[str, Event | None]:
         """The frame's digest, and the event the device stored under its key, if any
         (before any recognition: a redelivery is not recognised again)."""
-        self._check_time(key, self._clock.now())
+        self._check_time(key.device_time, self._clock.now())
         with self._tx.read() as uow:
             digest = frame_digest(uow.keys(principal.tenant_id), kind, frame, key)
             earlier = uow.events.by_key(
