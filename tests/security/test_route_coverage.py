@@ -52,7 +52,7 @@ PUBLIC_API = {
     ("POST", "/api/v1/invitations/accept"),
 }
 PUBLIC_DOCS = {("GET", "/api/openapi.json"), ("GET", "/docs")}
-PUBLIC_UI_PAGE = re.compile(r"^/ui/(login|setup|invite)/?$")
+PUBLIC_UI_PAGE = re.compile(r"^/ui/(login|setup|invite|language)/?$")
 
 
 # -- helpers -------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from gatepost.web.errors import install_error_pages
+from gatepost.web.i18n import LocaleMiddleware
 from gatepost.web.rendering import build_templates
 from gatepost.web.views import ROUTERS
 
@@ -22,3 +23,4 @@ def install_web(app: FastAPI) -> None:
     for router in ROUTERS:
         app.include_router(router)
     install_error_pages(app)
+    app.add_middleware(LocaleMiddleware)

@@ -25,6 +25,8 @@ from gatepost.api.errors import status_for
 from gatepost.security.csrf import csrf_token_for
 from gatepost.security.policy import Principal
 from gatepost.services.container import Container
+from gatepost.web.forms import sentence
+from gatepost.web.i18n import N_, gettext
 from gatepost.web.rendering import Message, permissions_of, render, viewer_of
 
 __all__ = ["TWO_STEP_PATH", "UI_PREFIX", "install_error_pages", "is_htmx", "login_redirect"]
@@ -49,7 +51,9 @@ _HANDLED: tuple[type[e.GatepostError], ...] = (
     e.ValidationFailed,
 )
 
-_CSRF_MESSAGE = "This form has expired or came from another site. Reload the page and try again."
+_CSRF_MESSAGE = N_(
+    "This form has expired or came from another site. Reload the page and try again."
+)
 
 
 def is_htmx(request: Request) -> bool:
@@ -75,10 +79,10 @@ def login_redirect(request: Request) -> Response:
 
 def _message(exc: e.GatepostError, status: int) -> str | None:
     if isinstance(exc, e.PermissionDenied) and exc.permission == "csrf":
-        return _CSRF_MESSAGE
+        return gettext(_CSRF_MESSAGE)
     if isinstance(exc, e.PermissionDenied | e.NotFound | e.MethodNotAllowed) or status >= 500:
         return None  # the page's default text for the status says it best
-    return exc.message
+    return sentence(exc.message)
 
 
 def _signed_in(request: Request) -> Principal | None:
@@ -117,13 +121,13 @@ def _error_page(request: Request, exc: e.GatepostError) -> Response:
     if isinstance(exc, e.MethodNotAllowed):
         headers["Allow"] = ", ".join(sorted(exc.allowed))
     if is_htmx(request):
-        text = message or "You do not have permission to do that."
+        text = message or gettext("You do not have permission to do that.")
         if status == 404:
-            text = "That item no longer exists. Reload the page."
+            text = gettext("That item no longer exists. Reload the page.")
         elif status == 405:
-            text = "That action is not allowed here."
+            text = gettext("That action is not allowed here.")
         elif status >= 500:
-            text = "Something went wrong on our side. The error has been logged."
+            text = gettext("Something went wrong on our side. The error has been logged.")
         headers |= {"HX-Retarget": "#flash", "HX-Reswap": "outerHTML", "HX-Reselect": "#flash"}
         context["messages"] = [Message("error", text)]
         return render(request, "partials/flash.html", context, status_code=status, headers=headers)

@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import Form
 
 from gatepost.errors import ValidationFailed
+from gatepost.web.i18n import gettext
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -45,10 +46,14 @@ def optional(raw: str | None, max_length: int = 200) -> str | None:
 
 
 def sentence(message: str) -> str:
-    """A service message as a sentence: capitalised, with a full stop."""
+    """A service message as a sentence in the request's language: its translation when
+    the catalogue has one, else capitalised with a full stop."""
     text = message.strip()
     if not text:
         return text
+    translated = gettext(text)
+    if translated != text:
+        return translated
     return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
 
 

@@ -4,6 +4,10 @@ Autoescaping is always on. ``render`` fills in what ``base.html`` expects: the s
 viewer, the CSRF token derived from the session, the active sidebar area and flash
 messages. Flash messages after a redirect travel as a ``notice`` code in the query
 string and are looked up in :data:`NOTICES`, so no user-supplied text is ever echoed.
+
+Templates are translated with Jinja's i18n extension (``_()``, ``{% trans %}``) bound
+to :mod:`gatepost.web.i18n`, so a page is in the request's language; notices and
+labels are message ids translated when shown.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from starlette.responses import HTMLResponse
 from gatepost.security.csrf import csrf_token_for
 from gatepost.security.permissions import Permission
 from gatepost.security.policy import Principal, authorize
+from gatepost.web.i18n import LOCALES, N_, current_locale, gettext, html_lang, ngettext
 
 __all__ = [
     "NOTICES",
@@ -90,17 +95,17 @@ NOTICES: dict[str, Message] = {
 }
 
 _LABELS = {
-    "cn_resident": "Chinese resident ID",
-    "generic": "Other ID",
-    "door_controller": "Door controller",
-    "barrier_gate": "Barrier gate",
-    "access_point": "Access point",
-    "attendance_point": "Attendance point",
-    "parking_entry": "Parking entry",
-    "parking_exit": "Parking exit",
-    "door.held_open": "Door held open",
-    "device.tamper": "Tamper alarm",
-    "ok": "OK",
+    "cn_resident": N_("Chinese resident ID"),
+    "generic": N_("Other ID"),
+    "door_controller": N_("Door controller"),
+    "barrier_gate": N_("Barrier gate"),
+    "access_point": N_("Access point"),
+    "attendance_point": N_("Attendance point"),
+    "parking_entry": N_("Parking entry"),
+    "parking_exit": N_("Parking exit"),
+    "door.held_open": N_("Door held open"),
+    "device.tamper": N_("Tamper alarm"),
+    "ok": N_("OK"),
 }
 
 
@@ -138,8 +143,8 @@ def _day(value: datetime | None) -> str:
 def _label(value: object) -> str:
     text = str(value)
     if text in _LABELS:
-        return _LABELS[text]
-    return text.replace(".", " ").replace("_", " ").capitalize()
+        return gettext(_LABELS[text])
+    return gettext(text.replace(".", " ").replace("_", " ").capitalize())
 
 
 @jinja2.pass_context
@@ -156,7 +161,12 @@ def build_templates() -> Jinja2Templates:
         autoescape=True,
         undefined=jinja2.Undefined,
         trim_blocks=False,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=gettext, ngettext=ngettext, newstyle=True
+    )
+    env.globals["LOCALES"] = LOCALES
     env.globals["url_for"] = _url_for
     env.globals["Permission"] = Permission
     env.filters["when"] = _when
@@ -174,7 +184,15 @@ def render(
     headers: Mapping[str, str] | None = None,
 ) -> HTMLResponse:
     """Render ``name`` with the layout's variables filled in from the request."""
-    ctx: dict[str, Any] = {"request": request, "messages": [], "allowed": frozenset()}
+    locale = current_locale()
+    ctx: dict[str, Any] = {
+        "request": request,
+        "messages": [],
+        "allowed": frozenset(),
+        "locale": locale,
+        "html_lang": html_lang(locale),
+        "current_path": request.url.path,
+    }
     principal = getattr(request.state, "principal", None)
     if isinstance(principal, Principal):
         ctx["principal"] = viewer_of(principal)
@@ -184,7 +202,7 @@ def render(
         ctx["csrf_token"] = csrf_token_for(session_token)
     notice = NOTICES.get(request.query_params.get("notice", ""))
     if notice is not None:
-        ctx["messages"] = [notice]
+        ctx["messages"] = [Message(notice.level, gettext(notice.text))]
     ctx.update(context or {})
     templates: Jinja2Templates = request.app.state.web_templates
     return templates.TemplateResponse(

@@ -20,6 +20,7 @@ from gatepost.web.views import (
     gate_log,
     holidays,
     invite,
+    language,
     live,
     muster,
     people,
@@ -36,6 +37,7 @@ __all__ = ["ROUTERS"]
 ROUTERS: tuple[APIRouter, ...] = (
     auth.router,
     invite.router,
+    language.router,
     account.router,
     dashboard.router,
     people.router,
