@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test venv venv-test system-deps lint typecheck security-scan pytest s3-start s3-stop mqtt-start mqtt-stop clean
+.PHONY: demo test venv venv-test system-deps lint typecheck security-scan pytest axe s3-start s3-stop mqtt-start mqtt-stop clean
 
 # The demo runs its own Mosquitto (scripts/mosquitto.sh): installed first when missing.
 demo: venv
@@ -66,7 +66,18 @@ mqtt-start: system-deps
 mqtt-stop:
 	-bash scripts/mosquitto.sh stop
 
-pytest: venv-test
+# axe-core for the browser tests' accessibility checks (docs/accessibility.md): installed
+# from npm at build time, exactly as tests/e2e/axe/package-lock.json pins it, and read from
+# disk by tests/e2e/accessibility.py; nothing fetches it at run time. npm ci writes
+# node_modules/.package-lock.json, so the step is skipped while that is newer than the lock.
+AXE_DIR := tests/e2e/axe
+
+$(AXE_DIR)/node_modules/.package-lock.json: $(AXE_DIR)/package.json $(AXE_DIR)/package-lock.json
+	npm ci --prefix $(AXE_DIR) --no-audit --no-fund
+
+axe: $(AXE_DIR)/node_modules/.package-lock.json
+
+pytest: venv-test axe
 	$(BIN)/python -m pytest -n 2 -q -p no:cacheprovider
 
 test: system-deps venv-test lint typecheck security-scan s3-start mqtt-start

@@ -2,7 +2,8 @@
 # Installs the Debian packages gatepost's tests need on a fresh machine:
 # Chromium (browser tests), a CJK font (rendering synthetic plates), and Mosquitto with
 # its command-line clients (gatepost's own MQTT broker, scripts/mosquitto.sh; the device
-# protocol's shell example in docs/devices.md, with openssl).
+# protocol's shell example in docs/devices.md, with openssl), and npm (installs the pinned
+# axe-core of the accessibility checks, docs/accessibility.md).
 # Idempotent: does nothing when they are already present.
 set -euo pipefail
 
@@ -12,6 +13,7 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 { [ -x /usr/sbin/mosquitto ] || command -v mosquitto >/dev/null 2>&1; } || need+=(mosquitto)
 command -v mosquitto_pub >/dev/null 2>&1 || need+=(mosquitto-clients)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v npm >/dev/null 2>&1 || need+=(npm)  # axe-core for the browser tests (make axe)
 
 if [ ${#need[@]} -eq 0 ]; then
   echo "system packages: all present"

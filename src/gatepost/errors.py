@@ -2,7 +2,20 @@
 
 Every error the project raises on purpose derives from :class:`GatepostError`.
 Errors carry structured fields rather than formatted text, and HTTP status codes
-are assigned in exactly one place (``gatepost.api.errors``)::
+are assigned in exactly one place (``gatepost.api.errors``).
+
+A message is a constant English sentence, so the admin UI can translate it (the
+catalogue extracts the first argument of ``ValidationFailed``, ``Conflict``,
+``SetupError`` and ``AuthenticationFailed``). A message that needs values is a
+constant template with ``%(name)s`` placeholders and the values in ``params``::
+
+    ValidationFailed("name must have at most %(max)s characters", field="name",
+                     params={"max": 120})
+
+``message`` is the English text with the values filled in (what the API answers);
+``template`` and ``params`` are what the UI translates and then fills in
+(``gatepost.web.forms.sentence``). Only ``GatepostError`` and ``ValidationFailed`` (and
+the subclasses that keep their constructor) take ``params``. The hierarchy::
 
     GatepostError
     ├── ConfigError                  settings that are unsafe or inconsistent
@@ -30,6 +43,8 @@ are assigned in exactly one place (``gatepost.api.errors``)::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 __all__ = [
     "AuthenticationFailed",
     "ConfigError",
@@ -54,9 +69,12 @@ class GatepostError(Exception):
 
     code = "error"
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, *, params: Mapping[str, object] | None = None) -> None:
+        text = message % dict(params) if params else message
+        super().__init__(text)
+        self.message = text
+        self.template = message
+        self.params: Mapping[str, object] = dict(params or {})
 
 
 class ConfigError(GatepostError):
@@ -70,8 +88,14 @@ class ConfigError(GatepostError):
 class ValidationFailed(GatepostError):
     code = "invalid"
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        params: Mapping[str, object] | None = None,
+    ) -> None:
+        super().__init__(message, params=params)
         self.field = field
 
 

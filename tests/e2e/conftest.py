@@ -15,7 +15,7 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +29,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from gatepost.app import compose_app
 from gatepost.security.kek import create_key_file
 from gatepost.services.container import Container, build_container
+from tests.e2e.accessibility import Violation, assert_accessible, axe_source, axe_violations
 from tests.support.api import STRONG_PASSWORD, Actor
 from tests.support.leaks import remember
 from tests.support.services import missing
@@ -196,6 +197,22 @@ def browser() -> Iterator[Browser]:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
+
+
+@pytest.fixture
+def axe_violations_of() -> Callable[[Page], list[Violation]]:
+    """axe-core's violations of a page (tests/e2e/accessibility.py); skips, or fails
+    under CI, when axe-core is not installed (``make axe``)."""
+    axe_source()
+    return axe_violations
+
+
+@pytest.fixture
+def accessible() -> Callable[..., list[Violation]]:
+    """``accessible(page)`` fails on serious or critical axe-core violations (see
+    :func:`tests.e2e.accessibility.assert_accessible`)."""
+    axe_source()
+    return assert_accessible
 
 
 @pytest.fixture

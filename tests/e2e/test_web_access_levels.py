@@ -364,7 +364,7 @@ def test_admin_builds_a_schedule_with_two_monday_intervals_and_a_level_using_it(
     starts, ends = page.get_by_label("Monday from"), page.get_by_label("Monday until")
     starts.nth(0).fill("08:00")
     ends.nth(0).fill("12:00")
-    page.get_by_role("button", name="Add a Monday interval").click()
+    page.get_by_role("button", name="Add interval (Monday)").click()
     expect(starts).to_have_count(2)  # added in place by htmx
     expect(page).to_have_url(f"{base}/ui/schedules/new")
     starts.nth(1).fill("11:00")  # overlaps the morning
@@ -375,7 +375,7 @@ def test_admin_builds_a_schedule_with_two_monday_intervals_and_a_level_using_it(
     expect(starts.nth(1)).to_have_attribute("aria-invalid", "true")
     _screenshot(page, "schedule-refused")
 
-    page.get_by_role("button", name="Add a Tuesday interval").click()
+    page.get_by_role("button", name="Add interval (Tuesday)").click()
     expect(page.get_by_label("Tuesday from")).to_have_count(2)
     page.get_by_role("button", name="Remove this Tuesday interval").nth(1).click()
     expect(page.get_by_label("Tuesday from")).to_have_count(1)  # removed in place

@@ -103,7 +103,7 @@ def test_exact_search_by_plate_through_the_body_and_the_query(admin: Actor) -> N
         searched = admin.post("/api/v1/vehicles/search", json={"plate": plate})
         assert searched.status_code == 200, searched.text
         assert [v["id"] for v in searched.json()["items"]] == [expected], plate
-        listed = admin.get("/api/v1/vehicles", params={"plate": plate})
+        listed = admin.post("/api/v1/vehicles/search", json={"plate": plate})
         assert listed.status_code == 200, listed.text
         assert [v["id"] for v in listed.json()["items"]] == [expected], plate
     for near in ("京A1234", "京A123456", "ABC1D2"):

@@ -51,10 +51,13 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
     "UserUpdate": {},
     "ApiKeyCreate": {"name": "k", "role": "guard"},
     "TenantCreate": {"name": "T", "slug": "tee"},
+    "TenantShred": {"confirm": "tee"},
     "InvitationCreate": {"hours": 1},
+    "TenantInvitationCreate": {"role": "guard", "hours": 1},
     "InvitationCheck": {"token": "t"},
     "InvitationAccept": {"token": "t", "username": "abc", "password": "p"},
     "SiteCreate": {"name": "S"},
+    "SiteUpdate": {},
     "PersonCreate": {"name": "N"},
     "PersonUpdate": {},
     "PersonSearch": {"name": "N"},
@@ -384,7 +387,8 @@ def test_user_and_key_listings_never_show_credentials(admin: Actor) -> None:
     key = admin.post("/api/v1/api-keys", json={"name": "listing", "role": "guard"}).json()
     listed = admin.get("/api/v1/api-keys").json()
     assert all(
-        set(k) == {"id", "name", "role", "created_at", "last_used_at", "revoked_at"} for k in listed
+        set(k) == {"id", "name", "role", "created_at", "expires_at", "last_used_at", "revoked_at"}
+        for k in listed
     )
     assert key["token"] not in json.dumps(listed)
     users = admin.get("/api/v1/users").json()["items"]

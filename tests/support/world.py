@@ -22,9 +22,19 @@ from urllib.parse import parse_qs, urlsplit
 from PIL import Image
 
 from gatepost.demo.plates import ASSETS, REGISTERED
-from tests.support.api import Actor, add_device, add_site, add_user, call, now_iso
+from tests.support.api import (
+    STRONG_PASSWORD,
+    Actor,
+    add_device,
+    add_site,
+    add_user,
+    call,
+    login,
+    now_iso,
+)
 from tests.support.faces import enrol, photos
 from tests.support.identities import cn_identity
+from tests.support.leaks import remember
 
 __all__ = ["World", "build_world", "jpeg_bytes", "post_snapshot"]
 
@@ -106,6 +116,9 @@ def build_world(admin: Actor, *, tag: str, seq: int) -> World:
     user = add_user(admin, "guard", username=f"guard-{tag}")
     key = admin.post("/api/v1/api-keys", json={"name": f"key {tag}", "role": "auditor"})
     assert key.status_code == 201, key.text
+    invitation = admin.post("/api/v1/invitations", json={"role": "guard"})
+    assert invitation.status_code == 201, invitation.text
+    remember(invitation.json()["token"])
     image = jpeg_bytes(color=(seq % 256, 80, 160))
     snapshot = post_snapshot(device, image)
     assert snapshot.status_code == 201, snapshot.text
@@ -141,6 +154,14 @@ def build_world(admin: Actor, *, tag: str, seq: int) -> World:
     notifications, webhook_secret = _notifications(admin, device, person_id=person_id, seq=seq)
     subscriber = admin.post("/api/v1/notification-subscribers", json={"name": f"Room {tag}"})
     assert subscriber.status_code == 201, subscriber.text
+    # A second sign-in of the administrator: a session of theirs to revoke, not the one
+    # the tests use.
+    slug = admin.get("/api/v1/tenant").json()["slug"]
+    second = login(admin.client, slug, "admin", STRONG_PASSWORD)
+    sessions = admin.client.get(
+        "/api/v1/auth/sessions", headers={"Authorization": f"Bearer {second}"}
+    )
+    assert sessions.status_code == 200, sessions.text
     return World(
         admin=admin,
         device=device,
@@ -152,6 +173,7 @@ def build_world(admin: Actor, *, tag: str, seq: int) -> World:
             "device_id": device.id,
             "user_id": user.id,
             "key_id": key.json()["id"],
+            "invitation_id": invitation.json()["id"],
             "event_id": event_id,
             "media_id": media_id,
             "template_id": enrolled.json()["faces"][0]["id"],
@@ -159,6 +181,7 @@ def build_world(admin: Actor, *, tag: str, seq: int) -> World:
             **rules,
             **notifications,
             "subscriber_id": subscriber.json()["id"],
+            "session_id": next(s["id"] for s in sessions.json() if s["current"]),
         },
         identity_number=identity,
         phone=phone,

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from gatepost.cli.context import cli_state, console, fail
+from gatepost.errors import GatepostError, NotFound
 from gatepost.security.crypto import new_key
 from gatepost.services.audit import AuditRecord
 
@@ -79,20 +80,10 @@ def shred(
     if not yes:
         raise fail("refusing without --yes: shredding cannot be undone")
     container = cli_state.ready()
-    with container.tx.write() as uow:
-        shredded = uow.tenants.by_slug(tenant)
-        if shredded is None:
-            raise fail("no such tenant")
-        witnesses = [t for t in uow.accounts.platform_tenant_ids() if t != shredded.id]
-        for witness in witnesses:
-            uow.audit(
-                witness,
-                AuditRecord(
-                    actor=_ACTOR,
-                    action="keys.tenant_shredded",
-                    target=f"tenant:{shredded.id}",
-                    purpose="crypto-shredding on operator request",
-                ),
-            )
-        count = container.keys.shred(uow, tenant_id=shredded.id)
+    try:
+        count = container.tenants.shred_by_slug(actor=_ACTOR, slug=tenant)
+    except NotFound as exc:
+        raise fail("no such tenant") from exc
+    except GatepostError as exc:
+        raise fail(exc.message) from exc
     console.print(f"[yellow]shredded[/] {count} keys of tenant {tenant}")

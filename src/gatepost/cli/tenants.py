@@ -1,4 +1,5 @@
-"""`gatepost tenants list|invite`: the operator's tenants and invitations into them.
+"""`gatepost tenants list|invite|suspend|resume`: the operator's tenants, invitations
+into them, and suspending or resuming one (``services.tenants``).
 
 ``invite`` closes the bootstrap gap: a tenant made over HTTP gets its first
 administrator through a one-time, expiring link printed here once (only its hash is
@@ -28,7 +29,33 @@ def list_tenants() -> None:
     container = cli_state.ready()
     for tenant in container.tenants.list(limit=_ALL, after=None).items:
         shredded = " [red](keys shredded)[/]" if tenant.shredded else ""
-        console.print(f"{tenant.slug}\t{tenant.name}\t{tenant.id}{shredded}", soft_wrap=True)
+        suspended = " [yellow](suspended)[/]" if tenant.suspended else ""
+        console.print(
+            f"{tenant.slug}\t{tenant.name}\t{tenant.id}{shredded}{suspended}", soft_wrap=True
+        )
+
+
+@app.command("suspend")
+def suspend(slug: Annotated[str, typer.Argument(help="The tenant's slug.")]) -> None:
+    """Suspend a tenant: its users cannot sign in, its sessions, API keys and devices
+    are refused, its invitations cannot be accepted. Its data stays; `resume` undoes it."""
+    _set_suspended(slug, suspend=True)
+
+
+@app.command("resume")
+def resume(slug: Annotated[str, typer.Argument(help="The tenant's slug.")]) -> None:
+    """Resume a suspended tenant: everything it had works again."""
+    _set_suspended(slug, suspend=False)
+
+
+def _set_suspended(slug: str, *, suspend: bool) -> None:
+    container = cli_state.ready()
+    try:
+        tenant = container.tenants.set_suspended_by_slug(actor=_ACTOR, slug=slug, suspend=suspend)
+    except GatepostError as exc:
+        raise fail(exc.message) from exc
+    state = "[yellow]suspended[/]" if tenant.suspended else "[green]active[/]"
+    console.print(f"{state} tenant {tenant.slug}", soft_wrap=True)
 
 
 @app.command("invite")

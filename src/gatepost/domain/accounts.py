@@ -64,7 +64,12 @@ class ApiKey:
     created_at: datetime
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+    expires_at: datetime | None = None
 
     @property
     def revoked(self) -> bool:
         return self.revoked_at is not None
+
+    def expired(self, now: datetime) -> bool:
+        """Past its expiry (a key without one never expires)."""
+        return self.expires_at is not None and now >= self.expires_at

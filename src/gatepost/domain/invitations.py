@@ -73,5 +73,9 @@ def refuse_unless_pending(invitation: Invitation, now: datetime) -> None:
 def invitation_lifetime(hours: int, *, max_hours: int) -> timedelta:
     """How long a new invitation lasts: ``hours`` within ``MIN_HOURS..max_hours``."""
     if not MIN_HOURS <= hours <= max_hours:
-        raise ValidationFailed(f"hours must be between {MIN_HOURS} and {max_hours}", field="hours")
+        raise ValidationFailed(
+            "hours must be between %(min)s and %(max)s",
+            field="hours",
+            params={"min": MIN_HOURS, "max": max_hours},
+        )
     return timedelta(hours=hours)

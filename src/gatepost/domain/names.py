@@ -34,5 +34,7 @@ def visible_name(name: str, *, field: str = "name") -> str:
     """``name`` unchanged if something in it is visible, else ValidationFailed naming
     ``field``."""
     if not has_visible_character(name):
-        raise ValidationFailed(f"{field} must contain a visible character", field=field)
+        raise ValidationFailed(
+            "%(field)s must contain a visible character", field=field, params={"field": field}
+        )
     return name

@@ -43,8 +43,10 @@ def _custom(name: str, region: str, pattern: str) -> PlateGrammar:
 
 @dataclass(frozen=True)
 class Site:
-    """A location of a tenant: its time zone (schedules are local to it) and the plate
-    formats its cameras read (``plate_regions`` None: every region)."""
+    """A location of a tenant: its time zone (schedules are local to it), the plate
+    formats its cameras read (``plate_regions`` None: every region), its address, and
+    the public-holiday calendar (country and subdivision codes of the ``holidays``
+    package) its holiday import defaults to."""
 
     tenant_id: str
     id: str
@@ -53,6 +55,9 @@ class Site:
     created_at: datetime
     plate_regions: tuple[str, ...] | None = None
     plate_patterns: tuple[PlatePattern, ...] = ()
+    address: str | None = None
+    holiday_country: str | None = None
+    holiday_subdivision: str | None = None
 
     @property
     def plate_settings(self) -> SitePlateSettings:

@@ -29,6 +29,7 @@ class Tenant:
     name: str
     created_at: datetime
     keys_shredded_at: datetime | None = None
+    suspended_at: datetime | None = None
     face_target_fmr: float = 1e-4
     face_max_fpir: float = 0.05
     face_photo_days: int = 0
@@ -36,10 +37,17 @@ class Tenant:
     plate_read_days: int = 90
     plate_stranger_days: int = 0
     plate_image_days: int = 0
+    # IANA time zone in which the tenant's dates and times are shown.
+    timezone: str = "UTC"
 
     @property
     def shredded(self) -> bool:
         return self.keys_shredded_at is not None
+
+    @property
+    def suspended(self) -> bool:
+        """Suspended by a platform operator: no sign-in, session, API key or device."""
+        return self.suspended_at is not None
 
 
 _SLUG = re.compile(r"^[a-z][a-z0-9-]{2,39}$")

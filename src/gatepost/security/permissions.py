@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["ROLE_PERMISSIONS", "Permission", "Role", "USER_ROLES"]
+__all__ = ["ROLE_PERMISSIONS", "Permission", "Role", "USER_ROLES", "grantable_roles"]
 
 
 class Permission(StrEnum):
@@ -190,3 +190,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {_P.DEVICE_COMMANDS_READ, _P.DEVICE_EVENTS_WRITE, _P.FACES_IDENTIFY, _P.PLATES_READ}
     ),
 }
+
+
+def grantable_roles(role: Role) -> frozenset[Role]:
+    """The user roles that a holder of ``role`` may grant (to a user, an invitation or
+    an API key): those whose permissions are all its own, so nobody can hand out more
+    than they hold. The device role is never granted to people or keys."""
+    own = ROLE_PERMISSIONS[role]
+    return frozenset(r for r in USER_ROLES if ROLE_PERMISSIONS[r] <= own)

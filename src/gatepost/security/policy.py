@@ -32,6 +32,8 @@ class Principal:
     platform_admin: bool = False
     session_id: str | None = None
     tenant_name: str = ""
+    # IANA time zone in which the tenant's dates and times are shown.
+    tenant_timezone: str = "UTC"
     totp_pending: bool = False
     # Devices only: where the device stands, so a device's request needs no second
     # look at its row (the access point is None until it is bound to one).

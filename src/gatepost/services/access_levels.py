@@ -85,7 +85,8 @@ class AccessLevelService:
         wanted = sorted(level.access_point_ids)
         if len(wanted) > MAX_POINTS_PER_LEVEL:
             raise ValidationFailed(
-                f"a level has at most {MAX_POINTS_PER_LEVEL} access points",
+                "a level has at most %(max)s access points",
+                params={"max": MAX_POINTS_PER_LEVEL},
                 field="access_point_ids",
             )
         found = uow.access_rules.existing_access_point_ids(tenant_id=tenant_id, ids=wanted)

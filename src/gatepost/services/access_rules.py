@@ -95,7 +95,11 @@ def rules_changed(uow: UnitOfWork, principal: Principal, record: AuditRecord) ->
 def checked_name(value: str, *, field: str = "name", longest: int = 120) -> str:
     name = " ".join(value.split())
     if not 1 <= len(name) <= longest:
-        raise ValidationFailed(f"{field} must have 1-{longest} characters", field=field)
+        raise ValidationFailed(
+            "%(field)s must have 1-%(max)s characters",
+            field=field,
+            params={"field": field, "max": longest},
+        )
     return visible_name(name, field=field)
 
 
@@ -277,13 +281,15 @@ class AccessRuleService:
             )
         if not 1 <= point.multi_factor_window_seconds <= MAX_MULTI_FACTOR_WINDOW_SECONDS:
             raise ValidationFailed(
-                f"the window must be 1-{MAX_MULTI_FACTOR_WINDOW_SECONDS} seconds",
+                "the window must be 1-%(max)s seconds",
+                params={"max": MAX_MULTI_FACTOR_WINDOW_SECONDS},
                 field="multi_factor_window_seconds",
             )
         reset = point.anti_passback_reset_minutes
         if reset is not None and not 1 <= reset <= MAX_ANTI_PASSBACK_RESET_MINUTES:
             raise ValidationFailed(
-                f"the reset must be 1-{MAX_ANTI_PASSBACK_RESET_MINUTES} minutes",
+                "the reset must be 1-%(max)s minutes",
+                params={"max": MAX_ANTI_PASSBACK_RESET_MINUTES},
                 field="anti_passback_reset_minutes",
             )
         domain_access_point(point, schedules)  # the decision core's own checks

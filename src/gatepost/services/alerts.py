@@ -55,7 +55,9 @@ def _checked_note(note: str) -> str:
     if not note:
         raise ValidationFailed("note is required: say what was done", field="note")
     if len(note) > NOTE_MAX:
-        raise ValidationFailed(f"note is longer than {NOTE_MAX} characters", field="note")
+        raise ValidationFailed(
+            "note is longer than %(max)s characters", field="note", params={"max": NOTE_MAX}
+        )
     return note
 
 
@@ -71,7 +73,11 @@ class AlertService:
         if where.state is not None and where.state not in AlertState.ALL:
             raise ValidationFailed("state is open or acknowledged", field="state")
         if where.kind is not None and where.kind not in _KINDS:
-            raise ValidationFailed(f"kind is one of {', '.join(sorted(_KINDS))}", field="kind")
+            raise ValidationFailed(
+                "kind is one of %(kinds)s",
+                field="kind",
+                params={"kinds": ", ".join(sorted(_KINDS))},
+            )
         with self._tx.read() as uow:
             rows = uow.alerts.list(
                 tenant_id=principal.tenant_id,

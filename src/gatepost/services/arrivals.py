@@ -258,7 +258,9 @@ class ArrivalPipeline:
         elif kind not in _CREDENTIAL_KINDS:
             raise ValidationFailed("kind must be card, pin, qr or exit_button", field="kind")
         elif not message.value:
-            raise ValidationFailed(f"a {kind.value} arrival needs its value", field="value")
+            raise ValidationFailed(
+                "a %(kind)s arrival needs its value", field="value", params={"kind": kind.value}
+            )
         return now
 
     def _decide(
@@ -340,7 +342,9 @@ class ArrivalPipeline:
             max_backlog=self._max_backlog,
         )
         if problem:
-            raise ValidationFailed(f"device_time: {problem}", field="device_time")
+            raise ValidationFailed(
+                "device_time: %(problem)s", field="device_time", params={"problem": problem}
+            )
 
     def _frame_seen(
         self, principal: Principal, kind: ArrivalKind, frame: bytes, key: FrameKey

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from gatepost.domain.accounts import User, UserSession
@@ -182,6 +182,8 @@ class AuthService:
         ok, new_hash = self._passwords.verify(stored.password_hash, password)
         if not ok or user.disabled:
             return _Failure(tenant.id, user.id, "bad_credentials")
+        if tenant.suspended:  # checked after the hash, so it answers like a bad password
+            return _Failure(tenant.id, user.id, "tenant_suspended")
         if new_hash is not None:
             uow.accounts.rehash_password(
                 tenant_id=user.tenant_id, user_id=user.id, password_hash=new_hash
@@ -199,9 +201,24 @@ class AuthService:
                 tenant_id=user.tenant_id, user_id=user.id, step=step
             ):
                 return _Failure(tenant.id, user.id, "bad_totp")
-        token = issue_token(TokenKind.SESSION, tenant.id)
+        token, session = self._new_session(uow, user, now, action="auth.login")
+        return LoginResult(
+            token=token,
+            csrf_token=csrf_token_for(token),
+            principal=replace(
+                _user_principal(user, session_id=session.id, tenant_name=tenant.name),
+                tenant_timezone=tenant.timezone,
+            ),
+            expires_at=session.expires_at,
+        )
+
+    def _new_session(
+        self, uow: UnitOfWork, user: User, now: datetime, *, action: str
+    ) -> tuple[str, UserSession]:
+        """A new session of the user: its token (given out once) and the session."""
+        token = issue_token(TokenKind.SESSION, user.tenant_id)
         session = UserSession(
-            tenant_id=tenant.id,
+            tenant_id=user.tenant_id,
             id=new_id(),
             user_id=user.id,
             created_at=now,
@@ -210,17 +227,10 @@ class AuthService:
         )
         uow.accounts.add_session(session, token_hash=hash_token(token))
         uow.audit(
-            tenant.id,
-            AuditRecord(
-                actor=f"user:{user.id}", action="auth.login", target=f"session:{session.id}"
-            ),
+            user.tenant_id,
+            AuditRecord(actor=f"user:{user.id}", action=action, target=f"session:{session.id}"),
         )
-        return LoginResult(
-            token=token,
-            csrf_token=csrf_token_for(token),
-            principal=_user_principal(user, session_id=session.id, tenant_name=tenant.name),
-            expires_at=session.expires_at,
-        )
+        return token, session
 
     # -- tokens -> principals ----------------------------------------------------
 
@@ -238,7 +248,7 @@ class AuthService:
         now = self._clock.now()
         with self._tx.committed() as uow:
             tenant = uow.tenants.get(tenant_id=parsed.tenant_id)
-            if tenant is None or tenant.shredded:
+            if tenant is None or tenant.shredded or tenant.suspended:
                 raise Unauthenticated()
             if parsed.kind is TokenKind.SESSION:
                 principal, touch = self._session_principal(uow, parsed, now, tenant.name)
@@ -246,6 +256,7 @@ class AuthService:
                 principal, touch = self._api_key_principal(uow, parsed, now, tenant.name)
             else:
                 principal, touch = self._device_principal(uow, parsed, now, tenant.name)
+            principal = replace(principal, tenant_timezone=tenant.timezone)
         if touch is not None:
             with self._tx.write() as uow:
                 touch(uow)
@@ -281,7 +292,7 @@ class AuthService:
         uow: UnitOfWork, parsed: ParsedToken, now: datetime, tenant_name: str
     ) -> tuple[Principal, _Touch]:
         key = uow.accounts.api_key_by_hash(tenant_id=parsed.tenant_id, token_hash=parsed.token_hash)
-        if key is None or key.revoked:
+        if key is None or key.revoked or key.expired(now):
             raise Unauthenticated()
         principal = Principal(
             kind=PrincipalKind.API_KEY,
@@ -341,8 +352,12 @@ class AuthService:
                 ),
             )
 
-    def change_password(self, principal: Principal, *, current: str, new: str) -> None:
-        """Change one's own password; every session of the user is revoked."""
+    def change_password(
+        self, principal: Principal, *, current: str, new: str, stay_signed_in: bool = False
+    ) -> LoginResult | None:
+        """Change one's own password; every session of the user is revoked. With
+        ``stay_signed_in`` the caller gets a new session in place of the one it used
+        (rotated, as at sign-in), so only the *other* places are signed out."""
         now = self._clock.now()
         with self._tx.write() as uow:
             stored = uow.accounts.stored_user(tenant_id=principal.tenant_id, user_id=principal.id)
@@ -375,6 +390,79 @@ class AuthService:
                     target=f"user:{user.id}",
                 ),
             )
+            if not stay_signed_in or principal.session_id is None:
+                return None
+            token, session = self._new_session(uow, user, now, action="auth.session_rotated")
+        return LoginResult(
+            token=token,
+            csrf_token=csrf_token_for(token),
+            principal=replace(principal, session_id=session.id),
+            expires_at=session.expires_at,
+        )
+
+    # -- the user's own sessions ---------------------------------------------------
+
+    def sessions(self, principal: Principal) -> list[UserSession]:
+        """The caller's live sessions (not revoked, not expired, not idle too long),
+        newest first; none for an API key or a device."""
+        if principal.kind is not PrincipalKind.USER:
+            return []
+        now = self._clock.now()
+        with self._tx.read() as uow:
+            live = uow.accounts.live_sessions(
+                tenant_id=principal.tenant_id, user_id=principal.id, now=now
+            )
+        return [s for s in live if now - s.last_seen_at <= self._idle]
+
+    def revoke_session(self, principal: Principal, session_id: str) -> None:
+        """Sign out one of the caller's own sessions; anyone else's is NotFound."""
+        now = self._clock.now()
+        with self._tx.write() as uow:
+            session = uow.accounts.get_session(tenant_id=principal.tenant_id, session_id=session_id)
+            if (
+                principal.kind is not PrincipalKind.USER
+                or session is None
+                or session.user_id != principal.id
+            ):
+                raise NotFound("session")
+            uow.accounts.revoke_session(
+                tenant_id=principal.tenant_id, session_id=session.id, at=now
+            )
+            uow.audit(
+                principal.tenant_id,
+                AuditRecord(
+                    actor=principal.actor,
+                    action="auth.session_revoked",
+                    target=f"session:{session.id}",
+                ),
+            )
+
+    def revoke_other_sessions(self, principal: Principal) -> int:
+        """Sign out every session of the caller but the one in use; returns how many."""
+        if principal.kind is not PrincipalKind.USER:
+            return 0
+        now = self._clock.now()
+        with self._tx.write() as uow:
+            live = uow.accounts.live_sessions(
+                tenant_id=principal.tenant_id, user_id=principal.id, now=now
+            )
+            others = [s for s in live if s.id != principal.session_id]
+            uow.accounts.revoke_sessions(
+                tenant_id=principal.tenant_id,
+                user_id=principal.id,
+                at=now,
+                keep=principal.session_id,
+            )
+            uow.audit(
+                principal.tenant_id,
+                AuditRecord(
+                    actor=principal.actor,
+                    action="auth.sessions_revoked",
+                    target=f"user:{principal.id}",
+                    details={"sessions": str(len(others))},
+                ),
+            )
+        return len(others)
 
     def begin_totp(self, principal: Principal, *, current_code: str | None = None) -> TotpEnrolment:
         """Store a new TOTP secret as *pending*; it replaces nothing until confirmed.

@@ -203,7 +203,7 @@ def build_container(
         max_bytes=settings.media.max_upload_bytes,
         max_pixels=settings.media.max_pixels,
     )
-    tenants = TenantService(tx=tx, keys=keys, clock=clock)
+    tenants = TenantService(tx=tx, keys=keys, clock=clock, broker=broker_accounts)
     plate_log = PlateLogService(
         tx=tx,
         media=media_service,

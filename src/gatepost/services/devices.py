@@ -102,11 +102,17 @@ def _validated(draft: DeviceDraft) -> DeviceDraft:
     ):
         if value not in {m.value for m in enum}:
             allowed = ", ".join(m.value for m in enum)
-            raise ValidationFailed(f"{field} must be one of: {allowed}", field=field)
+            raise ValidationFailed(
+                "%(field)s must be one of: %(allowed)s",
+                field=field,
+                params={"field": field, "allowed": allowed},
+            )
     allowed_roles = {r.value for r in DeviceRole}
     if not draft.roles or any(role not in allowed_roles for role in draft.roles):
         raise ValidationFailed(
-            f"roles must be a non-empty list of: {', '.join(sorted(allowed_roles))}", field="roles"
+            "roles must be a non-empty list of: %(allowed)s",
+            field="roles",
+            params={"allowed": ", ".join(sorted(allowed_roles))},
         )
     return DeviceDraft(
         site_id=draft.site_id,
@@ -219,11 +225,15 @@ class DeviceService:
     # -- the MQTT side (for the device gateway, not for users) -----------------------
 
     def mac_key(self, *, tenant_id: str, device_id: str) -> bytes | None:
-        """The device's message MAC key; None for an unknown or revoked device, or one
-        registered before MQTT whose credential was not rotated since. The broker has
+        """The device's message MAC key; None for an unknown or revoked device, a device
+        of a suspended tenant, or one registered before MQTT whose credential was not
+        rotated since. The broker has
         authenticated the device (its topic names it); this is the key to check its MACs.
         """
         with self._tx.read() as uow:
+            tenant = uow.tenants.get(tenant_id=tenant_id)
+            if tenant is None or tenant.suspended:
+                return None
             sealed = uow.devices.sealed_mac_key(tenant_id=tenant_id, device_id=device_id)
             if sealed is None:
                 return None

@@ -73,21 +73,29 @@ class EventFilter:
 
 def _check_data(data: dict[str, Any], index: int) -> None:
     if len(data) > 32:
-        raise ValidationFailed(f"events[{index}].data has more than 32 keys", field="data")
+        raise ValidationFailed(
+            "events[%(index)s].data has more than 32 keys", field="data", params={"index": index}
+        )
     for key, value in data.items():
         if not _KEY.match(key):
-            raise ValidationFailed(f"events[{index}].data key {key!r} is not allowed", field="data")
+            raise ValidationFailed(
+                "events[%(index)s].data key %(key)r is not allowed",
+                field="data",
+                params={"index": index, "key": key},
+            )
         if key in RESERVED_DATA_KEYS:
             raise ValidationFailed(
-                f"events[{index}].data key {key!r} is reserved for gatepost's own records",
+                "events[%(index)s].data key %(key)r is reserved for gatepost's own records",
                 field="data",
+                params={"index": index, "key": key},
             )
         if not isinstance(value, (str, int, float, bool)) or (
             isinstance(value, str) and len(value) > 200
         ):
             raise ValidationFailed(
-                f"events[{index}].data[{key!r}] must be a number, boolean or short string",
+                "events[%(index)s].data[%(key)r] must be a number, boolean or short string",
                 field="data",
+                params={"index": index, "key": key},
             )
 
 
@@ -105,24 +113,30 @@ class EventService:
         if principal.kind is not PrincipalKind.DEVICE:
             raise AuthenticationFailed("only devices post events")
         if not 1 <= len(drafts) <= MAX_BATCH:
-            raise ValidationFailed(f"send 1-{MAX_BATCH} events at a time", field="events")
+            raise ValidationFailed(
+                "send 1-%(max)s events at a time", field="events", params={"max": MAX_BATCH}
+            )
         now = self._clock.now()
         keys_seen: set[str] = set()
         for index, draft in enumerate(drafts):
             if not _KEY.match(draft.idempotency_key):
                 raise ValidationFailed(
-                    f"events[{index}].idempotency_key must be 1-64 of A-Z a-z 0-9 . _ : -",
+                    "events[%(index)s].idempotency_key must be 1-64 of A-Z a-z 0-9 . _ : -",
                     field="idempotency_key",
+                    params={"index": index},
                 )
             if draft.idempotency_key in keys_seen:
                 raise ValidationFailed(
-                    f"events[{index}].idempotency_key repeats in this batch",
+                    "events[%(index)s].idempotency_key repeats in this batch",
                     field="idempotency_key",
+                    params={"index": index},
                 )
             keys_seen.add(draft.idempotency_key)
             if draft.kind not in _KINDS:
                 raise ValidationFailed(
-                    f"events[{index}].kind {draft.kind!r} is unknown", field="kind"
+                    "events[%(index)s].kind %(kind)r is unknown",
+                    field="kind",
+                    params={"index": index, "kind": draft.kind},
                 )
             problem = clock_problem(
                 occurred_at=draft.occurred_at,
@@ -132,7 +146,9 @@ class EventService:
             )
             if problem:
                 raise ValidationFailed(
-                    f"events[{index}].occurred_at: {problem}", field="occurred_at"
+                    "events[%(index)s].occurred_at: %(problem)s",
+                    field="occurred_at",
+                    params={"index": index, "problem": problem},
                 )
             _check_data(draft.data, index)
         tenant_id = principal.tenant_id
@@ -140,7 +156,9 @@ class EventService:
         media_ids = {d.snapshot_id for d in drafts if d.snapshot_id}
         for ids, name in ((person_ids, "person_id"), (media_ids, "snapshot_id")):
             if any(not is_id(i) for i in ids):
-                raise ValidationFailed(f"{name} is not a valid id", field=name)
+                raise ValidationFailed(
+                    "%(field)s is not a valid id", field=name, params={"field": name}
+                )
         with self._tx.write() as uow:
             device = uow.devices.get(tenant_id=tenant_id, device_id=principal.id)
             if device is None or device.revoked:
@@ -159,7 +177,9 @@ class EventService:
             ):
                 if missing := wanted - set(found):
                     raise ValidationFailed(
-                        f"{name} {sorted(missing)[0]} does not exist", field=name
+                        "%(field)s %(id)s does not exist",
+                        field=name,
+                        params={"field": name, "id": sorted(missing)[0]},
                     )
             events: list[dict[str, Any]] = [
                 {

@@ -119,7 +119,7 @@ class FaceService:
         """Enrol from 1-5 photos; all-or-nothing. ``replace`` drops earlier templates."""
         limit = self._settings.max_photos
         if not 1 <= len(photos) <= limit:
-            raise ValidationFailed(f"send 1-{limit} photos", field="files")
+            raise ValidationFailed("send 1-%(max)s photos", field="files", params={"max": limit})
         with self._tx.read() as uow:  # refuse before any image work
             person_in_tenant(uow, principal, person_id)
             _current_consent(uow, principal, person_id)
@@ -222,15 +222,22 @@ class FaceService:
             raise BadImage(f"{label}: {exc.message}", field=f"files[{number}]") from exc
         faces = self.engine.detect(image)
         if not faces:
-            raise ValidationFailed(f"{label}: no face found", field=f"files[{number}]")
+            raise ValidationFailed(
+                "%(photo)s: no face found", field=f"files[{number}]", params={"photo": label}
+            )
         if len(faces) > 1:
             raise ValidationFailed(
-                f"{label}: {len(faces)} faces found; use a photo of this person alone",
+                "%(photo)s: %(count)s faces found; use a photo of this person alone",
                 field=f"files[{number}]",
+                params={"photo": label, "count": len(faces)},
             )
         problems = self._enrol_gates.problems(faces[0].quality)
         if problems:
-            raise ValidationFailed(f"{label}: {'; '.join(problems)}", field=f"files[{number}]")
+            raise ValidationFailed(
+                "%(photo)s: %(problems)s",
+                field=f"files[{number}]",
+                params={"photo": label, "problems": "; ".join(problems)},
+            )
         (embedding,) = self.engine.embed(image, faces)
         return faces[0], embedding
 
@@ -410,8 +417,8 @@ def _current_consent(uow: UnitOfWork, principal: Principal, person_id: str) -> C
     )
     if consent is None:
         raise Conflict(
-            f"this person has no current consent for {FACE_CONSENT_PURPOSE!r}: "
-            "record it before enrolling a face"
+            "this person has no current consent for %(purpose)r: record it before enrolling a face",
+            params={"purpose": FACE_CONSENT_PURPOSE},
         )
     return consent
 

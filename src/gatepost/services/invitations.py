@@ -6,7 +6,11 @@ token's SHA-256 is stored. The invitee opens the link, sees the organisation and
 role (``inspect``), and chooses a username and password (``accept``): the user is
 created and the invitation spent in one transaction. A used, revoked or expired
 invitation is refused with its reason and changes nothing; unknown tokens count as
-failures of the login throttle for the client. Creating, using and revoking are
+failures of the login throttle for the client.
+
+A tenant's own administrators (USERS_WRITE) invite into their own tenant
+(``create_in_own_tenant``: the tenant is the caller's, never an input); nobody invites
+with a role above their own (``services.users.grantable_role``). Creating, using and revoking are
 audited in the invited tenant's chain (creation also in the platform administrator's).
 
 The link carries the token in its fragment (``/ui/invite#<token>``): browsers never
@@ -41,7 +45,7 @@ from gatepost.services.pages import Page, page_by_id
 from gatepost.services.tenants import tenant_of
 from gatepost.services.throttle import LoginThrottleService
 from gatepost.services.uow import Transactions, UnitOfWork
-from gatepost.services.users import normalise_username, user_role
+from gatepost.services.users import grantable_role, normalise_username, user_role
 from gatepost.store.ids import new_id
 
 __all__ = [
@@ -143,7 +147,23 @@ class InvitationService:
             actor=principal.actor,
             actor_tenant_id=principal.tenant_id,
             find=lambda uow: tenant_of(uow, tenant_id),
-            role=role,
+            role=grantable_role(principal, role).value,
+            hours=hours,
+            origin=origin,
+        )
+
+    # -- a tenant's own administrators ------------------------------------------------
+
+    def create_in_own_tenant(
+        self, principal: Principal, *, role: str, hours: int | None, origin: str | None = None
+    ) -> IssuedInvitation:
+        """Invite someone into the caller's own tenant with ``role`` (at most the
+        caller's own: ValidationFailed ``role`` otherwise)."""
+        return self._create(
+            actor=principal.actor,
+            actor_tenant_id=principal.tenant_id,
+            find=lambda uow: tenant_of(uow, principal.tenant_id),
+            role=grantable_role(principal, role).value,
             hours=hours,
             origin=origin,
         )
@@ -279,7 +299,7 @@ class InvitationService:
             tenant_id=parsed.tenant_id, token_hash=parsed.token_hash, lock=uow.writable
         )
         tenant = uow.tenants.get(tenant_id=parsed.tenant_id) if invitation else None
-        if invitation is None or tenant is None or tenant.shredded:
+        if invitation is None or tenant is None or tenant.shredded or tenant.suspended:
             return None
         return invitation, tenant
 

@@ -70,6 +70,11 @@ class MediaService:
         self._url_ttl = url_ttl
         self._retention = retention
 
+    @property
+    def retention(self) -> timedelta:
+        """How long an image is kept when its use case names no period of its own."""
+        return self._retention
+
     def store_image(
         self,
         principal: Principal,

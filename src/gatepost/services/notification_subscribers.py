@@ -53,7 +53,9 @@ class IssuedSubscriber:
 def _checked_name(name: str) -> str:
     name = name.strip()
     if not name or len(name) > NAME_MAX:
-        raise ValidationFailed(f"name must be 1-{NAME_MAX} characters", field="name")
+        raise ValidationFailed(
+            "name must be 1-%(max)s characters", field="name", params={"max": NAME_MAX}
+        )
     return visible_name(name)
 
 

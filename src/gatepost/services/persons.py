@@ -54,6 +54,8 @@ class BiometricStore(Protocol):
 
 __all__ = [
     "BiometricStore",
+    "ConsentRecord",
+    "ErasurePreview",
     "PersonDraft",
     "PersonService",
     "PersonView",
@@ -118,12 +120,42 @@ class RevealedIdentity:
         return f"RevealedIdentity(id={self.id})"
 
 
+@dataclass(frozen=True)
+class ErasurePreview:
+    """What erasing a person removes (counts only, no personal values): what goes with
+    them, what is untied (vehicles stay, owned by no one) and what stays under their id
+    until retention removes it (events, alerts)."""
+
+    face_templates: int
+    kept_photos: int
+    credentials: dict[str, int]
+    access_levels: int
+    consents: int
+    presence: int
+    recent_factors: int
+    vehicles_untied: int
+    events_kept: int
+    alerts_kept: int
+
+
+@dataclass(frozen=True)
+class ConsentRecord:
+    """A consent as the history shows it: who recorded it, by name where known."""
+
+    consent: Consent
+    recorded_by_name: str | None
+
+
 def _choice(enum: type[E], value: str, field: str) -> E:
     try:
         return enum(value)
     except ValueError as exc:
         allowed = ", ".join(m.value for m in enum)
-        raise ValidationFailed(f"{field} must be one of: {allowed}", field=field) from exc
+        raise ValidationFailed(
+            "%(field)s must be one of: %(allowed)s",
+            field=field,
+            params={"field": field, "allowed": allowed},
+        ) from exc
 
 
 def _view(person: Person) -> PersonView:
@@ -396,6 +428,27 @@ class PersonService:
                 uow.vehicles.bump_version(tenant_id=tenant_id)  # their owner changed
             uow.audit(tenant_id, _audited(principal, "person.erased", person_id))
 
+    def erasure_preview(self, principal: Principal, person_id: str) -> ErasurePreview:
+        """What :meth:`delete` would remove for this person, counted now."""
+        tenant_id = principal.tenant_id
+        with self._tx.read() as uow:
+            person_in_tenant(uow, principal, person_id)
+            return _preview(uow, tenant_id, person_id)
+
+    def erase_confirmed(self, principal: Principal, person_id: str, *, typed_name: str) -> None:
+        """Erase the person once the typed name matches theirs (spacing and width
+        forms aside); a mismatch changes nothing."""
+        tenant_id = principal.tenant_id
+        with self._tx.read() as uow:
+            stored = person_in_tenant(uow, principal, person_id)
+            name = _opened(uow.keys(tenant_id), stored).name
+        if not typed_name.strip() or normalise_name(typed_name) != name:
+            raise ValidationFailed(
+                "type the person's name exactly as shown to confirm the erasure",
+                field="confirm_name",
+            )
+        self.delete(principal, person_id)
+
     # -- consents ---------------------------------------------------------------
 
     def record_consent(
@@ -438,6 +491,16 @@ class PersonService:
             person_in_tenant(uow, principal, person_id)
             return uow.persons.consents_of(tenant_id=principal.tenant_id, person_id=person_id)
 
+    def consent_history(self, principal: Principal, person_id: str) -> Sequence[ConsentRecord]:
+        """Every consent of the person, oldest first, withdrawn ones included, each with
+        the name of the user (or API key) that recorded it where it still exists."""
+        tenant_id = principal.tenant_id
+        with self._tx.read() as uow:
+            person_in_tenant(uow, principal, person_id)
+            consents = uow.persons.consents_of(tenant_id=tenant_id, person_id=person_id)
+            names = {c.recorded_by: _actor_name(uow, tenant_id, c.recorded_by) for c in consents}
+        return [ConsentRecord(c, names[c.recorded_by]) for c in consents]
+
     def withdraw_consent(self, principal: Principal, person_id: str, consent_id: str) -> Consent:
         """Withdraw a consent; withdrawing the last biometric one deletes the templates."""
         tenant_id = principal.tenant_id
@@ -479,6 +542,36 @@ def names_in(uow: UnitOfWork, tenant_id: str, person_ids: Sequence[str]) -> dict
         if stored is not None:
             names[person_id] = _opened(keys, stored).name
     return names
+
+
+def _preview(uow: UnitOfWork, tenant_id: str, person_id: str) -> ErasurePreview:
+    templates = uow.faces.of_person(tenant_id=tenant_id, person_id=person_id)
+    counts = uow.persons.erasure_counts(tenant_id=tenant_id, person_id=person_id)
+    prefix = "credential:"
+    return ErasurePreview(
+        face_templates=len(templates),
+        kept_photos=sum(1 for t in templates if t.photo_id is not None),
+        credentials={k[len(prefix) :]: v for k, v in counts.items() if k.startswith(prefix)},
+        access_levels=counts["access_levels"],
+        consents=counts["consents"],
+        presence=counts["presence"],
+        recent_factors=counts["recent_factors"],
+        vehicles_untied=counts["vehicles"],
+        events_kept=counts["events"],
+        alerts_kept=counts["alerts"],
+    )
+
+
+def _actor_name(uow: UnitOfWork, tenant_id: str, actor: str) -> str | None:
+    """A user's username or an API key's name for an audit actor (``kind:id``)."""
+    kind, _, actor_id = actor.partition(":")
+    if kind == "user":
+        user = uow.accounts.get_user(tenant_id=tenant_id, user_id=actor_id)
+        return user.username if user is not None else None
+    if kind == "api_key":
+        key = uow.accounts.get_api_key(tenant_id=tenant_id, key_id=actor_id)
+        return key.name if key is not None else None
+    return None
 
 
 def person_in_tenant(uow: UnitOfWork, principal: Principal, person_id: str) -> StoredPerson:

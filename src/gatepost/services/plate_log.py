@@ -169,7 +169,11 @@ class PlateLogService:
             ("image_days", image_days),
         ):
             if value is not None and not 0 <= value <= MAX_DAYS:
-                raise ValidationFailed(f"{field} must be between 0 and {MAX_DAYS}", field=field)
+                raise ValidationFailed(
+                    "%(field)s must be between 0 and %(max)s",
+                    field=field,
+                    params={"field": field, "max": MAX_DAYS},
+                )
         with self._tx.write() as uow:
             before = _policy_of(tenant_of(uow, principal.tenant_id))
             after = PlatePolicy(

@@ -148,7 +148,9 @@ def checked_reason(value: str) -> str:
     reason = " ".join(value.split())
     if not MIN_REASON <= len(reason) <= MAX_REASON:
         raise ValidationFailed(
-            f"state a reason of {MIN_REASON}-{MAX_REASON} characters", field="reason"
+            "state a reason of %(min)s-%(max)s characters",
+            field="reason",
+            params={"min": MIN_REASON, "max": MAX_REASON},
         )
     return reason
 

@@ -24,21 +24,80 @@ audit chain cannot be extended.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from gatepost.domain.tenants import Tenant
 from gatepost.domain.webhooks import DeliveryStatus
+from gatepost.security.permissions import ROLE_PERMISSIONS, Permission, Role
+from gatepost.security.policy import Principal
 from gatepost.services.audit import AuditRecord
 from gatepost.services.media import MediaService
 from gatepost.services.uow import Transactions
 
-__all__ = ["PurgeReceipt", "RetentionService"]
+__all__ = ["DATA_CLASSES", "DataClass", "PurgeReceipt", "Retained", "RetentionService"]
 
 ACTOR = "system:retention"
 BATCH = 500
 # Arrival marks (keyed hashes of what a device decided on) and recent factors (a two-step
 # arrival's first step) matter for minutes at most (services.arrivals); leftovers go here.
 MARKS_KEPT = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class DataClass:
+    """One kind of data a tenant keeps: how long (``kept``: from the tenant's policy and
+    the service's settings; None until it is erased, zero not stored) and the
+    permission that guards reading it."""
+
+    key: str
+    read: Permission
+    kept: Callable[[Tenant, RetentionService], timedelta | None]
+
+
+def _days(days: int) -> timedelta:
+    return timedelta(days=days)
+
+
+DATA_CLASSES: tuple[DataClass, ...] = (
+    DataClass("persons", Permission.PERSONS_READ, lambda t, s: None),
+    DataClass("identity_numbers", Permission.PERSONS_REVEAL, lambda t, s: None),
+    DataClass("enrolment_photos", Permission.FACES_ENROL, lambda t, s: _days(t.face_photo_days)),
+    DataClass("face_templates", Permission.FACES_ENROL, lambda t, s: None),
+    DataClass("face_strangers", Permission.EVENTS_READ, lambda t, s: timedelta(0)),
+    DataClass("vehicles", Permission.VEHICLES_READ, lambda t, s: None),
+    DataClass("events", Permission.EVENTS_READ, lambda t, s: None),
+    DataClass("event_images", Permission.MEDIA_READ, lambda t, s: s.event_images),
+    DataClass(
+        "plate_reads_known", Permission.PLATE_READS_READ, lambda t, s: _days(t.plate_read_days)
+    ),
+    DataClass(
+        "plate_reads_unknown",
+        Permission.PLATE_READS_READ,
+        lambda t, s: _days(t.plate_stranger_days),
+    ),
+    DataClass("plate_frames", Permission.MEDIA_READ, lambda t, s: _days(t.plate_image_days)),
+    DataClass("presence", Permission.PRESENCE_READ, lambda t, s: None),
+    DataClass("arrival_marks", Permission.DEVICES_READ, lambda t, s: MARKS_KEPT),
+    DataClass(
+        "webhook_deliveries",
+        Permission.WEBHOOKS_READ,
+        lambda t, s: s.keep(DeliveryStatus.FAILED),
+    ),
+    DataClass("audit_log", Permission.AUDIT_READ, lambda t, s: None),
+)
+"""Every data class the privacy page lists (``web.views.policies``): add one here when a
+new kind of record is kept."""
+
+
+@dataclass(frozen=True)
+class Retained:
+    """A data class as one tenant keeps it: how long, and which roles may read it."""
+
+    key: str
+    kept: timedelta | None
+    roles: tuple[Role, ...]
 
 
 @dataclass(frozen=True)
@@ -87,6 +146,33 @@ class RetentionService:
             DeliveryStatus.DELIVERED: keep_delivered,
             DeliveryStatus.FAILED: keep_failed,
         }
+
+    @property
+    def event_images(self) -> timedelta:
+        """How long event snapshots are kept (the media settings)."""
+        return self._media.retention
+
+    def keep(self, status: DeliveryStatus) -> timedelta:
+        """How long notification outbox rows of ``status`` are kept."""
+        return self._keep[status]
+
+    def retained(self, principal: Principal) -> list[Retained]:
+        """Every data class of the caller's tenant: how long it is kept under the
+        tenant's current policy, and the roles whose permissions let them read it."""
+        with self._tx.read() as uow:
+            tenant = uow.tenants.get(tenant_id=principal.tenant_id)
+        if tenant is None:
+            return []
+        return [
+            Retained(
+                key=item.key,
+                kept=item.kept(tenant, self),
+                roles=tuple(
+                    r for r in Role if r is not Role.DEVICE and item.read in ROLE_PERMISSIONS[r]
+                ),
+            )
+            for item in DATA_CLASSES
+        ]
 
     def purge_expired(self, now: datetime) -> list[PurgeReceipt]:
         """Purge every tenant's data that expired at ``now``; one receipt per tenant."""

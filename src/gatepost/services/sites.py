@@ -5,13 +5,21 @@ default) and up to :data:`MAX_PLATE_PATTERNS` named patterns of its own, which a
 tried first. Patterns are regular expressions over the normalised plate text (upper
 case, no spaces, dots or dashes); one that does not compile, is too long, or repeats
 a repeated group (exponential backtracking) is refused naming the field.
+
+A site's details are its name (unique in the tenant), an optional address, its IANA
+time zone and its public-holiday calendar: a country and optional subdivision of the
+``holidays`` package (imported on first use), which the holiday import defaults to.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from dataclasses import replace
+from enum import Enum
+from functools import lru_cache
+from typing import Final, Literal
+from zoneinfo import available_timezones
 
 from gatepost.domain.names import visible_name
 from gatepost.domain.plates import PlateGrammar, PlateRegion
@@ -24,9 +32,97 @@ from gatepost.services.pages import Page, page_by_id
 from gatepost.services.uow import Transactions, UnitOfWork
 from gatepost.store.ids import new_id
 
-__all__ = ["MAX_PLATE_PATTERNS", "SiteService", "site_in_tenant"]
+__all__ = [
+    "MAX_ADDRESS",
+    "MAX_PLATE_PATTERNS",
+    "UNCHANGED",
+    "SiteService",
+    "checked_timezone",
+    "holiday_calendars",
+    "site_in_tenant",
+    "time_zones",
+]
 
 MAX_PLATE_PATTERNS = 10
+MAX_ADDRESS = 500
+
+
+class _Unchanged(Enum):
+    UNCHANGED = "unchanged"
+
+
+UNCHANGED: Final = _Unchanged.UNCHANGED
+"""An argument of :meth:`SiteService.update` left as it is."""
+Keep = Literal[_Unchanged.UNCHANGED]
+
+
+_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})  # files, not places
+
+
+@lru_cache(maxsize=1)
+def time_zones() -> tuple[str, ...]:
+    """Every IANA time zone name this system knows, sorted (``UTC`` included)."""
+    return tuple(sorted((available_timezones() | {"UTC"}) - _NOT_ZONES))
+
+
+def checked_timezone(value: str, *, field: str = "timezone") -> str:
+    """``value`` if it names an IANA time zone, else ValidationFailed naming ``field``."""
+    zone = value.strip()
+    if zone not in time_zones():
+        raise ValidationFailed("unknown time zone", field=field)
+    return zone
+
+
+def holiday_calendars() -> dict[str, tuple[str, ...]]:
+    """The ``holidays`` package's countries (ISO 3166 codes) and their subdivisions."""
+    import holidays  # imported on first use: a few hundred country modules
+
+    return {
+        code: tuple(subdivisions)
+        for code, subdivisions in sorted(holidays.list_supported_countries().items())
+    }
+
+
+def _checked_calendar(
+    country: str | None, subdivision: str | None
+) -> tuple[str | None, str | None]:
+    code = (country or "").strip().upper() or None
+    subdivision = (subdivision or "").strip().upper() or None
+    if code is None:
+        if subdivision is not None:
+            raise ValidationFailed(
+                "choose a holiday calendar country for the subdivision",
+                field="holiday_subdivision",
+            )
+        return None, None
+    calendars = holiday_calendars()
+    if code not in calendars:
+        raise ValidationFailed(
+            "no public holiday calendar for this country", field="holiday_country"
+        )
+    if subdivision is not None and subdivision not in {s.upper() for s in calendars[code]}:
+        raise ValidationFailed(
+            "no such subdivision in this country's holiday calendar", field="holiday_subdivision"
+        )
+    if subdivision is not None:
+        subdivision = next(s for s in calendars[code] if s.upper() == subdivision)
+    return code, subdivision
+
+
+def _checked_name(name: str) -> str:
+    name = name.strip()
+    if not 1 <= len(name) <= 200:
+        raise ValidationFailed("name must have 1-200 characters", field="name")
+    return visible_name(name)
+
+
+def _checked_address(address: str | None) -> str | None:
+    address = " ".join((address or "").split()) or None
+    if address is not None and len(address) > MAX_ADDRESS:
+        raise ValidationFailed("address must have at most 500 characters", field="address")
+    return address
+
+
 _PATTERN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 
 
@@ -35,7 +131,11 @@ def _region(value: str, field: str) -> PlateRegion:
         return PlateRegion(value)
     except ValueError as exc:
         allowed = ", ".join(r.value for r in PlateRegion)
-        raise ValidationFailed(f"{field} must be one of: {allowed}", field=field) from exc
+        raise ValidationFailed(
+            "%(field)s must be one of: %(allowed)s",
+            field=field,
+            params={"field": field, "allowed": allowed},
+        ) from exc
 
 
 def _checked_regions(regions: Sequence[str] | None) -> tuple[str, ...] | None:
@@ -48,7 +148,9 @@ def _checked_regions(regions: Sequence[str] | None) -> tuple[str, ...] | None:
 def _checked_patterns(patterns: Sequence[PlatePattern]) -> tuple[PlatePattern, ...]:
     if len(patterns) > MAX_PLATE_PATTERNS:
         raise ValidationFailed(
-            f"a site has at most {MAX_PLATE_PATTERNS} plate patterns", field="patterns"
+            "a site has at most %(max)s plate patterns",
+            field="patterns",
+            params={"max": MAX_PLATE_PATTERNS},
         )
     names: set[str] = set()
     checked = []
@@ -81,21 +183,28 @@ class SiteService:
         self._tx = tx
         self._clock = clock
 
-    def create(self, principal: Principal, *, name: str, timezone: str) -> Site:
-        name = name.strip()
-        if not 1 <= len(name) <= 200:
-            raise ValidationFailed("name must have 1-200 characters", field="name")
-        visible_name(name)
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValidationFailed(f"unknown time zone {timezone!r}", field="timezone") from exc
+    def create(
+        self,
+        principal: Principal,
+        *,
+        name: str,
+        timezone: str,
+        address: str | None = None,
+        holiday_country: str | None = None,
+        holiday_subdivision: str | None = None,
+    ) -> Site:
+        name = _checked_name(name)
+        zone = checked_timezone(timezone)
+        country, subdivision = _checked_calendar(holiday_country, holiday_subdivision)
         site = Site(
             tenant_id=principal.tenant_id,
             id=new_id(),
             name=name,
-            timezone=timezone,
+            timezone=zone,
             created_at=self._clock.now(),
+            address=_checked_address(address),
+            holiday_country=country,
+            holiday_subdivision=subdivision,
         )
         with self._tx.write() as uow:
             if uow.sites.by_name(tenant_id=principal.tenant_id, name=name):
@@ -106,6 +215,65 @@ class SiteService:
                 AuditRecord(actor=principal.actor, action="site.created", target=f"site:{site.id}"),
             )
         return site
+
+    def update(
+        self,
+        principal: Principal,
+        site_id: str,
+        *,
+        name: str | Keep = UNCHANGED,
+        address: str | None | Keep = UNCHANGED,
+        timezone: str | Keep = UNCHANGED,
+        holiday_country: str | None | Keep = UNCHANGED,
+        holiday_subdivision: str | None | Keep = UNCHANGED,
+    ) -> Site:
+        """Change a site's name, address, time zone or holiday calendar (an argument
+        left :data:`UNCHANGED` keeps its value; None clears the address or calendar).
+        The audit entry names the fields that changed, not their values."""
+        checked_name = None if name is UNCHANGED else _checked_name(name)
+        checked_zone = None if timezone is UNCHANGED else checked_timezone(timezone)
+        with self._tx.write() as uow:
+            site = site_in_tenant(uow, principal, site_id)
+            country = site.holiday_country if holiday_country is UNCHANGED else holiday_country
+            if holiday_subdivision is not UNCHANGED:
+                subdivision = holiday_subdivision
+            elif holiday_country is UNCHANGED:
+                subdivision = site.holiday_subdivision
+            else:
+                subdivision = None  # a new country: the old subdivision is not its
+            country, subdivision = _checked_calendar(country, subdivision)
+            changed = replace(
+                site,
+                name=site.name if checked_name is None else checked_name,
+                address=site.address if address is UNCHANGED else _checked_address(address),
+                timezone=site.timezone if checked_zone is None else checked_zone,
+                holiday_country=country,
+                holiday_subdivision=subdivision,
+            )
+            fields = [
+                f
+                for f in ("name", "address", "timezone", "holiday_country", "holiday_subdivision")
+                if getattr(changed, f) != getattr(site, f)
+            ]
+            if not fields:
+                return site
+            if "name" in fields:
+                other = uow.sites.by_name(tenant_id=principal.tenant_id, name=changed.name)
+                if other is not None and other.id != site.id:
+                    raise Conflict("a site with this name exists")
+            uow.sites.update_details(changed)
+            if "timezone" in fields:  # the access engine's cached rules hold site zones
+                uow.access_rules.bump_version(tenant_id=principal.tenant_id)
+            uow.audit(
+                principal.tenant_id,
+                AuditRecord(
+                    actor=principal.actor,
+                    action="site.updated",
+                    target=f"site:{site.id}",
+                    details={"fields": ",".join(fields)},
+                ),
+            )
+        return changed
 
     def get(self, principal: Principal, site_id: str) -> Site:
         with self._tx.read() as uow:

@@ -70,12 +70,21 @@ def plate_of(raw: str, region: str | None) -> tuple[str, PlateRegion]:
             wanted = PlateRegion(region)
         except ValueError as exc:
             allowed = ", ".join(r.value for r in PlateRegion)
-            raise ValidationFailed(f"region must be one of: {allowed}", field="region") from exc
+            raise ValidationFailed(
+                "region must be one of: %(allowed)s", field="region", params={"allowed": allowed}
+            ) from exc
         grammars = tuple(g for g in DEFAULT_GRAMMARS if g.region is wanted)
     grammar = match_grammar(text, grammars) if 1 <= len(text) <= 16 else None
     if grammar is None:
-        where = f"of region {region}" if region is not None else "of any known region"
-        raise ValidationFailed(f"the plate matches no plate format {where}", field="plate")
+        if region is None:
+            raise ValidationFailed(
+                "the plate matches no plate format of any known region", field="plate"
+            )
+        raise ValidationFailed(
+            "the plate matches no plate format of region %(region)s",
+            field="plate",
+            params={"region": region},
+        )
     return text, grammar.region
 
 
@@ -125,7 +134,9 @@ class VehicleService:
             access_list = AccessList(draft.list)
         except ValueError as exc:
             allowed = ", ".join(access.value for access in AccessList)
-            raise ValidationFailed(f"list must be one of: {allowed}", field="list") from exc
+            raise ValidationFailed(
+                "list must be one of: %(allowed)s", field="list", params={"allowed": allowed}
+            ) from exc
         if (
             draft.site_id is not None
             and uow.sites.get(tenant_id=tenant_id, site_id=draft.site_id) is None

@@ -110,8 +110,9 @@ def _checked_types(event_types: Sequence[str]) -> tuple[str, ...]:
     unknown = sorted(set(event_types) - set(EVENT_TYPES))
     if unknown:
         raise ValidationFailed(
-            f"event_types: {unknown[0]!r} is not one of {', '.join(EVENT_TYPES)}",
+            "event_types: %(type)r is not one of %(known)s",
             field="event_types",
+            params={"type": unknown[0], "known": ", ".join(EVENT_TYPES)},
         )
     return tuple(sorted(set(event_types)))
 

@@ -97,6 +97,10 @@ class Tenant(Base):
     audit_seq: Mapped[int] = mapped_column(Integer, default=0)
     audit_head: Mapped[bytes] = mapped_column(LargeBinary(32))
     keys_shredded_at: Mapped[datetime | None]
+    # IANA time zone in which the tenant's dates and times are shown.
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    # Set while a platform operator has suspended the tenant (services.tenants).
+    suspended_at: Mapped[datetime | None]
     # Face matching policy (see gatepost.domain.faces): the false-match rate the
     # distance threshold is set for, the highest false-positive identification rate at
     # which a face alone may decide, and how many days enrolment photos are kept
@@ -155,6 +159,11 @@ class Site(Base):
     # site's own named patterns ([{"name", "region", "pattern"}]; None: none).
     plate_regions: Mapped[list[str] | None] = mapped_column(JSON)
     plate_patterns: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+    # Postal address (free text) and the public-holiday calendar the site follows: a
+    # country code and optional subdivision of the `holidays` package.
+    address: Mapped[str | None] = mapped_column(String(500))
+    holiday_country: Mapped[str | None] = mapped_column(String(8))
+    holiday_subdivision: Mapped[str | None] = mapped_column(String(16))
 
 
 class User(Base):
@@ -211,6 +220,7 @@ class ApiKey(Base):
     token_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     created_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
 

@@ -82,7 +82,7 @@ def _message(exc: e.GatepostError, status: int) -> str | None:
         return gettext(_CSRF_MESSAGE)
     if isinstance(exc, e.PermissionDenied | e.NotFound | e.MethodNotAllowed) or status >= 500:
         return None  # the page's default text for the status says it best
-    return sentence(exc.message)
+    return sentence(exc)
 
 
 def _signed_in(request: Request) -> Principal | None:
@@ -105,7 +105,9 @@ def _error_page(request: Request, exc: e.GatepostError) -> Response:
     if status >= 500:
         log.error("ui request failed: %s (%s)", exc.code, type(exc).__name__)
     message = _message(exc, status)
-    context: dict[str, object] = {"status_code": status, "message": message}
+    # The language menu returns to the dashboard, not to the failed path: an error page
+    # must not depend on the path's id (BOLA: a foreign id reads like a missing one).
+    context: dict[str, object] = {"status_code": status, "message": message, "current_path": "/ui/"}
     principal = _signed_in(request)
     if isinstance(exc, e.PermissionDenied) and principal is not None and principal.totp_pending:
         return _redirect(request, TWO_STEP_PATH, 403)  # enrol first, then everything else

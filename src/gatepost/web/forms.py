@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import Form
 
-from gatepost.errors import ValidationFailed
+from gatepost.errors import GatepostError, ValidationFailed
 from gatepost.web.i18n import gettext
 
 __all__ = [
@@ -45,15 +45,27 @@ def optional(raw: str | None, max_length: int = 200) -> str | None:
     return value or None
 
 
-def sentence(message: str) -> str:
-    """A service message as a sentence in the request's language: its translation when
-    the catalogue has one, else capitalised with a full stop."""
-    text = message.strip()
-    if not text:
-        return text
-    translated = gettext(text)
-    if translated != text:
-        return translated
+def sentence(message: str | GatepostError) -> str:
+    """A service message as a sentence in the request's language.
+
+    Give the error itself where it has one: its constant ``template`` is what the
+    catalogue translates, and its ``params`` are filled in after translating (see
+    :mod:`gatepost.errors`). The translation is used when the catalogue has one, else
+    the English text, capitalised with a full stop.
+    """
+    if isinstance(message, GatepostError):
+        template, params = message.template.strip(), message.params
+    else:
+        template, params = message.strip(), {}
+    if not template:
+        return template
+    translated = gettext(template)
+    if translated != template:
+        try:
+            return translated % dict(params) if params else translated
+        except (KeyError, TypeError, ValueError):
+            pass  # a broken translation: the English text below is still right
+    text = (template % dict(params) if params else template).strip()
     return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
 
 
@@ -63,4 +75,4 @@ def field_errors(
     """Map a service's ValidationFailed to ``{form field: message}`` (``_form`` if none)."""
     field = exc.field or ""
     field = (aliases or {}).get(field, field)
-    return {field if field in known else "_form": sentence(exc.message)}
+    return {field if field in known else "_form": sentence(exc)}

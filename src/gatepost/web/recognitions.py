@@ -23,6 +23,7 @@ from gatepost.security.policy import Principal
 from gatepost.services.container import Container
 from gatepost.services.recognition import Recognition
 from gatepost.web.forms import sentence
+from gatepost.web.i18n import gettext
 from gatepost.web.lookups import person_names, site_names
 
 __all__ = ["Frame", "RecognitionTest", "chosen", "recognition_test"]
@@ -69,13 +70,13 @@ def recognition_test(
 ) -> RecognitionTest:
     """Search the galleries of ``site_id`` (None: people without a site) for the photo."""
     if not frame:
-        return RecognitionTest(error="Choose a photo to test.")
+        return RecognitionTest(error=gettext("Choose a photo to test."))
     try:
         result = container.recognition.identify(
             principal, read_upload(container, frame[0]), site_id=site_id
         )
     except ValidationFailed as exc:
-        return RecognitionTest(error=sentence(exc.message))
+        return RecognitionTest(error=sentence(exc))
     names = person_names(container, principal, [result.person_id])
     return RecognitionTest(
         result=result,

@@ -13,10 +13,12 @@ labels are message ids translated when shown.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
 from fastapi import Request
@@ -59,6 +61,7 @@ NOTICES: dict[str, Message] = {
     "access_level_granted": Message("success", "Access level given."),
     "access_level_removed": Message("success", "Access level taken away."),
     "access_level_saved": Message("success", "Access level saved. Devices use it at once."),
+    "api_key_revoked": Message("success", "API key revoked. It no longer works."),
     "consent_withdrawn": Message("success", "Consent withdrawn."),
     "device_revoked": Message("success", "The device was revoked; its credential no longer works."),
     "face_consent_recorded": Message("success", "Consent recorded. A face can now be enrolled."),
@@ -78,16 +81,55 @@ NOTICES: dict[str, Message] = {
     "invitation_accepted": Message(
         "success", "Your account is ready. Sign in with your new username and password."
     ),
+    "invitation_revoked": Message("success", "Invitation revoked. Its link no longer works."),
+    "password_changed": Message(
+        "success", "Password changed. Every other place you were signed in has been signed out."
+    ),
     "person_created": Message("success", "Person created."),
+    "plate_formats_saved": Message(
+        "success", "Plate formats saved. The site's cameras read with them from now on."
+    ),
+    "plate_policy_saved": Message(
+        "success", "Plate retention saved. A shorter period applies at the next purge."
+    ),
+    "person_erased": Message(
+        "success", "Person erased with their templates, credentials, consents and access levels."
+    ),
+    "person_saved": Message("success", "Person saved."),
     "schedule_created": Message("success", "Schedule created."),
     "schedule_deleted": Message("success", "Schedule deleted."),
     "schedule_saved": Message("success", "Schedule saved. Devices use it at once."),
+    "session_revoked": Message("success", "That session has been signed out."),
+    "sessions_revoked": Message("success", "You have been signed out everywhere else."),
     "setup_done": Message("success", "Setup is complete. Sign in with your new account."),
     "signed_out": Message("info", "You have been signed out."),
     "totp_enabled": Message("success", "Two-step verification is on for your account."),
     "site_created": Message("success", "Site created."),
+    "site_saved": Message("success", "Site saved."),
+    "tenant_timezone_saved": Message(
+        "success", "Time zone saved. Dates and times are shown in it from now on."
+    ),
     "tenant_created": Message(
         "success", "Tenant created. Invite its first administrator to hand it over."
+    ),
+    "tenant_resumed": Message("success", "Tenant resumed. Its users, keys and devices work again."),
+    "tenant_shredded": Message(
+        "success", "Tenant shredded. Its keys are destroyed; its sealed data is unreadable."
+    ),
+    "tenant_suspended": Message(
+        "success", "Tenant suspended. Its users, keys and devices are refused until resumed."
+    ),
+    "user_disabled": Message("success", "User disabled and signed out everywhere."),
+    "user_enabled": Message("success", "User enabled. They can sign in again."),
+    "user_role_changed": Message(
+        "success", "Role changed. It applies from the user's next request."
+    ),
+    "user_two_step_optional": Message("success", "Two-step verification is no longer required."),
+    "user_two_step_required": Message(
+        "success", "Two-step verification is now required of this user."
+    ),
+    "user_two_step_reset": Message(
+        "success", "Two-step verification reset. The user was signed out everywhere."
     ),
     "vehicle_created": Message("success", "Vehicle added. Gate cameras know it from now on."),
     "vehicle_deleted": Message("success", "Vehicle deleted. Gate cameras no longer know it."),
@@ -132,12 +174,40 @@ def permissions_of(principal: Principal) -> frozenset[Permission]:
     return frozenset(p for p in Permission if can(principal, p))
 
 
-def _when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else ""
+# The time zone of the page being rendered (the viewer's tenant's): set by ``render``
+# around the rendering, so filters in imported macros see it too.
+_ZONE: ContextVar[str] = ContextVar("gatepost_page_zone", default="UTC")
 
 
-def _day(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d") if value is not None else ""
+def _local(value: datetime, zone: str | None) -> tuple[datetime, str]:
+    """``value`` in ``zone`` (the tenant's unless a page names one, e.g. a site's), and
+    the zone's abbreviation or offset to show after it (none for UTC). Naive values are
+    shown as they are."""
+    if value.tzinfo is None:
+        return value, ""
+    try:
+        tz = ZoneInfo(zone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = ZoneInfo("UTC")
+    local = value.astimezone(tz)
+    if local.utcoffset() == timedelta(0) and tz.key in {"UTC", "Etc/UTC"}:
+        return local, ""
+    return local, f" {local.tzname() or local.strftime('%z')}"
+
+
+def _when(value: datetime | None, zone: str | None = None) -> str:
+    """A date and time in the tenant's time zone (or ``zone``), with its abbreviation."""
+    if value is None:
+        return ""
+    local, suffix = _local(value, zone or _ZONE.get())
+    return local.strftime("%Y-%m-%d %H:%M:%S") + suffix
+
+
+def _day(value: datetime | None, zone: str | None = None) -> str:
+    """The date in the tenant's time zone (or ``zone``)."""
+    if value is None:
+        return ""
+    return _local(value, zone or _ZONE.get())[0].strftime("%Y-%m-%d")
 
 
 def _label(value: object) -> str:
@@ -197,6 +267,7 @@ def render(
     if isinstance(principal, Principal):
         ctx["principal"] = viewer_of(principal)
         ctx["allowed"] = permissions_of(principal)
+        ctx["timezone"] = principal.tenant_timezone
     session_token = getattr(request.state, "session_token", None)
     if isinstance(session_token, str):
         ctx["csrf_token"] = csrf_token_for(session_token)
@@ -205,6 +276,10 @@ def render(
         ctx["messages"] = [Message(notice.level, gettext(notice.text))]
     ctx.update(context or {})
     templates: Jinja2Templates = request.app.state.web_templates
-    return templates.TemplateResponse(
-        request, name, ctx, status_code=status_code, headers=dict(headers or {})
-    )
+    zone = _ZONE.set(str(ctx.get("timezone") or "UTC"))
+    try:  # the response renders the template here, while the zone is set
+        return templates.TemplateResponse(
+            request, name, ctx, status_code=status_code, headers=dict(headers or {})
+        )
+    finally:
+        _ZONE.reset(zone)

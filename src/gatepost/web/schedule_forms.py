@@ -18,14 +18,17 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import zip_longest
-from typing import Annotated
+from typing import Annotated, Literal
 
+from babel import Locale
+from babel.dates import get_day_names
 from fastapi import Depends, Request
 
 from gatepost.domain.schedules import Weekday, WeeklySchedule
 from gatepost.errors import Conflict, ValidationFailed
 from gatepost.services.schedules import ScheduleDraft
 from gatepost.web.forms import sentence
+from gatepost.web.i18n import N_, current_locale, gettext
 
 __all__ = [
     "DAYS",
@@ -35,9 +38,11 @@ __all__ = [
     "ScheduleForm",
     "Submitted",
     "blank_form",
+    "day_labels",
     "draft",
     "form_of",
     "refusal",
+    "short_day_labels",
     "unchanged",
 ]
 
@@ -50,18 +55,37 @@ DAYS: dict[str, str] = {
     Weekday.FRI.value: "Friday",
     Weekday.SAT.value: "Saturday",
     Weekday.SUN.value: "Sunday",
-    HOLIDAY: "Site holidays",
+    HOLIDAY: N_("Site holidays"),
 }
+"""The form's days in order, in English; pages show :func:`day_labels`."""
 MAX_ROWS = 12  # per day; a real schedule has two or three
 _TIME = re.compile(r"^\d{1,2}:\d{2}$")
 _REFUSED_FIELD = re.compile(r"^(?:intervals\.(?P<day>[a-z]+)|holiday_intervals)\.(?P<n>\d+)$")
 
-_NO_NAME = "Enter a name for the schedule."
-_HALF_ROW = "Enter both times, or leave both empty."
-_NOT_A_TIME = "Enter times as HH:MM, for example 08:00 or 17:30."
-_TAKEN = "Another schedule already has this name."
+_NO_NAME = N_("Enter a name for the schedule.")
+_HALF_ROW = N_("Enter both times, or leave both empty.")
+_NOT_A_TIME = N_("Enter times as HH:MM, for example 08:00 or 17:30.")
+_TAKEN = N_("Another schedule already has this name.")
 
 Row = tuple[str, str]
+
+
+def _labels(width: Literal["abbreviated", "wide"]) -> dict[str, str]:
+    names = get_day_names(width, locale=Locale.parse(current_locale()))
+    labels = {day.value: names[i] for i, day in enumerate(Weekday)}
+    labels[HOLIDAY] = gettext(DAYS[HOLIDAY])
+    return labels
+
+
+def day_labels() -> dict[str, str]:
+    """:data:`DAYS` in the request's language (weekday names from the locale's CLDR
+    data, as Babel has them: "Monday", "星期一")."""
+    return _labels("wide")
+
+
+def short_day_labels() -> dict[str, str]:
+    """The abbreviated weekday names ("Mon", "周一") for the schedule list."""
+    return _labels("abbreviated")
 
 
 @dataclass
@@ -142,13 +166,13 @@ def draft(form: ScheduleForm) -> tuple[Drafted | None, dict[str, str]]:
             if not start and not end:
                 continue  # an empty row is no interval
             if not start or not end:
-                errors[f"{day}.{position}"] = _HALF_ROW
+                errors[f"{day}.{position}"] = gettext(_HALF_ROW)
             elif not (_TIME.match(start) and _TIME.match(end)):
-                errors[f"{day}.{position}"] = _NOT_A_TIME
+                errors[f"{day}.{position}"] = gettext(_NOT_A_TIME)
             intervals[day].append(f"{start}-{end}")
             positions[day].append(position)
     if not form.name.strip():
-        errors["name"] = _NO_NAME
+        errors["name"] = gettext(_NO_NAME)
     if errors:
         return None, errors
     holiday = intervals.pop(HOLIDAY)
@@ -160,7 +184,7 @@ def draft(form: ScheduleForm) -> tuple[Drafted | None, dict[str, str]]:
 def refusal(exc: ValidationFailed | Conflict, drafted: Drafted) -> dict[str, str]:
     """The service's refusal next to the row or field it names."""
     if isinstance(exc, Conflict):
-        return {"name": _TAKEN}
+        return {"name": gettext(_TAKEN)}
     found = _REFUSED_FIELD.match(exc.field or "")
     if found is not None:
         day = found.group("day") or HOLIDAY
@@ -171,7 +195,7 @@ def refusal(exc: ValidationFailed | Conflict, drafted: Drafted) -> dict[str, str
             return {f"{day}.{rows[n]}": sentence(reason)}
     if exc.field == "name":
         return {"name": sentence(exc.message.replace("name must have", "The name must have"))}
-    return {"_form": sentence(exc.message)}
+    return {"_form": sentence(exc)}
 
 
 def form_of(schedule: WeeklySchedule) -> ScheduleForm:

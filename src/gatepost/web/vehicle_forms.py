@@ -20,6 +20,7 @@ from gatepost.domain.vehicles import AccessList, VehicleView
 from gatepost.errors import Conflict, ValidationFailed
 from gatepost.services.vehicles import VehicleDraft
 from gatepost.web.forms import FormText, sentence
+from gatepost.web.i18n import N_, gettext
 
 __all__ = [
     "LISTS",
@@ -36,10 +37,10 @@ __all__ = [
 
 
 REGION_LABELS: dict[str, str] = {
-    PlateRegion.CN.value: "China",
-    PlateRegion.EU.value: "Europe",
-    PlateRegion.BR.value: "Brazil",
-    PlateRegion.US.value: "United States",
+    PlateRegion.CN.value: N_("China"),
+    PlateRegion.EU.value: N_("Europe"),
+    PlateRegion.BR.value: N_("Brazil"),
+    PlateRegion.US.value: N_("United States"),
 }
 LISTS = tuple(access.value for access in AccessList)
 _FIELDS = {
@@ -54,19 +55,21 @@ _FIELDS = {
 }
 # The service's refusals, in the form's words (the rest are shown as the service says).
 _MESSAGES = {
-    "region": "Choose a region from the list.",
-    "list": "Choose allow, deny or watch.",
-    "person_id": "Choose an owner from the list.",
-    "site_id": "Choose a site from the list.",
-    "valid_until": "Valid until must be later than valid from.",
+    "region": N_("Choose a region from the list."),
+    "list": N_("Choose allow, deny or watch."),
+    "person_id": N_("Choose an owner from the list."),
+    "site_id": N_("Choose a site from the list."),
+    "valid_until": N_("Valid until must be later than valid from."),
 }
-_NO_PLATE = "Enter the plate number."
-_TAKEN = "Another vehicle already has this plate. Search for it and edit that one instead."
-_UNREADABLE_TIME = "Enter a date and time in UTC, for example 2026-05-01 08:00."
+_NO_PLATE = N_("Enter the plate number.")
+_TAKEN = N_("Another vehicle already has this plate. Search for it and edit that one instead.")
+_UNREADABLE_TIME = N_("Enter a date and time in UTC, for example 2026-05-01 08:00.")
 
 
 def region_label(region: str) -> str:
-    return REGION_LABELS.get(region, region.upper())
+    """The region's name in the request's language (its code when it has none)."""
+    label = REGION_LABELS.get(region)
+    return gettext(label) if label else region.upper()
 
 
 def regions() -> dict[str, str]:
@@ -134,9 +137,9 @@ def draft(form: dict[str, str]) -> tuple[VehicleDraft | None, dict[str, str]]:
         try:
             moments[field] = _moment(form[field])
         except ValueError:
-            errors[field] = _UNREADABLE_TIME
+            errors[field] = gettext(_UNREADABLE_TIME)
     if not form["plate"].strip():
-        errors["plate"] = _NO_PLATE
+        errors["plate"] = gettext(_NO_PLATE)
     if errors:
         return None, errors
     proposed = VehicleDraft(
@@ -155,18 +158,25 @@ def draft(form: dict[str, str]) -> tuple[VehicleDraft | None, dict[str, str]]:
 def refusal(exc: ValidationFailed | Conflict, region: str | None) -> dict[str, str]:
     """The service's refusal next to its field, in the form's words."""
     if isinstance(exc, Conflict):
-        return {"plate": _TAKEN}
+        return {"plate": gettext(_TAKEN)}
     field = exc.field if exc.field in _FIELDS else "_form"
     if field == "plate":
         labels = regions()
         if region in labels:
             return {
-                "plate": f"This matches no plate format of the region {labels[region]}: "
-                "check the characters, or choose another region."
+                "plate": gettext(
+                    "This matches no plate format of the region %(region)s: "
+                    "check the characters, or choose another region."
+                )
+                % {"region": labels[region]}
             }
         known = ", ".join(labels.values())
-        return {"plate": f"This matches no plate format gatepost knows ({known})."}
-    return {field: _MESSAGES.get(field) or sentence(exc.message)}
+        return {
+            "plate": gettext("This matches no plate format gatepost knows (%(regions)s).")
+            % {"regions": known}
+        }
+    message = _MESSAGES.get(field)
+    return {field: gettext(message) if message else sentence(exc)}
 
 
 def _same_moment(a: datetime | None, b: datetime | None) -> bool:

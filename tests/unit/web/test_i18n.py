@@ -112,3 +112,28 @@ def test_translations_keep_exactly_the_placeholders_of_their_message(locale: str
             if text and placeholders(text) != expected:
                 wrong.append(f"{ids[0]!r} -> {text!r}")
     assert wrong == []
+
+
+@pytest.mark.parametrize("locale", [code for code in LOCALES if code != DEFAULT_LOCALE])
+def test_areas_agree_on_the_translation_of_a_shared_message(locale: str) -> None:
+    """Each area keeps its own .po file; a message two areas share must read the same
+    in both, or the page would depend on which file happened to be merged last."""
+    from babel.messages.pofile import read_po
+
+    from gatepost.web.i18n import LOCALE_DIR
+
+    seen: dict[str, tuple[str, str]] = {}
+    clashes = []
+    for path in sorted((LOCALE_DIR / locale / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as handle:
+            for message in read_po(handle, locale=locale):
+                if not message.id or not message.string or message.fuzzy:
+                    continue
+                key = message.id if isinstance(message.id, str) else message.id[0]
+                text = str(message.string)
+                if key in seen and seen[key][1] != text:
+                    clashes.append(
+                        f"{key!r}: {seen[key][0]} {seen[key][1]!r} / {path.name} {text!r}"
+                    )
+                seen.setdefault(key, (path.name, text))
+    assert clashes == []

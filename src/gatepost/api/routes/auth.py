@@ -12,11 +12,14 @@ from gatepost.api.deps import (
     public,
     require,
 )
+from gatepost.api.routes.common import IdPath
 from gatepost.api.schemas.accounts import (
     LoginRequest,
     LoginResponse,
     MePublic,
     PasswordChange,
+    SessionPublic,
+    SessionsRevoked,
     SetupRequest,
     SetupResponse,
     SetupStatus,
@@ -103,6 +106,39 @@ def change_password(
 ) -> None:
     container.auth.change_password(principal, current=body.current_password, new=body.new_password)
     response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True)
+
+
+@router.get("/auth/sessions", dependencies=[require(Permission.ACCOUNT_SELF)])
+def list_sessions(principal: CurrentPrincipal, container: ContainerDep) -> list[SessionPublic]:
+    """The caller's live sessions, newest first (none for an API key)."""
+    return [
+        SessionPublic(
+            id=s.id,
+            created_at=s.created_at,
+            last_seen_at=s.last_seen_at,
+            expires_at=s.expires_at,
+            current=s.id == principal.session_id,
+        )
+        for s in container.auth.sessions(principal)
+    ]
+
+
+@router.post("/auth/sessions/revoke-others", dependencies=[require(Permission.ACCOUNT_SELF)])
+def revoke_other_sessions(principal: CurrentPrincipal, container: ContainerDep) -> SessionsRevoked:
+    """Sign out everywhere but here."""
+    return SessionsRevoked(revoked=container.auth.revoke_other_sessions(principal))
+
+
+@router.post(
+    "/auth/sessions/{session_id}/revoke",
+    status_code=204,
+    dependencies=[require(Permission.ACCOUNT_SELF)],
+)
+def revoke_session(
+    session_id: IdPath, principal: CurrentPrincipal, container: ContainerDep
+) -> None:
+    """Sign out one of the caller's own sessions; another user's answers 404."""
+    container.auth.revoke_session(principal, session_id)
 
 
 @router.post("/auth/totp", dependencies=[require(Permission.ACCOUNT_SELF)])

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Header, Path, Query
+from fastapi import Header, Path, Query, Request
 from starlette.datastructures import UploadFile
 
+from gatepost.errors import ValidationFailed
 from gatepost.services.container import Container
 
-__all__ = ["CursorQuery", "IdPath", "IdempotencyKeyHeader", "LimitQuery", "read_upload"]
+__all__ = [
+    "CursorQuery",
+    "IdPath",
+    "IdempotencyKeyHeader",
+    "LimitQuery",
+    "read_upload",
+    "refuse_personal_query",
+]
 
 IdPath = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="A 32-hex-digit id.")]
 LimitQuery = Annotated[int, Query(ge=1, le=200, description="Page size (max 200).")]
@@ -31,3 +39,16 @@ def read_upload(container: Container, upload: UploadFile) -> bytes:
     """An uploaded file's bytes, at most one past the upload limit (the service then
     refuses it, naming the limit) so an oversized part is never read whole."""
     return upload.file.read(container.settings.media.max_upload_bytes + 1)
+
+
+def refuse_personal_query(request: Request, names: tuple[str, ...], *, search: str) -> None:
+    """Refuse (422) a list request that puts a personal value (name, phone, identity
+    number, plate) in its query string, where proxies and access logs keep it; the
+    message names the POST search that takes it in the body instead."""
+    for name in names:
+        if name in request.query_params:
+            raise ValidationFailed(
+                "%(field)s is not accepted in a URL; search with %(search)s",
+                field=name,
+                params={"field": name, "search": search},
+            )

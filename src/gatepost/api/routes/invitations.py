@@ -1,5 +1,7 @@
 """Invitations: platform administrators invite someone into a tenant with a role (the
-tenant's first administrator, to begin with); the invitee checks and accepts the link.
+tenant's first administrator, to begin with); a tenant's administrators invite into
+their own tenant (``/invitations``: the tenant is the caller's, never an input, and the
+role at most their own); the invitee checks and accepts the link.
 
 The two public routes take the token in the body, never in the URL, so it stays out
 of access logs (docs/security.md, "Invitations").
@@ -21,6 +23,7 @@ from gatepost.api.schemas.invitations import (
     InvitationIssued,
     InvitationPreview,
     InvitationPublic,
+    TenantInvitationCreate,
 )
 from gatepost.security.permissions import Permission
 
@@ -72,6 +75,46 @@ def revoke_invitation(
 ) -> InvitationPublic:
     revoked = container.invitations.revoke(
         principal, tenant_id=tenant_id, invitation_id=invitation_id
+    )
+    return InvitationPublic.of(revoked, container.invitations.state(revoked))
+
+
+@router.post("/invitations", status_code=201, dependencies=[require(Permission.USERS_WRITE)])
+def create_own_invitation(
+    body: TenantInvitationCreate,
+    request: Request,
+    principal: CurrentPrincipal,
+    container: ContainerDep,
+) -> InvitationIssued:
+    """A one-time link for someone to join the caller's own tenant with ``role`` (at
+    most the caller's own). The token and link are in this response only."""
+    issued = container.invitations.create_in_own_tenant(
+        principal, role=body.role, hours=body.hours, origin=str(request.base_url)
+    )
+    public_view = InvitationPublic.of(
+        issued.invitation, container.invitations.state(issued.invitation)
+    )
+    return InvitationIssued(**public_view.model_dump(), token=issued.token, link=issued.link)
+
+
+@router.get("/invitations", dependencies=[require(Permission.USERS_READ)])
+def list_own_invitations(
+    principal: CurrentPrincipal,
+    container: ContainerDep,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> PagePublic[InvitationPublic]:
+    page = container.invitations.list(tenant_id=principal.tenant_id, limit=limit, after=cursor)
+    items = [InvitationPublic.of(i, container.invitations.state(i)) for i in page.items]
+    return PagePublic(items=items, next_cursor=page.next_cursor, limit=page.limit)
+
+
+@router.post("/invitations/{invitation_id}/revoke", dependencies=[require(Permission.USERS_WRITE)])
+def revoke_own_invitation(
+    invitation_id: IdPath, principal: CurrentPrincipal, container: ContainerDep
+) -> InvitationPublic:
+    revoked = container.invitations.revoke(
+        principal, tenant_id=principal.tenant_id, invitation_id=invitation_id
     )
     return InvitationPublic.of(revoked, container.invitations.state(revoked))
 

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from gatepost.api.deps import ContainerDep, CurrentPrincipal, GuardedRoute, require
-from gatepost.api.routes.common import CursorQuery, IdPath, LimitQuery
+from gatepost.api.routes.common import (
+    CursorQuery,
+    IdPath,
+    LimitQuery,
+    refuse_personal_query,
+)
 from gatepost.api.schemas.base import ERROR_RESPONSES, PagePublic
 from gatepost.api.schemas.resources import (
     ConsentCreate,
@@ -19,7 +24,6 @@ from gatepost.api.schemas.resources import (
     RevealedPublic,
     RevealRequest,
 )
-from gatepost.domain.identities import IdentityKind
 from gatepost.security.permissions import Permission
 from gatepost.services.persons import PersonDraft
 
@@ -27,32 +31,23 @@ router = APIRouter(
     route_class=GuardedRoute, prefix="/api/v1/persons", tags=["persons"], responses=ERROR_RESPONSES
 )
 
-SearchQuery = Annotated[str | None, Query(max_length=200)]
+#: Query parameters the list refuses (the search body takes them).
+PERSONAL_QUERY = ("name", "phone", "identity_number", "identity_kind")
 
 
 @router.get("", dependencies=[require(Permission.PERSONS_READ)])
 def list_persons(
+    request: Request,
     principal: CurrentPrincipal,
     container: ContainerDep,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
     site_id: Annotated[str | None, Query(pattern=r"^[0-9a-f]{32}$")] = None,
-    name: SearchQuery = None,
-    phone: SearchQuery = None,
-    identity_number: SearchQuery = None,
-    identity_kind: IdentityKind | None = None,
 ) -> PagePublic[PersonPublic]:
-    """Exact-match search on name, phone or identity number (through blind indexes)."""
-    page = container.persons.list(
-        principal,
-        limit=limit,
-        after=cursor,
-        site_id=site_id,
-        name=name,
-        phone=phone,
-        identity_number=identity_number,
-        identity_kind=identity_kind,
-    )
+    """A page of the tenant's people. Searching by name, phone or identity number is
+    ``POST /api/v1/persons/search``: personal values never go in a URL."""
+    refuse_personal_query(request, PERSONAL_QUERY, search="POST /api/v1/persons/search")
+    page = container.persons.list(principal, limit=limit, after=cursor, site_id=site_id)
     return PagePublic.of(page, PersonPublic)
 
 

@@ -1,4 +1,7 @@
-"""Staff users and API keys of the caller's tenant."""
+"""Staff users and API keys of the caller's tenant.
+
+Roles are granted (to users and keys) only up to the caller's own; an API key may
+expire (``expires_in_days``) and is refused like an unknown one after that."""
 
 from __future__ import annotations
 
@@ -58,6 +61,15 @@ def update_user(
     return UserPublic.model_validate(user)
 
 
+@router.post("/users/{user_id}/reset-two-step", dependencies=[require(Permission.USERS_WRITE)])
+def reset_two_step(
+    user_id: IdPath, principal: CurrentPrincipal, container: ContainerDep
+) -> UserPublic:
+    """Turn the user's two-step verification off and sign them out everywhere (a lost
+    phone); they enrol again at their next sign-in if two-step is required of them."""
+    return UserPublic.model_validate(container.users.reset_two_step(principal, user_id))
+
+
 @router.get("/api-keys", dependencies=[require(Permission.USERS_READ)])
 def list_api_keys(principal: CurrentPrincipal, container: ContainerDep) -> list[ApiKeyPublic]:
     return [ApiKeyPublic.model_validate(k) for k in container.users.list_api_keys(principal)]
@@ -67,7 +79,9 @@ def list_api_keys(principal: CurrentPrincipal, container: ContainerDep) -> list[
 def create_api_key(
     body: ApiKeyCreate, principal: CurrentPrincipal, container: ContainerDep
 ) -> ApiKeyIssued:
-    issued = container.users.create_api_key(principal, name=body.name, role=body.role)
+    issued = container.users.create_api_key(
+        principal, name=body.name, role=body.role, expires_in_days=body.expires_in_days
+    )
     return ApiKeyIssued.model_validate(
         {**ApiKeyPublic.model_validate(issued.key).model_dump(), "token": issued.token}
     )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from gatepost.api.deps import ContainerDep, CurrentPrincipal, GuardedRoute, require
-from gatepost.api.routes.common import CursorQuery, IdPath, LimitQuery
+from gatepost.api.routes.common import CursorQuery, IdPath, LimitQuery, refuse_personal_query
 from gatepost.api.schemas.base import ERROR_RESPONSES, PagePublic
 from gatepost.api.schemas.resources import (
     VehicleCreate,
@@ -31,21 +31,22 @@ OptionalId = Annotated[str | None, Query(pattern=r"^[0-9a-f]{32}$")]
 
 @router.get("", dependencies=[require(Permission.VEHICLES_READ)])
 def list_vehicles(
+    request: Request,
     principal: CurrentPrincipal,
     container: ContainerDep,
     limit: LimitQuery = 50,
     cursor: CursorQuery = None,
     site_id: OptionalId = None,
     person_id: OptionalId = None,
-    plate: Annotated[str | None, Query(max_length=32)] = None,
     access_list: Annotated[AccessList | None, Query(alias="list")] = None,
 ) -> PagePublic[VehiclePublic]:
-    """Exact-match search on the normalised plate (through its blind index)."""
+    """A page of the tenant's vehicles. Searching by plate is
+    ``POST /api/v1/vehicles/search``: a plate never goes in a URL."""
+    refuse_personal_query(request, ("plate",), search="POST /api/v1/vehicles/search")
     page = container.vehicles.list(
         principal,
         limit=limit,
         after=cursor,
-        plate=plate,
         site_id=site_id,
         person_id=person_id,
         access_list=access_list,

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, Field, WithJsonSchema
 from gatepost.api.schemas.base import Input, Output
 from gatepost.security.permissions import USER_ROLES, Role
 from gatepost.security.policy import PrincipalKind
+from gatepost.services.users import API_KEY_MAX_DAYS
 
 __all__ = [
     "ApiKeyCreate",
@@ -98,6 +99,20 @@ class PasswordChange(Input):
     new_password: str = Field(min_length=1, max_length=1024)
 
 
+class SessionPublic(Output):
+    """One of the caller's own sign-in sessions (never its token)."""
+
+    id: str
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    current: bool = Field(description="The session this request came with.")
+
+
+class SessionsRevoked(Output):
+    revoked: int = Field(description="How many other sessions were signed out.")
+
+
 class TotpEnrolmentPublic(Output):
     secret: str
     uri: str
@@ -140,7 +155,13 @@ class UserPublic(Output):
 
 class ApiKeyCreate(Input):
     name: str = Field(min_length=1, max_length=120)
-    role: UserRole
+    role: UserRole = Field(description="The key's scope: at most the caller's own role.")
+    expires_in_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=API_KEY_MAX_DAYS,
+        description="Days until the key stops working (none: it never expires).",
+    )
 
 
 class ApiKeyPublic(Output):
@@ -148,7 +169,8 @@ class ApiKeyPublic(Output):
     name: str
     role: UserRole
     created_at: datetime
-    last_used_at: datetime | None
+    expires_at: datetime | None = None
+    last_used_at: datetime | None = Field(description="Updated at most once a minute.")
     revoked_at: datetime | None
 
 

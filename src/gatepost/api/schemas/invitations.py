@@ -20,6 +20,7 @@ __all__ = [
     "InvitationIssued",
     "InvitationPreview",
     "InvitationPublic",
+    "TenantInvitationCreate",
 ]
 
 _TOKEN = Field(min_length=1, max_length=200, description="The token from the invitation link.")
@@ -27,6 +28,17 @@ _TOKEN = Field(min_length=1, max_length=200, description="The token from the inv
 
 class InvitationCreate(Input):
     role: UserRole = Field(default=Role.ADMIN, description="admin (the default).")
+    hours: int | None = Field(
+        default=None,
+        ge=1,
+        le=24 * 14,
+        description="Lifetime in hours (default: security.invitation_hours; at most "
+        "security.invitation_max_hours).",
+    )
+
+
+class TenantInvitationCreate(Input):
+    role: UserRole = Field(description="At most the caller's own role.")
     hours: int | None = Field(
         default=None,
         ge=1,

@@ -115,11 +115,41 @@ class TenantPublic(Output):
     slug: str
     name: str
     created_at: datetime
+    suspended_at: datetime | None = None
+    keys_shredded_at: datetime | None = None
+
+
+class TenantShred(Input):
+    confirm: str = Field(
+        max_length=63, description="The tenant's slug, typed exactly: shredding is final."
+    )
+
+
+class TenantShredded(Output):
+    id: str
+    keys_destroyed: int
 
 
 class SiteCreate(Input):
     name: str = Field(min_length=1, max_length=200)
-    timezone: str = Field(default="UTC", max_length=64)
+    timezone: str = Field(default="UTC", max_length=64, description="An IANA time zone.")
+    address: str | None = Field(default=None, max_length=500)
+    holiday_country: str | None = Field(
+        default=None, max_length=8, description="ISO 3166 code of the public-holiday calendar."
+    )
+    holiday_subdivision: str | None = Field(
+        default=None, max_length=16, description="A subdivision of that calendar (state etc.)."
+    )
+
+
+class SiteUpdate(Input):
+    name: str | None = Field(
+        default=None, min_length=1, max_length=200, description="Omit: unchanged."
+    )
+    timezone: str | None = Field(default=None, max_length=64, description="Omit: unchanged.")
+    address: str | None = Field(default=None, max_length=500, description="null: none.")
+    holiday_country: str | None = Field(default=None, max_length=8, description="null: none.")
+    holiday_subdivision: str | None = Field(default=None, max_length=16, description="null: none.")
 
 
 class SitePublic(Output):
@@ -127,6 +157,9 @@ class SitePublic(Output):
     name: str
     timezone: str
     created_at: datetime
+    address: str | None = None
+    holiday_country: str | None = None
+    holiday_subdivision: str | None = None
 
 
 class PersonCreate(Input):

@@ -288,7 +288,7 @@ class AccessRuleRepository:
         )
 
     def site_time_zones(self, *, tenant_id: str) -> dict[str, str]:
-        """Every site of the tenant and its time zone (a site's zone never changes)."""
+        """Every site of the tenant and its time zone (a change bumps the rules version)."""
         query = select(Site.id, Site.timezone).where(Site.tenant_id == tenant_id)
         return dict(self._session.execute(query).all())
 

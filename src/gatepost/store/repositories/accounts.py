@@ -100,6 +100,7 @@ def _api_key(row: ApiKeyRow) -> ApiKey:
         created_at=row.created_at,
         last_used_at=row.last_used_at,
         revoked_at=row.revoked_at,
+        expires_at=row.expires_at,
     )
 
 
@@ -212,6 +213,17 @@ class AccountRepository:
             totp_enabled=True,
         )
 
+    def reset_totp(self, *, tenant_id: str, user_id: str) -> None:
+        """Forget the user's TOTP secrets (active and pending): two-step is off."""
+        self._update_user(
+            tenant_id,
+            user_id,
+            totp_sealed=None,
+            totp_pending_sealed=None,
+            totp_last_step=None,
+            totp_enabled=False,
+        )
+
     def advance_totp_step(self, *, tenant_id: str, user_id: str, step: int) -> bool:
         """Record that the code of time step ``step`` was used.
 
@@ -253,6 +265,25 @@ class AccountRepository:
             )
         ).one_or_none()
         return StoredSession(_session(row), row.token_hash) if row is not None else None
+
+    def get_session(self, *, tenant_id: str, session_id: str) -> UserSession | None:
+        row = self._session.get(UserSessionRow, (tenant_id, session_id))
+        return _session(row) if row is not None else None
+
+    def live_sessions(self, *, tenant_id: str, user_id: str, now: datetime) -> list[UserSession]:
+        """The user's sessions that are neither revoked nor past their absolute expiry,
+        newest first (an idle one may still be listed: the caller knows the timeout)."""
+        query = (
+            select(UserSessionRow)
+            .where(
+                UserSessionRow.tenant_id == tenant_id,
+                UserSessionRow.user_id == user_id,
+                UserSessionRow.revoked_at.is_(None),
+                UserSessionRow.expires_at > now,
+            )
+            .order_by(UserSessionRow.created_at.desc(), UserSessionRow.id)
+        )
+        return [_session(row) for row in self._session.scalars(query)]
 
     def revoke_session(self, *, tenant_id: str, session_id: str, at: datetime) -> None:
         """Revoke one session unless it already is (the first time stays)."""
@@ -307,6 +338,7 @@ class AccountRepository:
                 token_hash=token_hash,
                 created_by=key.created_by,
                 created_at=key.created_at,
+                expires_at=key.expires_at,
                 last_used_at=key.last_used_at,
                 revoked_at=key.revoked_at,
             )

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from gatepost.domain.devices import Device, DeviceKind, DeviceRole, Direction
 from gatepost.store.tables import Device as DeviceRow
+from gatepost.store.tables import Tenant as TenantRow
 
 __all__ = ["BrokerAccount", "DeviceRepository"]
 
@@ -181,10 +182,16 @@ class DeviceRepository:
 
     def broker_accounts(self) -> tuple[BrokerAccount, ...]:
         """Every tenant's unrevoked devices that have a broker password, in a stable
-        order. Platform-wide on purpose: the broker has one password file."""
+        order; none of a suspended tenant. Platform-wide on purpose: the broker has one
+        password file."""
         rows = self._session.execute(
             select(DeviceRow.tenant_id, DeviceRow.id, DeviceRow.mqtt_password_hash)
-            .where(DeviceRow.revoked_at.is_(None), DeviceRow.mqtt_password_hash.is_not(None))
+            .join(TenantRow, TenantRow.id == DeviceRow.tenant_id)
+            .where(
+                DeviceRow.revoked_at.is_(None),
+                DeviceRow.mqtt_password_hash.is_not(None),
+                TenantRow.suspended_at.is_(None),
+            )
             .order_by(DeviceRow.tenant_id, DeviceRow.id)
         )
         return tuple(

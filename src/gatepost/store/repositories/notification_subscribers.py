@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from gatepost.domain.webhooks import NotificationSubscriber
 from gatepost.store.repositories.webhooks import bump_receivers
 from gatepost.store.tables import NotificationSubscriberRow
+from gatepost.store.tables import Tenant as TenantRow
 
 __all__ = ["NotificationSubscriberRepository", "SubscriberAccount"]
 
@@ -98,11 +99,14 @@ class NotificationSubscriberRepository:
         )
 
     def broker_accounts(self) -> tuple[SubscriberAccount, ...]:
-        """Every tenant's subscribers, in a stable order. Platform-wide on purpose: the
-        broker has one password file."""
+        """Every tenant's subscribers, in a stable order; none of a suspended tenant.
+        Platform-wide on purpose: the broker has one password file."""
         row = NotificationSubscriberRow
         rows = self._session.execute(
-            select(row.tenant_id, row.id, row.password_hash).order_by(row.tenant_id, row.id)
+            select(row.tenant_id, row.id, row.password_hash)
+            .join(TenantRow, TenantRow.id == row.tenant_id)
+            .where(TenantRow.suspended_at.is_(None))
+            .order_by(row.tenant_id, row.id)
         )
         return tuple(
             SubscriberAccount(tenant_id=tenant_id, subscriber_id=sub_id, password_hash=hashed)

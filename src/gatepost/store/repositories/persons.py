@@ -16,15 +16,17 @@ from sqlalchemy.orm import Session
 
 from gatepost.domain.identities import IdentityKind
 from gatepost.domain.persons import Consent, PersonKind, PersonStatus
-from gatepost.store.tables import Consent as ConsentRow
 from gatepost.store.tables import (
+    AlertRow,
     Credential,
+    Event,
     Person,
     PersonAccessLevel,
     PresenceRow,
     Tenant,
     Vehicle,
 )
+from gatepost.store.tables import Consent as ConsentRow
 from gatepost.store.tables import RecentFactor as RecentFactorRow
 
 __all__ = ["PersonRepository", "StoredPerson"]
@@ -172,6 +174,33 @@ class PersonRepository:
     def count(self, *, tenant_id: str) -> int:
         query = select(func.count()).select_from(Person).where(Person.tenant_id == tenant_id)
         return int(self._session.scalar(query) or 0)
+
+    def erasure_counts(self, *, tenant_id: str, person_id: str) -> dict[str, int]:
+        """What :meth:`delete` would remove or untie, by what it is: credentials by kind
+        (``credential:<kind>``), ``access_levels``, ``consents``, ``presence``,
+        ``recent_factors`` and ``vehicles`` (untied, not deleted); also ``events`` and
+        ``alerts`` that name the person's id, which erasure leaves to retention."""
+        counts: dict[str, int] = {}
+        credentials = self._session.execute(
+            select(Credential.kind, func.count())
+            .where(Credential.tenant_id == tenant_id, Credential.person_id == person_id)
+            .group_by(Credential.kind)
+        )
+        for kind, count in credentials:
+            counts[f"credential:{kind}"] = int(count)
+        owned = {
+            "access_levels": (PersonAccessLevel.tenant_id, PersonAccessLevel.person_id),
+            "consents": (ConsentRow.tenant_id, ConsentRow.person_id),
+            "presence": (PresenceRow.tenant_id, PresenceRow.person_id),
+            "recent_factors": (RecentFactorRow.tenant_id, RecentFactorRow.person_id),
+            "vehicles": (Vehicle.tenant_id, Vehicle.person_id),
+            "events": (Event.tenant_id, Event.person_id),
+            "alerts": (AlertRow.tenant_id, AlertRow.person_id),
+        }
+        for key, (tenant, person) in owned.items():
+            query = select(func.count()).where(tenant == tenant_id, person == person_id)
+            counts[key] = int(self._session.scalar(query) or 0)
+        return counts
 
     def delete(self, *, tenant_id: str, person_id: str) -> int:
         """Erase the person with their consents, credentials and access levels (their

@@ -24,6 +24,9 @@ def _site(row: SiteRow) -> Site:
         plate_patterns=tuple(
             PlatePattern(p["name"], p["region"], p["pattern"]) for p in row.plate_patterns or []
         ),
+        address=row.address,
+        holiday_country=row.holiday_country,
+        holiday_subdivision=row.holiday_subdivision,
     )
 
 
@@ -46,9 +49,26 @@ class SiteRepository:
                 created_at=site.created_at,
                 plate_regions=None if site.plate_regions is None else list(site.plate_regions),
                 plate_patterns=_patterns(site.plate_patterns),
+                address=site.address,
+                holiday_country=site.holiday_country,
+                holiday_subdivision=site.holiday_subdivision,
             )
         )
         self._session.flush()
+
+    def update_details(self, site: Site) -> None:
+        """Store the site's name, address, time zone and holiday calendar."""
+        self._session.execute(
+            update(SiteRow)
+            .where(SiteRow.tenant_id == site.tenant_id, SiteRow.id == site.id)
+            .values(
+                name=site.name,
+                address=site.address,
+                timezone=site.timezone,
+                holiday_country=site.holiday_country,
+                holiday_subdivision=site.holiday_subdivision,
+            )
+        )
 
     def get(self, *, tenant_id: str, site_id: str) -> Site | None:
         row = self._session.get(SiteRow, (tenant_id, site_id))

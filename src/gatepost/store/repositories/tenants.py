@@ -3,15 +3,25 @@ their wrapped data keys (for the key service)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from gatepost.domain.tenants import Tenant as TenantRecord
 from gatepost.security.audit_chain import GENESIS
-from gatepost.store.tables import Tenant, TenantKey
+from gatepost.store.tables import (
+    FaceTemplate,
+    MediaObject,
+    Person,
+    PlateRead,
+    Tenant,
+    TenantKey,
+    User,
+    Vehicle,
+)
 
 __all__ = ["AuditHead", "TenantKeyRepository", "TenantRepository", "WrappedKey"]
 
@@ -23,6 +33,7 @@ def _tenant(row: Tenant) -> TenantRecord:
         name=row.name,
         created_at=row.created_at,
         keys_shredded_at=row.keys_shredded_at,
+        suspended_at=row.suspended_at,
         face_target_fmr=row.face_target_fmr,
         face_max_fpir=row.face_max_fpir,
         face_photo_days=row.face_photo_days,
@@ -30,6 +41,7 @@ def _tenant(row: Tenant) -> TenantRecord:
         plate_read_days=row.plate_read_days,
         plate_stranger_days=row.plate_stranger_days,
         plate_image_days=row.plate_image_days,
+        timezone=row.timezone,
     )
 
 
@@ -72,6 +84,7 @@ class TenantRepository:
                 audit_seq=0,
                 audit_head=GENESIS,
                 keys_shredded_at=tenant.keys_shredded_at,
+                suspended_at=tenant.suspended_at,
                 face_target_fmr=tenant.face_target_fmr,
                 face_max_fpir=tenant.face_max_fpir,
                 face_photo_days=tenant.face_photo_days,
@@ -79,6 +92,7 @@ class TenantRepository:
                 plate_read_days=tenant.plate_read_days,
                 plate_stranger_days=tenant.plate_stranger_days,
                 plate_image_days=tenant.plate_image_days,
+                timezone=tenant.timezone,
             )
         )
         self._session.flush()
@@ -127,8 +141,42 @@ class TenantRepository:
             plate_image_days=image_days,
         )
 
+    def set_timezone(self, *, tenant_id: str, timezone: str) -> None:
+        self._update(tenant_id, timezone=timezone)
+
     def mark_shredded(self, *, tenant_id: str, at: datetime) -> None:
         self._update(tenant_id, keys_shredded_at=at)
+
+    def set_suspended(self, *, tenant_id: str, at: datetime | None) -> None:
+        """Suspend the tenant from ``at`` (None: resume it)."""
+        self._update(tenant_id, suspended_at=at)
+
+    def user_counts(self, *, tenant_ids: Sequence[str]) -> dict[str, int]:
+        """How many user accounts each of these tenants has (absent: none)."""
+        if not tenant_ids:
+            return {}
+        rows = self._session.execute(
+            select(User.tenant_id, func.count())
+            .where(User.tenant_id.in_(tenant_ids))
+            .group_by(User.tenant_id)
+        )
+        return {tenant_id: int(count) for tenant_id, count in rows}
+
+    def sealed_counts(self, *, tenant_id: str) -> dict[str, int]:
+        """How many rows of each data class holding sealed values the tenant has
+        (what crypto-shredding makes unreadable)."""
+        columns = {
+            "persons": Person.tenant_id,
+            "face_templates": FaceTemplate.tenant_id,
+            "vehicles": Vehicle.tenant_id,
+            "plate_reads": PlateRead.tenant_id,
+            "media_objects": MediaObject.tenant_id,
+            "users": User.tenant_id,
+        }
+        return {
+            name: int(self._session.scalar(select(func.count()).where(column == tenant_id)) or 0)
+            for name, column in columns.items()
+        }
 
     def bump_face_gallery_version(self, *, tenant_id: str) -> int:
         """Increment and return the tenant's face-data version (the UPDATE locks the

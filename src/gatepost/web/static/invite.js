@@ -7,16 +7,17 @@
 // organisation and role the link is for; a used, revoked or expired link says so at once.
 //
 // The page that shows a new link: [data-copy] buttons copy the field they name.
+//
+// Every word shown comes from the page (the data-* attributes of #invite-texts and
+// data-copied), which the server renders in the reader's language.
 (function () {
   "use strict";
 
-  var ROLES = {
-    admin: "administrator",
-    operator: "operator",
-    guard: "guard",
-    hr: "HR officer",
-    auditor: "auditor"
-  };
+  function text(name, fallback) {
+    var texts = document.getElementById("invite-texts");
+    var value = texts && texts.getAttribute("data-" + name);
+    return value || fallback;
+  }
 
   function wireCopy() {
     var buttons = document.querySelectorAll("[data-copy]");
@@ -27,7 +28,7 @@
           return;
         }
         var done = function () {
-          button.textContent = button.getAttribute("data-copied") || "Copied";
+          button.textContent = button.getAttribute("data-copied") || button.textContent;
         };
         if (navigator.clipboard && window.isSecureContext) {
           navigator.clipboard.writeText(field.value).then(done, function () {
@@ -56,19 +57,38 @@
     }
   }
 
+  // The sentence of data-joined with {tenant} (bold), {role} and {slug} (code) filled in.
   function describe(about, preview) {
-    var role = ROLES[preview.role] || preview.role;
+    var sentence = text("joined", "{tenant} ({role}): {slug}");
+    var role = text("role-" + preview.role, preview.role);
     about.textContent = "";
-    about.appendChild(document.createTextNode("You are invited to join "));
-    var name = document.createElement("strong");
-    name.id = "invite-tenant";
-    name.textContent = preview.tenant_name;
-    about.appendChild(name);
-    about.appendChild(document.createTextNode(" as " + role + ". Choose your username and password; you sign in to "));
-    var slug = document.createElement("code");
-    slug.textContent = preview.tenant_slug;
-    about.appendChild(slug);
-    about.appendChild(document.createTextNode("."));
+    sentence.split(/(\{tenant\}|\{role\}|\{slug\})/).forEach(function (part) {
+      var node;
+      if (part === "{tenant}") {
+        node = document.createElement("strong");
+        node.id = "invite-tenant";
+        node.textContent = preview.tenant_name;
+      } else if (part === "{slug}") {
+        node = document.createElement("code");
+        node.textContent = preview.tenant_slug;
+      } else {
+        node = document.createTextNode(part === "{role}" ? role : part);
+      }
+      about.appendChild(node);
+    });
+  }
+
+  // Why the API refused the link: its message (a constant per reason, in English) says
+  // used, revoked or expired; too many tries are "throttled"; anything else is an
+  // invalid link.
+  function refusal(body) {
+    var error = (body && body.error) || {};
+    if (error.code === "throttled") {
+      return "throttled";
+    }
+    var message = error.message || "";
+    var found = /\b(used|revoked|expired)\b/.exec(message);
+    return found ? found[1] : "invalid";
   }
 
   function check(token) {
@@ -89,9 +109,7 @@
         if (answer.ok) {
           describe(about, answer.body);
         } else {
-          var error = answer.body && answer.body.error;
-          var text = error && error.message ? error.message : "this invitation cannot be used";
-          showProblem(text.charAt(0).toUpperCase() + text.slice(1) + ".");
+          showProblem(text("refused-" + refusal(answer.body), text("refused", "")));
         }
       })
       .catch(function () {

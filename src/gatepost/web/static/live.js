@@ -1,10 +1,20 @@
 // The live event feed (/ui/live): reads the page's Server-Sent Events stream and adds
 // a row per event, newest on top. Written for a strict CSP: no inline code, and every
-// value goes into the page as text (textContent), never as HTML.
+// value goes into the page as text (textContent), never as HTML. The words it shows
+// come from the page in the viewer's language (data-text-* of #live-status); the
+// events arrive already worded by the server.
 (function () {
   "use strict";
 
   var MAX_ROWS = 200;
+  var TEXT = { live: "", reconnecting: "", disconnected: "", alert: "{alert}" };
+
+  function readTexts(status) {
+    Object.keys(TEXT).forEach(function (key) {
+      var text = status.getAttribute("data-text-" + key);
+      if (text) TEXT[key] = text;
+    });
+  }
 
   function cell(row, text, className) {
     var td = document.createElement("td");
@@ -48,7 +58,9 @@
     var reasons = cell(row, (event.reasons || []).join("; "), "live-reasons");
     (event.alerts || []).forEach(function (alert) {
       reasons.appendChild(document.createTextNode(" "));
-      badge(reasons, "Alert: " + alert, "danger");
+      badge(reasons, TEXT.alert.replace("{alert}", function () {
+        return alert;
+      }), "danger");
     });
     return row;
   }
@@ -57,7 +69,8 @@
     var table = document.getElementById("live-feed");
     var rows = document.getElementById("live-rows");
     var status = document.getElementById("live-status");
-    if (!table || !rows || !window.EventSource) return;
+    if (!table || !rows || !status || !window.EventSource) return;
+    readTexts(status);
 
     function setStatus(text, kind) {
       status.textContent = text;
@@ -66,13 +79,13 @@
 
     var source = new EventSource(table.getAttribute("data-stream-url"));
     source.onopen = function () {
-      setStatus("Live", "ok");
+      setStatus(TEXT.live, "ok");
     };
     source.onerror = function () {
       if (source.readyState === EventSource.CLOSED) {
-        setStatus("Disconnected: reload the page (you may need to sign in again)", "danger");
+        setStatus(TEXT.disconnected, "danger");
       } else {
-        setStatus("Reconnecting…", "warn");
+        setStatus(TEXT.reconnecting, "warn");
       }
     };
     source.onmessage = function (message) {

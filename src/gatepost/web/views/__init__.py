@@ -9,6 +9,7 @@ from gatepost.web.views import (
     access_points,
     account,
     alerts,
+    api_keys,
     audit,
     auth,
     dashboard,
@@ -26,8 +27,11 @@ from gatepost.web.views import (
     people,
     person_access,
     plate_test,
+    policies,
     schedules,
+    sites,
     tenants,
+    users,
     vehicles,
     webhooks,
 )
@@ -59,5 +63,9 @@ ROUTERS: tuple[APIRouter, ...] = (
     alerts.router,
     webhooks.router,
     tenants.router,
+    sites.router,
+    policies.router,
+    users.router,
+    api_keys.router,
     fallback.router,  # last: it matches every /ui path
 )

@@ -26,6 +26,7 @@ from gatepost.services.container import Container
 from gatepost.store.repositories.access_levels import StoredAccessLevel
 from gatepost.store.repositories.access_rules import StoredAccessPoint
 from gatepost.web.forms import MAX_LIMIT, optional, page_limit, sentence
+from gatepost.web.i18n import N_, gettext
 from gatepost.web.lookups import person_names, site_names
 from gatepost.web.rendering import can, render
 
@@ -35,11 +36,11 @@ router = APIRouter(prefix="/ui", route_class=GuardedRoute, include_in_schema=Fal
 
 HOLDERS_SHOWN = 50
 _MESSAGES = {
-    "name": "Enter a name of 1 to 120 characters.",
-    "schedule_id": "Choose a schedule from the list.",
-    "access_point_ids": "Choose access points from the list.",
+    "name": N_("Enter a name of 1 to 120 characters."),
+    "schedule_id": N_("Choose a schedule from the list."),
+    "access_point_ids": N_("Choose access points from the list."),
 }
-_TAKEN = "Another access level already has this name."
+_TAKEN = N_("Another access level already has this name.")
 
 
 # -- the form's fields ------------------------------------------------------------------
@@ -73,9 +74,10 @@ def _form_of(level: StoredAccessLevel) -> LevelForm:
 
 def _refusal(exc: ValidationFailed | Conflict) -> dict[str, str]:
     if isinstance(exc, Conflict):
-        return {"name": _TAKEN}
+        return {"name": gettext(_TAKEN)}
     field_name = exc.field if exc.field in _MESSAGES else "_form"
-    return {field_name: _MESSAGES.get(field_name) or sentence(exc.message)}
+    known = _MESSAGES.get(field_name)
+    return {field_name: gettext(known) if known else sentence(exc)}
 
 
 def _changes(level: StoredAccessLevel, form: LevelForm) -> dict[str, object]:
@@ -113,8 +115,8 @@ def _point_groups(
     for point in points.items:
         if only is not None and point.id not in only:
             continue
-        site = sites.get(point.site_id) or f"Site {point.site_id[:8]}"
-        zone = zone_names.get(point.into_zone_id or "", "") or "No zone"
+        site = sites.get(point.site_id) or gettext("Site %(id)s") % {"id": point.site_id[:8]}
+        zone = zone_names.get(point.into_zone_id or "", "") or gettext("No zone")
         by_site.setdefault(site, {}).setdefault(zone, []).append(point)
     return [
         PointGroup(
@@ -192,7 +194,9 @@ def access_level_detail(
         context["holder_count"] = container.access_levels.holder_counts(principal).get(level.id, 0)
         ids = container.access_levels.holders(principal, level.id, limit=HOLDERS_SHOWN)
         names = person_names(container, principal, ids)
-        context["holders"] = {pid: names.get(pid) or f"Person {pid[:8]}" for pid in ids}
+        context["holders"] = {
+            pid: names.get(pid) or gettext("Person %(id)s") % {"id": pid[:8]} for pid in ids
+        }
     return render(request, "pages/access_level.html", context)
 
 
@@ -226,9 +230,9 @@ def _level_form(
 def _draft(form: LevelForm) -> tuple[AccessLevelDraft | None, dict[str, str]]:
     errors: dict[str, str] = {}
     if not form.name.strip():
-        errors["name"] = "Enter a name for the access level."
+        errors["name"] = gettext("Enter a name for the access level.")
     if not form.schedule_id:
-        errors["schedule_id"] = "Choose when the level lets people through."
+        errors["schedule_id"] = gettext("Choose when the level lets people through.")
     if errors:
         return None, errors
     return AccessLevelDraft(form.name, form.schedule_id, form.access_point_ids), {}

@@ -29,6 +29,7 @@ from gatepost.services.container import Container
 from gatepost.services.remote_commands import DoorBoard, RemoteAction, RemoteCommandService
 from gatepost.store.ids import is_id
 from gatepost.web.forms import FormText, sentence
+from gatepost.web.i18n import N_, gettext, ngettext
 from gatepost.web.lookups import site_names
 from gatepost.web.rendering import Message, can, render
 
@@ -43,18 +44,33 @@ minute or so while idle, as docs/devices.md asks)."""
 _OPERATE = [require(Permission.ACCESS_POINTS_OPERATE)]
 
 _VERB = {
-    RemoteAction.OPEN: "Open",
-    RemoteAction.LOCKDOWN: "Lockdown",
-    RemoteAction.RELEASE: "Release",
+    RemoteAction.OPEN: N_("Open"),
+    RemoteAction.LOCKDOWN: N_("Lockdown"),
+    RemoteAction.RELEASE: N_("Release"),
 }
+_MODE = {
+    DoorMode.NORMALLY_LOCKED: N_("normally locked"),
+    DoorMode.SCHEDULED_UNLOCK: N_("scheduled unlock"),
+    DoorMode.LOCKED: N_("locked"),
+    DoorMode.RELEASED: N_("released"),
+    DoorMode.LOCKDOWN: N_("lockdown"),
+}
+_SHOWN_LABELS = (
+    N_("Normally locked"),
+    N_("Scheduled unlock"),
+    N_("Locked"),
+    N_("Released"),
+)
+"""What the page's ``|label`` shows for door modes (besides "Lockdown"), marked for
+extraction."""
 
 
 def _devices(count: int) -> str:
-    return "1 device" if count == 1 else f"{count} devices"
+    return ngettext("%(n)s device", "%(n)s devices", count) % {"n": count}
 
 
 def _points(count: int) -> str:
-    return "1 access point" if count == 1 else f"{count} access points"
+    return ngettext("%(n)s access point", "%(n)s access points", count) % {"n": count}
 
 
 def _sent(action: RemoteAction, *, site: str, resent: bool = False, **target: str) -> Response:
@@ -70,18 +86,28 @@ def _notice(board: DoorBoard, params: Mapping[str, str]) -> Message | None:
     """The flash for a command just sent, worded from the board (the query only says
     which command and where); None when the query names nothing on the board."""
     try:
-        verb = _VERB[RemoteAction(params.get("sent", ""))]
+        verb = gettext(_VERB[RemoteAction(params.get("sent", ""))])
     except ValueError:
         return None
     point_id, zone_id = params.get("point", ""), params.get("zone", "")
     for state in board.points:
         if state.point.id == point_id:
-            mode = state.point.door_mode.value.replace("_", " ")
-            again = " again (it was in that state already)" if params.get("resent") else ""
-            text = (
-                f"{verb} sent{again} to {_devices(len(state.devices))} at"
-                f" {state.point.name}. Door mode: {mode}."
+            mode = state.point.door_mode
+            shown = gettext(_MODE[mode]) if mode in _MODE else mode.value.replace("_", " ")
+            sent = (
+                gettext(
+                    "%(verb)s sent again (it was in that state already)"
+                    " to %(devices)s at %(point)s."
+                )
+                if params.get("resent")
+                else gettext("%(verb)s sent to %(devices)s at %(point)s.")
             )
+            where = {
+                "verb": verb,
+                "devices": _devices(len(state.devices)),
+                "point": state.point.name,
+            }
+            text = sent % where + " " + gettext("Door mode: %(mode)s.") % {"mode": shown}
             return Message("success", text)
     for zone in board.zones:
         if zone.zone.id == zone_id:
@@ -90,10 +116,17 @@ def _notice(board: DoorBoard, params: Mapping[str, str]) -> Message | None:
             ]
             devices = sum(len(p.devices) for p in points)
             locked = sum(1 for p in points if p.point.door_mode is DoorMode.LOCKDOWN)
-            text = (
-                f"{verb} of {zone.zone.name} sent to {_points(len(points))}"
-                f" ({_devices(devices)}). In lockdown now: {locked} of {len(points)}."
-            )
+            sent = gettext("%(verb)s of %(zone)s sent to %(points)s (%(devices)s).") % {
+                "verb": verb,
+                "zone": zone.zone.name,
+                "points": _points(len(points)),
+                "devices": _devices(devices),
+            }
+            now = gettext("In lockdown now: %(locked)s of %(n)s.") % {
+                "locked": locked,
+                "n": len(points),
+            }
+            text = f"{sent} {now}"
             return Message("success", text)
     return None
 
@@ -153,7 +186,7 @@ def _run(
         return call()
     except (ValidationFailed, Conflict) as exc:
         status = 422 if isinstance(exc, ValidationFailed) else 409
-        message = Message("error", sentence(exc.message))
+        message = Message("error", sentence(exc))
         return _page(request, principal, container, site=site, message=message, status_code=status)
 
 

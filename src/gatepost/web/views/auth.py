@@ -35,13 +35,14 @@ from gatepost.services.container import Container
 from gatepost.web.csrf import FORM_CSRF_COOKIE, form_csrf, form_csrf_valid
 from gatepost.web.errors import TWO_STEP_PATH
 from gatepost.web.forms import FormText, field_errors, sentence
+from gatepost.web.i18n import N_, gettext
 from gatepost.web.rendering import render
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/ui", route_class=GuardedRoute, include_in_schema=False)
 
-_EXPIRED = "This form has expired. Please try again."
+_EXPIRED = N_("This form has expired. Please try again.")
 _SETUP_FIELDS = {"token", "tenant_name", "tenant_slug", "username", "password", "password_confirm"}
 _SETUP_ALIASES = {"name": "tenant_name", "slug": "tenant_slug"}
 
@@ -95,7 +96,7 @@ def login(
 ) -> Response:
     form = {"tenant": tenant.strip()[:63], "username": username.strip()[:150]}
     if not form_csrf_valid(request, csrf_token, container.clock.now()):
-        return _login_form(request, container, form=form, error=_EXPIRED, status_code=403)
+        return _login_form(request, container, form=form, error=gettext(_EXPIRED), status_code=403)
     try:
         result = container.auth.login(
             tenant_slug=tenant,
@@ -109,12 +110,12 @@ def login(
             request,
             container,
             form=form,
-            error=sentence(exc.message),
+            error=sentence(exc),
             status_code=429,
             headers={"Retry-After": str(exc.retry_after)},
         )
     except AuthenticationFailed as exc:
-        message = sentence(exc.message)
+        message = sentence(exc)
         return _login_form(request, container, form=form, error=message, status_code=401)
     landing = TWO_STEP_PATH if result.principal.totp_pending else "/ui/"
     response = RedirectResponse(landing, status_code=303)
@@ -174,10 +175,10 @@ def setup(
     form = {"tenant_name": tenant_name, "tenant_slug": tenant_slug, "username": username}
     if not form_csrf_valid(request, csrf_token, container.clock.now()):
         return _setup_form(
-            request, container, form=form, errors={"_form": _EXPIRED}, status_code=403
+            request, container, form=form, errors={"_form": gettext(_EXPIRED)}, status_code=403
         )
     if password != password_confirm:
-        errors = {"password_confirm": "The passwords do not match."}
+        errors = {"password_confirm": gettext("The passwords do not match.")}
         return _setup_form(request, container, form=form, errors=errors, status_code=422)
     try:
         container.setup.complete(
@@ -192,7 +193,7 @@ def setup(
         return _setup_form(request, container, form=form, errors=errors, status_code=422)
     except (SetupError, Conflict) as exc:
         field = "token" if isinstance(exc, SetupError) else "tenant_slug"
-        errors = {field: sentence(exc.message)}
+        errors = {field: sentence(exc)}
         return _setup_form(request, container, form=form, errors=errors, status_code=409)
     query = urlencode({"notice": "setup_done", "tenant": tenant_slug.strip().lower()})
     response = RedirectResponse(f"/ui/login?{query}", status_code=303)

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from gatepost.api.deps import ContainerDep, CurrentPrincipal, GuardedRoute, require
 from gatepost.security.permissions import Permission
 from gatepost.services.events import EventFilter
+from gatepost.web.i18n import gettext
 from gatepost.web.lookups import device_names, person_names
 from gatepost.web.rendering import can, render
 
@@ -25,15 +26,15 @@ def dashboard(request: Request, principal: CurrentPrincipal, container: Containe
     stats: list[tuple[str, str, str, str]] = []
     if can(principal, Permission.PERSONS_READ):
         people = f"{container.persons.count(principal):,}"
-        stats.append(("People", people, "/ui/people", "people"))
+        stats.append((gettext("People"), people, "/ui/people", "people"))
     if can(principal, Permission.DEVICES_READ):
         devices = f"{container.devices.count(principal):,}"
-        stats.append(("Devices", devices, "/ui/devices", "devices"))
+        stats.append((gettext("Devices"), devices, "/ui/devices", "devices"))
     recent: list[Any] = []
     if can(principal, Permission.EVENTS_READ):
         midnight = container.clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
         today = f"{container.events.count(principal, since=midnight):,}"
-        stats.append(("Events today (UTC)", today, "/ui/events", "events"))
+        stats.append((gettext("Events today (UTC)"), today, "/ui/events", "events"))
         recent = list(
             container.events.list(principal, limit=_RECENT, cursor=None, where=EventFilter()).items
         )

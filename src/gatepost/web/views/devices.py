@@ -129,7 +129,7 @@ def register_device(
             principal,
             container,
             form=form,
-            errors={"name": sentence(exc.message)},
+            errors={"name": sentence(exc)},
             status_code=409,
         )
     context = {
@@ -174,7 +174,7 @@ def add_site(
         errors = (
             field_errors(exc, known=_SITE_FIELDS, aliases={"name": "site_name"})
             if isinstance(exc, ValidationFailed)
-            else {"site_name": sentence(exc.message)}
+            else {"site_name": sentence(exc)}
         )
         form = _blank_device() | {"site_name": site_name, "timezone": timezone}
         return _device_form(

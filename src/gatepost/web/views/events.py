@@ -11,12 +11,29 @@ from gatepost.errors import ValidationFailed
 from gatepost.security.permissions import Permission
 from gatepost.services.events import EventFilter
 from gatepost.web.forms import optional, page_limit
+from gatepost.web.i18n import N_, gettext
 from gatepost.web.lookups import device_names, person_names
 from gatepost.web.rendering import render
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/ui", route_class=GuardedRoute, include_in_schema=False)
+
+_SHOWN_LABELS = (
+    N_("Access granted"),
+    N_("Access denied"),
+    N_("Door opened"),
+    N_("Door forced"),
+    N_("Card presented"),
+    N_("Face captured"),
+    N_("Plate read"),
+    N_("Device online"),
+    N_("Device offline"),
+    N_("Door remote open"),
+    N_("Door remote lockdown"),
+    N_("Door remote release"),
+)
+"""What the page's ``|label`` shows for event kinds (marked for extraction)."""
 
 _KINDS = [kind.value for kind in EventKind]
 
@@ -42,7 +59,7 @@ def events(
             principal, limit=page_limit(limit), cursor=optional(cursor), where=where
         )
     except ValidationFailed:
-        error = "That page link is no longer valid; showing the newest events."
+        error = gettext("That page link is no longer valid; showing the newest events.")
         page = container.events.list(principal, limit=page_limit(limit), cursor=None, where=where)
     context = {
         "active": "events",

@@ -178,7 +178,7 @@ def _refusal(exc: ValidationFailed) -> dict[str, str]:
     """The service's refusal next to its field, in the form's words."""
     field = exc.field or ""
     if field not in _POLICY_FIELDS:
-        return {"_form": sentence(exc.message)}
+        return {"_form": sentence(exc)}
     message = exc.message
     if message.startswith(field):
         message = _POLICY_FIELDS[field] + message[len(field) :]

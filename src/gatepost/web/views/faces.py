@@ -38,6 +38,7 @@ from gatepost.services.persons import PersonView
 from gatepost.web.enrolments import card_context
 from gatepost.web.errors import is_htmx
 from gatepost.web.forms import FormText, field_errors, sentence
+from gatepost.web.i18n import N_, gettext, ngettext
 from gatepost.web.recognitions import Frame, chosen, recognition_test
 from gatepost.web.rendering import render
 from gatepost.web.views.people import person_page
@@ -47,13 +48,9 @@ __all__ = ["router"]
 router = APIRouter(prefix="/ui", route_class=GuardedRoute, include_in_schema=False)
 
 _CONSENT_FIELDS = {"notice_version", "agreed"}
-_NOT_AGREED = "Confirm that the person has read this notice and agrees."
+_NOT_AGREED = N_("Confirm that the person has read this notice and agrees.")
 
 Photos = Annotated[list[UploadFile], Depends(chosen("files"))]
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _card(
@@ -90,7 +87,7 @@ def record_face_consent(
     """Record the person's consent to face recognition under a notice version."""
     form = {"notice_version": notice_version}
     if not agreed:
-        errors = {"agreed": _NOT_AGREED}
+        errors = {"agreed": gettext(_NOT_AGREED)}
     else:
         try:
             container.persons.record_consent(
@@ -126,14 +123,22 @@ def enrol_face(
     except (ValidationFailed, Conflict) as exc:
         # No consent (409) is about the card, not the photos: the upload form is gone.
         field, status = ("_form", 409) if isinstance(exc, Conflict) else ("files", 422)
-        errors = {field: sentence(exc.message)}
+        errors = {field: sentence(exc)}
         return _card(request, principal, container, person, errors=errors, status_code=status)
     if not is_htmx(request):
         return RedirectResponse(f"/ui/people/{person_id}?notice=face_enrolled", status_code=303)
-    done = f"Face enrolled: {_count(len(enrolment.faces), 'new template')}"
+    added = len(enrolment.faces)
     if enrolment.replaced:
-        done += f", {_count(enrolment.replaced, 'earlier one')} deleted"
-    return _card(request, principal, container, person, done=done + ".", status_code=201)
+        done = ngettext(
+            "Face enrolled: %(n)s new template, %(old)s earlier one(s) deleted.",
+            "Face enrolled: %(n)s new templates, %(old)s earlier one(s) deleted.",
+            added,
+        ) % {"n": added, "old": enrolment.replaced}
+    else:
+        done = ngettext(
+            "Face enrolled: %(n)s new template.", "Face enrolled: %(n)s new templates.", added
+        ) % {"n": added}
+    return _card(request, principal, container, person, done=done, status_code=201)
 
 
 @router.post("/people/{person_id}/faces/delete", dependencies=[require(Permission.FACES_ENROL)])
@@ -145,7 +150,9 @@ def delete_faces(
     if not is_htmx(request):
         return RedirectResponse(f"/ui/people/{person_id}?notice=face_deleted", status_code=303)
     person = container.persons.get(principal, person_id)
-    done = f"{_count(deleted, 'face template')} deleted."
+    done = ngettext("%(n)s face template deleted.", "%(n)s face templates deleted.", deleted) % {
+        "n": deleted
+    }
     return _card(request, principal, container, person, done=done)
 
 

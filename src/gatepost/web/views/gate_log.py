@@ -23,12 +23,25 @@ from gatepost.services.container import Container
 from gatepost.services.pages import Page
 from gatepost.services.plate_log import PlateLogEntry, PlateLogFilter
 from gatepost.web.forms import optional, page_limit, sentence
+from gatepost.web.i18n import N_, gettext
 from gatepost.web.lookups import device_names
 from gatepost.web.rendering import can, render
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/ui", route_class=GuardedRoute, include_in_schema=False)
+
+_SHOWN_LABELS = (
+    N_("Allow"),
+    N_("Deny"),
+    N_("Unknown"),
+    N_("Blue"),
+    N_("Green"),
+    N_("Yellow"),
+    N_("White"),
+    N_("Black"),
+)
+"""What the page's ``|label`` shows for decisions and plate colours (marked for extraction)."""
 
 _DECISIONS = tuple(decision.value for decision in GateDecision)
 
@@ -81,7 +94,7 @@ def gate_log(
             principal, limit=page_limit(limit), cursor=optional(cursor), where=where
         )
     except ValidationFailed:
-        error = "That page link is no longer valid; showing the newest reads."
+        error = gettext("That page link is no longer valid; showing the newest reads.")
         page = container.plate_log.list(
             principal, limit=page_limit(limit), cursor=None, where=where
         )
@@ -100,7 +113,7 @@ def search_gate_log(
     """One plate's reads, newest first (the first page; narrow by time in the API)."""
     devices = device_names(container, principal)
     filters = {"device": "", "decision": ""}
-    error = None if plate.strip() else "Enter a plate to search for."
+    error = None if plate.strip() else gettext("Enter a plate to search for.")
     page: Page[PlateLogEntry] = Page([], None, page_limit(""))
     if error is None:
         try:
@@ -108,7 +121,7 @@ def search_gate_log(
                 principal, limit=page_limit(""), cursor=None, where=PlateLogFilter(), plate=plate
             )
         except ValidationFailed as exc:
-            error = sentence(exc.message)
+            error = sentence(exc)
     return _page(
         request,
         principal,

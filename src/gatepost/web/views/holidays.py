@@ -4,7 +4,8 @@ On a site holiday, schedules use their holiday times instead of the weekday's (c
 unless a schedule says otherwise). Whoever may read access rules sees a site's upcoming
 and past holidays, dated in the site's local calendar; whoever may write them adds one
 (a date and a name, one per date), imports a country's public holidays of a year (the
-dates the site has already are kept), or deletes one. ``/ui/holidays`` opens the first
+dates the site has already are kept; the country defaults to the site's holiday
+calendar, whose subdivision is used with it), or deletes one. ``/ui/holidays`` opens the first
 site's calendar, or the one chosen in its site picker.
 """
 
@@ -26,6 +27,7 @@ from gatepost.security.policy import Principal
 from gatepost.services.container import Container
 from gatepost.store.repositories.schedules import StoredHoliday
 from gatepost.web.forms import FormText, sentence
+from gatepost.web.i18n import N_, gettext
 from gatepost.web.lookups import site_names
 from gatepost.web.public_holidays import public_holidays
 from gatepost.web.rendering import can, render
@@ -34,11 +36,11 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/ui", route_class=GuardedRoute, include_in_schema=False)
 
-_NO_DATE = "Enter the date, for example 2027-05-01."
-_NO_NAME = "Enter a name for the holiday, for example Labour Day."
-_TAKEN = "This site already has a holiday on this date."
-_NO_YEAR = "Enter a year, for example 2027."
-_NO_COUNTRY = "Enter a country code that has a calendar, for example CN, HK, DE or US."
+_NO_DATE = N_("Enter the date, for example 2027-05-01.")
+_NO_NAME = N_("Enter a name for the holiday, for example Labour Day.")
+_TAKEN = N_("This site already has a holiday on this date.")
+_NO_YEAR = N_("Enter a year, for example 2027.")
+_NO_COUNTRY = N_("Enter a country code that has a calendar, for example CN, HK, DE or US.")
 _LONGEST_NAME = 120  # as the service allows
 
 
@@ -83,7 +85,13 @@ def _calendar(
         "today": today,
         "upcoming": sorted((h for h in days if h.date >= today), key=lambda h: h.date),
         "past": sorted((h for h in days if h.date < today), key=lambda h: h.date, reverse=True),
-        "form": {"day": "", "name": "", "country": "", "year": str(today.year)} | (form or {}),
+        "form": {
+            "day": "",
+            "name": "",
+            "country": site.holiday_country or "",  # the site's calendar, if it has one
+            "year": str(today.year),
+        }
+        | (form or {}),
         "errors": errors or {},
         "can_write": can(principal, Permission.ACCESS_RULES_WRITE),
     }
@@ -112,14 +120,14 @@ def add_holiday(
     try:
         when = date.fromisoformat(day.strip())
     except ValueError:
-        errors["day"] = _NO_DATE
+        errors["day"] = gettext(_NO_DATE)
     if not name.strip():
-        errors["name"] = _NO_NAME
+        errors["name"] = gettext(_NO_NAME)
     if not errors:
         try:
             container.schedules.add_holiday(principal, site_id, day=when, name=name)
         except Conflict:
-            errors, status = {"day": _TAKEN}, 409
+            errors, status = {"day": gettext(_TAKEN)}, 409
         except ValidationFailed as exc:
             field = exc.field if exc.field == "name" else "_form"
             errors = {field: sentence(exc.message.replace("name must", "The name must"))}
@@ -144,17 +152,19 @@ def import_holidays(
     year: FormText = "",
 ) -> Response:
     """Add the country's public holidays of the year that the site does not have yet."""
-    container.sites.get(principal, site_id)  # another tenant's site is no site
+    site = container.sites.get(principal, site_id)  # another tenant's site is no site
     form = {"country": country[:8], "year": year[:8]}
     errors: dict[str, str] = {}
+    own = site.holiday_country is not None and country.strip().upper() == site.holiday_country
     try:
-        found = public_holidays(country, int(year.strip()))
-    except ValueError:
-        errors["year"] = _NO_YEAR
-    except ValidationFailed as exc:
-        errors[exc.field or "country"] = (
-            _NO_COUNTRY if exc.field == "country" else sentence(exc.message)
+        found = public_holidays(
+            country, int(year.strip()), subdivision=site.holiday_subdivision if own else None
         )
+    except ValueError:
+        errors["year"] = gettext(_NO_YEAR)
+    except ValidationFailed as exc:
+        country_error = gettext(_NO_COUNTRY) if exc.field == "country" else sentence(exc)
+        errors[exc.field or "country"] = country_error
     if errors:
         return _calendar(
             request, principal, container, site_id, form=form, errors=errors, status_code=422

@@ -22,13 +22,14 @@ from gatepost.errors import Conflict, Throttled, ValidationFailed
 from gatepost.services.container import Container
 from gatepost.web.csrf import form_csrf, form_csrf_valid
 from gatepost.web.forms import FormText, field_errors, sentence
+from gatepost.web.i18n import N_, gettext
 from gatepost.web.rendering import render
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/ui", route_class=GuardedRoute, include_in_schema=False)
 
-_EXPIRED = "This form has expired. Please try again."
+_EXPIRED = N_("This form has expired. Please try again.")
 _FIELDS = {"token", "username", "password", "password_confirm"}
 
 
@@ -72,12 +73,12 @@ def accept_invitation(
     form = {"username": username.strip()[:120]}
     token = token.strip()[:200]
     if not form_csrf_valid(request, csrf_token, container.clock.now()):
-        errors = {"_form": _EXPIRED}
+        errors = {"_form": gettext(_EXPIRED)}
         return _invite_form(
             request, container, form=form, token=token, errors=errors, status_code=403
         )
     if password != password_confirm:
-        errors = {"password_confirm": "The passwords do not match."}
+        errors = {"password_confirm": gettext("The passwords do not match.")}
         return _invite_form(
             request, container, form=form, token=token, errors=errors, status_code=422
         )
@@ -86,13 +87,13 @@ def accept_invitation(
             token=token, username=username, password=password, client=_client(request)
         )
     except Throttled as exc:
-        errors = {"_form": sentence(exc.message)}
+        errors = {"_form": sentence(exc)}
         headers = {"Retry-After": str(exc.retry_after)}
         return _invite_form(
             request, container, form=form, errors=errors, status_code=429, headers=headers
         )
     except InvitationRefused as exc:
-        errors = {"token": sentence(exc.message)}
+        errors = {"token": sentence(exc)}
         return _invite_form(request, container, form=form, errors=errors, status_code=409)
     except ValidationFailed as exc:
         errors = field_errors(exc, known=_FIELDS)
@@ -100,7 +101,7 @@ def accept_invitation(
             request, container, form=form, token=token, errors=errors, status_code=422
         )
     except Conflict as exc:
-        errors = {"username": sentence(exc.message)}
+        errors = {"username": sentence(exc)}
         return _invite_form(
             request, container, form=form, token=token, errors=errors, status_code=409
         )

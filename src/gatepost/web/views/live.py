@@ -36,6 +36,7 @@ from gatepost.security.policy import Principal
 from gatepost.services.container import Container
 from gatepost.services.event_feed import FeedCursor, FeedItem, parse_position
 from gatepost.store.ids import is_id
+from gatepost.web.i18n import N_, current_locale, gettext, use_locale
 from gatepost.web.lookups import site_names
 from gatepost.web.rendering import can, render
 
@@ -49,57 +50,71 @@ STREAM_SECONDS = 300.0
 RETRY_MS = 2000
 
 REASON_TEXT: dict[str, str] = {
-    Reason.GRANTED: "Access granted",
-    Reason.EXIT_REQUEST: "Exit button",
-    Reason.DOOR_UNLOCKED: "Door held open by its mode",
-    Reason.LOCKDOWN: "Lockdown in force",
-    Reason.UNKNOWN_CREDENTIAL: "Unknown card, PIN or QR code",
-    Reason.FACE_NOT_RECOGNISED: "Face not recognised",
-    Reason.UNKNOWN_PLATE: "Unknown plate",
-    Reason.FACTORS_DISAGREE: "Card and face belong to different people",
-    Reason.FACE_UNCERTAIN: "Face match uncertain",
-    Reason.BLOCKED: "Person is blocked",
-    Reason.CREDENTIAL_REVOKED: "Credential revoked",
-    Reason.CREDENTIAL_NOT_YET_VALID: "Credential not valid yet",
-    Reason.CREDENTIAL_EXPIRED: "Credential expired",
-    Reason.VEHICLE_OUTSIDE_VALIDITY: "Vehicle pass not valid now",
-    Reason.PERSON_INACTIVE: "Person is inactive",
-    Reason.PERSON_OUTSIDE_VALIDITY: "Person's access not valid now",
-    Reason.CONSENT_WITHDRAWN: "Face consent withdrawn",
-    Reason.FACTOR_NOT_ACCEPTED: "This kind of credential is not accepted here",
-    Reason.SECOND_FACTOR_REQUIRED: "Second factor required",
-    Reason.NO_ACCESS_LEVEL: "No access level for this door",
-    Reason.OUTSIDE_SCHEDULE: "Outside the allowed hours",
-    Reason.HOLIDAY: "Closed for a holiday",
-    Reason.DOOR_LOCKED: "Door locked by an operator",
-    Reason.FIRST_PERSON_NOT_IN: "Waiting for the first person in",
-    Reason.ANTI_PASSBACK: "Anti-passback: already inside",
-    Reason.ANTI_PASSBACK_SOFT: "Anti-passback warning",
-    Reason.DURESS: "Duress PIN",
-    Reason.WATCHLISTED: "Person is on the watch list",
-    "remote_open": "Opened remotely by an operator",
-    "remote_lockdown": "Locked down remotely by an operator",
-    "remote_release": "Lockdown released by an operator",
+    Reason.GRANTED: N_("Access granted"),
+    Reason.EXIT_REQUEST: N_("Exit button"),
+    Reason.DOOR_UNLOCKED: N_("Door held open by its mode"),
+    Reason.LOCKDOWN: N_("Lockdown in force"),
+    Reason.UNKNOWN_CREDENTIAL: N_("Unknown card, PIN or QR code"),
+    Reason.FACE_NOT_RECOGNISED: N_("Face not recognised"),
+    Reason.UNKNOWN_PLATE: N_("Unknown plate"),
+    Reason.FACTORS_DISAGREE: N_("Card and face belong to different people"),
+    Reason.FACE_UNCERTAIN: N_("Face match uncertain"),
+    Reason.BLOCKED: N_("Person is blocked"),
+    Reason.CREDENTIAL_REVOKED: N_("Credential revoked"),
+    Reason.CREDENTIAL_NOT_YET_VALID: N_("Credential not valid yet"),
+    Reason.CREDENTIAL_EXPIRED: N_("Credential expired"),
+    Reason.VEHICLE_OUTSIDE_VALIDITY: N_("Vehicle pass not valid now"),
+    Reason.PERSON_INACTIVE: N_("Person is inactive"),
+    Reason.PERSON_OUTSIDE_VALIDITY: N_("Person's access not valid now"),
+    Reason.CONSENT_WITHDRAWN: N_("Face consent withdrawn"),
+    Reason.FACTOR_NOT_ACCEPTED: N_("This kind of credential is not accepted here"),
+    Reason.SECOND_FACTOR_REQUIRED: N_("Second factor required"),
+    Reason.NO_ACCESS_LEVEL: N_("No access level for this door"),
+    Reason.OUTSIDE_SCHEDULE: N_("Outside the allowed hours"),
+    Reason.HOLIDAY: N_("Closed for a holiday"),
+    Reason.DOOR_LOCKED: N_("Door locked by an operator"),
+    Reason.FIRST_PERSON_NOT_IN: N_("Waiting for the first person in"),
+    Reason.ANTI_PASSBACK: N_("Anti-passback: already inside"),
+    Reason.ANTI_PASSBACK_SOFT: N_("Anti-passback warning"),
+    Reason.DURESS: N_("Duress PIN"),
+    Reason.WATCHLISTED: N_("Person is on the watch list"),
+    "remote_open": N_("Opened remotely by an operator"),
+    "remote_lockdown": N_("Locked down remotely by an operator"),
+    "remote_release": N_("Lockdown released by an operator"),
 }
 """What each reason code means, for people (the feed shows these, never raw codes)."""
 
 _OUTCOME_TEXT = {
-    "grant": "Granted",
-    "deny": "Denied",
-    "second_factor": "Second factor",
-    "alert_only": "Alert",
+    "grant": N_("Granted"),
+    "deny": N_("Denied"),
+    "second_factor": N_("Second factor"),
+    "alert_only": N_("Alert"),
 }
 _ALERT_TEXT = {
-    "duress": "Duress",
-    "blocked": "Blocked person",
-    "watchlist": "Watch list",
-    "anti_passback": "Anti-passback",
-    "forced": "Door forced",
+    "duress": N_("Duress"),
+    "blocked": N_("Blocked person"),
+    "watchlist": N_("Watch list"),
+    "anti_passback": N_("Anti-passback"),
+    "forced": N_("Door forced"),
 }
+
+
+_SHOWN_LABELS = (
+    N_("Device tamper"),
+    N_("Door held open"),
+    N_("Card"),
+    N_("Pin"),
+    N_("Qr"),
+    N_("Face"),
+    N_("Plate"),
+    N_("Exit button"),
+)
+"""What :func:`_label` makes of event kinds and arrivals besides those the event log
+shows (marked for extraction)."""
 
 
 def _label(code: str) -> str:
-    return code.replace(".", " ").replace("_", " ").capitalize()
+    return gettext(code.replace(".", " ").replace("_", " ").capitalize())
 
 
 def _utc(moment: datetime) -> str:
@@ -110,6 +125,11 @@ def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
+def _text(texts: dict[str, str], code: str) -> str:
+    known = texts.get(code)
+    return gettext(known) if known else _label(code)
+
+
 def _message(item: FeedItem, principal: Principal) -> dict[str, object]:
     """What the browser shows for one event (text only; names as the viewer may see)."""
     where = []
@@ -118,6 +138,7 @@ def _message(item: FeedItem, principal: Principal) -> dict[str, object]:
     if can(principal, Permission.DEVICES_READ):
         where.append(item.device_name)
     remote = item.command is not None and item.outcome is None
+    outcome = _OUTCOME_TEXT.get(item.outcome or "", N_("Command sent") if remote else "")
     return {
         "id": item.id,
         "time": _utc(item.occurred_at),
@@ -125,15 +146,19 @@ def _message(item: FeedItem, principal: Principal) -> dict[str, object]:
         "where": " · ".join(where),
         "event": _label(item.kind.value),
         "arrival": _label(item.arrival) if item.arrival else "",
-        "outcome": _OUTCOME_TEXT.get(item.outcome or "", "Command sent" if remote else ""),
+        "outcome": gettext(outcome) if outcome else "",
         "outcome_code": item.outcome or ("remote" if remote else ""),
-        "reasons": [REASON_TEXT.get(code, _label(code)) for code in item.reasons],
-        "alerts": [_ALERT_TEXT.get(code, _label(code)) for code in item.alerts],
+        "reasons": [_text(REASON_TEXT, code) for code in item.reasons],
+        "alerts": [_text(_ALERT_TEXT, code) for code in item.alerts],
     }
 
 
-def _sse(item: FeedItem, principal: Principal) -> str:
-    data = json.dumps(_message(item, principal), ensure_ascii=False, separators=(",", ":"))
+def _sse(item: FeedItem, principal: Principal, locale: str) -> str:
+    """One SSE message, worded in ``locale`` (the request's, taken when the stream
+    opened: the stream's body is sent outside the request's handler)."""
+    with use_locale(locale):
+        message = _message(item, principal)
+    data = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
     return f"id: {item.position}\ndata: {data}\n\n"
 
 
@@ -166,9 +191,10 @@ async def live_stream(
     anything else gets 406 at once instead of a response that never ends."""
     if "text/event-stream" not in request.headers.get("accept", ""):
         return PlainTextResponse(
-            "This is a live event stream: open /ui/live to watch it.", status_code=406
+            gettext("This is a live event stream: open /ui/live to watch it."), status_code=406
         )
     site_id = _site_filter(site)
+    locale = current_locale()
     feed = container.event_feed
     resumed = parse_position(request.headers.get("last-event-id"))
     backlog: list[FeedItem] = []
@@ -181,13 +207,13 @@ async def live_stream(
         started = last_sent = time.monotonic()
         yield f"retry: {RETRY_MS}\n\n"
         for item in backlog:
-            yield _sse(item, principal)
+            yield _sse(item, principal, locale)
         while time.monotonic() - started < STREAM_SECONDS:
             if await request.is_disconnected():
                 return
             items = await run_in_threadpool(_poll, container, principal, cursor, site_id)
             for item in items:
-                yield _sse(item, principal)
+                yield _sse(item, principal, locale)
                 last_sent = time.monotonic()
             if time.monotonic() - last_sent >= HEARTBEAT_SECONDS:
                 yield ": heartbeat\n\n"

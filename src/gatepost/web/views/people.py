@@ -1,4 +1,9 @@
-"""People: search and list, create, detail with reveal-with-reason, consents.
+"""People: search and list, create, edit, erase, detail with reveal-with-reason and the
+consent history.
+
+Editing uses the create form (``pages/person_new.html``); masked values are never filled
+in, so an empty identity number or phone keeps the recorded one. Erasing first shows
+what goes (``PersonService.erasure_preview``) and needs the person's name typed.
 
 Identity numbers and phones only ever reach the page masked. Revealing one posts a
 reason to ``/ui/people/{id}/reveal``; the service checks it and writes the audit entry,
@@ -28,6 +33,7 @@ from gatepost.services.persons import PersonDraft, PersonView
 from gatepost.web.enrolments import card_context, current_consent
 from gatepost.web.errors import is_htmx
 from gatepost.web.forms import MAX_LIMIT, FormText, field_errors, optional, page_limit, sentence
+from gatepost.web.i18n import N_
 from gatepost.web.lookups import site_names
 from gatepost.web.person_levels import access_context
 from gatepost.web.rendering import can, render
@@ -36,7 +42,7 @@ __all__ = ["person_page", "router"]
 
 router = APIRouter(prefix="/ui", route_class=GuardedRoute, include_in_schema=False)
 
-SEARCH_FIELDS = {"name": "Name", "phone": "Phone", "identity": "Identity number"}
+SEARCH_FIELDS = {"name": N_("Name"), "phone": N_("Phone"), "identity": N_("Identity number")}
 _PERSON_FIELDS = {"name", "kind", "site_id", "identity_kind", "identity_number", "phone", "notes"}
 
 
@@ -112,7 +118,7 @@ def search_people(
         page = _search(container, principal, by=by, q=query)
     except ValidationFailed as exc:
         empty: Page[PersonView] = Page([], None, MAX_LIMIT)
-        return _people_page(request, principal, empty, by=by, q=query, error=sentence(exc.message))
+        return _people_page(request, principal, empty, by=by, q=query, error=sentence(exc))
     return _people_page(request, principal, page, by=by, q=query)
 
 
@@ -124,9 +130,12 @@ def _person_form(
     form: dict[str, str],
     errors: dict[str, str] | None = None,
     status_code: int = 200,
+    person: PersonView | None = None,
 ) -> Response:
+    """The add form, or with ``person`` the edit form (masked values not filled in)."""
     context = {
         "active": "people",
+        "person": person,
         "form": form,
         "errors": errors or {},
         "kinds": [kind.value for kind in PersonKind],
@@ -181,11 +190,134 @@ def create_person(
             request, principal, container, form=form, errors=errors, status_code=422
         )
     except Conflict as exc:
-        errors = {"identity_number": sentence(exc.message)}
+        errors = {"identity_number": sentence(exc)}
         return _person_form(
             request, principal, container, form=form, errors=errors, status_code=409
         )
     return RedirectResponse(f"/ui/people/{person.id}?notice=person_created", status_code=303)
+
+
+def _edit_form(person: PersonView) -> dict[str, str]:
+    return {
+        "name": person.name,
+        "kind": person.kind.value,
+        "site_id": person.site_id or "",
+        "identity_kind": (person.identity_kind or IdentityKind.CN_RESIDENT).value,
+        "notes": person.notes or "",
+    }
+
+
+@router.get("/people/{person_id}/edit", dependencies=[require(Permission.PERSONS_WRITE)])
+def edit_person(
+    request: Request, person_id: str, principal: CurrentPrincipal, container: ContainerDep
+) -> Response:
+    person = container.persons.get(principal, person_id)
+    return _person_form(request, principal, container, form=_edit_form(person), person=person)
+
+
+@router.post("/people/{person_id}/edit", dependencies=[require(Permission.PERSONS_WRITE)])
+def save_person(
+    request: Request,
+    person_id: str,
+    principal: CurrentPrincipal,
+    container: ContainerDep,
+    name: FormText = "",
+    kind: FormText = "",
+    site_id: FormText = "",
+    identity_kind: FormText = "",
+    identity_number: FormText = "",
+    phone: FormText = "",
+    notes: FormText = "",
+    clear_identity: FormText = "",
+    clear_phone: FormText = "",
+) -> Response:
+    """Save the edit form. An empty identity number or phone keeps the recorded one
+    (they are never filled in, being masked); the clear boxes remove them."""
+    person = container.persons.get(principal, person_id)
+    form = {
+        "name": name,
+        "kind": kind,
+        "site_id": site_id,
+        "identity_kind": identity_kind,
+        "identity_number": identity_number,
+        "phone": phone,
+        "notes": notes,
+        "clear_identity": clear_identity,
+        "clear_phone": clear_phone,
+    }
+    changes: dict[str, object] = {
+        "name": name,
+        "kind": kind or PersonKind.EMPLOYEE.value,
+        "site_id": site_id or None,
+        "notes": notes,
+    }
+    if identity_number.strip():
+        changes |= {"identity_kind": identity_kind or None, "identity_number": identity_number}
+    elif clear_identity:
+        changes |= {"identity_kind": None, "identity_number": None}
+    if phone.strip():
+        changes["phone"] = phone.strip()
+    elif clear_phone:
+        changes["phone"] = None
+    try:
+        container.persons.update(principal, person_id, changes)
+    except ValidationFailed as exc:
+        errors = field_errors(exc, known=_PERSON_FIELDS)
+        return _person_form(
+            request, principal, container, form=form, errors=errors, status_code=422, person=person
+        )
+    except Conflict as exc:
+        errors = {"identity_number": sentence(exc)}
+        return _person_form(
+            request, principal, container, form=form, errors=errors, status_code=409, person=person
+        )
+    return RedirectResponse(f"/ui/people/{person_id}?notice=person_saved", status_code=303)
+
+
+def _erase_page(
+    request: Request,
+    principal: Principal,
+    container: Container,
+    person: PersonView,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    context = {
+        "active": "people",
+        "person": person,
+        "preview": container.persons.erasure_preview(principal, person.id),
+        "error": error,
+    }
+    return render(request, "pages/person_erase.html", context, status_code=status_code)
+
+
+@router.get("/people/{person_id}/erase", dependencies=[require(Permission.PERSONS_WRITE)])
+def erase_person_page(
+    request: Request, person_id: str, principal: CurrentPrincipal, container: ContainerDep
+) -> Response:
+    """What erasing the person removes, and the typed confirmation."""
+    person = container.persons.get(principal, person_id)
+    return _erase_page(request, principal, container, person)
+
+
+@router.post("/people/{person_id}/erase", dependencies=[require(Permission.PERSONS_WRITE)])
+def erase_person(
+    request: Request,
+    person_id: str,
+    principal: CurrentPrincipal,
+    container: ContainerDep,
+    confirm_name: FormText = "",
+) -> Response:
+    """Erase once the typed name matches; a mismatch re-renders the page (422)."""
+    try:
+        container.persons.erase_confirmed(principal, person_id, typed_name=confirm_name)
+    except ValidationFailed as exc:
+        person = container.persons.get(principal, person_id)
+        return _erase_page(
+            request, principal, container, person, error=sentence(exc), status_code=422
+        )
+    return RedirectResponse("/ui/people?notice=person_erased", status_code=303)
 
 
 def person_page(
@@ -202,12 +334,14 @@ def person_page(
     """The detail page; ``extra`` overrides the face card's and recognition test's
     context after a no-JavaScript post (see :func:`gatepost.web.enrolments.card_context`)."""
     sites = site_names(container, principal)
-    consents = container.persons.consents(principal, person.id)
+    history = container.persons.consent_history(principal, person.id)
+    consents = [record.consent for record in history]
     context: dict[str, Any] = {
         "active": "people",
         "person": person,
         "site_name": sites.get(person.site_id or "", ""),
         "consents": consents,
+        "consent_history": history,
         "can_reveal": can(principal, Permission.PERSONS_REVEAL),
         "can_write": can(principal, Permission.PERSONS_WRITE),
         "can_identify": can(principal, Permission.FACES_TEST),
@@ -243,7 +377,7 @@ def reveal(
     try:
         shown = container.persons.reveal(principal, person_id, reason=reason)
     except ValidationFailed as exc:
-        error = sentence(exc.message)
+        error = sentence(exc)
         person = container.persons.get(principal, person_id)
         if not is_htmx(request):
             return person_page(request, principal, container, person, errors={field: error})

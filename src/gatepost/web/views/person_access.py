@@ -14,6 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from gatepost.api.deps import ContainerDep, CurrentPrincipal, GuardedRoute, require
 from gatepost.security.permissions import Permission
 from gatepost.web.forms import FormText
+from gatepost.web.i18n import N_, gettext
 from gatepost.web.person_levels import access_context, level_names
 from gatepost.web.views.people import person_page
 
@@ -21,7 +22,7 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/ui", route_class=GuardedRoute, include_in_schema=False)
 
-_NO_LEVEL = "Choose an access level from the list."
+_NO_LEVEL = N_("Choose an access level from the list.")
 
 
 @router.post(
@@ -37,7 +38,7 @@ def grant_level(
     """Give the person the chosen level (for good: the API sets validity windows)."""
     person = container.persons.get(principal, person_id)
     if access_level_id not in level_names(container, principal):
-        extra = access_context(container, principal, person.id, error=_NO_LEVEL)
+        extra = access_context(container, principal, person.id, error=gettext(_NO_LEVEL))
         return person_page(request, principal, container, person, extra=extra, status_code=422)
     container.access_levels.assign(principal, person.id, access_level_id)
     return RedirectResponse(

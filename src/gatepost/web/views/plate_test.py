@@ -33,6 +33,7 @@ from gatepost.services.container import Container
 from gatepost.services.plate_arrivals import PlateResultView
 from gatepost.web.errors import is_htmx
 from gatepost.web.forms import sentence
+from gatepost.web.i18n import N_, gettext
 from gatepost.web.lookups import site_names
 from gatepost.web.recognitions import Frame
 from gatepost.web.rendering import can, render
@@ -42,8 +43,8 @@ __all__ = ["PlateRow", "PlateTest", "plate_test", "router"]
 
 router = APIRouter(prefix="/ui", route_class=GuardedRoute, include_in_schema=False)
 
-_NO_FRAME = "Choose a camera frame to test."
-_NO_SITE = "Choose a site from the list."
+_NO_FRAME = N_("Choose a camera frame to test.")
+_NO_SITE = N_("Choose a site from the list.")
 
 
 @dataclass(frozen=True)
@@ -80,14 +81,14 @@ def plate_test(
     """Read the first chosen file as a gate camera's frame and decide on it, with the
     plate formats of ``site_id``'s cameras (None: every format)."""
     if not frame:
-        return PlateTest(error=_NO_FRAME)
+        return PlateTest(error=gettext(_NO_FRAME))
     try:
         data = read_upload(container, frame[0])
         result = container.arrivals.plate_frame(principal, data, site_id=site_id)
     except ValidationFailed as exc:
-        return PlateTest(error=sentence(exc.message))
+        return PlateTest(error=sentence(exc))
     except NotFound:
-        return PlateTest(error=_NO_SITE)
+        return PlateTest(error=gettext(_NO_SITE))
     return PlateTest(
         decision=str(result.gate),
         reason=sentence(result.reason),

@@ -29,9 +29,11 @@ from gatepost.web.schedule_forms import (
     ScheduleForm,
     Submitted,
     blank_form,
+    day_labels,
     draft,
     form_of,
     refusal,
+    short_day_labels,
     unchanged,
 )
 
@@ -55,7 +57,8 @@ def schedules(
     context: dict[str, Any] = {
         "active": "schedules",
         "page": page,
-        "days": DAYS,
+        "days": day_labels(),
+        "short_days": short_day_labels(),
         "can_write": can(principal, Permission.ACCESS_RULES_WRITE),
     }
     return render(request, "pages/schedules.html", context)
@@ -85,7 +88,7 @@ def _schedule_page(
         "stored": stored,
         "schedule": stored.schedule,
         "form": form_of(stored.schedule),
-        "days": DAYS,
+        "days": day_labels(),
         "error": error,
         "can_write": can(principal, Permission.ACCESS_RULES_WRITE),
         **_users(container, principal, stored.id),
@@ -105,7 +108,7 @@ def interval_row(request: Request, day: str = "") -> Response:
         return Response(status_code=204)  # htmx swaps nothing
     context: dict[str, Any] = {
         "day": day,
-        "label": DAYS[day],
+        "label": day_labels()[day],
         "position": None,
         "row": ("", ""),
         "errors": {},
@@ -136,7 +139,7 @@ def _schedule_form(
         "active": "schedules",
         "stored": stored,
         "form": form,
-        "days": DAYS,
+        "days": day_labels(),
         "errors": errors or {},
     }
     return render(request, "pages/schedule_form.html", context, status_code=status_code)
@@ -217,6 +220,6 @@ def delete_schedule(
     try:
         container.schedules.delete(principal, schedule_id)
     except Conflict as exc:
-        message = sentence(exc.message) + " Choose another schedule for them first."
+        message = sentence(exc) + " Choose another schedule for them first."
         return _schedule_page(request, principal, container, stored, error=message, status_code=409)
     return RedirectResponse("/ui/schedules?notice=schedule_deleted", status_code=303)

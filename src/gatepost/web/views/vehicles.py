@@ -24,6 +24,7 @@ from gatepost.security.policy import Principal
 from gatepost.services.container import Container
 from gatepost.services.pages import Page
 from gatepost.web.forms import MAX_LIMIT, FormText, optional, page_limit
+from gatepost.web.i18n import gettext
 from gatepost.web.lookups import person_names, site_names
 from gatepost.web.rendering import can, render
 from gatepost.web.vehicle_forms import (
@@ -147,7 +148,8 @@ def _owners(container: Container, principal: Principal, keep: str | None) -> dic
         page = container.persons.list(principal, limit=MAX_LIMIT, after=None)
         names = {person.id: person.name for person in page.items}
     if keep and keep not in names:
-        names |= person_names(container, principal, [keep]) or {keep: f"Person {keep[:8]}"}
+        unnamed = {keep: gettext("Person %(id)s") % {"id": keep[:8]}}
+        names |= person_names(container, principal, [keep]) or unnamed
     return dict(sorted(names.items(), key=lambda item: item[1].casefold()))
 
 
@@ -163,7 +165,7 @@ def _vehicle_form(
 ) -> Response:
     sites = site_names(container, principal)
     if form["site_id"] and form["site_id"] not in sites:
-        sites[form["site_id"]] = f"Site {form['site_id'][:8]}"
+        sites[form["site_id"]] = gettext("Site %(id)s") % {"id": form["site_id"][:8]}
     context: dict[str, Any] = {
         "active": "vehicles",
         "vehicle": vehicle,
