@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from gatepost.app import Gatepost
 from gatepost.domain.ports import FixedClock
 from gatepost.security.kek import create_key_file
+from gatepost.services.broker_accounts import RecordingBrokerAccounts
 from gatepost.services.commands import CommandSink, RecordingCommandSink
 from gatepost.services.container import Container, build_container
 from gatepost.settings import Settings
@@ -122,10 +123,15 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
 
 
 def _built(
-    settings: Settings, clock: FixedClock, commands: CommandSink | None = None
+    settings: Settings,
+    clock: FixedClock,
+    commands: CommandSink | None = None,
+    broker_accounts: RecordingBrokerAccounts | None = None,
 ) -> Iterator[Container]:
     create_key_file(settings.key_file)
-    built = build_container(settings, clock=clock, commands=commands)
+    built = build_container(
+        settings, clock=clock, commands=commands, broker_accounts=broker_accounts
+    )
     yield built
     built.close()
 
@@ -148,6 +154,22 @@ def recording_container(
     """The usual container with its device commands recorded in ``recorded_commands``
     (a module that checks commands makes it its ``container``)."""
     yield from _built(settings, clock, recorded_commands)
+
+
+@pytest.fixture
+def accounts() -> RecordingBrokerAccounts:
+    """The MQTT broker's accounts as each refresh of an ``accounts_container`` wrote
+    them (after each commit), without a broker."""
+    return RecordingBrokerAccounts()
+
+
+@pytest.fixture
+def accounts_container(
+    settings: Settings, clock: FixedClock, accounts: RecordingBrokerAccounts
+) -> Iterator[Container]:
+    """The usual container with its broker account refreshes recorded in ``accounts``
+    (a module that checks them makes it its ``container``)."""
+    yield from _built(settings, clock, broker_accounts=accounts)
 
 
 @pytest.fixture

@@ -14,7 +14,8 @@ constant template with ``%(name)s`` placeholders and the values in ``params``::
 
 ``message`` is the English text with the values filled in (what the API answers);
 ``template`` and ``params`` are what the UI translates and then fills in
-(``gatepost.web.forms.sentence``). Only ``GatepostError`` and ``ValidationFailed`` (and
+(``gatepost.web.forms.sentence``); a value that is itself words to translate (a field's
+name) is a :class:`Term`. Only ``GatepostError`` and ``ValidationFailed`` (and
 the subclasses that keep their constructor) take ``params``. The hierarchy::
 
     GatepostError
@@ -58,10 +59,19 @@ __all__ = [
     "PermissionDenied",
     "ServiceUnavailable",
     "SetupError",
+    "Term",
     "Throttled",
     "Unauthenticated",
     "ValidationFailed",
 ]
+
+
+class Term(str):
+    """A message parameter that is itself a constant English phrase (e.g. a field's
+    name): the UI translates it before filling it in; any other parameter is shown as
+    it is."""
+
+    __slots__ = ()
 
 
 class GatepostError(Exception):

@@ -31,6 +31,7 @@ from gatepost.security.kek import create_key_file
 from gatepost.services.container import Container, build_container
 from tests.e2e.accessibility import Violation, assert_accessible, axe_source, axe_violations
 from tests.support.api import STRONG_PASSWORD, Actor
+from tests.support.browser import watch
 from tests.support.leaks import remember
 from tests.support.services import missing
 from tests.support.settings import test_settings
@@ -219,16 +220,7 @@ def accessible() -> Callable[..., list[Violation]]:
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     opened = context.new_page()
-    problems: list[str] = []
-    opened.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    opened.on(
-        "console",
-        lambda msg: (
-            problems.append(f"console: {msg.text}")
-            if "Content Security Policy" in msg.text or "Refused to" in msg.text
-            else None
-        ),
-    )
+    problems = watch(opened)
     yield opened
     context.close()
     assert problems == [], "the page broke the CSP or raised a script error"

@@ -22,8 +22,11 @@ import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import LiveServer, UiSession, form_token, set_up_acme
-from tests.support.api import STRONG_PASSWORD, Actor, add_user, login
+from gatepost.web.i18n import LANG_COOKIE, LOCALES
+from tests.e2e.conftest import LiveServer, UiSession, browser_login, form_token, set_up_acme
+from tests.support.api import Actor, add_user, login
+from tests.support.browser import shown as _t
+from tests.support.browser import stranger_page
 from tests.support.leaks import remember
 from tests.support.routes import anonymous_client
 
@@ -184,12 +187,7 @@ def test_browser_invitee_accepts_the_link_and_signs_in(
     base = live_server.url
     with set_up_acme(live_server):
         pass
-    page.goto(f"{base}/ui/login")
-    page.get_by_label("Organisation").fill("acme")
-    page.get_by_label("Username").fill("admin")
-    page.get_by_label("Password").fill(STRONG_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{base}/ui/")
+    browser_login(page, base)
     page.get_by_role("link", name="Tenants").click()
     expect(page).to_have_url(f"{base}/ui/tenants")
     page.get_by_label("Name", exact=True).fill("Globex Inc")
@@ -208,15 +206,7 @@ def test_browser_invitee_accepts_the_link_and_signs_in(
     expect(page.get_by_role("button", name="Copied")).to_be_visible()
     _shot(page, "invitation_issued")
 
-    stranger = browser.new_context(viewport={"width": 1280, "height": 900})
-    invitee = stranger.new_page()
-    problems: list[str] = []
-    invitee.on("pageerror", lambda error: problems.append(str(error)))
-    invitee.on(
-        "console",
-        lambda msg: problems.append(msg.text) if "Content Security Policy" in msg.text else None,
-    )
-    try:
+    with stranger_page(browser, base) as invitee:
         invitee.goto(link)
         expect(invitee.locator("#invite-tenant")).to_have_text("Globex Inc")
         expect(invitee.locator("#invite-about")).to_contain_text("as administrator")
@@ -240,8 +230,42 @@ def test_browser_invitee_accepts_the_link_and_signs_in(
         invitee.goto(link)
         expect(invitee.locator("#invite-problem")).to_contain_text("already been used")
         expect(invitee.locator("#invite-form")).to_be_hidden()
-    finally:
-        stranger.close()
-    assert problems == []
     assert any("/ui/invite" in line for line in access_log.lines), access_log.lines
+    assert not [line for line in access_log.lines if token in line or "gpi_" in line]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("start", "switch_to"), [("en", "zh_Hans"), ("zh_Hans", "en")])
+def test_browser_invitee_keeps_the_link_when_switching_language(
+    live_server: LiveServer, page: Page, access_log: _Lines, start: str, switch_to: str
+) -> None:
+    base = live_server.url
+    with set_up_acme(live_server) as http:
+        issued = http.post("/api/v1/invitations", json={"role": "guard"})
+        assert issued.status_code == 201, issued.text
+    link = issued.json()["link"]
+    token = link.split("#", 1)[1]
+    remember(token, token.split("_", 2)[2], link)
+    page.context.add_cookies([{"name": LANG_COOKIE, "value": start, "url": base}])
+    page.goto(link)
+    expect(page.locator("h1")).to_have_text(_t(start, "Join Gatepost"))
+    expect(page.locator("#invite-tenant")).to_have_text("Acme Ltd")
+    expect(page).to_have_url(f"{base}/ui/invite")
+
+    page.get_by_role("button", name=LOCALES[switch_to]).click()
+    expect(page.locator("h1")).to_have_text(_t(switch_to, "Join Gatepost"))
+    expect(page.locator("html")).to_have_attribute(
+        "lang", "zh-Hans" if switch_to == "zh_Hans" else "en"
+    )
+    # The link still holds: the organisation is shown, the token is off the address bar.
+    expect(page.locator("#invite-tenant")).to_have_text("Acme Ltd")
+    expect(page).to_have_url(f"{base}/ui/invite")
+    expect(page.get_by_label(_t(switch_to, "Invitation code"))).to_be_hidden()
+    page.get_by_label(_t(switch_to, "Username")).fill("night-guard")
+    page.get_by_label(_t(switch_to, "Password"), exact=True).fill(NEW_PASSWORD)
+    page.get_by_label(_t(switch_to, "Confirm password")).fill(NEW_PASSWORD)
+    page.get_by_role("button", name=_t(switch_to, "Create my account")).click()
+    expect(page).to_have_url(re.compile(r"/ui/login\?notice=invitation_accepted"))
+    ready = "Your account is ready. Sign in with your new username and password."
+    expect(page.get_by_text(_t(switch_to, ready))).to_be_visible()
     assert not [line for line in access_log.lines if token in line or "gpi_" in line]

@@ -22,24 +22,15 @@ from gatepost.security.permissions import Role
 from gatepost.security.policy import Principal, PrincipalKind
 from gatepost.services.container import Container
 from gatepost.store.tables import TenantKey
-from gatepost.web.i18n import LANG_COOKIE, translations
+from gatepost.web.i18n import LANG_COOKIE
 from tests.e2e.conftest import LiveServer, UiSession, browser_login, set_up_acme
 from tests.support.api import STRONG_PASSWORD, Actor, login
+from tests.support.browser import shown as _t
 from tests.support.leaks import remember
 from tests.support.routes import anonymous_client
 
 LANGUAGES = ("en", "zh_Hans")
 NEW_PASSWORD = "Marmalade-Orchestra-93"
-
-
-def _t(locale: str, english: str, **values: Any) -> str:
-    """``english`` as the page shows it in ``locale`` (the merged catalogue's choice),
-    checked to be translated in Chinese."""
-    text = english
-    if locale != "en":
-        text = translations(locale).gettext(english)
-        assert text != english and not text.isascii(), english
-    return text % values if values else text
 
 
 def _keys(container: Container, tenant_id: str) -> int:

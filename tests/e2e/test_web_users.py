@@ -23,8 +23,9 @@ from playwright.sync_api import Browser, Page, expect
 
 from gatepost.errors import ValidationFailed
 from gatepost.security.permissions import ROLE_PERMISSIONS, Permission, Role
+from gatepost.services.container import Container
 from gatepost.web.forms import sentence
-from gatepost.web.i18n import LANG_COOKIE, translations, use_locale
+from gatepost.web.i18n import LANG_COOKIE, use_locale
 from tests.e2e.conftest import (
     LiveServer,
     UiSession,
@@ -33,7 +34,10 @@ from tests.e2e.conftest import (
     set_up_acme,
     ui_login,
 )
-from tests.support.api import STRONG_PASSWORD, Actor, add_user, login
+from tests.support.api import STRONG_PASSWORD, Actor, add_user, admin_principal, login
+from tests.support.browser import shown as _t
+from tests.support.browser import stranger_page
+from tests.support.invitations import spent_invitations
 from tests.support.leaks import remember
 from tests.support.routes import anonymous_client
 
@@ -41,15 +45,6 @@ NEW_PASSWORD = "Marmalade-Orchestra-93"
 LANGUAGES = ("en", "zh_Hans")
 _LINK = re.compile(r'id="invitation-link" readonly value="([^"]+)"')
 _SECRET = re.compile(r'id="api-key-secret" readonly value="([^"]+)"')
-
-
-def _t(locale: str, text: str) -> str:
-    """``text`` as the page shows it in ``locale`` (translated, where it must be)."""
-    if locale == "en":
-        return text
-    translated = translations(locale).gettext(text)
-    assert translated != text, text
-    return translated
 
 
 def _said(locale: str, message: str) -> str:
@@ -220,6 +215,58 @@ def test_user_page_refuses_changes_to_oneself_when_asked(
 
 
 @pytest.mark.parametrize("locale", LANGUAGES)
+def test_user_page_refuses_changes_to_a_platform_admin_when_viewer_is_not_one(
+    client: TestClient, admin: Actor, locale: str
+) -> None:
+    add_user(admin, "admin", "second-admin")  # the same role, not a platform administrator
+    other = UiSession(client, ui_login(client, "acme", "second-admin", STRONG_PASSWORD))
+    other.client.cookies.set(LANG_COOKIE, locale)
+    shown = other.client.get(f"/ui/users/{admin.id}").text
+    assert f'action="/ui/users/{admin.id}/disabled"' not in shown
+    assert f'action="/ui/users/{admin.id}/reset-two-step"' not in shown
+    guarded = _t(
+        locale,
+        "This user is a platform administrator: only another platform administrator can "
+        "change them.",
+    )
+    assert guarded in shown
+    said = _said(locale, "only a platform administrator can change a platform administrator")
+    for action, data in (
+        ("disabled", {"disabled": "true"}),
+        ("role", {"role": "guard"}),
+        ("reset-two-step", {}),
+    ):
+        refused = _post(other, f"/ui/users/{admin.id}/{action}", **data)
+        assert refused.status_code == 409, (action, refused.text)
+        assert said in refused.text, action
+    me = admin.get(f"/api/v1/users/{admin.id}").json()
+    assert (me["role"], me["disabled"]) == ("admin", False)
+    assert admin.get("/api/v1/auth/me").status_code == 200
+
+
+def test_users_page_lists_pending_invitations_past_many_spent_ones_when_paged(
+    ui_admin: UiSession, admin: Actor, container: Container
+) -> None:
+    spent_invitations(container, tenant_id=admin.tenant_id, user_id=admin.id, count=250)
+    acting = admin_principal(admin)
+    pending = sorted(
+        container.invitations.create_in_own_tenant(acting, role="guard", hours=None).invitation.id
+        for _ in range(51)
+    )
+    first = ui_admin.client.get("/ui/users")
+    assert first.status_code == 200
+    shown = re.findall(r'id="invitation-([0-9a-f]{32})"', first.text)
+    assert shown == pending[:50]
+    more = re.search(r'href="(/ui/users\?invitations_cursor=[0-9a-f]{32})#invitations"', first.text)
+    assert more, first.text
+    second = ui_admin.client.get(more.group(1))
+    assert second.status_code == 200
+    assert re.findall(r'id="invitation-([0-9a-f]{32})"', second.text) == pending[50:]
+    assert "invitations_cursor=" not in second.text  # no further page
+    assert 'href="/ui/users#invitations"' in second.text  # back to the first
+
+
+@pytest.mark.parametrize("locale", LANGUAGES)
 def test_api_keys_page_shows_the_secret_once_and_revokes_when_asked(
     ui_admin: UiSession, admin: Actor, locale: str
 ) -> None:
@@ -238,7 +285,7 @@ def test_api_keys_page_shows_the_secret_once_and_revokes_when_asked(
     assert key.get("/api/v1/persons").status_code == 200
     listing = ui_admin.client.get("/ui/api-keys").text
     assert "HR sync" in listing and secret not in listing
-    assert _t(locale, "Last used (UTC)") in listing
+    assert _t(locale, "Last used") in listing
     (stored,) = admin.get("/api/v1/api-keys").json()
     assert stored["role"] == "hr" and stored["expires_at"] and stored["last_used_at"]
     assert f'popovertarget="api-key-revoke-{stored["id"]}"' in listing
@@ -323,16 +370,7 @@ def test_browser_invites_a_user_and_manages_an_api_key_in_each_language(
     page.get_by_role("button", name=_t(locale, "Copy link")).click()
     expect(page.get_by_role("button", name=_t(locale, "Copied"))).to_be_visible()
 
-    stranger = browser.new_context(viewport={"width": 1280, "height": 900})
-    stranger.add_cookies([{"name": LANG_COOKIE, "value": locale, "url": base}])
-    invitee = stranger.new_page()
-    problems: list[str] = []
-    invitee.on("pageerror", lambda error: problems.append(str(error)))
-    invitee.on(
-        "console",
-        lambda msg: problems.append(msg.text) if "Content Security Policy" in msg.text else None,
-    )
-    try:
+    with stranger_page(browser, base, locale) as invitee:
         invitee.goto(link)
         expect(invitee.locator("#invite-tenant")).to_have_text("Acme Ltd")
         invitee.get_by_label(_t(locale, "Username")).fill("night-guard")
@@ -345,9 +383,6 @@ def test_browser_invites_a_user_and_manages_an_api_key_in_each_language(
         invitee.get_by_role("button", name=_t(locale, "Sign in")).click()
         expect(invitee).to_have_url(f"{base}/ui/")
         expect(invitee.locator(".user-name")).to_have_text("night-guard")
-    finally:
-        stranger.close()
-    assert problems == []
     page.goto(f"{base}/ui/users")
     expect(page.locator("#users-table")).to_contain_text("night-guard")
 

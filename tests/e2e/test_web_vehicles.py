@@ -28,6 +28,7 @@ from playwright.sync_api import Page, Request, expect
 from gatepost.app import compose_app
 from gatepost.vision import synthetic_plates as synthetic
 from gatepost.vision.synthetic_plates import PlateKind
+from gatepost.web.i18n import LANG_COOKIE
 from tests.e2e.conftest import LiveServer, UiSession, ui_login
 from tests.support.api import (
     STRONG_PASSWORD,
@@ -284,6 +285,40 @@ def test_admin_edits_a_vehicle_then_deletes_it_from_the_confirmation_dialog(
     assert len(_audit(live_admin, "vehicle.deleted")) == 1
 
 
+_ZONE_WORDS = {
+    "en": {"until": "Valid until (Asia/Shanghai)", "add": "Add vehicle", "shown": "Until "},
+    "zh_Hans": {"until": "失效时间（Asia/Shanghai）", "add": "添加车辆", "shown": "至 "},
+}
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("locale", ["en", "zh_Hans"])
+def test_validity_is_entered_and_shown_in_the_tenant_time_zone_when_it_is_shanghai(
+    live_server: LiveServer, live_admin: Actor, page: Page, locale: str
+) -> None:
+    base = live_server.url
+    words = _ZONE_WORDS[locale]
+    _sign_in(page, base)
+    page.goto(f"{base}/ui/policies")
+    page.locator("#tenant-timezone").fill("Asia/Shanghai")
+    page.get_by_role("button", name="Save time zone").click()
+    expect(page.locator("#flash")).to_contain_text("Time zone saved")
+    page.context.add_cookies([{"name": LANG_COOKIE, "value": locale, "url": base}])
+
+    page.goto(f"{base}/ui/vehicles/new")
+    expect(page.locator("main")).not_to_contain_text("UTC")  # no false "UTC" label
+    page.locator("#vehicle-plate").fill(PLATE)
+    page.get_by_label(words["until"]).fill("2031-06-30T18:00")
+    page.get_by_role("button", name=words["add"]).click()
+    expect(page.get_by_role("heading", name=PLATE)).to_be_visible()
+    expect(page.locator(".dl")).to_contain_text(f"{words['shown']}2031-06-30 18:00:00 +08:00")
+    (listed,) = live_admin.get("/api/v1/vehicles").json()["items"]
+    assert datetime.fromisoformat(listed["valid_until"]) == datetime(2031, 6, 30, 10, tzinfo=UTC)
+
+    page.goto(f"{base}/ui/vehicles/{listed['id']}/edit")
+    expect(page.get_by_label(words["until"])).to_have_value("2031-06-30T18:00")
+
+
 @pytest.mark.browser
 def test_guard_sees_vehicles_but_no_write_controls(
     live_server: LiveServer, live_admin: Actor, page: Page
@@ -463,6 +498,40 @@ def test_validity_is_read_as_utc_and_an_unchanged_form_writes_nothing(
     )
     assert saved.status_code == 303
     assert _audit(admin, "vehicle.updated") == []
+
+
+def test_validity_is_read_and_shown_in_the_tenant_time_zone_when_it_is_shanghai(
+    ui_admin: UiSession, admin: Actor
+) -> None:
+    zone = ui_admin.client.post(
+        "/ui/policies/timezone",
+        data={"timezone": "Asia/Shanghai", "csrf_token": ui_admin.csrf},
+        follow_redirects=False,
+    )
+    assert zone.status_code == 303, zone.text
+    form = ui_admin.client.get("/ui/vehicles/new").text
+    assert "Valid from (Asia/Shanghai)" in form and "(UTC)" not in form
+    created = ui_admin.client.post(
+        "/ui/vehicles",
+        data=_form(plate=PLATE, valid_from="2026-03-01T07:30") | {"csrf_token": ui_admin.csrf},
+        follow_redirects=False,
+    )
+    assert created.status_code == 303, created.text
+    vehicle = created.headers["location"].split("/")[3].split("?")[0]
+    stored = datetime.fromisoformat(_vehicle(admin, vehicle)["valid_from"])
+    assert stored == datetime(2026, 2, 28, 23, 30, tzinfo=UTC)  # 07:30 in Shanghai
+    shown = ui_admin.client.get(f"/ui/vehicles/{vehicle}").text
+    assert "2026-03-01 07:30:00 +08:00" in shown and " UTC<" not in shown
+    edit = ui_admin.client.get(f"/ui/vehicles/{vehicle}/edit")
+    assert 'value="2026-03-01T07:30"' in edit.text
+    saved = ui_admin.client.post(
+        f"/ui/vehicles/{vehicle}/edit",
+        data=_form(plate=PLATE, region="cn", valid_from="2026-03-01T07:30")
+        | {"csrf_token": ui_admin.csrf},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    assert _audit(admin, "vehicle.updated") == []  # shown back as read: nothing changed
 
 
 def test_vehicle_pages_show_only_the_viewers_tenant(client: TestClient, admin: Actor) -> None:

@@ -4,36 +4,22 @@ its commit. The broker's own reading of them: tests/integration/test_mqtt_broker
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import text
 
-from gatepost.domain.ports import FixedClock
 from gatepost.errors import Conflict, CryptoError
 from gatepost.security.device_mqtt import decode_key, mosquitto_verify
-from gatepost.security.kek import create_key_file
 from gatepost.services.broker_accounts import RecordingBrokerAccounts
-from gatepost.services.container import Container, build_container
+from gatepost.services.container import Container
 from gatepost.services.devices import DeviceDraft
-from gatepost.settings import Settings
 from tests.support.api import Actor, add_site, admin_principal
 from tests.support.leaks import remember
 
 
 @pytest.fixture
-def broker() -> RecordingBrokerAccounts:
-    return RecordingBrokerAccounts()
-
-
-@pytest.fixture
-def container(
-    settings: Settings, clock: FixedClock, broker: RecordingBrokerAccounts
-) -> Iterator[Container]:
-    create_key_file(settings.key_file)
-    built = build_container(settings, clock=clock, broker_accounts=broker)
-    yield built
-    built.close()
+def container(accounts_container: Container) -> Container:
+    """The container that records the broker's account refreshes (tests/conftest.py)."""
+    return accounts_container
 
 
 def _row(container: Container, device_id: str) -> tuple[str, bytes]:
@@ -46,7 +32,7 @@ def _row(container: Container, device_id: str) -> tuple[str, bytes]:
 
 
 def test_register_rotate_revoke_each_refresh_the_broker_after_commit(
-    admin: Actor, container: Container, broker: RecordingBrokerAccounts
+    admin: Actor, container: Container, accounts: RecordingBrokerAccounts
 ) -> None:
     principal = admin_principal(admin)
     site = add_site(admin)
@@ -55,30 +41,30 @@ def test_register_rotate_revoke_each_refresh_the_broker_after_commit(
     for issued in (first, second):
         remember(issued.mqtt_password)
         remember(issued.mac_key)
-    ids = [[a.device_id for a in refresh] for refresh in broker.refreshes]
+    ids = [[a.device_id for a in refresh] for refresh in accounts.refreshes]
     assert ids == [[first.device.id], sorted([first.device.id, second.device.id])]
 
     rotated = container.devices.rotate_credential(principal, first.device.id)
     remember(rotated.mqtt_password)
     remember(rotated.mac_key)
-    latest = {a.device_id: a.password_hash for a in broker.refreshes[-1]}
+    latest = {a.device_id: a.password_hash for a in accounts.refreshes[-1]}
     assert mosquitto_verify(rotated.mqtt_password, latest[first.device.id])
     assert not mosquitto_verify(first.mqtt_password, latest[first.device.id])
 
     container.devices.revoke(principal, second.device.id)
-    assert [a.device_id for a in broker.refreshes[-1]] == [first.device.id]
-    assert len(broker.refreshes) == 4
+    assert [a.device_id for a in accounts.refreshes[-1]] == [first.device.id]
+    assert len(accounts.refreshes) == 4
 
 
 def test_a_refused_change_refreshes_nothing(
-    admin: Actor, container: Container, broker: RecordingBrokerAccounts
+    admin: Actor, container: Container, accounts: RecordingBrokerAccounts
 ) -> None:
     principal = admin_principal(admin)
     site = add_site(admin)
     container.devices.register(principal, DeviceDraft(site, "Door", "turnstile"))
     with pytest.raises(Conflict):
         container.devices.register(principal, DeviceDraft(site, "Door", "turnstile"))
-    assert len(broker.refreshes) == 1
+    assert len(accounts.refreshes) == 1
 
 
 def test_password_is_stored_as_its_hash_and_the_mac_key_sealed_to_its_row(

@@ -23,28 +23,26 @@ from typing import Any
 import pytest
 
 from gatepost.domain.ports import FixedClock
-from gatepost.ingest.broker_accounts import broker_accounts_for
 from gatepost.ingest.envelope import EnvelopeRules, Sender, Verified, mac_property, verify
 from gatepost.ingest.messages import CardMessage
 from gatepost.ingest.topics import Channel, device_topic, shared_subscription
 from gatepost.security.device_mqtt import decode_key, message_mac
-from gatepost.security.kek import create_key_file
-from gatepost.services.container import Container, build_container
+from gatepost.services.container import Container
 from gatepost.settings import Settings
+from tests.support import gateway as harness
 from tests.support.api import Actor, add_site
+from tests.support.gateway import broker_container, broker_settings
 from tests.support.leaks import remember
 from tests.support.mqtt import (
     NEVER_EXPIRES,
     Broker,
     Connected,
     connect,
-    exclusive_broker,
     forget_session,
     refused,
     wait_until,
 )
 from tests.support.services import REPO_ROOT
-from tests.support.settings import test_settings
 
 pytestmark = pytest.mark.slow
 
@@ -53,41 +51,20 @@ RULES = EnvelopeRules(
 )
 
 
-@pytest.fixture
-def broker() -> Iterator[Broker]:
-    with exclusive_broker() as held:
-        yield held
+# The held broker and the clients closed after each test (tests/support/gateway.py).
+broker = harness.broker
+clients = harness.clients
 
 
 @pytest.fixture
 def settings(tmp_path: Path, db_url: str, broker: Broker) -> Settings:
     """The test settings with the broker's accounts kept in step (``mqtt.enabled``)."""
-    base = test_settings(
-        tmp_path / "data", db_url, allowed_hosts=["testserver", "127.0.0.1", "localhost"]
-    )
-    mqtt = {
-        "enabled": True,
-        "port": broker.port,
-        "dir": str(broker.files.password_file.parent),
-        "gateway_username": broker.gateway_username,
-    }
-    return Settings.model_validate(base.model_dump() | {"mqtt": mqtt})
+    return broker_settings(tmp_path, db_url, broker)
 
 
 @pytest.fixture
 def container(settings: Settings, clock: FixedClock) -> Iterator[Container]:
-    create_key_file(settings.key_file)
-    built = build_container(settings, clock=clock, broker_accounts=broker_accounts_for(settings))
-    yield built
-    built.close()
-
-
-@pytest.fixture
-def clients() -> Iterator[list[Connected]]:
-    opened: list[Connected] = []
-    yield opened
-    for client in opened:
-        client.close()
+    yield from broker_container(settings, clock)
 
 
 def register(admin: Actor, site_id: str, name: str) -> dict[str, Any]:

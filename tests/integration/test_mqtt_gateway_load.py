@@ -24,21 +24,21 @@ from gatepost.ingest.gateway import BUSY, MqttGateway
 from gatepost.ingest.topics import Channel
 from gatepost.services.container import Container
 from gatepost.settings import Settings
-from tests.integration import test_mqtt_gateway as gateway_tests
-from tests.integration.test_mqtt_gateway import Door
+from tests.support import gateway as harness
+from tests.support.gateway import Door
 from tests.support.mqtt import wait_until
 
 pytestmark = pytest.mark.slow
 
 # The gateway tests' fixtures: a held broker, the API, a device at a door, a gateway.
-broker = gateway_tests.broker
-settings = gateway_tests.settings
-container = gateway_tests.container
-client = gateway_tests.client
-clients = gateway_tests.clients
-gateways = gateway_tests.gateways
-gateway = gateway_tests.gateway
-door = gateway_tests.door
+broker = harness.broker
+settings = harness.settings
+container = harness.container
+client = harness.client
+clients = harness.clients
+gateways = harness.gateways
+gateway = harness.gateway
+door = harness.door
 
 
 class _Slowed:

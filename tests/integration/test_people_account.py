@@ -101,7 +101,7 @@ def test_erasure_preview_counts_exactly_what_erasure_removes(admin: Actor) -> No
     container = container_of(admin)
     person = _person_with_everything(admin)
     principal = admin_principal(admin)
-    preview = container.persons.erasure_preview(principal, person)
+    preview = container.erasure.preview(principal, person)
     owned = _owned(container, person)
     assert (preview.face_templates, preview.kept_photos) == (owned["face_templates"], 0)
     assert preview.face_templates >= 1
@@ -111,7 +111,7 @@ def test_erasure_preview_counts_exactly_what_erasure_removes(admin: Actor) -> No
     assert preview.consents == owned["consents"] == 2
     assert preview.vehicles_untied == owned["vehicles"] == 1
     before = row_counts(container)
-    container.persons.erase_confirmed(principal, person, typed_name=f"  {NAME} ")
+    container.erasure.erase_confirmed(principal, person, typed_name=f"  {NAME} ")
     after = row_counts(container)
     assert before["persons"] - after["persons"] == 1
     assert before["face_templates"] - after["face_templates"] == preview.face_templates
@@ -205,7 +205,7 @@ def test_consent_history_lists_withdrawn_consents_with_who_recorded_them(
     client: TestClient, admin: Actor
 ) -> None:
     person = _person_with_everything(admin)
-    history = container_of(admin).persons.consent_history(admin_principal(admin), person)
+    history = container_of(admin).consents.history(admin_principal(admin), person)
     assert [(r.consent.purpose, r.consent.withdrawn) for r in history] == [
         ("biometric_face", False),
         ("marketing", True),

@@ -12,7 +12,6 @@ operator's own tenant. The real broker's side: test_platform_tenants_mqtt.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,12 +19,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from gatepost.domain.ports import FixedClock
-from gatepost.errors import KeyShredded
-from gatepost.security.kek import create_key_file
+from gatepost.errors import Conflict, KeyShredded
 from gatepost.services.broker_accounts import RecordingBrokerAccounts
-from gatepost.services.container import Container, build_container
+from gatepost.services.container import Container
 from gatepost.settings import Settings
-from gatepost.store.tables import AuditEntry, TenantKey
+from gatepost.store.tables import AuditEntry, InvitationRow, TenantKey
 from tests.support.api import (
     STRONG_PASSWORD,
     Actor,
@@ -43,18 +41,9 @@ _LEVERS = ("tenant.suspended", "tenant.resumed")
 
 
 @pytest.fixture
-def broker() -> RecordingBrokerAccounts:
-    return RecordingBrokerAccounts()
-
-
-@pytest.fixture
-def container(
-    settings: Settings, clock: FixedClock, broker: RecordingBrokerAccounts
-) -> Iterator[Container]:
-    create_key_file(settings.key_file)
-    built = build_container(settings, clock=clock, broker_accounts=broker)
-    yield built
-    built.close()
+def container(accounts_container: Container) -> Container:
+    """The container that records the broker's account refreshes (tests/conftest.py)."""
+    return accounts_container
 
 
 # -- helpers -----------------------------------------------------------------------------
@@ -98,6 +87,16 @@ def _actions(container: Container, tenant_id: str) -> list[str]:
 def _keys(container: Container, tenant_id: str) -> int:
     with container.db.session() as session:
         query = select(func.count()).select_from(TenantKey).where(TenantKey.tenant_id == tenant_id)
+        return int(session.scalar(query) or 0)
+
+
+def _invitations(container: Container, tenant_id: str) -> int:
+    with container.db.session() as session:
+        query = (
+            select(func.count())
+            .select_from(InvitationRow)
+            .where(InvitationRow.tenant_id == tenant_id)
+        )
         return int(session.scalar(query) or 0)
 
 
@@ -168,23 +167,23 @@ def test_suspension_is_audited_in_the_tenants_and_the_operators_log(
 
 
 def test_suspended_tenants_devices_leave_the_broker_and_the_gateway_until_resumed(
-    admin: Actor, container: Container, broker: RecordingBrokerAccounts
+    admin: Actor, container: Container, accounts: RecordingBrokerAccounts
 ) -> None:
     beta = add_tenant(admin, "beta")
     device = add_device(beta, add_site(beta))
     own = add_device(admin, add_site(admin))
-    listed = {a.tenant_id for a in broker.refreshes[-1]}
+    listed = {a.tenant_id for a in accounts.refreshes[-1]}
     assert listed == {admin.tenant_id, beta.tenant_id}
     assert container.devices.mac_key(tenant_id=beta.tenant_id, device_id=device.id) is not None
 
     assert _suspend(admin, beta.tenant_id).status_code == 200
-    assert [(a.tenant_id, getattr(a, "device_id", None)) for a in broker.refreshes[-1]] == [
+    assert [(a.tenant_id, getattr(a, "device_id", None)) for a in accounts.refreshes[-1]] == [
         (admin.tenant_id, own.id)
     ]
     assert container.devices.mac_key(tenant_id=beta.tenant_id, device_id=device.id) is None
 
     assert _suspend(admin, beta.tenant_id, "resume").status_code == 200
-    assert {a.tenant_id for a in broker.refreshes[-1]} == {admin.tenant_id, beta.tenant_id}
+    assert {a.tenant_id for a in accounts.refreshes[-1]} == {admin.tenant_id, beta.tenant_id}
     assert container.devices.mac_key(tenant_id=beta.tenant_id, device_id=device.id) is not None
 
 
@@ -203,6 +202,25 @@ def test_suspended_tenants_invitation_cannot_be_accepted_until_resumed(admin: Ac
     assert _suspend(admin, beta.tenant_id, "resume").status_code == 200
     accepted = anon.post("/api/v1/invitations/accept", json=body)
     assert accepted.status_code == 201, accepted.text
+
+
+def test_invitation_into_a_suspended_tenant_is_refused_until_resumed(
+    admin: Actor, container: Container
+) -> None:
+    beta = add_tenant(admin, "beta")
+    assert _suspend(admin, beta.tenant_id).status_code == 200
+    refused = admin.post(f"/api/v1/tenants/{beta.tenant_id}/invitations", json={})
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"]["message"] == "this tenant is suspended"
+    with pytest.raises(Conflict):  # the command line's path
+        container.invitations.create_for_slug(actor="cli:operator", slug="beta", hours=None)
+    assert _invitations(container, beta.tenant_id) == 0
+    assert "invitation.created" not in _actions(container, beta.tenant_id)
+    assert _suspend(admin, beta.tenant_id, "resume").status_code == 200
+    issued = admin.post(f"/api/v1/tenants/{beta.tenant_id}/invitations", json={})
+    assert issued.status_code == 201, issued.text
+    remember(issued.json()["token"], issued.json()["token"].split("_", 2)[2])
+    assert _invitations(container, beta.tenant_id) == 1
 
 
 def test_own_tenant_cannot_be_suspended_or_shredded(admin: Actor, container: Container) -> None:

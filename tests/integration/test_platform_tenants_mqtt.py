@@ -8,82 +8,27 @@ test_platform_tenants.py.)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from fastapi.testclient import TestClient
 
-from gatepost.app import compose_app
 from gatepost.domain.ports import FixedClock
-from gatepost.ingest.broker_accounts import broker_accounts_for
 from gatepost.ingest.gateway import MqttGateway
 from gatepost.ingest.topics import Channel
-from gatepost.security.kek import create_key_file
-from gatepost.services.container import Container, build_container
-from gatepost.settings import Settings
-from tests.integration.test_mqtt_gateway import MAX_PAYLOAD, Door, _outbox, _start
+from gatepost.services.container import Container
+from tests.support import gateway as harness
 from tests.support.api import Actor, add_tenant
-from tests.support.mqtt import Broker, Connected, exclusive_broker, refused, wait_until
-from tests.support.settings import test_settings
+from tests.support.gateway import Door
+from tests.support.mqtt import Broker, Connected, refused, wait_until
 
 pytestmark = pytest.mark.slow
 
-
-@pytest.fixture
-def broker() -> Iterator[Broker]:
-    with exclusive_broker() as held:
-        yield held
-
-
-@pytest.fixture
-def settings(tmp_path: Path, db_url: str, broker: Broker) -> Settings:
-    base = test_settings(
-        tmp_path / "data", db_url, allowed_hosts=["testserver", "127.0.0.1", "localhost"]
-    )
-    mqtt = {
-        "enabled": True,
-        "port": broker.port,
-        "dir": str(broker.files.password_file.parent),
-        "gateway_username": broker.gateway_username,
-        "max_payload_bytes": MAX_PAYLOAD,
-    }
-    engines = {"faces": {"engine": {"type": "fake"}}, "plates": {"reader": {"type": "fake"}}}
-    return Settings.model_validate(base.model_dump() | {"mqtt": mqtt} | engines)
-
-
-@pytest.fixture
-def container(settings: Settings, clock: FixedClock) -> Iterator[Container]:
-    create_key_file(settings.key_file)
-    built = build_container(
-        settings,
-        clock=clock,
-        commands=_outbox(clock),
-        broker_accounts=broker_accounts_for(settings),
-    )
-    yield built
-    built.close()
-
-
-@pytest.fixture
-def client(container: Container) -> Iterator[TestClient]:
-    with TestClient(compose_app(container), base_url="https://testserver") as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def clients() -> Iterator[list[Connected]]:
-    opened: list[Connected] = []
-    yield opened
-    for client in opened:
-        client.close()
-
-
-@pytest.fixture
-def gateway(settings: Settings, container: Container) -> Iterator[MqttGateway]:
-    started = _start(settings, container, "gw-suspend")
-    yield started
-    started.stop()
+# The broker and the gateway of test_mqtt_gateway.py (tests/support/gateway.py).
+broker = harness.broker
+settings = harness.settings
+container = harness.container
+client = harness.client
+clients = harness.clients
+gateways = harness.gateways
+gateway = harness.gateway
 
 
 def test_suspended_tenants_device_is_dropped_and_gets_no_decision_until_resumed(

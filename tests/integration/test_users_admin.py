@@ -25,6 +25,7 @@ from gatepost.security.policy import Principal, PrincipalKind
 from gatepost.services.container import Container
 from gatepost.store import tables
 from tests.support.api import STRONG_PASSWORD, Actor, add_tenant, add_user, login
+from tests.support.invitations import spent_invitations
 from tests.support.leaks import remember
 from tests.support.routes import anonymous_client
 
@@ -151,6 +152,24 @@ def test_api_refuses_granting_above_own_role_when_operator_manages_users(
 # -- invitations by a tenant administrator ------------------------------------------------
 
 
+def test_pending_invitations_are_listed_past_many_spent_ones_when_paged(
+    admin: Actor, container: Container, clock: FixedClock
+) -> None:
+    spent_invitations(container, tenant_id=admin.tenant_id, user_id=admin.id, count=250)
+    pending = sorted(_invite(admin)["id"] for _ in range(3))
+    first = container.invitations.list_pending(tenant_id=admin.tenant_id, limit=2, after=None)
+    assert [i.id for i in first.items] == pending[:2]
+    assert first.next_cursor == pending[1]
+    rest = container.invitations.list_pending(
+        tenant_id=admin.tenant_id, limit=2, after=first.next_cursor
+    )
+    assert ([i.id for i in rest.items], rest.next_cursor) == (pending[2:], None)
+    clock.advance(timedelta(days=30))  # every link expired: none is pending
+    assert not container.invitations.list_pending(
+        tenant_id=admin.tenant_id, limit=50, after=None
+    ).items
+
+
 def test_tenant_admin_invitation_joins_own_tenant_when_accepted(
     admin: Actor, container: Container
 ) -> None:
@@ -269,6 +288,29 @@ def test_reset_two_step_is_refused_when_resetting_oneself(admin: Actor) -> None:
     refused = admin.post(f"/api/v1/users/{admin.id}/reset-two-step")
     assert refused.status_code == 409, refused.text
     assert admin.get("/api/v1/auth/me").status_code == 200
+
+
+def test_tenant_admin_cannot_change_a_platform_admin_when_not_one_themselves(
+    admin: Actor, container: Container, clock: FixedClock
+) -> None:
+    other = add_user(admin, "admin", "second-admin")  # same role, no platform flag
+    _enrol(admin, clock)
+    refusals = [
+        other.post(f"/api/v1/users/{admin.id}/reset-two-step"),
+        other.patch(f"/api/v1/users/{admin.id}", json={"disabled": True}),
+        other.patch(f"/api/v1/users/{admin.id}", json={"role": "guard"}),
+        other.patch(f"/api/v1/users/{admin.id}", json={"require_totp": False}),
+    ]
+    for refused in refusals:
+        assert refused.status_code == 409, refused.text
+        assert "platform administrator" in refused.json()["error"]["message"]
+    me = admin.get(f"/api/v1/users/{admin.id}").json()
+    assert (me["role"], me["disabled"], me["totp_enabled"]) == ("admin", False, True)
+    assert admin.get("/api/v1/auth/me").status_code == 200  # not signed out
+    assert "user.two_step_reset" not in _actions(admin)
+    # The platform administrator still manages the tenant's other administrators.
+    changed = admin.patch(f"/api/v1/users/{other.id}", json={"role": "operator"})
+    assert changed.status_code == 200, changed.text
 
 
 # -- API keys: expiry and last use --------------------------------------------------------

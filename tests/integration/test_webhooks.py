@@ -32,7 +32,7 @@ from gatepost.services.webhook_dispatch import HttpxSender, WebhookDispatcher
 from gatepost.services.webhooks import WebhookService
 from gatepost.settings import Settings, WebhookSettings
 from tests.integration.test_device_arrivals import Door, _ok
-from tests.support.api import Actor, admin_principal, setup_platform
+from tests.support.api import Actor, add_tenant, admin_principal, setup_platform
 from tests.support.mqtt import connect, exclusive_broker
 
 DURESS_PIN = "135791"
@@ -346,6 +346,37 @@ def test_the_target_is_checked_again_at_send_time(
     (delivery,) = _deliveries(admin, endpoint["id"])
     assert delivery["status"] == "pending" and "url" in delivery["last_error"]
     assert receiver.received == []
+
+
+def test_a_suspended_tenants_deliveries_stay_queued_until_it_is_resumed(
+    admin: Actor, container: Container, receiver: Receiver
+) -> None:
+    beta = add_tenant(admin, "beta")
+    theirs = _endpoint(beta, receiver)
+    ours_receiver = Receiver().start()
+    try:
+        ours = _endpoint(admin, ours_receiver)
+        _ok(beta.post(f"/api/v1/webhooks/{theirs['id']}/test"), 202)
+        _ok(admin.post(f"/api/v1/webhooks/{ours['id']}/test"), 202)
+        _ok(admin.post(f"/api/v1/tenants/{beta.tenant_id}/suspend"))
+        dispatcher = _dispatcher(container)
+        assert dispatcher.run_once() == 1  # the other tenant's still goes out
+        assert len(ours_receiver.received) == 1
+        assert dispatcher.run_once() == 0
+        assert receiver.received == []
+        with container.tx.read() as uow:
+            (queued,) = uow.webhooks.deliveries(
+                tenant_id=beta.tenant_id, endpoint_id=theirs["id"], limit=10, before=None
+            )
+        assert (queued.status.value, queued.attempts) == ("pending", 0)
+        _ok(admin.post(f"/api/v1/tenants/{beta.tenant_id}/resume"))
+        assert dispatcher.run_once() == 1
+        assert [r.verified for r in receiver.received] == [True]
+        assert receiver.bodies()[0]["type"] == "webhook.test"
+        (sent,) = _deliveries(beta, theirs["id"])
+        assert (sent["status"], sent["attempts"]) == ("delivered", 1)
+    finally:
+        ours_receiver.stop()
 
 
 def test_two_notifiers_never_claim_the_same_delivery(

@@ -33,11 +33,12 @@ from gatepost.security.device_mqtt import encode_key, issue_mqtt_secrets
 from gatepost.security.permissions import Role
 from gatepost.security.policy import Principal, PrincipalKind
 from gatepost.security.tokens import TokenKind, issue_token, parse_token
-from gatepost.services.auth import LoginResult, TotpEnrolment
+from gatepost.services.auth import LoginResult
 from gatepost.services.container import Container
 from gatepost.services.credentials import CredentialDraft, IssuedCredential
 from gatepost.services.devices import IssuedDevice
 from gatepost.services.persons import PersonDraft, PersonView, RevealedIdentity
+from gatepost.services.two_step import TotpEnrolment
 from gatepost.services.users import IssuedApiKey
 from gatepost.services.vehicles import VehicleDraft
 from gatepost.store.tables import ApiKey, Base, Device

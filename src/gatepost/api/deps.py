@@ -42,9 +42,11 @@ __all__ = [
     "CurrentPrincipal",
     "GuardedRoute",
     "access_rule_of",
+    "clear_session_cookie",
     "login_before_not_found",
     "public",
     "require",
+    "set_session_cookie",
 ]
 
 SESSION_COOKIE = "__Host-gatepost_session"
@@ -89,6 +91,25 @@ def access_rule_of(dependant: Dependant) -> list[AccessRule]:
             rules.append(rule)
         rules.extend(access_rule_of(sub))
     return rules
+
+
+def clear_session_cookie(response: Response) -> None:
+    """Tell the browser to drop the session cookie."""
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True)
+
+
+def set_session_cookie(response: Response, token: str, container: Container) -> None:
+    """Put the session ``token`` in its cookie (host-only, HTTPS only, hidden from
+    scripts, same-site strict) for the session's absolute lifetime."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(container.settings.security.session_absolute_hours * 3600),
+        path="/",
+        secure=True,
+        httponly=True,
+        samesite="strict",
+    )
 
 
 async def get_container(request: Request) -> Container:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from gatepost.errors import Conflict, ValidationFailed
 
 __all__ = [
@@ -64,8 +66,11 @@ class InvalidSchedule(ValidationFailed):
 
     code = "invalid_schedule"
 
-    def __init__(self, reason: str, *, field: str) -> None:
-        super().__init__(f"invalid schedule: {reason}", field=field)
+    def __init__(
+        self, reason: str, *, field: str, params: Mapping[str, object] | None = None
+    ) -> None:
+        super().__init__("invalid schedule: " + reason, field=field, params=params)
+        self.template = reason  # what the UI translates: the form names the schedule
 
 
 class InvalidZone(ValidationFailed):

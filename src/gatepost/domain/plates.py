@@ -21,6 +21,7 @@ __all__ = [
     "CN_PROVINCES",
     "DEFAULT_GRAMMARS",
     "PlateGrammar",
+    "PlatePatternError",
     "PlateRegion",
     "match_grammar",
     "normalise_plate",
@@ -39,6 +40,17 @@ class PlateRegion(StrEnum):
     US = "us"
 
 
+class PlatePatternError(ValueError):
+    """Why :meth:`PlateGrammar.custom` refused a pattern: ``problem`` is ``length``,
+    ``syntax`` (``detail``: the regular-expression engine's own words) or ``nested``
+    (a repetition that can take exponential time)."""
+
+    def __init__(self, problem: str, text: str, *, detail: str = "") -> None:
+        super().__init__(f"{text}: {detail}" if detail else text)
+        self.problem = problem
+        self.detail = detail
+
+
 @dataclass(frozen=True)
 class PlateGrammar:
     """One plate format: a name, its region and an anchored pattern over normalised text."""
@@ -52,16 +64,19 @@ class PlateGrammar:
     def custom(cls, name: str, region: PlateRegion, pattern: str) -> PlateGrammar:
         """A site's own format; the pattern must compile and match whole texts only."""
         if not 1 <= len(pattern) <= 200:
-            raise ValueError("a plate pattern has 1-200 characters")
+            raise PlatePatternError("length", "a plate pattern has 1-200 characters")
         try:
             compiled = re.compile(rf"^(?:{pattern})$")
         except (re.error, OverflowError, RecursionError) as exc:  # a{99999999999}: Overflow
-            raise ValueError(f"the plate pattern does not compile: {exc}") from exc
+            raise PlatePatternError(
+                "syntax", "the plate pattern does not compile", detail=str(exc)
+            ) from exc
         if _nested_repetition(pattern):
-            raise ValueError(
+            raise PlatePatternError(
+                "nested",
                 "the plate pattern repeats a group that itself repeats or alternates "
                 "(like (A+)+ or (A|B)*), which can take exponential time; "
-                "write the repetition once, e.g. [A-Z]{2,3}"
+                "write the repetition once, e.g. [A-Z]{2,3}",
             )
         return cls(name, region, compiled)
 

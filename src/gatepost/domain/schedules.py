@@ -78,7 +78,9 @@ def parse_weekday(text: str, *, field: str = "intervals") -> Weekday:
         return Weekday(text.strip().lower())
     except ValueError:
         raise InvalidSchedule(
-            f"unknown weekday {text!r}: use one of {', '.join(_WEEK)}", field=f"{field}.{text}"
+            "unknown weekday %(day)r: use one of %(days)s",
+            field=f"{field}.{text}",
+            params={"day": text, "days": ", ".join(_WEEK)},
         ) from None
 
 
@@ -94,10 +96,12 @@ class Interval:
         """``"08:00-18:00"`` (``24:00`` allowed as an end); refuses inverted intervals."""
         found = _CLOCK.match(text)
         if found is None:
-            raise InvalidSchedule(f"{text!r} is not HH:MM-HH:MM", field=field)
+            raise InvalidSchedule("%(text)r is not HH:MM-HH:MM", field=field, params={"text": text})
         start_h, start_m, end_h, end_m = (int(part) for part in found.groups())
         if start_h > 23 or start_m > 59 or end_m > 59 or end_h > 24 or (end_h == 24 and end_m):
-            raise InvalidSchedule(f"{text!r} is not a time of day", field=field)
+            raise InvalidSchedule(
+                "%(text)r is not a time of day", field=field, params={"text": text}
+            )
         interval = cls(start_h * 60 + start_m, end_h * 60 + end_m)
         interval.check(field=field)
         return interval
@@ -105,10 +109,14 @@ class Interval:
     def check(self, *, field: str = "interval") -> None:
         """Refuse an interval outside the day, or one that ends before or when it starts."""
         if not 0 <= self.start < MINUTES_PER_DAY or not 0 < self.end <= MINUTES_PER_DAY:
-            raise InvalidSchedule(f"{self} is outside the day", field=field)
+            raise InvalidSchedule(
+                "%(interval)s is outside the day", field=field, params={"interval": str(self)}
+            )
         if self.end <= self.start:
             raise InvalidSchedule(
-                f"{self} ends before it starts: split a night across two days", field=field
+                "%(interval)s ends before it starts: split a night across two days",
+                field=field,
+                params={"interval": str(self)},
             )
 
     def contains(self, minute: int) -> bool:
@@ -138,7 +146,9 @@ def _checked(intervals: Sequence[Interval], *, field: str) -> tuple[Interval, ..
     for earlier, later in zip(ordered, ordered[1:], strict=False):
         if intervals[earlier].overlaps(intervals[later]):
             raise InvalidSchedule(
-                f"{intervals[later]} overlaps {intervals[earlier]}", field=f"{field}.{later}"
+                "%(later)s overlaps %(earlier)s",
+                field=f"{field}.{later}",
+                params={"later": str(intervals[later]), "earlier": str(intervals[earlier])},
             )
     return tuple(intervals[i] for i in ordered)
 

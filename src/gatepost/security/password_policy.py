@@ -29,12 +29,12 @@ from __future__ import annotations
 import gzip
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from functools import cache
 from importlib.resources import files
 
-from gatepost.errors import ValidationFailed
+from gatepost.errors import Term, ValidationFailed
 
 __all__ = [
     "MAX_PASSWORD_LENGTH",
@@ -87,13 +87,25 @@ class WeakPasswordReason(StrEnum):
     GUESSABLE = "guessable"
 
 
+# The names of the fields a password arrives in, as the refusal words them.
+_FIELD_NAMES = {"password": Term("password"), "new_password": Term("new password")}
+
+
 class WeakPassword(ValidationFailed):
+    """A refused password: ``template`` begins with ``%(field)s``, the field's name."""
+
     code = "weak_password"
 
     def __init__(
-        self, message: str, *, reason: WeakPasswordReason, field: str = "password"
+        self,
+        template: str,
+        *,
+        reason: WeakPasswordReason,
+        field: str = "password",
+        params: Mapping[str, object] | None = None,
     ) -> None:
-        super().__init__(message, field=field)
+        name = _FIELD_NAMES.get(field) or Term(field.replace("_", " "))
+        super().__init__(template, field=field, params={"field": name, **(params or {})})
         self.reason = reason
 
 
@@ -119,41 +131,52 @@ def check_password_policy(
     the password came in (``new_password`` for a change), named in the refusal.
     """
 
-    def refuse(message: str, reason: WeakPasswordReason) -> WeakPassword:
-        return WeakPassword(f"{field.replace('_', ' ')} {message}", reason=reason, field=field)
+    def refuse(template: str, reason: WeakPasswordReason, **params: object) -> WeakPassword:
+        return WeakPassword(template, reason=reason, field=field, params=params)
 
     if len(password) < min_length:
-        raise refuse(f"must have at least {min_length} characters", WeakPasswordReason.TOO_SHORT)
+        raise refuse(
+            "%(field)s must have at least %(min)s characters",
+            WeakPasswordReason.TOO_SHORT,
+            min=min_length,
+        )
     if len(password) > MAX_PASSWORD_LENGTH:
         raise refuse(
-            f"must have at most {MAX_PASSWORD_LENGTH} characters", WeakPasswordReason.TOO_LONG
+            "%(field)s must have at most %(max)s characters",
+            WeakPasswordReason.TOO_LONG,
+            max=MAX_PASSWORD_LENGTH,
         )
     organisation = tuple(organisation)
     if _uses_context(password, [username]):
-        raise refuse("must not contain the username", WeakPasswordReason.CONTAINS_USERNAME)
+        raise refuse(
+            "%(field)s must not contain the username", WeakPasswordReason.CONTAINS_USERNAME
+        )
     if _uses_context(password, organisation):
         raise refuse(
-            "must not contain the organisation's name", WeakPasswordReason.CONTAINS_ORGANISATION
+            "%(field)s must not contain the organisation's name",
+            WeakPasswordReason.CONTAINS_ORGANISATION,
         )
     lowered = password.lower()
     if len(set(lowered)) < _MIN_DISTINCT or _repeats_a_pattern(lowered):
         raise refuse(
-            "repeats the same characters or pattern; use a passphrase of unrelated words",
+            "%(field)s repeats the same characters or pattern; use a passphrase of unrelated words",
             WeakPasswordReason.REPETITIVE,
         )
     if _mostly_sequences(lowered):
         raise refuse(
-            "is a sequence such as 1234, abcd or qwerty; use a passphrase of unrelated words",
+            "%(field)s is a sequence such as 1234, abcd or qwerty; "
+            "use a passphrase of unrelated words",
             WeakPasswordReason.SEQUENTIAL,
         )
     if _is_common(lowered):
         raise refuse(
-            "is, or is built from, a commonly used or breached password; choose another",
+            "%(field)s is, or is built from, a commonly used or breached password; choose another",
             WeakPasswordReason.COMMON,
         )
     if _zxcvbn_score(password, [username, *organisation]) < MIN_ZXCVBN_SCORE:
         raise refuse(
-            "is too easy to guess; use a longer passphrase of three or four unrelated words",
+            "%(field)s is too easy to guess; "
+            "use a longer passphrase of three or four unrelated words",
             WeakPasswordReason.GUESSABLE,
         )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["ROLE_PERMISSIONS", "Permission", "Role", "USER_ROLES", "grantable_roles"]
+__all__ = ["Permission", "ROLE_PERMISSIONS", "Role", "USER_ROLES", "grantable_roles"]
 
 
 class Permission(StrEnum):

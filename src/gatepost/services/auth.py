@@ -1,4 +1,6 @@
-"""AuthService: login, sessions, tokens to principals, logout, passwords and TOTP.
+"""AuthService: login, tokens to principals, logout and passwords (the user's own
+sessions are listed and revoked by :mod:`gatepost.services.sessions`, TOTP is set up by
+:mod:`gatepost.services.two_step`).
 
 Login answers the same for an unknown organisation, an unknown user, a disabled user,
 a wrong password, and a right password with a missing or wrong one-time code: same
@@ -42,7 +44,7 @@ from gatepost.services.throttle import LoginThrottleService
 from gatepost.services.uow import Transactions, UnitOfWork
 from gatepost.store.ids import new_id
 
-__all__ = ["AuthService", "LoginResult", "TotpEnrolment"]
+__all__ = ["AuthService", "LoginResult"]
 
 log = logging.getLogger(__name__)
 
@@ -71,12 +73,6 @@ class _Failure:
     tenant_id: str | None
     user_id: str | None
     reason: str
-
-
-@dataclass(frozen=True, repr=False)
-class TotpEnrolment:
-    secret: str
-    uri: str
 
 
 def _stale(
@@ -399,135 +395,3 @@ class AuthService:
             principal=replace(principal, session_id=session.id),
             expires_at=session.expires_at,
         )
-
-    # -- the user's own sessions ---------------------------------------------------
-
-    def sessions(self, principal: Principal) -> list[UserSession]:
-        """The caller's live sessions (not revoked, not expired, not idle too long),
-        newest first; none for an API key or a device."""
-        if principal.kind is not PrincipalKind.USER:
-            return []
-        now = self._clock.now()
-        with self._tx.read() as uow:
-            live = uow.accounts.live_sessions(
-                tenant_id=principal.tenant_id, user_id=principal.id, now=now
-            )
-        return [s for s in live if now - s.last_seen_at <= self._idle]
-
-    def revoke_session(self, principal: Principal, session_id: str) -> None:
-        """Sign out one of the caller's own sessions; anyone else's is NotFound."""
-        now = self._clock.now()
-        with self._tx.write() as uow:
-            session = uow.accounts.get_session(tenant_id=principal.tenant_id, session_id=session_id)
-            if (
-                principal.kind is not PrincipalKind.USER
-                or session is None
-                or session.user_id != principal.id
-            ):
-                raise NotFound("session")
-            uow.accounts.revoke_session(
-                tenant_id=principal.tenant_id, session_id=session.id, at=now
-            )
-            uow.audit(
-                principal.tenant_id,
-                AuditRecord(
-                    actor=principal.actor,
-                    action="auth.session_revoked",
-                    target=f"session:{session.id}",
-                ),
-            )
-
-    def revoke_other_sessions(self, principal: Principal) -> int:
-        """Sign out every session of the caller but the one in use; returns how many."""
-        if principal.kind is not PrincipalKind.USER:
-            return 0
-        now = self._clock.now()
-        with self._tx.write() as uow:
-            live = uow.accounts.live_sessions(
-                tenant_id=principal.tenant_id, user_id=principal.id, now=now
-            )
-            others = [s for s in live if s.id != principal.session_id]
-            uow.accounts.revoke_sessions(
-                tenant_id=principal.tenant_id,
-                user_id=principal.id,
-                at=now,
-                keep=principal.session_id,
-            )
-            uow.audit(
-                principal.tenant_id,
-                AuditRecord(
-                    actor=principal.actor,
-                    action="auth.sessions_revoked",
-                    target=f"user:{principal.id}",
-                    details={"sessions": str(len(others))},
-                ),
-            )
-        return len(others)
-
-    def begin_totp(self, principal: Principal, *, current_code: str | None = None) -> TotpEnrolment:
-        """Store a new TOTP secret as *pending*; it replaces nothing until confirmed.
-
-        If TOTP is already on, starting over needs a valid current code, so a stolen
-        session alone can neither switch TOTP off nor swap in an attacker's secret.
-        """
-        secret = totp.new_totp_secret()
-        now = self._clock.now()
-        with self._tx.write() as uow:
-            stored = uow.accounts.stored_user(tenant_id=principal.tenant_id, user_id=principal.id)
-            if stored is None:
-                raise NotFound("user")
-            user = stored.user
-            keys = uow.keys(user.tenant_id)
-            if user.totp_enabled and stored.totp_sealed is not None:
-                active = keys.open_text(
-                    stored.totp_sealed, table="users", column="totp", row_id=user.id
-                )
-                step = totp.verify_totp(
-                    active, (current_code or "").strip(), now=now, last_step=stored.totp_last_step
-                )
-                if step is None or not uow.accounts.advance_totp_step(
-                    tenant_id=user.tenant_id, user_id=user.id, step=step
-                ):
-                    raise ValidationFailed(
-                        "enter a current code from your authenticator app to replace it",
-                        field="current_code",
-                    )
-            uow.accounts.set_totp_pending(
-                tenant_id=user.tenant_id,
-                user_id=user.id,
-                sealed=keys.seal_text(secret, table="users", column="totp_pending", row_id=user.id),
-            )
-        return TotpEnrolment(
-            secret=secret, uri=totp.provisioning_uri(secret, account=user.username)
-        )
-
-    def confirm_totp(self, principal: Principal, *, code: str) -> None:
-        """Activate the pending secret with a code from it."""
-        now = self._clock.now()
-        with self._tx.write() as uow:
-            stored = uow.accounts.stored_user(tenant_id=principal.tenant_id, user_id=principal.id)
-            if stored is None or stored.totp_pending_sealed is None:
-                raise ValidationFailed("start TOTP enrolment first", field="code")
-            user = stored.user
-            keys = uow.keys(user.tenant_id)
-            secret = keys.open_text(
-                stored.totp_pending_sealed, table="users", column="totp_pending", row_id=user.id
-            )
-            last = stored.totp_last_step if user.totp_enabled else None
-            step = totp.verify_totp(secret, code.strip(), now=now, last_step=last)
-            if step is None:
-                raise ValidationFailed("the one-time code is wrong", field="code")
-            uow.accounts.enable_totp(
-                tenant_id=user.tenant_id,
-                user_id=user.id,
-                sealed=keys.seal_text(secret, table="users", column="totp", row_id=user.id),
-                step=step,
-            )
-            uow.audit(
-                principal.tenant_id,
-                AuditRecord(
-                    actor=principal.actor,
-                    action="auth.totp_enabled",
-                    target=f"user:{user.id}",
-                ),
-            )

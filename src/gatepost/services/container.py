@@ -24,8 +24,10 @@ from gatepost.services.audit import AuditService
 from gatepost.services.auth import AuthService
 from gatepost.services.broker_accounts import BrokerAccountSink
 from gatepost.services.commands import CommandSink, NullCommandSink, state_sink_of
+from gatepost.services.consents import ConsentService
 from gatepost.services.credentials import CredentialService
 from gatepost.services.devices import DeviceService
+from gatepost.services.erasure import ErasureService
 from gatepost.services.event_feed import EventFeedService
 from gatepost.services.events import EventService
 from gatepost.services.faces import FaceService
@@ -41,10 +43,12 @@ from gatepost.services.recognition import RecognitionService
 from gatepost.services.remote_commands import RemoteCommandService
 from gatepost.services.retention import RetentionService
 from gatepost.services.schedules import ScheduleService
+from gatepost.services.sessions import SessionService
 from gatepost.services.setup import SetupService
 from gatepost.services.sites import SiteService
 from gatepost.services.tenants import TenantService
 from gatepost.services.throttle import LoginThrottleService
+from gatepost.services.two_step import TwoStepService
 from gatepost.services.uow import Transactions
 from gatepost.services.users import UserService
 from gatepost.services.vehicles import VehicleService
@@ -114,10 +118,14 @@ class Container:
     tenants: TenantService
     setup: SetupService
     auth: AuthService
+    sessions: SessionService
+    two_step: TwoStepService
     users: UserService
     invitations: InvitationService
     sites: SiteService
     persons: PersonService
+    consents: ConsentService
+    erasure: ErasureService
     vehicles: VehicleService
     access_rules: AccessRuleService
     access_levels: AccessLevelService
@@ -223,6 +231,7 @@ def build_container(
         max_bytes=settings.media.max_upload_bytes,
         max_pixels=settings.media.max_pixels,
     )
+    persons = PersonService(tx=tx, clock=clock, biometrics=faces)
     return Container(
         settings=settings,
         clock=clock,
@@ -250,6 +259,10 @@ def build_container(
             absolute=timedelta(hours=sec.session_absolute_hours),
             password_min_length=sec.password_min_length,
         ),
+        sessions=SessionService(
+            tx=tx, clock=clock, idle=timedelta(minutes=sec.session_idle_minutes)
+        ),
+        two_step=TwoStepService(tx=tx, clock=clock),
         users=UserService(
             tx=tx,
             passwords=passwords,
@@ -268,7 +281,9 @@ def build_container(
             password_min_length=sec.password_min_length,
         ),
         sites=SiteService(tx=tx, clock=clock),
-        persons=PersonService(tx=tx, clock=clock, biometrics=faces),
+        persons=persons,
+        consents=ConsentService(tx=tx, clock=clock, biometrics=faces),
+        erasure=ErasureService(tx=tx, persons=persons),
         vehicles=vehicles,
         access_rules=access_rules,
         access_levels=access_levels,

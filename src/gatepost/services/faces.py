@@ -215,28 +215,34 @@ class FaceService:
         return _Stored(version, person.site_id, templates, entries, replaced)
 
     def _enrolment_face(self, number: int, photo: Photo) -> tuple[FaceFinding, Embedding]:
-        label = f"photo {number + 1} ({photo.filename})"
+        field = f"files[{number}]"
+        photo_params = {"number": number + 1, "filename": photo.filename}
         try:
             image = decode_rgb(photo.data, max_bytes=self._max_bytes, max_pixels=self._max_pixels)
         except BadImage as exc:
-            raise BadImage(f"{label}: {exc.message}", field=f"files[{number}]") from exc
+            raise BadImage(
+                "photo %(number)s (%(filename)s): %(problem)s",
+                field=field,
+                params={**photo_params, "problem": exc.message},
+            ) from exc
         faces = self.engine.detect(image)
         if not faces:
             raise ValidationFailed(
-                "%(photo)s: no face found", field=f"files[{number}]", params={"photo": label}
+                "photo %(number)s (%(filename)s): no face found", field=field, params=photo_params
             )
         if len(faces) > 1:
             raise ValidationFailed(
-                "%(photo)s: %(count)s faces found; use a photo of this person alone",
-                field=f"files[{number}]",
-                params={"photo": label, "count": len(faces)},
+                "photo %(number)s (%(filename)s): %(count)s faces found; "
+                "use a photo of this person alone",
+                field=field,
+                params={**photo_params, "count": len(faces)},
             )
         problems = self._enrol_gates.problems(faces[0].quality)
         if problems:
             raise ValidationFailed(
-                "%(photo)s: %(problems)s",
-                field=f"files[{number}]",
-                params={"photo": label, "problems": "; ".join(problems)},
+                "photo %(number)s (%(filename)s): %(problems)s",
+                field=field,
+                params={**photo_params, "problems": "; ".join(problems)},
             )
         (embedding,) = self.engine.embed(image, faces)
         return faces[0], embedding

@@ -6,7 +6,8 @@ token's SHA-256 is stored. The invitee opens the link, sees the organisation and
 role (``inspect``), and chooses a username and password (``accept``): the user is
 created and the invitation spent in one transaction. A used, revoked or expired
 invitation is refused with its reason and changes nothing; unknown tokens count as
-failures of the login throttle for the client.
+failures of the login throttle for the client. A suspended or shredded tenant gets no
+new invitations (Conflict), and its pending links open nothing until it is resumed.
 
 A tenant's own administrators (USERS_WRITE) invite into their own tenant
 (``create_in_own_tenant``: the tenant is the caller's, never an input); nobody invites
@@ -42,7 +43,7 @@ from gatepost.security.policy import Principal
 from gatepost.security.tokens import ParsedToken, TokenKind, issue_token, parse_token
 from gatepost.services.audit import AuditRecord
 from gatepost.services.pages import Page, page_by_id
-from gatepost.services.tenants import tenant_of
+from gatepost.services.tenants import tenant_by_slug, tenant_of
 from gatepost.services.throttle import LoginThrottleService
 from gatepost.services.uow import Transactions, UnitOfWork
 from gatepost.services.users import grantable_role, normalise_username, user_role
@@ -172,16 +173,15 @@ class InvitationService:
         self, *, actor: str, slug: str, role: str = "admin", hours: int | None
     ) -> IssuedInvitation:
         """The same, by tenant slug, for the operator's command line (``actor``)."""
-        normalised = normalise_slug(slug)
-
-        def find(uow: UnitOfWork) -> Tenant:
-            tenant = uow.tenants.by_slug(normalised)
-            if tenant is None:
-                raise NotFound("tenant")
-            return tenant
+        normalise_slug(slug)  # a malformed slug is refused before anything is read
 
         return self._create(
-            actor=actor, actor_tenant_id=None, find=find, role=role, hours=hours, origin=None
+            actor=actor,
+            actor_tenant_id=None,
+            find=lambda uow: tenant_by_slug(uow, slug),
+            role=role,
+            hours=hours,
+            origin=None,
         )
 
     def _create(
@@ -203,6 +203,8 @@ class InvitationService:
             tenant = find(uow)
             if tenant.shredded:
                 raise Conflict("this tenant's keys were destroyed")
+            if tenant.suspended:
+                raise Conflict("this tenant is suspended")
             token = issue_token(TokenKind.INVITATION, tenant.id)
             parsed = parse_token(token, expect=TokenKind.INVITATION)
             assert parsed is not None  # noqa: S101 - issue_token makes well-formed tokens
@@ -235,6 +237,17 @@ class InvitationService:
         with self._tx.read() as uow:
             tenant_of(uow, tenant_id)
             rows = uow.invitations.list(tenant_id=tenant_id, limit=limit + 1, after=after)
+        return page_by_id(rows, limit)
+
+    def list_pending(self, *, tenant_id: str, limit: int, after: str | None) -> Page[Invitation]:
+        """The tenant's pending invitations only (not used, revoked or expired), a page
+        at a time in id order."""
+        now = self._clock.now()
+        with self._tx.read() as uow:
+            tenant_of(uow, tenant_id)
+            rows = uow.invitations.list_pending(
+                tenant_id=tenant_id, now=now, limit=limit + 1, after=after
+            )
         return page_by_id(rows, limit)
 
     def revoke(self, principal: Principal, *, tenant_id: str, invitation_id: str) -> Invitation:

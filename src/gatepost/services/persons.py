@@ -15,7 +15,6 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol, TypeVar
 
-from gatepost.domain.faces import FACE_CONSENT_PURPOSE
 from gatepost.domain.identities import (
     IdentityKind,
     mask_identity_number,
@@ -24,7 +23,7 @@ from gatepost.domain.identities import (
     normalise_phone,
 )
 from gatepost.domain.names import visible_name
-from gatepost.domain.persons import Consent, Person, PersonKind, PersonStatus
+from gatepost.domain.persons import Person, PersonKind, PersonStatus
 from gatepost.domain.ports import Clock
 from gatepost.errors import Conflict, NotFound, ValidationFailed
 from gatepost.security.crypto import TenantKeys
@@ -54,12 +53,11 @@ class BiometricStore(Protocol):
 
 __all__ = [
     "BiometricStore",
-    "ConsentRecord",
-    "ErasurePreview",
     "PersonDraft",
     "PersonService",
     "PersonView",
     "RevealedIdentity",
+    "audited",
     "names_in",
     "normalise_name",
     "person_in_tenant",
@@ -118,32 +116,6 @@ class RevealedIdentity:
 
     def __repr__(self) -> str:
         return f"RevealedIdentity(id={self.id})"
-
-
-@dataclass(frozen=True)
-class ErasurePreview:
-    """What erasing a person removes (counts only, no personal values): what goes with
-    them, what is untied (vehicles stay, owned by no one) and what stays under their id
-    until retention removes it (events, alerts)."""
-
-    face_templates: int
-    kept_photos: int
-    credentials: dict[str, int]
-    access_levels: int
-    consents: int
-    presence: int
-    recent_factors: int
-    vehicles_untied: int
-    events_kept: int
-    alerts_kept: int
-
-
-@dataclass(frozen=True)
-class ConsentRecord:
-    """A consent as the history shows it: who recorded it, by name where known."""
-
-    consent: Consent
-    recorded_by_name: str | None
 
 
 def _choice(enum: type[E], value: str, field: str) -> E:
@@ -327,7 +299,7 @@ class PersonService:
             keys = uow.keys(tenant_id)
             person = self._validated(uow, keys, blank, draft)
             uow.persons.save(_sealed(keys, person))
-            uow.audit(tenant_id, _audited(principal, "person.created", person.id))
+            uow.audit(tenant_id, audited(principal, "person.created", person.id))
         return _view(person)
 
     def get(self, principal: Principal, person_id: str) -> PersonView:
@@ -352,7 +324,7 @@ class PersonService:
                 self._biometrics.regroup(uow, tenant_id=tenant_id)
             uow.audit(
                 tenant_id,
-                _audited(
+                audited(
                     principal,
                     "person.updated",
                     person.id,
@@ -411,7 +383,7 @@ class PersonService:
             person = _opened(uow.keys(tenant_id), person_in_tenant(uow, principal, person_id))
             uow.audit(
                 tenant_id,
-                _audited(principal, "person.identity_revealed", person.id, purpose=reason),
+                audited(principal, "person.identity_revealed", person.id, purpose=reason),
             )
         return RevealedIdentity(
             id=person.id, identity_number=person.identity_number, phone=person.phone
@@ -426,111 +398,7 @@ class PersonService:
             self._biometrics.purge(uow, tenant_id=tenant_id, person_id=person_id)
             if uow.persons.delete(tenant_id=tenant_id, person_id=person_id):
                 uow.vehicles.bump_version(tenant_id=tenant_id)  # their owner changed
-            uow.audit(tenant_id, _audited(principal, "person.erased", person_id))
-
-    def erasure_preview(self, principal: Principal, person_id: str) -> ErasurePreview:
-        """What :meth:`delete` would remove for this person, counted now."""
-        tenant_id = principal.tenant_id
-        with self._tx.read() as uow:
-            person_in_tenant(uow, principal, person_id)
-            return _preview(uow, tenant_id, person_id)
-
-    def erase_confirmed(self, principal: Principal, person_id: str, *, typed_name: str) -> None:
-        """Erase the person once the typed name matches theirs (spacing and width
-        forms aside); a mismatch changes nothing."""
-        tenant_id = principal.tenant_id
-        with self._tx.read() as uow:
-            stored = person_in_tenant(uow, principal, person_id)
-            name = _opened(uow.keys(tenant_id), stored).name
-        if not typed_name.strip() or normalise_name(typed_name) != name:
-            raise ValidationFailed(
-                "type the person's name exactly as shown to confirm the erasure",
-                field="confirm_name",
-            )
-        self.delete(principal, person_id)
-
-    # -- consents ---------------------------------------------------------------
-
-    def record_consent(
-        self, principal: Principal, person_id: str, *, purpose: str, notice_version: str
-    ) -> Consent:
-        purpose, notice_version = purpose.strip(), notice_version.strip()
-        if not 1 <= len(purpose) <= 40:
-            raise ValidationFailed("purpose must have 1-40 characters", field="purpose")
-        if not 1 <= len(notice_version) <= 40:
-            raise ValidationFailed(
-                "notice_version must have 1-40 characters", field="notice_version"
-            )
-        tenant_id = principal.tenant_id
-        with self._tx.write() as uow:
-            person_in_tenant(uow, principal, person_id)
-            consent = Consent(
-                tenant_id=tenant_id,
-                id=new_id(),
-                person_id=person_id,
-                purpose=purpose,
-                notice_version=notice_version,
-                granted_at=self._clock.now(),
-                recorded_by=principal.actor,
-            )
-            uow.persons.add_consent(consent)
-            uow.audit(
-                tenant_id,
-                _audited(
-                    principal,
-                    "consent.recorded",
-                    person_id,
-                    purpose=purpose,
-                    details={"consent": consent.id, "notice": notice_version},
-                ),
-            )
-        return consent
-
-    def consents(self, principal: Principal, person_id: str) -> Sequence[Consent]:
-        with self._tx.read() as uow:
-            person_in_tenant(uow, principal, person_id)
-            return uow.persons.consents_of(tenant_id=principal.tenant_id, person_id=person_id)
-
-    def consent_history(self, principal: Principal, person_id: str) -> Sequence[ConsentRecord]:
-        """Every consent of the person, oldest first, withdrawn ones included, each with
-        the name of the user (or API key) that recorded it where it still exists."""
-        tenant_id = principal.tenant_id
-        with self._tx.read() as uow:
-            person_in_tenant(uow, principal, person_id)
-            consents = uow.persons.consents_of(tenant_id=tenant_id, person_id=person_id)
-            names = {c.recorded_by: _actor_name(uow, tenant_id, c.recorded_by) for c in consents}
-        return [ConsentRecord(c, names[c.recorded_by]) for c in consents]
-
-    def withdraw_consent(self, principal: Principal, person_id: str, consent_id: str) -> Consent:
-        """Withdraw a consent; withdrawing the last biometric one deletes the templates."""
-        tenant_id = principal.tenant_id
-        with self._tx.write() as uow:
-            consent = uow.persons.get_consent(tenant_id=tenant_id, consent_id=consent_id)
-            if consent is None or consent.person_id != person_id:
-                raise NotFound("consent")
-            if not consent.withdrawn:
-                now = self._clock.now()
-                uow.persons.withdraw_consent(tenant_id=tenant_id, consent_id=consent.id, at=now)
-                consent = replace(consent, withdrawn_at=now)
-            removed = 0
-            if consent.purpose == FACE_CONSENT_PURPOSE and not uow.persons.current_consent(
-                tenant_id=tenant_id, person_id=person_id, purpose=FACE_CONSENT_PURPOSE
-            ):
-                removed = self._biometrics.purge(uow, tenant_id=tenant_id, person_id=person_id)
-            uow.audit(
-                tenant_id,
-                _audited(
-                    principal,
-                    "consent.withdrawn",
-                    person_id,
-                    purpose=consent.purpose,
-                    details={
-                        "consent": consent.id,
-                        "templates_deleted": str(removed > 0).lower(),
-                    },
-                ),
-            )
-        return consent
+            uow.audit(tenant_id, audited(principal, "person.erased", person_id))
 
 
 def names_in(uow: UnitOfWork, tenant_id: str, person_ids: Sequence[str]) -> dict[str, str]:
@@ -544,36 +412,6 @@ def names_in(uow: UnitOfWork, tenant_id: str, person_ids: Sequence[str]) -> dict
     return names
 
 
-def _preview(uow: UnitOfWork, tenant_id: str, person_id: str) -> ErasurePreview:
-    templates = uow.faces.of_person(tenant_id=tenant_id, person_id=person_id)
-    counts = uow.persons.erasure_counts(tenant_id=tenant_id, person_id=person_id)
-    prefix = "credential:"
-    return ErasurePreview(
-        face_templates=len(templates),
-        kept_photos=sum(1 for t in templates if t.photo_id is not None),
-        credentials={k[len(prefix) :]: v for k, v in counts.items() if k.startswith(prefix)},
-        access_levels=counts["access_levels"],
-        consents=counts["consents"],
-        presence=counts["presence"],
-        recent_factors=counts["recent_factors"],
-        vehicles_untied=counts["vehicles"],
-        events_kept=counts["events"],
-        alerts_kept=counts["alerts"],
-    )
-
-
-def _actor_name(uow: UnitOfWork, tenant_id: str, actor: str) -> str | None:
-    """A user's username or an API key's name for an audit actor (``kind:id``)."""
-    kind, _, actor_id = actor.partition(":")
-    if kind == "user":
-        user = uow.accounts.get_user(tenant_id=tenant_id, user_id=actor_id)
-        return user.username if user is not None else None
-    if kind == "api_key":
-        key = uow.accounts.get_api_key(tenant_id=tenant_id, key_id=actor_id)
-        return key.name if key is not None else None
-    return None
-
-
 def person_in_tenant(uow: UnitOfWork, principal: Principal, person_id: str) -> StoredPerson:
     """The person in the caller's tenant, or NotFound (never another tenant's)."""
     person = uow.persons.get(tenant_id=principal.tenant_id, person_id=person_id)
@@ -582,7 +420,7 @@ def person_in_tenant(uow: UnitOfWork, principal: Principal, person_id: str) -> S
     return person
 
 
-def _audited(
+def audited(
     principal: Principal,
     action: str,
     person_id: str,

@@ -22,7 +22,7 @@ from typing import Final, Literal
 from zoneinfo import available_timezones
 
 from gatepost.domain.names import visible_name
-from gatepost.domain.plates import PlateGrammar, PlateRegion
+from gatepost.domain.plates import PlateGrammar, PlatePatternError, PlateRegion
 from gatepost.domain.ports import Clock
 from gatepost.domain.sites import PlatePattern, Site, SitePlateSettings
 from gatepost.errors import Conflict, NotFound, ValidationFailed
@@ -166,10 +166,28 @@ def _checked_patterns(patterns: Sequence[PlatePattern]) -> tuple[PlatePattern, .
         region = _region(item.region, f"patterns.{i}.region")
         try:
             PlateGrammar.custom(item.name, region, item.pattern)
-        except ValueError as exc:
-            raise ValidationFailed(str(exc), field=f"patterns.{i}.pattern") from exc
+        except PlatePatternError as exc:
+            raise _pattern_refused(exc, f"patterns.{i}.pattern") from exc
         checked.append(PlatePattern(item.name, region.value, item.pattern))
     return tuple(checked)
+
+
+def _pattern_refused(exc: PlatePatternError, field: str) -> ValidationFailed:
+    """The domain's refusal as a constant (translatable) message."""
+    if exc.problem == "length":
+        return ValidationFailed("a plate pattern has 1-200 characters", field=field)
+    if exc.problem == "nested":
+        return ValidationFailed(
+            "the plate pattern repeats a group that itself repeats or alternates "
+            "(like (A+)+ or (A|B)*), which can take exponential time; "
+            "write the repetition once, e.g. [A-Z]{2,3}",
+            field=field,
+        )
+    return ValidationFailed(
+        "the plate pattern does not compile: %(reason)s",
+        field=field,
+        params={"reason": exc.detail},
+    )
 
 
 def _settings_text(settings: SitePlateSettings) -> str:

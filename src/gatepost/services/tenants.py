@@ -34,7 +34,7 @@ from gatepost.services.sites import checked_timezone
 from gatepost.services.uow import Transactions, UnitOfWork
 from gatepost.store.ids import new_id
 
-__all__ = ["TenantService", "TenantSummary", "tenant_of"]
+__all__ = ["TenantService", "TenantSummary", "tenant_by_slug", "tenant_of"]
 
 _Find = Callable[[UnitOfWork], Tenant]
 
@@ -237,14 +237,17 @@ def _by_id(tenant_id: str) -> _Find:
     return lambda uow: tenant_of(uow, tenant_id)
 
 
-def _by_slug(slug: str) -> _Find:
-    def find(uow: UnitOfWork) -> Tenant:
-        tenant = uow.tenants.by_slug(slug.strip().lower())
-        if tenant is None:
-            raise NotFound("tenant")
-        return tenant
+def tenant_by_slug(uow: UnitOfWork, slug: str) -> Tenant:
+    """The tenant whose slug is ``slug`` (normalised as at login), or NotFound; a
+    malformed slug is InvalidSlug."""
+    tenant = uow.tenants.by_slug(normalise_slug(slug))
+    if tenant is None:
+        raise NotFound("tenant")
+    return tenant
 
-    return find
+
+def _by_slug(slug: str) -> _Find:
+    return lambda uow: tenant_by_slug(uow, slug)
 
 
 def _witnesses(uow: UnitOfWork, operator: Operator, tenant: Tenant) -> list[str]:

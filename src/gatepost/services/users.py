@@ -4,8 +4,9 @@ Nobody hands out more than they hold: a role is granted (to a new user, a change
 user, an API key or an invitation) only if it is one of
 :func:`~gatepost.security.permissions.grantable_roles` of the caller's role
 (:func:`grantable_role`), and a user whose role is above the caller's cannot be
-changed by them. API keys may expire (``expires_in_days``); ``services.auth`` refuses
-an expired key exactly like an unknown one.
+changed by them, nor a platform administrator by anyone who is not one. API keys
+may expire (``expires_in_days``); ``services.auth`` refuses an expired key exactly
+like an unknown one.
 """
 
 from __future__ import annotations
@@ -91,9 +92,13 @@ def grantable_role(principal: Principal, role: str) -> Role:
 
 
 def _manageable(principal: Principal, user: User) -> None:
-    """Refuse changes to a user whose role is above the caller's (Conflict)."""
+    """Refuse changes to a user whose role is above the caller's, and to a platform
+    administrator by anyone who is not one (Conflict): a tenant's administrator holds
+    the same role but must not disable, demote or reset the platform's own."""
     if Role(user.role) not in grantable_roles(principal.role):
         raise Conflict("you cannot change a user whose role is above your own")
+    if user.platform_admin and not principal.platform_admin:
+        raise Conflict("only a platform administrator can change a platform administrator")
 
 
 def _expiry_days(days: int | None) -> timedelta | None:

@@ -2,7 +2,8 @@
 
 :meth:`WebhookDispatcher.run_once` claims due deliveries of every tenant with a lease
 (``store.repositories.webhooks``: safe with several processes), sends each one outside
-any transaction, and records the outcome:
+any transaction, and records the outcome. A suspended tenant's deliveries are not
+claimed: they stay queued, unattempted, and go out once the tenant is resumed.
 
 - a 2xx answer: delivered;
 - anything else (another status, a timeout, a refused connection, a URL that now

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,8 +45,14 @@ RgbImage = npt.NDArray[np.uint8]
 class BadImage(ValidationFailed):
     code = "bad_image"
 
-    def __init__(self, message: str, *, field: str = "file") -> None:
-        super().__init__(message, field=field)
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str = "file",
+        params: Mapping[str, object] | None = None,
+    ) -> None:
+        super().__init__(message, field=field, params=params)
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,9 @@
 Message ids are extracted with Babel the way ``pybabel extract -F babel.cfg`` would:
 from every template (``_()``, ``{% trans %}``) and from the Python that produces
 text a page shows (``_``/``gettext``/``ngettext``/``N_`` anywhere in the package, the
-second argument of the web's ``Message``, and the message of the service errors that
-forms display). A message built with an f-string is not extracted, so it is shown in
+second argument of the web's ``Message``, ``Term`` parameters, and the message of the
+errors that forms display: the service errors, ``InvalidSchedule`` and the password
+policy's ``refuse``). A message built with an f-string is not extracted, so it is shown in
 English: keep service messages constant and put values in fields.
 
 ``python -m gatepost.web.catalogues`` prints the ids still missing from each locale as
@@ -40,6 +41,9 @@ KEYWORDS: dict[str, tuple[int, ...] | None] = {
     "Conflict": None,
     "SetupError": None,
     "AuthenticationFailed": None,
+    "Term": None,
+    "refuse": None,
+    "InvalidSchedule": None,
 }
 
 _METHODS = [
@@ -47,7 +51,7 @@ _METHODS = [
     ("**.py", "python"),
 ]
 _OPTIONS = {"web/templates/**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "false"}}
-_PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|%[sd]|\{\w*\}")
+_PLACEHOLDER = re.compile(r"%\((\w+)\)[sdr]|%[sdr]|\{\w*\}")
 
 
 @dataclass(frozen=True)

@@ -103,7 +103,7 @@ def card_context(
 ) -> dict[str, Any]:
     """What ``partials/face_enrol.html`` needs (also merged into the person page)."""
     if consents is None:
-        consents = container.persons.consents(principal, person.id)
+        consents = container.consents.of_person(principal, person.id)
     return {
         "face": face_card(container, principal, person, consents),
         "can_consent": can(principal, Permission.PERSONS_WRITE),

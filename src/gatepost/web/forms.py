@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import Form
 
-from gatepost.errors import GatepostError, ValidationFailed
+from gatepost.errors import GatepostError, Term, ValidationFailed
 from gatepost.web.i18n import gettext
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "optional",
     "page_limit",
     "sentence",
+    "whole_number",
 ]
 
 FormText = Annotated[str, Form()]  # a form field taken as raw text (parsed by the view)
@@ -45,6 +46,22 @@ def optional(raw: str | None, max_length: int = 200) -> str | None:
     return value or None
 
 
+def whole_number(raw: str, *, field: str, message: str) -> int | None:
+    """A form field as a whole number, or None when left empty.
+
+    Anything else raises ValidationFailed(``message``) on ``field``: mark ``message``
+    with ``N_`` where it is written so the catalogue has it. Ranges are the service's
+    (or the caller's) to check.
+    """
+    text = raw.strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError as exc:
+        raise ValidationFailed(message, field=field) from exc
+
+
 def sentence(message: str | GatepostError) -> str:
     """A service message as a sentence in the request's language.
 
@@ -54,7 +71,11 @@ def sentence(message: str | GatepostError) -> str:
     the English text, capitalised with a full stop.
     """
     if isinstance(message, GatepostError):
-        template, params = message.template.strip(), message.params
+        template = message.template.strip()
+        params = {
+            key: gettext(value) if isinstance(value, Term) else value
+            for key, value in message.params.items()
+        }
     else:
         template, params = message.strip(), {}
     if not template:

@@ -28,7 +28,8 @@ from starlette.responses import HTMLResponse
 from gatepost.security.csrf import csrf_token_for
 from gatepost.security.permissions import Permission
 from gatepost.security.policy import Principal, authorize
-from gatepost.web.i18n import LOCALES, N_, current_locale, gettext, html_lang, ngettext
+from gatepost.web.i18n import LOCALES, current_locale, gettext, html_lang, ngettext
+from gatepost.web.labels import label
 
 __all__ = [
     "NOTICES",
@@ -136,20 +137,6 @@ NOTICES: dict[str, Message] = {
     "vehicle_saved": Message("success", "Vehicle saved."),
 }
 
-_LABELS = {
-    "cn_resident": N_("Chinese resident ID"),
-    "generic": N_("Other ID"),
-    "door_controller": N_("Door controller"),
-    "barrier_gate": N_("Barrier gate"),
-    "access_point": N_("Access point"),
-    "attendance_point": N_("Attendance point"),
-    "parking_entry": N_("Parking entry"),
-    "parking_exit": N_("Parking exit"),
-    "door.held_open": N_("Door held open"),
-    "device.tamper": N_("Tamper alarm"),
-    "ok": N_("OK"),
-}
-
 
 @dataclass(frozen=True)
 class Viewer:
@@ -181,8 +168,8 @@ _ZONE: ContextVar[str] = ContextVar("gatepost_page_zone", default="UTC")
 
 def _local(value: datetime, zone: str | None) -> tuple[datetime, str]:
     """``value`` in ``zone`` (the tenant's unless a page names one, e.g. a site's), and
-    the zone's abbreviation or offset to show after it (none for UTC). Naive values are
-    shown as they are."""
+    its UTC offset to show after it, e.g. " +08:00" (abbreviations such as "CST" are
+    ambiguous; none for UTC itself). Naive values are shown as they are."""
     if value.tzinfo is None:
         return value, ""
     try:
@@ -192,11 +179,12 @@ def _local(value: datetime, zone: str | None) -> tuple[datetime, str]:
     local = value.astimezone(tz)
     if local.utcoffset() == timedelta(0) and tz.key in {"UTC", "Etc/UTC"}:
         return local, ""
-    return local, f" {local.tzname() or local.strftime('%z')}"
+    offset = local.isoformat(timespec="seconds")[19:]  # "+08:00", "-05:00", "+05:45"
+    return local, f" {offset}"
 
 
 def _when(value: datetime | None, zone: str | None = None) -> str:
-    """A date and time in the tenant's time zone (or ``zone``), with its abbreviation."""
+    """A date and time in the tenant's time zone (or ``zone``), with its UTC offset."""
     if value is None:
         return ""
     local, suffix = _local(value, zone or _ZONE.get())
@@ -210,11 +198,11 @@ def _day(value: datetime | None, zone: str | None = None) -> str:
     return _local(value, zone or _ZONE.get())[0].strftime("%Y-%m-%d")
 
 
-def _label(value: object) -> str:
-    text = str(value)
-    if text in _LABELS:
-        return gettext(_LABELS[text])
-    return gettext(text.replace(".", " ").replace("_", " ").capitalize())
+def _tr(message: object) -> str:
+    """``{{ variable|tr }}``: a message id held in a variable, translated, as a plain
+    ``str`` that autoescape escapes (``_(variable)`` would mark the result safe and so
+    trust whatever the variable holds)."""
+    return str.__str__(gettext(str(message)))
 
 
 @jinja2.pass_context
@@ -241,7 +229,8 @@ def build_templates() -> Jinja2Templates:
     env.globals["Permission"] = Permission
     env.filters["when"] = _when
     env.filters["day"] = _day
-    env.filters["label"] = _label
+    env.filters["label"] = label
+    env.filters["tr"] = _tr
     return Jinja2Templates(env=env)
 
 

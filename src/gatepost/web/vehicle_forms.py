@@ -4,14 +4,16 @@ Views take the fields as typed (:data:`Submitted`) so they can be shown again wi
 error. :func:`draft` turns them into a :class:`~gatepost.services.vehicles.VehicleDraft`
 or names the fields that cannot be read (an empty plate, a time that is not a time);
 the service checks the rest, and :func:`refusal` puts its refusal next to the field in
-the form's words. Times are ``datetime-local`` values in UTC. :func:`changes` keeps only
-what an edit changed, so an unchanged form writes nothing.
+the form's words. Times are ``datetime-local`` values in the tenant's time zone (the
+zone the lists show times in), stored in UTC. :func:`changes` keeps only what an edit
+changed, so an unchanged form writes nothing.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Depends, Form
 
@@ -63,7 +65,7 @@ _MESSAGES = {
 }
 _NO_PLATE = N_("Enter the plate number.")
 _TAKEN = N_("Another vehicle already has this plate. Search for it and edit that one instead.")
-_UNREADABLE_TIME = N_("Enter a date and time in UTC, for example 2026-05-01 08:00.")
+_UNREADABLE_TIME = N_("Enter a date and time, for example 2026-05-01 08:00.")
 
 
 def region_label(region: str) -> str:
@@ -108,34 +110,47 @@ async def _submitted(
 Submitted = Annotated[dict[str, str], Depends(_submitted)]
 
 
-def _moment(raw: str) -> datetime | None:
-    """A UTC time from a ``datetime-local`` value (or any ISO 8601 text; without an
-    offset it is UTC); None when empty, ValueError when unreadable."""
+def _zone(name: str) -> ZoneInfo:
+    """The named time zone; UTC for a name this system does not know."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _moment(raw: str, zone: ZoneInfo) -> datetime | None:
+    """A UTC time from a ``datetime-local`` value in ``zone`` (or any ISO 8601 text;
+    one with an offset is taken as given); None when empty, ValueError when unreadable.
+    A wall time that a clock change skips or repeats is read as before the change."""
     text = raw.strip()
     if not text:
         return None
     try:
         value = datetime.fromisoformat(text)
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=zone)
+        return value.astimezone(UTC)
     except OverflowError as exc:  # an offset pushing year 1 or 9999 out of range
         raise ValueError(text) from exc
 
 
-def _local(moment: datetime | None) -> str:
-    """A ``datetime-local`` value in UTC (seconds only where the time has them)."""
+def _local(moment: datetime | None, zone: ZoneInfo) -> str:
+    """A ``datetime-local`` value in ``zone`` (seconds only where the time has them)."""
     if moment is None:
         return ""
-    utc = moment.astimezone(UTC).replace(tzinfo=None, microsecond=0)
-    return utc.isoformat(timespec="seconds" if utc.second else "minutes")
+    local = moment.astimezone(zone).replace(tzinfo=None, microsecond=0)
+    return local.isoformat(timespec="seconds" if local.second else "minutes")
 
 
-def draft(form: dict[str, str]) -> tuple[VehicleDraft | None, dict[str, str]]:
-    """The draft, or the fields that cannot be read (the service checks the rest)."""
+def draft(form: dict[str, str], zone: str = "UTC") -> tuple[VehicleDraft | None, dict[str, str]]:
+    """The draft, or the fields that cannot be read (the service checks the rest);
+    times without an offset are read in ``zone`` (the tenant's)."""
     errors: dict[str, str] = {}
     moments: dict[str, datetime | None] = {}
+    tz = _zone(zone)
     for field in ("valid_from", "valid_until"):
         try:
-            moments[field] = _moment(form[field])
+            moments[field] = _moment(form[field], tz)
         except ValueError:
             errors[field] = gettext(_UNREADABLE_TIME)
     if not form["plate"].strip():
@@ -204,14 +219,15 @@ def changes(current: VehicleView, proposed: VehicleDraft) -> dict[str, object]:
     return changed
 
 
-def form_of(vehicle: VehicleView) -> dict[str, str]:
-    """The fields of a stored vehicle, for its edit form."""
+def form_of(vehicle: VehicleView, zone: str = "UTC") -> dict[str, str]:
+    """The fields of a stored vehicle, for its edit form (times in ``zone``)."""
+    tz = _zone(zone)
     return {
         "plate": vehicle.plate,
         "region": vehicle.region,
         "list": vehicle.list,
-        "valid_from": _local(vehicle.valid_from),
-        "valid_until": _local(vehicle.valid_until),
+        "valid_from": _local(vehicle.valid_from, tz),
+        "valid_until": _local(vehicle.valid_until, tz),
         "person_id": vehicle.person_id or "",
         "site_id": vehicle.site_id or "",
         "description": vehicle.description or "",

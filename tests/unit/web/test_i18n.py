@@ -84,7 +84,7 @@ def test_unknown_message_is_shown_as_itself_when_translating() -> None:
 def test_extraction_finds_templates_python_marks_and_service_messages() -> None:
     where = {item.id: item.where for item in extract()}
     assert where["Language"].startswith("web/templates/base.html")  # {{ _() }} in a template
-    assert where["Chinese resident ID"].startswith("web/rendering.py")  # N_()
+    assert where["Chinese resident ID"].startswith("web/labels.py")  # N_()
     assert where["Access level created."].startswith("web/rendering.py")  # Message(_, text)
     assert where["unknown language"].startswith("web/views/language.py")  # ValidationFailed
 
@@ -137,3 +137,27 @@ def test_areas_agree_on_the_translation_of_a_shared_message(locale: str) -> None
                     )
                 seen.setdefault(key, (path.name, text))
     assert clashes == []
+
+
+def test_password_and_schedule_refusals_read_in_the_users_language_when_shown() -> None:
+    """Refusals raised below the services (password policy, schedule rules) carry a
+    constant template and their values, and a field's name as a ``Term``, so a form
+    shows them translated; the API's English message is unchanged."""
+    from gatepost.domain.errors import InvalidSchedule
+    from gatepost.domain.schedules import Interval
+    from gatepost.security.password_policy import WeakPassword, check_password_policy
+    from gatepost.web.forms import sentence
+
+    with pytest.raises(WeakPassword) as weak:
+        check_password_policy("123456789012", field="new_password")
+    assert weak.value.message == (
+        "new password is a sequence such as 1234, abcd or qwerty; "
+        "use a passphrase of unrelated words"
+    )
+    with pytest.raises(InvalidSchedule) as schedule:
+        Interval.parse("25:00-26:00")
+    assert schedule.value.message == "invalid schedule: '25:00-26:00' is not a time of day"
+    with use_locale("zh_Hans"):
+        assert sentence(weak.value).startswith("新密码是 1234")
+        assert sentence(schedule.value) == "'25:00-26:00' 不是有效的时刻"
+    assert sentence(weak.value).startswith("New password is a sequence")

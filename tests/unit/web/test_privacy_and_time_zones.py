@@ -53,8 +53,10 @@ def test_every_data_class_is_guarded_by_a_tenant_permission() -> None:
     ("zone", "shown", "date"),
     [
         ("UTC", "2027-01-31 20:30:00", "2027-01-31"),
-        ("Asia/Shanghai", "2027-02-01 04:30:00 CST", "2027-02-01"),
-        ("America/New_York", "2027-01-31 15:30:00 EST", "2027-01-31"),
+        ("Asia/Shanghai", "2027-02-01 04:30:00 +08:00", "2027-02-01"),
+        ("America/New_York", "2027-01-31 15:30:00 -05:00", "2027-01-31"),
+        ("Asia/Kathmandu", "2027-02-01 02:15:00 +05:45", "2027-02-01"),
+        ("Europe/London", "2027-01-31 20:30:00 +00:00", "2027-01-31"),
     ],
 )
 def test_when_and_day_show_aware_times_in_the_page_time_zone(
@@ -67,6 +69,6 @@ def test_when_and_day_show_aware_times_in_the_page_time_zone(
         assert _day(at) == date
     finally:
         _ZONE.reset(token)
-    assert _when(at, "Asia/Shanghai") == "2027-02-01 04:30:00 CST"  # a page's own zone
+    assert _when(at, "Asia/Shanghai") == "2027-02-01 04:30:00 +08:00"  # a page's own zone
     assert _when(at) == "2027-01-31 20:30:00"  # UTC outside a page
     assert _when(None) == "" and _day(None) == ""

@@ -43,6 +43,24 @@ def test_draft_reads_local_times_as_utc_and_offsets_as_given() -> None:
     assert proposed.list == "allow" and proposed.region is None and proposed.person_id is None
 
 
+def test_draft_reads_and_form_shows_times_in_the_tenant_zone_when_it_is_shanghai() -> None:
+    form = blank_form() | {
+        "plate": "京A12345",
+        "valid_from": "2026-03-01T07:30",
+        "valid_until": "2026-03-02T07:30:15+00:00",  # an explicit offset is taken as given
+    }
+    proposed, errors = draft(form, "Asia/Shanghai")
+    assert errors == {} and proposed is not None
+    assert proposed.valid_from == datetime(2026, 2, 28, 23, 30, tzinfo=UTC)
+    assert proposed.valid_until == datetime(2026, 3, 2, 7, 30, 15, tzinfo=UTC)
+    stored = _view(valid_from=proposed.valid_from, valid_until=proposed.valid_until)
+    shown = form_of(stored, "Asia/Shanghai")
+    assert shown["valid_from"] == "2026-03-01T07:30"
+    assert shown["valid_until"] == "2026-03-02T15:30:15"
+    again, _ = draft(shown, "Asia/Shanghai")
+    assert again is not None and changes(stored, again) == {}  # the round trip is exact
+
+
 def test_draft_names_every_unreadable_field_when_several_are() -> None:
     form = blank_form() | {
         "plate": "  ",

@@ -5,12 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from gatepost.api.deps import (
-    SESSION_COOKIE,
     ContainerDep,
     CurrentPrincipal,
     GuardedRoute,
+    clear_session_cookie,
     public,
     require,
+    set_session_cookie,
 )
 from gatepost.api.routes.common import IdPath
 from gatepost.api.schemas.accounts import (
@@ -67,15 +68,7 @@ def login(
         totp_code=body.totp,
         client=client_of(request),
     )
-    response.set_cookie(
-        SESSION_COOKIE,
-        result.token,
-        httponly=True,
-        secure=True,
-        samesite="strict",
-        path="/",
-        max_age=int(container.settings.security.session_absolute_hours * 3600),
-    )
+    set_session_cookie(response, result.token, container)
     return LoginResponse(
         token=result.token, csrf_token=result.csrf_token, expires_at=result.expires_at
     )
@@ -84,7 +77,7 @@ def login(
 @router.post("/auth/logout", status_code=204, dependencies=[require(Permission.ACCOUNT_SELF)])
 def logout(principal: CurrentPrincipal, response: Response, container: ContainerDep) -> None:
     container.auth.logout(principal)
-    response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True)
+    clear_session_cookie(response)
 
 
 @router.get("/auth/me", dependencies=[require(Permission.ACCOUNT_SELF)])
@@ -105,7 +98,7 @@ def change_password(
     body: PasswordChange, principal: CurrentPrincipal, response: Response, container: ContainerDep
 ) -> None:
     container.auth.change_password(principal, current=body.current_password, new=body.new_password)
-    response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True)
+    clear_session_cookie(response)
 
 
 @router.get("/auth/sessions", dependencies=[require(Permission.ACCOUNT_SELF)])
@@ -119,14 +112,14 @@ def list_sessions(principal: CurrentPrincipal, container: ContainerDep) -> list[
             expires_at=s.expires_at,
             current=s.id == principal.session_id,
         )
-        for s in container.auth.sessions(principal)
+        for s in container.sessions.live(principal)
     ]
 
 
 @router.post("/auth/sessions/revoke-others", dependencies=[require(Permission.ACCOUNT_SELF)])
 def revoke_other_sessions(principal: CurrentPrincipal, container: ContainerDep) -> SessionsRevoked:
     """Sign out everywhere but here."""
-    return SessionsRevoked(revoked=container.auth.revoke_other_sessions(principal))
+    return SessionsRevoked(revoked=container.sessions.revoke_others(principal))
 
 
 @router.post(
@@ -138,7 +131,7 @@ def revoke_session(
     session_id: IdPath, principal: CurrentPrincipal, container: ContainerDep
 ) -> None:
     """Sign out one of the caller's own sessions; another user's answers 404."""
-    container.auth.revoke_session(principal, session_id)
+    container.sessions.revoke(principal, session_id)
 
 
 @router.post("/auth/totp", dependencies=[require(Permission.ACCOUNT_SELF)])
@@ -146,7 +139,7 @@ def begin_totp(
     principal: CurrentPrincipal, container: ContainerDep, body: TotpBegin | None = None
 ) -> TotpEnrolmentPublic:
     """Start (or replace) TOTP; confirm with a code from the new secret."""
-    enrolment = container.auth.begin_totp(
+    enrolment = container.two_step.begin(
         principal, current_code=body.current_code if body else None
     )
     return TotpEnrolmentPublic(secret=enrolment.secret, uri=enrolment.uri)
@@ -154,4 +147,4 @@ def begin_totp(
 
 @router.post("/auth/totp/confirm", status_code=204, dependencies=[require(Permission.ACCOUNT_SELF)])
 def confirm_totp(body: TotpConfirm, principal: CurrentPrincipal, container: ContainerDep) -> None:
-    container.auth.confirm_totp(principal, code=body.code)
+    container.two_step.confirm(principal, code=body.code)

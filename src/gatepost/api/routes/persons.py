@@ -115,7 +115,7 @@ def list_consents(
     person_id: IdPath, principal: CurrentPrincipal, container: ContainerDep
 ) -> list[ConsentPublic]:
     return [
-        ConsentPublic.model_validate(c) for c in container.persons.consents(principal, person_id)
+        ConsentPublic.model_validate(c) for c in container.consents.of_person(principal, person_id)
     ]
 
 
@@ -125,7 +125,7 @@ def list_consents(
 def record_consent(
     person_id: IdPath, body: ConsentCreate, principal: CurrentPrincipal, container: ContainerDep
 ) -> ConsentPublic:
-    consent = container.persons.record_consent(
+    consent = container.consents.record(
         principal, person_id, purpose=body.purpose, notice_version=body.notice_version
     )
     return ConsentPublic.model_validate(consent)
@@ -137,5 +137,5 @@ def record_consent(
 def withdraw_consent(
     person_id: IdPath, consent_id: IdPath, principal: CurrentPrincipal, container: ContainerDep
 ) -> ConsentPublic:
-    consent = container.persons.withdraw_consent(principal, person_id, consent_id)
+    consent = container.consents.withdraw(principal, person_id, consent_id)
     return ConsentPublic.model_validate(consent)

@@ -76,6 +76,22 @@ class InvitationRepository:
         rows = self._session.scalars(query.order_by(InvitationRow.id).limit(limit))
         return [_invitation(row) for row in rows]
 
+    def list_pending(
+        self, *, tenant_id: str, now: datetime, limit: int, after: str | None
+    ) -> Sequence[Invitation]:
+        """The tenant's pending invitations (not used, not revoked, not expired at
+        ``now``) in id order, filtered in the query so a page is always full."""
+        query = select(InvitationRow).where(
+            InvitationRow.tenant_id == tenant_id,
+            InvitationRow.used_at.is_(None),
+            InvitationRow.revoked_at.is_(None),
+            InvitationRow.expires_at > now,
+        )
+        if after is not None:
+            query = query.where(InvitationRow.id > after)
+        rows = self._session.scalars(query.order_by(InvitationRow.id).limit(limit))
+        return [_invitation(row) for row in rows]
+
     def mark_used(self, *, tenant_id: str, invitation_id: str, user_id: str, at: datetime) -> bool:
         """Spend a pending invitation; False if it was used or revoked meanwhile."""
         return self._settle(tenant_id, invitation_id, used_at=at, used_by_user_id=user_id)

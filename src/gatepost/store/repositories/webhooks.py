@@ -205,13 +205,16 @@ class WebhookRepository:
     def claim_due(
         self, *, now: datetime, lease_until: datetime, owner: str, limit: int
     ) -> list[WebhookDelivery]:
-        """Lease up to ``limit`` due pending deliveries (of every tenant) to ``owner``, a
+        """Lease up to ``limit`` due pending deliveries (of every tenant that is not
+        suspended: a suspended tenant's stay queued until it is resumed) to ``owner``, a
         token unique to this claim; see the module doc."""
         row = WebhookDeliveryRow
+        suspended = select(Tenant.id).where(Tenant.suspended_at.is_not(None))
         due = (
             (row.status == DeliveryStatus.PENDING.value)
             & (row.next_attempt_at <= now)
             & or_(row.lease_until.is_(None), row.lease_until < now)
+            & row.tenant_id.not_in(suspended)
         )
         candidates = (
             select(row.tenant_id, row.id)

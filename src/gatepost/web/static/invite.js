@@ -6,6 +6,8 @@
 // history entry, and asks POST /api/v1/invitations/check (token in the body) which
 // organisation and role the link is for; a used, revoked or expired link says so at once.
 //
+// Choosing a language there keeps the token (wireLanguage).
+//
 // The page that shows a new link: [data-copy] buttons copy the field they name.
 //
 // Every word shown comes from the page (the data-* attributes of #invite-texts and
@@ -138,9 +140,52 @@
     check(field.value);
   }
 
+  // The language menu posts to /ui/language, which sends the browser back to
+  // /ui/invite: the token, already off the address bar, would be lost. So while the
+  // form holds a token, the choice is posted in the background and the page reloaded
+  // with the token back in its fragment, where wireInvite picks it up again (still
+  // never sent to the server in a URL).
+  function wireLanguage() {
+    var field = document.getElementById("invite-token");
+    var menus = document.querySelectorAll('form[action="/ui/language"]');
+    if (!field) {
+      return;
+    }
+    Array.prototype.forEach.call(menus, function (menu) {
+      menu.addEventListener("submit", function (event) {
+        var token = field.value.trim();
+        if (!token) {
+          return; // nothing to keep: the ordinary round trip will do
+        }
+        event.preventDefault();
+        var body = new URLSearchParams(new FormData(menu));
+        var chosen = event.submitter;
+        if (chosen && chosen.name) {
+          body.append(chosen.name, chosen.value);
+        }
+        fetch(menu.action, {
+          method: "POST",
+          body: body,
+          credentials: "same-origin",
+          redirect: "manual",
+          cache: "no-store"
+        })
+          .catch(function () {
+            // Offline: reload anyway; the page keeps its language and the token.
+          })
+          .then(function () {
+            var back = window.location.pathname + "#" + encodeURIComponent(token);
+            window.history.replaceState(null, "", back);
+            window.location.reload();
+          });
+      });
+    });
+  }
+
   function wire() {
     wireCopy();
     wireInvite();
+    wireLanguage();
   }
 
   if (document.readyState === "loading") {

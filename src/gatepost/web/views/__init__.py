@@ -26,6 +26,7 @@ from gatepost.web.views import (
     muster,
     people,
     person_access,
+    person_edit,
     plate_test,
     policies,
     schedules,
@@ -44,6 +45,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     language.router,
     account.router,
     dashboard.router,
+    person_edit.router,  # before people: /people/new ahead of /people/{person_id}
     people.router,
     person_access.router,
     faces.router,

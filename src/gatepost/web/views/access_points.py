@@ -55,14 +55,6 @@ _MODE = {
     DoorMode.RELEASED: N_("released"),
     DoorMode.LOCKDOWN: N_("lockdown"),
 }
-_SHOWN_LABELS = (
-    N_("Normally locked"),
-    N_("Scheduled unlock"),
-    N_("Locked"),
-    N_("Released"),
-)
-"""What the page's ``|label`` shows for door modes (besides "Lockdown"), marked for
-extraction."""
 
 
 def _devices(count: int) -> str:

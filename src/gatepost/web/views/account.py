@@ -15,11 +15,12 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from gatepost.api.deps import (
-    SESSION_COOKIE,
     ContainerDep,
     CurrentPrincipal,
     GuardedRoute,
+    clear_session_cookie,
     require,
+    set_session_cookie,
 )
 from gatepost.errors import ValidationFailed
 from gatepost.security.permissions import Permission
@@ -48,7 +49,7 @@ def _account_page(
 ) -> Response:
     context = {
         "active": "account",
-        "sessions": container.auth.sessions(principal),
+        "sessions": container.sessions.live(principal),
         "current_session": principal.session_id,
         "errors": errors or {},
     }
@@ -83,21 +84,13 @@ def change_password(
     response = RedirectResponse("/ui/account?notice=password_changed", status_code=303)
     if result is None:  # not a session: nothing to keep signed in
         return response
-    response.set_cookie(
-        SESSION_COOKIE,
-        result.token,
-        max_age=container.settings.security.session_absolute_hours * 3600,
-        path="/",
-        secure=True,
-        httponly=True,
-        samesite="strict",
-    )
+    set_session_cookie(response, result.token, container)
     return response
 
 
 @router.post("/account/sessions/revoke-others", dependencies=[require(Permission.ACCOUNT_SELF)])
 def revoke_others(principal: CurrentPrincipal, container: ContainerDep) -> Response:
-    container.auth.revoke_other_sessions(principal)
+    container.sessions.revoke_others(principal)
     return RedirectResponse("/ui/account?notice=sessions_revoked", status_code=303)
 
 
@@ -108,10 +101,10 @@ def revoke_session(
     session_id: str, principal: CurrentPrincipal, container: ContainerDep
 ) -> Response:
     """Sign out one of one's own sessions (another user's is 404); this one signs out."""
-    container.auth.revoke_session(principal, session_id)
+    container.sessions.revoke(principal, session_id)
     if session_id == principal.session_id:
         response = RedirectResponse("/ui/login?notice=signed_out", status_code=303)
-        response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True)
+        clear_session_cookie(response)
         return response
     return RedirectResponse("/ui/account?notice=session_revoked", status_code=303)
 
@@ -125,7 +118,7 @@ def two_step(request: Request, principal: CurrentPrincipal) -> Response:
 @router.post("/account/two-step", dependencies=[require(Permission.ACCOUNT_SELF)])
 def begin(request: Request, principal: CurrentPrincipal, container: ContainerDep) -> Response:
     """A new secret to add to an authenticator app; it takes effect once confirmed."""
-    enrolment = container.auth.begin_totp(principal)
+    enrolment = container.two_step.begin(principal)
     context = {"required": principal.totp_pending, "enrolment": enrolment}
     return render(request, "pages/two_step.html", context)
 
@@ -138,7 +131,7 @@ def confirm(
     code: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        container.auth.confirm_totp(principal, code=code)
+        container.two_step.confirm(principal, code=code)
     except ValidationFailed as exc:
         error = sentence(exc)
         if is_htmx(request):

@@ -13,26 +13,13 @@ from gatepost.security.permissions import Permission
 from gatepost.services.alerts import AlertFilter
 from gatepost.web.errors import is_htmx
 from gatepost.web.forms import FormText, optional, page_limit, sentence
-from gatepost.web.i18n import N_, gettext
+from gatepost.web.i18n import gettext
 from gatepost.web.lookups import site_names
 from gatepost.web.rendering import can, render
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/ui", route_class=GuardedRoute, include_in_schema=False)
-
-_SHOWN_LABELS = (
-    N_("Duress"),
-    N_("Blocked"),
-    N_("Watchlist"),
-    N_("Anti passback"),
-    N_("Forced"),
-    N_("Low"),
-    N_("Medium"),
-    N_("High"),
-    N_("Critical"),
-)
-"""What the page's ``|label`` shows for alert kinds and severities (marked for extraction)."""
 
 _STATES = {"open": AlertState.OPEN, "acknowledged": AlertState.ACKNOWLEDGED, "all": None}
 

@@ -20,9 +20,10 @@ from gatepost.security.permissions import Permission
 from gatepost.security.policy import Principal
 from gatepost.services.container import Container
 from gatepost.services.users import API_KEY_MAX_DAYS
-from gatepost.web.forms import FormText, field_errors
+from gatepost.web.forms import FormText, field_errors, whole_number
+from gatepost.web.i18n import N_
 from gatepost.web.rendering import can, render
-from gatepost.web.views.users import ROLE_LABELS, role_choices
+from gatepost.web.roles import ROLE_LABELS, role_choices
 
 __all__ = ["EXPIRY_CHOICES", "router"]
 
@@ -38,17 +39,12 @@ _DEFAULT_DAYS = 90
 
 
 def _days(raw: str) -> int | None:
-    """The expiry field: None for "never", else a whole number of days (the service
-    checks the range), or ValidationFailed (``expires_in_days``)."""
-    text = raw.strip()
-    if text in ("", "never"):
+    """The expiry field: None for "never" (or empty), else a whole number of days (the
+    service checks the range), or ValidationFailed (``expires_in_days``)."""
+    if raw.strip() == "never":
         return None
-    try:
-        return int(text)
-    except ValueError as exc:
-        raise ValidationFailed(
-            "expiry must be a whole number of days", field="expires_in_days"
-        ) from exc
+    message = N_("expiry must be a whole number of days")
+    return whole_number(raw, field="expires_in_days", message=message)
 
 
 def _list(

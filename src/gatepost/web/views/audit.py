@@ -14,16 +14,12 @@ from gatepost.services.container import Container
 from gatepost.services.pages import Page
 from gatepost.web.errors import is_htmx
 from gatepost.web.forms import optional, page_limit
-from gatepost.web.i18n import N_
 from gatepost.web.lookups import user_names
 from gatepost.web.rendering import render
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/ui", route_class=GuardedRoute, include_in_schema=False)
-
-_SHOWN_LABELS = (N_("Denied"),)
-"""What the page's ``|label`` shows for outcomes besides "OK" (marked for extraction)."""
 
 
 def _seq(raw: str) -> int | None:

@@ -19,8 +19,10 @@ from gatepost.api.deps import (
     ContainerDep,
     CurrentPrincipal,
     GuardedRoute,
+    clear_session_cookie,
     public,
     require,
+    set_session_cookie,
 )
 from gatepost.errors import (
     AuthenticationFailed,
@@ -119,15 +121,7 @@ def login(
         return _login_form(request, container, form=form, error=message, status_code=401)
     landing = TWO_STEP_PATH if result.principal.totp_pending else "/ui/"
     response = RedirectResponse(landing, status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        result.token,
-        max_age=container.settings.security.session_absolute_hours * 3600,
-        path="/",
-        secure=True,
-        httponly=True,
-        samesite="strict",
-    )
+    set_session_cookie(response, result.token, container)
     response.delete_cookie(FORM_CSRF_COOKIE, path="/", secure=True, httponly=True)
     return response
 
@@ -136,7 +130,7 @@ def login(
 def logout(principal: CurrentPrincipal, container: ContainerDep) -> Response:
     container.auth.logout(principal)
     response = RedirectResponse("/ui/login?notice=signed_out", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True)
+    clear_session_cookie(response)
     return response
 
 

@@ -11,29 +11,13 @@ from gatepost.errors import ValidationFailed
 from gatepost.security.permissions import Permission
 from gatepost.services.events import EventFilter
 from gatepost.web.forms import optional, page_limit
-from gatepost.web.i18n import N_, gettext
+from gatepost.web.i18n import gettext
 from gatepost.web.lookups import device_names, person_names
 from gatepost.web.rendering import render
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/ui", route_class=GuardedRoute, include_in_schema=False)
-
-_SHOWN_LABELS = (
-    N_("Access granted"),
-    N_("Access denied"),
-    N_("Door opened"),
-    N_("Door forced"),
-    N_("Card presented"),
-    N_("Face captured"),
-    N_("Plate read"),
-    N_("Device online"),
-    N_("Device offline"),
-    N_("Door remote open"),
-    N_("Door remote lockdown"),
-    N_("Door remote release"),
-)
-"""What the page's ``|label`` shows for event kinds (marked for extraction)."""
 
 _KINDS = [kind.value for kind in EventKind]
 

@@ -90,7 +90,7 @@ def record_face_consent(
         errors = {"agreed": gettext(_NOT_AGREED)}
     else:
         try:
-            container.persons.record_consent(
+            container.consents.record(
                 principal, person_id, purpose=FACE_CONSENT_PURPOSE, notice_version=notice_version
             )
         except ValidationFailed as exc:

@@ -23,25 +23,13 @@ from gatepost.services.container import Container
 from gatepost.services.pages import Page
 from gatepost.services.plate_log import PlateLogEntry, PlateLogFilter
 from gatepost.web.forms import optional, page_limit, sentence
-from gatepost.web.i18n import N_, gettext
+from gatepost.web.i18n import gettext
 from gatepost.web.lookups import device_names
 from gatepost.web.rendering import can, render
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/ui", route_class=GuardedRoute, include_in_schema=False)
-
-_SHOWN_LABELS = (
-    N_("Allow"),
-    N_("Deny"),
-    N_("Unknown"),
-    N_("Blue"),
-    N_("Green"),
-    N_("Yellow"),
-    N_("White"),
-    N_("Black"),
-)
-"""What the page's ``|label`` shows for decisions and plate colours (marked for extraction)."""
 
 _DECISIONS = tuple(decision.value for decision in GateDecision)
 

@@ -39,6 +39,7 @@ router = APIRouter(prefix="/ui", route_class=GuardedRoute, include_in_schema=Fal
 _NO_DATE = N_("Enter the date, for example 2027-05-01.")
 _NO_NAME = N_("Enter a name for the holiday, for example Labour Day.")
 _TAKEN = N_("This site already has a holiday on this date.")
+_NAME_LENGTH = N_("The name must have 1-%(max)s characters.")
 _NO_YEAR = N_("Enter a year, for example 2027.")
 _NO_COUNTRY = N_("Enter a country code that has a calendar, for example CN, HK, DE or US.")
 _LONGEST_NAME = 120  # as the service allows
@@ -129,8 +130,10 @@ def add_holiday(
         except Conflict:
             errors, status = {"day": gettext(_TAKEN)}, 409
         except ValidationFailed as exc:
-            field = exc.field if exc.field == "name" else "_form"
-            errors = {field: sentence(exc.message.replace("name must", "The name must"))}
+            if exc.field == "name" and "max" in exc.params:
+                errors = {"name": gettext(_NAME_LENGTH) % {"max": exc.params["max"]}}
+            else:
+                errors = {exc.field if exc.field == "name" else "_form": sentence(exc)}
         else:
             return RedirectResponse(
                 f"/ui/sites/{site_id}/holidays?notice=holiday_added", status_code=303

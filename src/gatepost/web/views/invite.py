@@ -4,8 +4,10 @@ password and joins the organisation with the role they were invited for.
 The link's token sits in the URL fragment (``/ui/invite#<token>``), which a browser
 never sends, so no server or proxy log sees it: ``static/invite.js`` moves it into the
 form, drops it from the address bar and shows which organisation and role the link is
-for (``POST /api/v1/invitations/check``). Without JavaScript the invitee pastes the
-code. The form posts the token in its body, with the pre-session CSRF token of
+for (``POST /api/v1/invitations/check``); choosing a language in the layout's menu
+keeps the token (the script posts the choice itself and reloads the page with the
+token back in the fragment). Without JavaScript the invitee pastes the code. The
+form posts the token in its body, with the pre-session CSRF token of
 :mod:`gatepost.web.csrf`, like sign-in and first-run setup.
 """
 

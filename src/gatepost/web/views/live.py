@@ -37,6 +37,7 @@ from gatepost.services.container import Container
 from gatepost.services.event_feed import FeedCursor, FeedItem, parse_position
 from gatepost.store.ids import is_id
 from gatepost.web.i18n import N_, current_locale, gettext, use_locale
+from gatepost.web.labels import label
 from gatepost.web.lookups import site_names
 from gatepost.web.rendering import can, render
 
@@ -99,24 +100,6 @@ _ALERT_TEXT = {
 }
 
 
-_SHOWN_LABELS = (
-    N_("Device tamper"),
-    N_("Door held open"),
-    N_("Card"),
-    N_("Pin"),
-    N_("Qr"),
-    N_("Face"),
-    N_("Plate"),
-    N_("Exit button"),
-)
-"""What :func:`_label` makes of event kinds and arrivals besides those the event log
-shows (marked for extraction)."""
-
-
-def _label(code: str) -> str:
-    return gettext(code.replace(".", " ").replace("_", " ").capitalize())
-
-
 def _utc(moment: datetime) -> str:
     """``moment`` in UTC, as the page's "Time (UTC)" column says (a time without a zone
     is taken as UTC, as the store keeps it)."""
@@ -127,7 +110,7 @@ def _utc(moment: datetime) -> str:
 
 def _text(texts: dict[str, str], code: str) -> str:
     known = texts.get(code)
-    return gettext(known) if known else _label(code)
+    return gettext(known) if known else label(code)
 
 
 def _message(item: FeedItem, principal: Principal) -> dict[str, object]:
@@ -144,8 +127,8 @@ def _message(item: FeedItem, principal: Principal) -> dict[str, object]:
         "time": _utc(item.occurred_at),
         "site": item.site_name if can(principal, Permission.SITES_READ) else "",
         "where": " · ".join(where),
-        "event": _label(item.kind.value),
-        "arrival": _label(item.arrival) if item.arrival else "",
+        "event": label(item.kind.value),
+        "arrival": label(item.arrival) if item.arrival else "",
         "outcome": gettext(outcome) if outcome else "",
         "outcome_code": item.outcome or ("remote" if remote else ""),
         "reasons": [_text(REASON_TEXT, code) for code in item.reasons],

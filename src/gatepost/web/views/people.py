@@ -1,9 +1,5 @@
-"""People: search and list, create, edit, erase, detail with reveal-with-reason and the
-consent history.
-
-Editing uses the create form (``pages/person_new.html``); masked values are never filled
-in, so an empty identity number or phone keeps the recorded one. Erasing first shows
-what goes (``PersonService.erasure_preview``) and needs the person's name typed.
+"""People: search and list, detail with reveal-with-reason and the consent history
+(adding, editing and erasing a person: :mod:`gatepost.web.views.person_edit`).
 
 Identity numbers and phones only ever reach the page masked. Revealing one posts a
 reason to ``/ui/people/{id}/reveal``; the service checks it and writes the audit entry,
@@ -23,16 +19,15 @@ from starlette.responses import RedirectResponse, Response
 from gatepost.api.deps import ContainerDep, CurrentPrincipal, GuardedRoute, require
 from gatepost.domain.faces import FACE_CONSENT_PURPOSE
 from gatepost.domain.identities import IdentityKind
-from gatepost.domain.persons import PersonKind
-from gatepost.errors import Conflict, ValidationFailed
+from gatepost.errors import ValidationFailed
 from gatepost.security.permissions import Permission
 from gatepost.security.policy import Principal
 from gatepost.services.container import Container
 from gatepost.services.pages import Page
-from gatepost.services.persons import PersonDraft, PersonView
+from gatepost.services.persons import PersonView
 from gatepost.web.enrolments import card_context, current_consent
 from gatepost.web.errors import is_htmx
-from gatepost.web.forms import MAX_LIMIT, FormText, field_errors, optional, page_limit, sentence
+from gatepost.web.forms import MAX_LIMIT, FormText, optional, page_limit, sentence
 from gatepost.web.i18n import N_
 from gatepost.web.lookups import site_names
 from gatepost.web.person_levels import access_context
@@ -43,7 +38,6 @@ __all__ = ["person_page", "router"]
 router = APIRouter(prefix="/ui", route_class=GuardedRoute, include_in_schema=False)
 
 SEARCH_FIELDS = {"name": N_("Name"), "phone": N_("Phone"), "identity": N_("Identity number")}
-_PERSON_FIELDS = {"name", "kind", "site_id", "identity_kind", "identity_number", "phone", "notes"}
 
 
 def _search(container: Container, principal: Principal, *, by: str, q: str) -> Page[PersonView]:
@@ -122,204 +116,6 @@ def search_people(
     return _people_page(request, principal, page, by=by, q=query)
 
 
-def _person_form(
-    request: Request,
-    principal: Principal,
-    container: Container,
-    *,
-    form: dict[str, str],
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
-    person: PersonView | None = None,
-) -> Response:
-    """The add form, or with ``person`` the edit form (masked values not filled in)."""
-    context = {
-        "active": "people",
-        "person": person,
-        "form": form,
-        "errors": errors or {},
-        "kinds": [kind.value for kind in PersonKind],
-        "identity_kinds": [kind.value for kind in IdentityKind],
-        "sites": site_names(container, principal),
-    }
-    return render(request, "pages/person_new.html", context, status_code=status_code)
-
-
-@router.get("/people/new", dependencies=[require(Permission.PERSONS_WRITE)])
-def new_person(request: Request, principal: CurrentPrincipal, container: ContainerDep) -> Response:
-    form = {"kind": PersonKind.EMPLOYEE.value, "identity_kind": IdentityKind.CN_RESIDENT.value}
-    return _person_form(request, principal, container, form=form)
-
-
-@router.post("/people", dependencies=[require(Permission.PERSONS_WRITE)])
-def create_person(
-    request: Request,
-    principal: CurrentPrincipal,
-    container: ContainerDep,
-    name: FormText = "",
-    kind: FormText = "",
-    site_id: FormText = "",
-    identity_kind: FormText = "",
-    identity_number: FormText = "",
-    phone: FormText = "",
-    notes: FormText = "",
-) -> Response:
-    form = {
-        "name": name,
-        "kind": kind,
-        "site_id": site_id,
-        "identity_kind": identity_kind,
-        "identity_number": identity_number,
-        "phone": phone,
-        "notes": notes,
-    }
-    draft = PersonDraft(
-        name=name,
-        kind=kind or PersonKind.EMPLOYEE.value,
-        site_id=site_id or None,
-        identity_kind=identity_kind or None,
-        identity_number=identity_number.strip() or None,
-        phone=phone.strip() or None,
-        notes=notes,
-    )
-    try:
-        person = container.persons.create(principal, draft)
-    except ValidationFailed as exc:
-        errors = field_errors(exc, known=_PERSON_FIELDS)
-        return _person_form(
-            request, principal, container, form=form, errors=errors, status_code=422
-        )
-    except Conflict as exc:
-        errors = {"identity_number": sentence(exc)}
-        return _person_form(
-            request, principal, container, form=form, errors=errors, status_code=409
-        )
-    return RedirectResponse(f"/ui/people/{person.id}?notice=person_created", status_code=303)
-
-
-def _edit_form(person: PersonView) -> dict[str, str]:
-    return {
-        "name": person.name,
-        "kind": person.kind.value,
-        "site_id": person.site_id or "",
-        "identity_kind": (person.identity_kind or IdentityKind.CN_RESIDENT).value,
-        "notes": person.notes or "",
-    }
-
-
-@router.get("/people/{person_id}/edit", dependencies=[require(Permission.PERSONS_WRITE)])
-def edit_person(
-    request: Request, person_id: str, principal: CurrentPrincipal, container: ContainerDep
-) -> Response:
-    person = container.persons.get(principal, person_id)
-    return _person_form(request, principal, container, form=_edit_form(person), person=person)
-
-
-@router.post("/people/{person_id}/edit", dependencies=[require(Permission.PERSONS_WRITE)])
-def save_person(
-    request: Request,
-    person_id: str,
-    principal: CurrentPrincipal,
-    container: ContainerDep,
-    name: FormText = "",
-    kind: FormText = "",
-    site_id: FormText = "",
-    identity_kind: FormText = "",
-    identity_number: FormText = "",
-    phone: FormText = "",
-    notes: FormText = "",
-    clear_identity: FormText = "",
-    clear_phone: FormText = "",
-) -> Response:
-    """Save the edit form. An empty identity number or phone keeps the recorded one
-    (they are never filled in, being masked); the clear boxes remove them."""
-    person = container.persons.get(principal, person_id)
-    form = {
-        "name": name,
-        "kind": kind,
-        "site_id": site_id,
-        "identity_kind": identity_kind,
-        "identity_number": identity_number,
-        "phone": phone,
-        "notes": notes,
-        "clear_identity": clear_identity,
-        "clear_phone": clear_phone,
-    }
-    changes: dict[str, object] = {
-        "name": name,
-        "kind": kind or PersonKind.EMPLOYEE.value,
-        "site_id": site_id or None,
-        "notes": notes,
-    }
-    if identity_number.strip():
-        changes |= {"identity_kind": identity_kind or None, "identity_number": identity_number}
-    elif clear_identity:
-        changes |= {"identity_kind": None, "identity_number": None}
-    if phone.strip():
-        changes["phone"] = phone.strip()
-    elif clear_phone:
-        changes["phone"] = None
-    try:
-        container.persons.update(principal, person_id, changes)
-    except ValidationFailed as exc:
-        errors = field_errors(exc, known=_PERSON_FIELDS)
-        return _person_form(
-            request, principal, container, form=form, errors=errors, status_code=422, person=person
-        )
-    except Conflict as exc:
-        errors = {"identity_number": sentence(exc)}
-        return _person_form(
-            request, principal, container, form=form, errors=errors, status_code=409, person=person
-        )
-    return RedirectResponse(f"/ui/people/{person_id}?notice=person_saved", status_code=303)
-
-
-def _erase_page(
-    request: Request,
-    principal: Principal,
-    container: Container,
-    person: PersonView,
-    *,
-    error: str | None = None,
-    status_code: int = 200,
-) -> Response:
-    context = {
-        "active": "people",
-        "person": person,
-        "preview": container.persons.erasure_preview(principal, person.id),
-        "error": error,
-    }
-    return render(request, "pages/person_erase.html", context, status_code=status_code)
-
-
-@router.get("/people/{person_id}/erase", dependencies=[require(Permission.PERSONS_WRITE)])
-def erase_person_page(
-    request: Request, person_id: str, principal: CurrentPrincipal, container: ContainerDep
-) -> Response:
-    """What erasing the person removes, and the typed confirmation."""
-    person = container.persons.get(principal, person_id)
-    return _erase_page(request, principal, container, person)
-
-
-@router.post("/people/{person_id}/erase", dependencies=[require(Permission.PERSONS_WRITE)])
-def erase_person(
-    request: Request,
-    person_id: str,
-    principal: CurrentPrincipal,
-    container: ContainerDep,
-    confirm_name: FormText = "",
-) -> Response:
-    """Erase once the typed name matches; a mismatch re-renders the page (422)."""
-    try:
-        container.persons.erase_confirmed(principal, person_id, typed_name=confirm_name)
-    except ValidationFailed as exc:
-        person = container.persons.get(principal, person_id)
-        return _erase_page(
-            request, principal, container, person, error=sentence(exc), status_code=422
-        )
-    return RedirectResponse("/ui/people?notice=person_erased", status_code=303)
-
-
 def person_page(
     request: Request,
     principal: Principal,
@@ -334,7 +130,7 @@ def person_page(
     """The detail page; ``extra`` overrides the face card's and recognition test's
     context after a no-JavaScript post (see :func:`gatepost.web.enrolments.card_context`)."""
     sites = site_names(container, principal)
-    history = container.persons.consent_history(principal, person.id)
+    history = container.consents.history(principal, person.id)
     consents = [record.consent for record in history]
     context: dict[str, Any] = {
         "active": "people",
@@ -410,9 +206,9 @@ def withdraw_consent(
     person_id: str, consent_id: str, principal: CurrentPrincipal, container: ContainerDep
 ) -> Response:
     """Withdraw a consent; the last ``biometric_face`` one takes the face templates along."""
-    withdrawn = container.persons.withdraw_consent(principal, person_id, consent_id)
+    withdrawn = container.consents.withdraw(principal, person_id, consent_id)
     notice = "consent_withdrawn"
     if withdrawn.purpose == FACE_CONSENT_PURPOSE:
-        if current_consent(container.persons.consents(principal, person_id)) is None:
+        if current_consent(container.consents.of_person(principal, person_id)) is None:
             notice = "face_consent_withdrawn"
     return RedirectResponse(f"/ui/people/{person_id}?notice={notice}", status_code=303)

@@ -30,11 +30,12 @@ from gatepost.services.container import Container
 from gatepost.services.plate_log import MAX_DAYS
 from gatepost.services.retention import Retained
 from gatepost.services.sites import time_zones
-from gatepost.web.forms import FormText, field_errors
+from gatepost.web.forms import FormText, field_errors, whole_number
 from gatepost.web.i18n import N_, gettext, ngettext
 from gatepost.web.rendering import can, render
+from gatepost.web.roles import ROLE_LABELS
 
-__all__ = ["DATA_CLASS_WORDS", "PrivacyRow", "ROLE_LABELS", "privacy_rows", "router"]
+__all__ = ["DATA_CLASS_WORDS", "PrivacyRow", "privacy_rows", "router"]
 
 router = APIRouter(prefix="/ui", route_class=GuardedRoute, include_in_schema=False)
 
@@ -89,14 +90,6 @@ DATA_CLASS_WORDS: dict[str, tuple[str, str]] = {
         N_("The webhook outbox: delivered and failed deliveries."),
     ),
     "audit_log": (N_("Audit log"), N_("Who did what, when and why (append-only, chained).")),
-}
-
-ROLE_LABELS: dict[str, str] = {
-    "admin": N_("Administrator"),
-    "operator": N_("Operator"),
-    "guard": N_("Guard"),
-    "hr": N_("HR"),
-    "auditor": N_("Auditor"),
 }
 
 
@@ -187,10 +180,12 @@ def policies(request: Request, principal: CurrentPrincipal, container: Container
 
 
 def _days(raw: str) -> int | None:
-    text = raw.strip()
-    if not text.isdecimal() or len(text) > 4 or int(text) > MAX_DAYS:
+    """A retention field in days (0..MAX_DAYS), or None when it is not one."""
+    try:
+        days = whole_number(raw, field="days", message=_NOT_DAYS)
+    except ValidationFailed:
         return None
-    return int(text)
+    return days if days is not None and 0 <= days <= MAX_DAYS else None
 
 
 @router.post("/policies/plates", dependencies=WRITE)

@@ -299,8 +299,6 @@ def save_plate_formats(
     formats = {"regions": ticked, "patterns": rows}
     every = {r.value for r in PlateRegion} <= set(ticked)
     try:
-        if len(rows) > MAX_PLATE_PATTERNS:
-            raise ValidationFailed("a site has at most 10 plate patterns", field="patterns")
         container.sites.set_plate_settings(
             principal,
             site_id,

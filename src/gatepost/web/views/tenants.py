@@ -82,9 +82,12 @@ def invite_administrator(
 ) -> Response:
     """A one-time link for the tenant's (first) administrator, shown on this page only."""
     tenant = container.tenants.get(tenant_id=tenant_id)  # 404 for an unknown tenant
-    issued = container.invitations.create(
-        principal, tenant_id=tenant.id, role="admin", hours=None, origin=str(request.base_url)
-    )
+    try:
+        issued = container.invitations.create(
+            principal, tenant_id=tenant.id, role="admin", hours=None, origin=str(request.base_url)
+        )
+    except Conflict as exc:  # suspended (or shredded) meanwhile
+        return _list(request, container, problem=sentence(exc), status_code=409)
     context = {
         "active": "tenant",
         "tenant": tenant,

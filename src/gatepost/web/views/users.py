@@ -16,49 +16,36 @@ from starlette.responses import RedirectResponse, Response
 
 from gatepost.api.deps import ContainerDep, CurrentPrincipal, GuardedRoute, require
 from gatepost.domain.accounts import User
-from gatepost.domain.invitations import InvitationState
 from gatepost.errors import Conflict, ValidationFailed
 from gatepost.security.permissions import Permission, Role, grantable_roles
 from gatepost.security.policy import Principal
 from gatepost.services.container import Container
-from gatepost.web.forms import FormText, field_errors, optional, page_limit, sentence
+from gatepost.web.forms import (
+    FormText,
+    field_errors,
+    optional,
+    page_limit,
+    sentence,
+    whole_number,
+)
 from gatepost.web.i18n import N_
 from gatepost.web.rendering import can, render
+from gatepost.web.roles import ROLE_LABELS, role_choices
 
-__all__ = ["ROLE_LABELS", "router", "role_choices"]
+__all__ = ["router"]
 
 router = APIRouter(prefix="/ui", route_class=GuardedRoute, include_in_schema=False)
 
 READ = [require(Permission.USERS_READ)]
 WRITE = [require(Permission.USERS_WRITE)]
 _INVITE_FIELDS = {"role", "hours"}
-_ROLE_ORDER = (Role.ADMIN, Role.OPERATOR, Role.GUARD, Role.HR, Role.AUDITOR)
-
-ROLE_LABELS: dict[str, str] = {
-    Role.ADMIN.value: N_("Administrator"),
-    Role.OPERATOR.value: N_("Operator"),
-    Role.GUARD.value: N_("Guard"),
-    Role.HR.value: N_("HR officer"),
-    Role.AUDITOR.value: N_("Auditor"),
-}
-"""How a role is named on the pages (message ids, translated where shown)."""
-
-
-def role_choices(principal: Principal) -> list[str]:
-    """The roles the viewer may grant, most powerful first (for role selects)."""
-    allowed = grantable_roles(principal.role)
-    return [role.value for role in _ROLE_ORDER if role in allowed]
+_INVITATIONS_PER_PAGE = 50
 
 
 def _hours(raw: str, default: int) -> int:
-    """The lifetime field as a whole number of hours, or ValidationFailed (``hours``)."""
-    text = raw.strip()
-    if not text:
-        return default
-    try:
-        return int(text)
-    except ValueError as exc:
-        raise ValidationFailed("hours must be a whole number", field="hours") from exc
+    """The lifetime field in hours (``default`` when empty), or ValidationFailed."""
+    hours = whole_number(raw, field="hours", message=N_("hours must be a whole number"))
+    return default if hours is None else hours
 
 
 def _users_page(
@@ -68,19 +55,20 @@ def _users_page(
     *,
     cursor: str | None = None,
     limit: int = 50,
+    invitations_cursor: str | None = None,
     form: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
     can_write = can(principal, Permission.USERS_WRITE)
-    invitations = container.invitations.list(tenant_id=principal.tenant_id, limit=200, after=None)
-    pending = [
-        i for i in invitations.items if container.invitations.state(i) is InvitationState.PENDING
-    ]
+    pending = container.invitations.list_pending(
+        tenant_id=principal.tenant_id, limit=_INVITATIONS_PER_PAGE, after=invitations_cursor
+    )
     context: dict[str, Any] = {
         "active": "users",
         "page": container.users.list(principal, limit=limit, after=cursor),
         "invitations": pending,
+        "invitations_cursor": invitations_cursor or "",
         "role_labels": ROLE_LABELS,
         "roles": role_choices(principal),
         "form": form or {"role": "", "hours": str(container.invitations.default_hours)},
@@ -108,7 +96,9 @@ def _user_page(
         "roles": role_choices(principal),
         "errors": errors or {},
         "can_write": can(principal, Permission.USERS_WRITE),
-        "manageable": Role(user.role) in grantable_roles(principal.role),
+        "manageable": Role(user.role) in grantable_roles(principal.role)
+        and (principal.platform_admin or not user.platform_admin),
+        "platform_guarded": user.platform_admin and not principal.platform_admin,
         "is_me": user.id == principal.id,
     }
     return render(request, "pages/user.html", context, status_code=status_code)
@@ -125,9 +115,15 @@ def users(
     container: ContainerDep,
     cursor: str = "",
     limit: str = "",
+    invitations_cursor: str = "",
 ) -> Response:
     return _users_page(
-        request, principal, container, cursor=optional(cursor), limit=page_limit(limit)
+        request,
+        principal,
+        container,
+        cursor=optional(cursor),
+        limit=page_limit(limit),
+        invitations_cursor=optional(invitations_cursor),
     )
 
 

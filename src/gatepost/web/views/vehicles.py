@@ -5,8 +5,8 @@ Whoever may read vehicles sees the list, with each vehicle's list and validity, 
 vehicle's page; whoever may write them adds, edits and deletes (behind a confirmation).
 Plates are personal data: the exact search posts the plate to ``/ui/vehicles/search``,
 so a plate never appears in a URL, the browser history or an access log, and no link
-carries one. Validity is entered and shown in UTC. A refusal by the service is shown
-next to its field with what was typed kept, never as an error page.
+carries one. Validity is entered and shown in the tenant's time zone. A refusal by the
+service is shown next to its field with what was typed kept, never as an error page.
 """
 
 from __future__ import annotations
@@ -183,7 +183,7 @@ def _vehicle_form(
 def create_vehicle(
     request: Request, principal: CurrentPrincipal, container: ContainerDep, form: Submitted
 ) -> Response:
-    proposed, errors = draft(form)
+    proposed, errors = draft(form, principal.tenant_timezone)
     status = 422
     if proposed is not None:
         try:
@@ -205,7 +205,13 @@ def edit_vehicle(
     request: Request, vehicle_id: str, principal: CurrentPrincipal, container: ContainerDep
 ) -> Response:
     vehicle = container.vehicles.get(principal, vehicle_id)
-    return _vehicle_form(request, principal, container, form=form_of(vehicle), vehicle=vehicle)
+    return _vehicle_form(
+        request,
+        principal,
+        container,
+        form=form_of(vehicle, principal.tenant_timezone),
+        vehicle=vehicle,
+    )
 
 
 @router.post("/vehicles/{vehicle_id}/edit", dependencies=[require(Permission.VEHICLES_WRITE)])
@@ -218,7 +224,7 @@ def save_vehicle(
 ) -> Response:
     """Save what the form changed (nothing changed: nothing is written)."""
     current = container.vehicles.get(principal, vehicle_id)
-    proposed, errors = draft(form)
+    proposed, errors = draft(form, principal.tenant_timezone)
     status = 422
     if proposed is not None:
         changed = changes(current, proposed)

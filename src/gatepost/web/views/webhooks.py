@@ -16,15 +16,11 @@ from gatepost.security.policy import Principal
 from gatepost.services.container import Container
 from gatepost.services.webhooks import EVENT_TYPES, IssuedEndpoint
 from gatepost.web.forms import FormText, field_errors, optional, page_limit
-from gatepost.web.i18n import N_
 from gatepost.web.rendering import can, render
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/ui", route_class=GuardedRoute, include_in_schema=False)
-
-_SHOWN_LABELS = (N_("Pending"), N_("Delivered"), N_("Failed"))
-"""What the page's ``|label`` shows for delivery states (marked for extraction)."""
 
 _FIELDS = {"url", "description", "event_types"}
 READ = [require(Permission.WEBHOOKS_READ)]
