@@ -159,7 +159,9 @@ def set_up_acme(live_server: LiveServer) -> Iterator[httpx.Client]:
         username="admin",
         password=STRONG_PASSWORD,
     )
-    with httpx.Client(base_url=live_server.url) as http:
+    # A generous timeout: under `pytest -n 2` the server thread shares its process and
+    # the machine's two cores with the other worker's browser (a write seen at 5+ s).
+    with httpx.Client(base_url=live_server.url, timeout=60) as http:
         login = {"tenant": "acme", "username": "admin", "password": STRONG_PASSWORD}
         answer = http.post("/api/v1/auth/login", json=login)
         assert answer.status_code == 200, answer.text
