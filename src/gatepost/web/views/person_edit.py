@@ -53,6 +53,26 @@ def _person_form(
     return render(request, "pages/person_new.html", context, status_code=status_code)
 
 
+def _refused(
+    request: Request,
+    principal: Principal,
+    container: Container,
+    exc: ValidationFailed | Conflict,
+    *,
+    form: dict[str, str],
+    person: PersonView | None = None,
+) -> Response:
+    """The add or edit form again with the refusal next to its field: 422 for invalid
+    input, 409 for an identity number another person already has."""
+    if isinstance(exc, Conflict):
+        errors, status = {"identity_number": sentence(exc)}, 409
+    else:
+        errors, status = field_errors(exc, known=_PERSON_FIELDS), 422
+    return _person_form(
+        request, principal, container, form=form, errors=errors, status_code=status, person=person
+    )
+
+
 @router.get("/people/new", dependencies=[require(Permission.PERSONS_WRITE)])
 def new_person(request: Request, principal: CurrentPrincipal, container: ContainerDep) -> Response:
     form = {"kind": PersonKind.EMPLOYEE.value, "identity_kind": IdentityKind.CN_RESIDENT.value}
@@ -92,16 +112,8 @@ def create_person(
     )
     try:
         person = container.persons.create(principal, draft)
-    except ValidationFailed as exc:
-        errors = field_errors(exc, known=_PERSON_FIELDS)
-        return _person_form(
-            request, principal, container, form=form, errors=errors, status_code=422
-        )
-    except Conflict as exc:
-        errors = {"identity_number": sentence(exc)}
-        return _person_form(
-            request, principal, container, form=form, errors=errors, status_code=409
-        )
+    except (ValidationFailed, Conflict) as exc:
+        return _refused(request, principal, container, exc, form=form)
     return RedirectResponse(f"/ui/people/{person.id}?notice=person_created", status_code=303)
 
 
@@ -169,16 +181,8 @@ def save_person(
         changes["phone"] = None
     try:
         container.persons.update(principal, person_id, changes)
-    except ValidationFailed as exc:
-        errors = field_errors(exc, known=_PERSON_FIELDS)
-        return _person_form(
-            request, principal, container, form=form, errors=errors, status_code=422, person=person
-        )
-    except Conflict as exc:
-        errors = {"identity_number": sentence(exc)}
-        return _person_form(
-            request, principal, container, form=form, errors=errors, status_code=409, person=person
-        )
+    except (ValidationFailed, Conflict) as exc:
+        return _refused(request, principal, container, exc, form=form, person=person)
     return RedirectResponse(f"/ui/people/{person_id}?notice=person_saved", status_code=303)
 
 
