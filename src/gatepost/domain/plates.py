@@ -20,6 +20,7 @@ from enum import StrEnum
 __all__ = [
     "CN_PROVINCES",
     "DEFAULT_GRAMMARS",
+    "LATIN_PLATE_SHAPE",
     "PlateGrammar",
     "PlatePatternError",
     "PlateRegion",
@@ -59,6 +60,7 @@ class PlateGrammar:
     region: PlateRegion
     pattern: re.Pattern[str]
     generic: bool = False  # a loose pattern: texts that are not plates fit it too
+    weight: float = 1.0  # how much a reading that fits counts (less for loose patterns)
 
     @classmethod
     def custom(cls, name: str, region: PlateRegion, pattern: str) -> PlateGrammar:
@@ -162,12 +164,14 @@ def _nested_repetition(pattern: str) -> bool:
     return False
 
 
-def _grammar(
-    name: str, region: PlateRegion, pattern: str, *, generic: bool = False
-) -> PlateGrammar:
-    return PlateGrammar(name, region, re.compile(rf"^{pattern}$"), generic)
+def _grammar(name: str, region: PlateRegion, pattern: str, *, weight: float = 1.0) -> PlateGrammar:
+    return PlateGrammar(name, region, re.compile(rf"^{pattern}$"), weight < 1.0, weight)
 
 
+# A Latin plate of any country: 4-8 letters and digits with at least one digit (the
+# separators, spaces, dashes, emblems, are gone after normalising). A region's own
+# layouts only rank readings above this; a site's own patterns may restrict them.
+LATIN_PLATE_SHAPE = "(?=[A-Z]*[0-9])[A-Z0-9]{4,8}"
 _P = f"[{CN_PROVINCES}]"
 DEFAULT_GRAMMARS: tuple[PlateGrammar, ...] = (
     # Blue (small cars) and yellow (large vehicles): province, issuing letter, 5 serial.
@@ -187,9 +191,19 @@ DEFAULT_GRAMMARS: tuple[PlateGrammar, ...] = (
     _grammar("eu_fr_it", PlateRegion.EU, "[A-HJ-NP-TV-Z]{2}[0-9]{3}[A-HJ-NP-TV-Z]{2}"),
     _grammar("eu_es", PlateRegion.EU, "[0-9]{4}[B-DF-HJ-NP-TV-Z]{3}"),
     _grammar("eu_uk", PlateRegion.EU, "[A-Z]{2}[0-9]{2}[A-Z]{3}"),
-    # Other EU formats vary: 1-3 letters, 1-2 letters, 1-4 digits (e.g. DE, AT, PL).
-    _grammar("eu_generic", PlateRegion.EU, "[A-Z]{1,3}[A-Z]{1,2}[0-9]{1,4}[EH]?", generic=True),
-    _grammar("us_generic", PlateRegion.US, "(?=.*[0-9])(?=.*[A-Z])[A-Z0-9]{5,7}", generic=True),
+    # Many other European layouts: 1-3 letters, 1-2 letters, 1-4 digits (DE, AT, PL);
+    # it ranks a reading with its letters first (PIDK23) above a misread (P1DK23).
+    _grammar(
+        "eu_letters_digits",
+        PlateRegion.EU,
+        "(?=.{3,8}$)[A-Z]{1,3}[A-Z]{1,2}[0-9]{1,4}[EH]?",
+        weight=0.85,
+    ),
+    # Every other Latin plate: the generic shape, one per region so a reading says
+    # which region's cameras took it (US first: the reader tells EU plates by their band).
+    _grammar("us_generic", PlateRegion.US, LATIN_PLATE_SHAPE, weight=0.8),
+    _grammar("eu_generic", PlateRegion.EU, LATIN_PLATE_SHAPE, weight=0.8),
+    _grammar("br_generic", PlateRegion.BR, LATIN_PLATE_SHAPE, weight=0.8),
 )
 
 

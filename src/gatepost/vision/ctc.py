@@ -9,8 +9,10 @@ allowed* character is usually right. So each decoded character keeps its column'
 distribution (:class:`DecodedText`), and :meth:`DecodedText.best_of` picks among an
 allowed set.
 
-Characters that a plate text never holds (spaces, dots, dashes) are dropped while
-decoding, so positions in the decoded text are positions on the plate.
+Characters that a plate text never holds (spaces, dots, dashes, and any other
+punctuation or symbol: an emblem between two groups read as "*" or a bolt read as "|")
+are dropped while decoding, so positions in the decoded text are positions on the
+plate. Two decoded rows of a two-row plate join with ``+``.
 """
 
 from __future__ import annotations
@@ -22,8 +24,6 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = ["Alphabet", "DecodedText", "ctc_greedy"]
-
-_SEPARATORS = frozenset(" ·•.-_'\"")
 
 Probabilities = npt.NDArray[np.float32]
 
@@ -70,6 +70,13 @@ class DecodedText:
         forms = {character.upper(), character.lower()}
         return float(sum(row[k] for c in forms if (k := self.alphabet.index.get(c)) is not None))
 
+    def __add__(self, other: DecodedText) -> DecodedText:
+        """This reading followed by ``other`` (the rows of a two-row plate, top first)."""
+        if other.alphabet != self.alphabet:
+            raise ValueError("only readings of one recogniser can be joined")
+        rows = np.concatenate([self.probabilities, other.probabilities])
+        return DecodedText(self.text + other.text, rows, self.alphabet)
+
     def best_of(self, position: int, allowed: str) -> tuple[str, float]:
         """The most likely character of ``allowed`` at ``position``, with its probability."""
         indices = self.alphabet.indices(allowed)
@@ -92,7 +99,7 @@ def ctc_greedy(columns: Probabilities, alphabet: Alphabet) -> DecodedText:
             end += 1
         klass = int(best[start])
         character = alphabet.characters[klass]
-        if klass != 0 and character not in _SEPARATORS:
+        if klass != 0 and character.isalnum():
             peak = start + int(columns[start : end + 1, klass].argmax())
             characters.append(character)
             rows.append(columns[peak])

@@ -38,12 +38,12 @@ import importlib.util
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
+from math import ceil, floor
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import cv2
 import numpy as np
-import numpy.typing as npt
 
 from gatepost.domain.plates import (
     CN_PROVINCES,
@@ -54,6 +54,16 @@ from gatepost.domain.plates import (
 )
 from gatepost.vision.ctc import Alphabet, DecodedText, ctc_greedy
 from gatepost.vision.images import RgbImage
+from gatepost.vision.plate_boxes import (
+    PlateProposal,
+    Quad,
+    band_width,
+    grown_upwards,
+    may_hold_two_rows,
+    plate_proposals,
+    row_split,
+    split_rows,
+)
 from gatepost.vision.plates import PlateColor, PlateReading, plate_color
 
 __all__ = ["RapidOcrPlateReader"]
@@ -75,23 +85,28 @@ _MIN_REPAIR = 0.03
 # the CCPD photos and 240 synthetic frames, 0.9 and above changed no result (0.85 lost
 # two synthetic frames); it skipped for every CCPD photo and ~92% of synthetic frames.
 _SURE = 0.92
-_GENERIC = 0.85  # the weight of a reading that fits only a loose pattern (EU, US)
+# Crops are padded to at least this width / height, not to the recogniser's own 320 x
+# 48: a plate crop is narrower, and padding costs as much as pixels. At 3 (144 px)
+# the Brazilian, CCPD and synthetic sets read as at 6.67, in 60-75% of the time.
+_MIN_CROP_RATIO = 3.0
+_BATCH_SPREAD = 1.3  # crops batched together differ in width by at most this factor
+_UPPER_REACH = 0.8  # how far above a box a plate's upper row may reach, in box heights
+_SURE_WEIGHT = 1.0  # only a fit to a layout with fixed places (or a site's own) is sure
+# Digits alone fit the Latin shape (some US plates) but so do years, phone numbers and
+# watermarks: such a reading counts this much less.
+_DIGITS_ONLY = 0.85
 _TO_LETTER = {"0": "O", "1": "I", "2": "Z", "5": "S", "8": "B", "6": "G", "7": "T", "4": "A"}
 
-Quad = npt.NDArray[np.float32]
 
-
-def _order(quad: Quad) -> Quad:
-    """Corners as top-left, top-right, bottom-right, bottom-left."""
-    sums = quad.sum(axis=1)
-    diffs = np.diff(quad, axis=1).ravel()
-    return np.array(
-        [quad[sums.argmin()], quad[diffs.argmin()], quad[sums.argmax()], quad[diffs.argmax()]],
-        dtype=np.float32,
-    )
-
-
-def _warp(image: Any, quad: Quad, margin_x: float, margin_y: float) -> Any:
+def _warp(
+    image: Any,
+    quad: Quad,
+    margin_x: float,
+    margin_y: float,
+    *,
+    stretch: float = _STRETCH,
+    height: int = _CROP_HEIGHT,
+) -> Any:
     """The quad widened by the margins, rectified to a fixed height (stretched)."""
     tl, tr, br, bl = quad
     across = (tr - tl + br - bl) / 2
@@ -106,14 +121,12 @@ def _warp(image: Any, quad: Quad, margin_x: float, margin_y: float) -> Any:
         dtype=np.float32,
     )
     width = float(np.linalg.norm(across)) * (1 + 2 * margin_x)
-    height = float(np.linalg.norm(down)) * (1 + 2 * margin_y)
-    out_w = max(8, round(_STRETCH * _CROP_HEIGHT * width / max(height, 1.0)))
-    target = np.array(
-        [[0, 0], [out_w, 0], [out_w, _CROP_HEIGHT], [0, _CROP_HEIGHT]], dtype=np.float32
-    )
+    tall = float(np.linalg.norm(down)) * (1 + 2 * margin_y)
+    out_w = max(8, round(stretch * height * width / max(tall, 1.0)))
+    target = np.array([[0, 0], [out_w, 0], [out_w, height], [0, height]], dtype=np.float32)
     matrix: Any = cv2.getPerspectiveTransform(grown, target)
     return cv2.warpPerspective(
-        image, matrix, (out_w, _CROP_HEIGHT), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
+        image, matrix, (out_w, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
     )
 
 
@@ -166,7 +179,22 @@ def _repairs(text: str) -> list[str]:
         candidates.append("".join(fixed))
     if len(text) in (7, 8) and text[0] in CN_PROVINCES:  # the issuing letter is a letter
         candidates.append(text[0] + _TO_LETTER.get(text[1], text[1]) + text[2:])
+    elif text.isascii() and len(text) >= 4:  # Latin: groups of letters and of digits
+        candidates.append(_grouped(text))
     return candidates
+
+
+def _grouped(text: str) -> str:
+    """A Latin reading with a digit between two letters made a letter (P1DK23 ->
+    PIDK23) and a letter between two digits a digit (12O4 -> 1204)."""
+    chars = list(text)
+    for i in range(1, len(text) - 1):
+        before, here, after = text[i - 1], text[i], text[i + 1]
+        if here.isdigit() and before.isalpha() and after.isalpha():
+            chars[i] = _TO_LETTER.get(here, here)
+        elif here.isalpha() and before.isdigit() and after.isdigit():
+            chars[i] = _TO_DIGIT.get(here, here)
+    return "".join(chars)
 
 
 class RapidOcrPlateReader:
@@ -177,6 +205,7 @@ class RapidOcrPlateReader:
         *,
         grammars: Sequence[PlateGrammar] = DEFAULT_GRAMMARS,
         detect_side: int = 640,
+        second_look_side: int | None = 1280,
         max_candidates: int = 6,
         threads: int = 1,
         plate_detector: bool = True,
@@ -184,9 +213,10 @@ class RapidOcrPlateReader:
         """``plate_detector``: also take boxes from hyperlpr2's SSD plate detector (a
         network trained on Chinese plates; it keeps the province character the text
         detector sometimes cuts off). Default: on, used only for frames whose grammars
-        include a Chinese one. ``grammars``: the default for :meth:`read`."""
+        include a Chinese one. ``grammars``: the default for :meth:`read`.
+        ``second_look_side``: when nothing was read at ``detect_side``, the text
+        detector looks again at up to this long side (None: never)."""
         from rapidocr_onnxruntime import RapidOCR
-        from rapidocr_onnxruntime.ch_ppocr_det.utils import DetPreProcess
 
         if not grammars:
             raise ValueError("a plate reader needs at least one grammar")
@@ -194,11 +224,14 @@ class RapidOcrPlateReader:
         self._max_candidates = max_candidates
         engine: Any = RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1)
         detector = engine.text_det
-        # RapidOCR's own limit ignores the side length for "max"; fix the preprocess.
-        detector.get_preprocess = lambda _side: DetPreProcess(
-            detect_side, "max", detector.mean, detector.std
-        )
         self._detect = detector
+        self._preprocess = {
+            side: self._det_preprocess(side)
+            for side in (detect_side, second_look_side)
+            if side is not None
+        }
+        self._detect_side = detect_side
+        self._second_look_side = second_look_side
         self._recognise = engine.text_rec
         self._alphabet = Alphabet.of(engine.text_rec.postprocess_op.character)
         self._lock = threading.Lock()
@@ -218,58 +251,164 @@ class RapidOcrPlateReader:
             # The plate detector's boxes first: when they already give a sure reading
             # of a plate format (the usual frame at a Chinese gate), the text detector
             # and the crops of its boxes are skipped, about half the time of a frame.
-            ssd = self._plate_boxes(image) if chinese else []
-            readings = self._read_quads(bgr, ssd, accepted, margins)
-            if readings and readings[0].confidence >= _SURE:
-                return _best_per_text(readings)
-            boxes, _ = self._detect(bgr)
-            # Largest first, until one is sure: a gate decides on the nearest car, so
-            # smaller boxes (signs, a car further back) are left unread then.
-            for quad in self._plate_shaped(boxes):
-                readings += self._read_quads(bgr, [quad], accepted, margins)
-                if readings and max(r.confidence for r in readings) >= _SURE:
-                    break
-        return _best_per_text(readings)
+            # Only its Chinese readings count: the network knows no other plates, and
+            # its box over a European plate holds the band's letters (DWT3647).
+            ssd = [PlateProposal((quad,), ()) for quad in self._chinese_boxes(image, bgr, chinese)]
+            found = [
+                read
+                for read in self._read_proposals(bgr, ssd, accepted, margins)
+                if read.reading.region == PlateRegion.CN.value
+            ]
+            if not any(read.sure for read in found):
+                found += self._read_detected(bgr, self._detect_side, accepted, margins)
+            longest = max(bgr.shape[:2])
+            second = self._second_look_side
+            if not found and second is not None and longest > self._detect_side * 1.25:
+                # Nothing at all: the plate may be too small for the first look.
+                found = self._read_detected(bgr, min(second, longest), accepted, margins)
+        return _best_per_text(_whole_over_parts(found))
 
-    def _read_quads(
+    def _read_detected(
         self,
         bgr: Any,
-        quads: Sequence[Quad],
+        side: int,
         accepted: tuple[PlateGrammar, ...],
         margins: Sequence[tuple[float, float]],
-    ) -> list[PlateReading]:
-        """A reading per quad whose crops vote for a plate format, most confident first."""
-        crops = [_warp(bgr, q, mx, my) for q in quads for mx, my in margins]
+    ) -> list[_Read]:
+        """Readings of the text detector's proposals at ``side``, largest first, until
+        one is sure: a gate decides on the nearest car, so smaller boxes (signs, a car
+        further back) are left unread then. A joined proposal is read together with its
+        parts, so that the whole plate and a part of it can be weighed."""
+        preprocess = self._preprocess.get(side)
+        if preprocess is None:
+            preprocess = self._preprocess.setdefault(side, self._det_preprocess(side))
+        self._detect.get_preprocess = lambda _longest: preprocess
+        boxes, _ = self._detect(bgr)
+        queue = plate_proposals(boxes, limit=self._max_candidates)
+        found: list[_Read] = []
+        while queue:
+            batch = [queue.pop(0)]
+            if batch[0].joined:
+                parts = set(batch[0].parts)
+                batch += [p for p in queue if set(p.parts) <= parts]
+                queue = [p for p in queue if not set(p.parts) <= parts]
+            found += self._read_proposals(bgr, batch, accepted, margins)
+            if any(read.sure for read in found):
+                break
+        return found
+
+    def _read_proposals(
+        self,
+        bgr: Any,
+        proposals: Sequence[PlateProposal],
+        accepted: tuple[PlateGrammar, ...],
+        margins: Sequence[tuple[float, float]],
+    ) -> list[_Read]:
+        """A reading per proposal whose crops vote for a plate format, with the
+        detector boxes it was made of. A two-row proposal's rows are cut and recognised
+        apart and their readings joined, top row first. A European plate's blue band
+        is cut off each crop first (its letters are not part of the plate)."""
+        proposals = self._with_two_rows(bgr, proposals)
+        crops, banded = [], []
+        for proposal in proposals:
+            for mx, my in margins[:1] if proposal.split else margins:
+                for row in proposal.rows:
+                    crop = _warp(bgr, row, mx, my)
+                    band = band_width(crop)
+                    crops.append(crop[:, band:])
+                    banded.append(band > 0)
         texts = self._recognise_crops(crops)
-        readings = []
-        per_quad = len(margins)
-        for index, quad in enumerate(quads):
-            tight_rgb = cv2.cvtColor(crops[index * per_quad], cv2.COLOR_BGR2RGB)
-            color = plate_color(tight_rgb)
-            found = self._vote(texts[index * per_quad : (index + 1) * per_quad], color, accepted)
-            if found is None:
+        found = []
+        at = 0  # the first crop of this proposal
+        for proposal in proposals:
+            tight, band = crops[at], banded[at]
+            votes = []
+            for _ in margins[:1] if proposal.split else margins:
+                rows = texts[at : at + len(proposal.rows)]
+                at += len(proposal.rows)
+                if len(rows) == 1 or not any(_is_word(row.text) for row in rows):
+                    votes.append(sum(rows[1:], start=rows[0]))
+            color = plate_color(cv2.cvtColor(tight, cv2.COLOR_BGR2RGB))
+            vote = self._vote(votes, color, accepted)
+            if vote is None:
                 continue
-            text, confidence, grammar = found
-            x1, y1 = np.floor(quad.min(axis=0)).astype(int)
-            x2, y2 = np.ceil(quad.max(axis=0)).astype(int)
-            box = (max(0, int(x1)), max(0, int(y1)), int(x2), int(y2))
-            readings.append(PlateReading(text, confidence, box, color, grammar.region.value))
-        return sorted(readings, key=lambda r: r.confidence, reverse=True)
+            text, confidence, grammar = vote
+            # A fit to the bare Latin shape is never sure: a watermark's "19208" is
+            # one, and a larger box than the plate's.
+            sure = grammar.weight >= _SURE_WEIGHT and confidence >= _SURE * grammar.weight
+            if band and grammar.generic:  # a blue band: a European plate
+                grammar = next(
+                    (
+                        g
+                        for g in accepted
+                        if g.pattern == grammar.pattern and g.region is PlateRegion.EU
+                    ),
+                    grammar,
+                )
+            x1, y1, x2, y2 = proposal.bounds
+            box = (max(0, floor(x1)), max(0, floor(y1)), ceil(x2), ceil(y2))
+            reading = PlateReading(text, confidence, box, color, grammar.region.value)
+            found.append(_Read(reading, proposal.parts, sure))
+        return found
+
+    @staticmethod
+    def _with_two_rows(bgr: Any, proposals: Sequence[PlateProposal]) -> list[PlateProposal]:
+        """The proposals, each box narrow enough to be a two-row plate followed by its
+        two rows where its crop divides into two (the detector often gives one box
+        over both rows of a motorcycle or Chinese rear plate)."""
+        out = []
+        for proposal in proposals:
+            out.append(proposal)
+            if not may_hold_two_rows(proposal):
+                continue
+            (quad,) = proposal.rows
+            # The box may cover both rows, or only the lower, larger one.
+            for tall in (quad, grown_upwards(quad, _UPPER_REACH)):
+                split = row_split(_warp(bgr, tall, 0.0, 0.0, stretch=1.0, height=96))
+                if split is not None:
+                    rows = split_rows(tall, *split)
+                    out.append(PlateProposal(rows, proposal.parts, split=True))
+                    break
+        return out
+
+    def _det_preprocess(self, side: int) -> Any:
+        from rapidocr_onnxruntime.ch_ppocr_det.utils import DetPreProcess
+
+        return DetPreProcess(side, "max", self._detect.mean, self._detect.std)
 
     def _recognise_crops(self, crops: list[Any]) -> list[DecodedText]:
-        """All crops in one batch (padded to the widest), decoded keeping alternatives."""
+        """The crops recognised in batches of similar width (each padded to its widest,
+        see ``_MIN_CROP_RATIO``), decoded keeping alternatives; in the order given."""
         if not crops:
             return []
         recogniser = self._recognise
-        _, height, width = recogniser.rec_image_shape
-        ratio = max(width / height, *(c.shape[1] / c.shape[0] for c in crops))
-        batch = np.stack([recogniser.resize_norm_img(c, ratio) for c in crops])
-        columns = recogniser.session(batch.astype(np.float32))[0]
-        return [ctc_greedy(crop_columns, self._alphabet) for crop_columns in columns]
+        ratios = [max(_MIN_CROP_RATIO, c.shape[1] / c.shape[0]) for c in crops]
+        order = sorted(range(len(crops)), key=lambda i: ratios[i])
+        decoded: dict[int, DecodedText] = {}
+        while order:
+            batch = [i for i in order if ratios[i] <= ratios[order[0]] * _BATCH_SPREAD]
+            order = order[len(batch) :]
+            ratio = ratios[batch[-1]]
+            pixels = np.stack([recogniser.resize_norm_img(crops[i], ratio) for i in batch])
+            columns = recogniser.session(pixels.astype(np.float32))[0]
+            for i, crop_columns in zip(batch, columns, strict=True):
+                decoded[i] = ctc_greedy(crop_columns, self._alphabet)
+        return [decoded[i] for i in range(len(crops))]
 
-    def _plate_boxes(self, image: RgbImage) -> list[Quad]:
-        """Boxes from the SSD plate detector, run at half size (none without it)."""
-        if self._ssd is None:
+    def _chinese_boxes(self, image: RgbImage, bgr: Any, chinese: bool) -> list[Quad]:
+        """The plate detector's boxes whose widest crop begins with a Chinese character
+        (one crop each, for the province): the others are not read further from it."""
+        quads = self._plate_boxes(image, chinese)
+        mx, my = _MARGINS[-1]
+        texts = self._recognise_crops([_warp(bgr, quad, mx, my) for quad in quads])
+        return [
+            q for q, t in zip(quads, texts, strict=True) if t.text[:1] and not t.text[0].isascii()
+        ]
+
+    def _plate_boxes(self, image: RgbImage, chinese: bool) -> list[Quad]:
+        """Boxes from the SSD plate detector, run at half size (none without it or
+        where no Chinese format is read)."""
+        if self._ssd is None or not chinese:
             return []
         height, width = image.shape[:2]
         small = cv2.resize(image, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
@@ -286,19 +425,6 @@ class RapidOcrPlateReader:
             if x2 - x1 >= 16 and y2 - y1 >= 8:
                 quads.append(np.array([[x1, y1], [x2, y1], [x2, y2], [x1, y2]], np.float32))
         return quads[:2]
-
-    def _plate_shaped(self, boxes: Any) -> list[Quad]:
-        if boxes is None or len(boxes) == 0:
-            return []
-        shaped = []
-        for raw in boxes:
-            quad = _order(np.asarray(raw, dtype=np.float32))
-            width = float(np.linalg.norm(quad[1] - quad[0]))
-            height = float(np.linalg.norm(quad[3] - quad[0]))
-            if height >= 8 and 1.5 <= width / max(height, 1.0) <= 9:
-                shaped.append((width * height, quad))
-        shaped.sort(key=lambda item: item[0], reverse=True)
-        return [quad for _, quad in shaped[: self._max_candidates]]
 
     @staticmethod
     def _vote(
@@ -319,7 +445,8 @@ class RapidOcrPlateReader:
             if fits:
                 _, rank, candidate, grammar = min(fits, key=lambda fit: (fit[0], fit[1]))
                 # A repair counts a little less; so does a fit to a loose pattern only.
-                weight = (1.0 if rank == 0 else 0.9) * (_GENERIC if grammar.generic else 1.0)
+                weight = (1.0 if rank == 0 else 0.9) * grammar.weight
+                weight *= _DIGITS_ONLY if candidate.isdigit() else 1.0
                 scores[candidate].append(score * weight)
                 grammar_of[candidate] = grammar
         if not scores:
@@ -332,6 +459,39 @@ class RapidOcrPlateReader:
 
         best = max(scores, key=strength)
         return best, sum(scores[best]) / len(scores[best]), grammar_of[best]
+
+
+def _is_word(text: str) -> bool:
+    """Four or more letters alone: a state's or a country's name over a plate's
+    number (TEXAS, OHIO), not a plate's row."""
+    return len(text) >= 4 and text.isascii() and text.isalpha()
+
+
+class _Read(NamedTuple):
+    """A proposal's reading, the detector boxes it was made of, and whether it is sure
+    (see ``_SURE``; a loose pattern's fit needs the same evidence after its weight)."""
+
+    reading: PlateReading
+    parts: tuple[int, ...]
+    sure: bool
+
+
+def _whole_over_parts(found: list[_Read]) -> list[PlateReading]:
+    """The readings, where a joined proposal (an emblem's two sides, two rows) and one
+    of its parts were both read, keeping only the better of the two: the whole unless
+    a part is clearly more confident (by 0.1)."""
+    dropped: set[int] = set()
+    for w, whole in enumerate(found):
+        if len(whole.parts) < 2:
+            continue
+        for p, part in enumerate(found):
+            if p == w or not part.parts or not set(part.parts) < set(whole.parts):
+                continue
+            if whole.reading.confidence >= part.reading.confidence - 0.1:
+                dropped.add(p)
+            else:
+                dropped.add(w)
+    return [read.reading for i, read in enumerate(found) if i not in dropped]
 
 
 class _SsdNets:

@@ -32,10 +32,14 @@ __all__ = [
     "CJK_FONT",
     "CJK_FONT_PACKAGE",
     "FontMissing",
+    "GlyphRow",
+    "PlateCanvas",
     "PlateKind",
     "SceneStyle",
     "SyntheticFrame",
     "display_text",
+    "jittered",
+    "load_font",
     "random_plate_text",
     "render_plate",
     "render_scene",
@@ -89,13 +93,14 @@ class PlateKind(StrEnum):
 
 
 class FontMissing(GatepostError):
-    """The CJK font the synthetic plates are drawn with is not installed."""
+    """A font the synthetic plates are drawn with (the CJK font by default) is not
+    installed; ``package`` is the Debian package that brings it."""
 
     code = "font_missing"
 
     def __init__(self, path: Path, *, package: str = CJK_FONT_PACKAGE) -> None:
         super().__init__(
-            f"the CJK font {path} is missing or unreadable; install the Debian package {package} "
+            f"the font {path} is missing or unreadable; install the Debian package {package} "
             "(scripts/install-system-deps.sh does)"
         )
         self.path = path
@@ -166,14 +171,14 @@ def display_text(text: str, kind: PlateKind) -> str:
     return bare
 
 
-@functools.lru_cache(maxsize=4)
-def _font(path: str) -> ImageFont.FreeTypeFont:
+@functools.lru_cache(maxsize=8)
+def _font(path: str, package: str = CJK_FONT_PACKAGE) -> ImageFont.FreeTypeFont:
     if not Path(path).is_file():
-        raise FontMissing(Path(path))
+        raise FontMissing(Path(path), package=package)
     try:
         return ImageFont.truetype(path, 200, index=0)
     except OSError as exc:
-        raise FontMissing(Path(path)) from exc
+        raise FontMissing(Path(path), package=package) from exc
 
 
 @functools.lru_cache(maxsize=512)
@@ -271,6 +276,13 @@ def _jittered(colour: Colour, rng: np.random.Generator | None, spread: int = 10)
         return colour
     r, g, b = (int(np.clip(c + rng.integers(-spread, spread + 1), 0, 255)) for c in colour)
     return (r, g, b)
+
+
+# The drawing kit, public for the other synthetic plate modules (synthetic_latin).
+PlateCanvas = _Plate
+GlyphRow = _Row
+jittered = _jittered
+load_font = _font
 
 
 def _chinese(

@@ -48,7 +48,10 @@ def test_normalise(raw: str, normal: str) -> None:
         ("1234BCD", "eu_es"),
         ("AB12CDE", "eu_uk"),
         ("BMW1234", "br_old"),  # the Brazilian layout is the more specific
-        ("MKA1234E", "eu_generic"),
+        ("MKA1234E", "eu_letters_digits"),
+        ("RK099AN1", "us_generic"),  # the generic Latin shape (the reader tells EU by its band)
+        ("RK099AN", "eu_fr_it"),  # Croatia shares the French and Italian layout
+        ("1234", "us_generic"),
     ],
 )
 def test_grammars_recognise_their_plates(text: str, grammar: str) -> None:

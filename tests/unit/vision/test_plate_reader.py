@@ -144,7 +144,7 @@ def test_plate_boxes_do_not_depend_on_the_frames_before() -> None:
     fresh = RapidOcrPlateReader(grammars=grammars_for([PlateRegion.CN]))
     used = RapidOcrPlateReader(grammars=grammars_for([PlateRegion.CN]))
     for frame in portrait:
-        used._plate_boxes(frame)
+        used._plate_boxes(frame, True)
     for frame in landscape:
-        expected = [quad.tolist() for quad in fresh._plate_boxes(frame)]
-        assert expected and [quad.tolist() for quad in used._plate_boxes(frame)] == expected
+        expected = [quad.tolist() for quad in fresh._plate_boxes(frame, True)]
+        assert expected and [quad.tolist() for quad in used._plate_boxes(frame, True)] == expected
