@@ -21,16 +21,18 @@ $(BIN)/python:
 # Installed without their declared dependencies, which pyproject.toml provides otherwise:
 # - rapidocr-onnxruntime and hyperlpr2 (plate reading) declare opencv-python, a second
 #   OpenCV wheel beside our opencv-python-headless; both run on the headless one.
+# - rapidocr 3.x carries the PP-OCRv6 recogniser that reads Latin plates; only its
+#   model file is used (its own dependencies, omegaconf and opencv-python, are not).
 # - face_recognition (the baseline of `gatepost bench faces`) declares dlib, which pip
 #   would compile; we use dlib-bin.
-NODEPS = rapidocr-onnxruntime==1.4.4 hyperlpr2==2.0.0 face-recognition==1.3.0
+NODEPS = rapidocr-onnxruntime==1.4.4 rapidocr==3.10.0 hyperlpr2==2.0.0 face-recognition==1.3.0
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+$(VENV)/.installed: pyproject.toml Makefile | $(BIN)/python
 	$(BIN)/pip install -q -e .
 	$(BIN)/pip install -q --no-deps $(NODEPS)
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-test: pyproject.toml Makefile | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
 	$(BIN)/pip install -q --no-deps $(NODEPS)
 	touch $(VENV)/.installed $@

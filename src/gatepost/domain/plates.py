@@ -11,6 +11,7 @@ Pure functions: no I/O, no clock.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -21,6 +22,7 @@ __all__ = [
     "CN_PROVINCES",
     "DEFAULT_GRAMMARS",
     "LATIN_PLATE_SHAPE",
+    "fixed_layout",
     "PlateGrammar",
     "PlatePatternError",
     "PlateRegion",
@@ -84,6 +86,14 @@ class PlateGrammar:
 
     def matches(self, text: str) -> bool:
         return self.pattern.fullmatch(text) is not None
+
+    @property
+    def layout(self) -> str | None:
+        """Which places hold letters (``L``), digits (``N``) or either (``X``), where
+        the pattern fixes them: ``[A-Z]{3}[0-9][A-Z][0-9]{2}`` is ``LLLNLNN``; None for
+        a pattern of any other shape. A reader moves look-alike characters (0/O, 8/B)
+        to the kind their place holds."""
+        return fixed_layout(self.pattern.pattern)
 
 
 _QUANTIFIER = re.compile(r"\*|\+|\?|\{(\d*)(,?)(\d*)\}")
@@ -191,6 +201,8 @@ DEFAULT_GRAMMARS: tuple[PlateGrammar, ...] = (
     _grammar("eu_fr_it", PlateRegion.EU, "[A-HJ-NP-TV-Z]{2}[0-9]{3}[A-HJ-NP-TV-Z]{2}"),
     _grammar("eu_es", PlateRegion.EU, "[0-9]{4}[B-DF-HJ-NP-TV-Z]{3}"),
     _grammar("eu_uk", PlateRegion.EU, "[A-Z]{2}[0-9]{2}[A-Z]{3}"),
+    # Croatia, Slovakia: the same places as France and Italy, with every letter.
+    _grammar("eu_hr_sk", PlateRegion.EU, "[A-Z]{2}[0-9]{3}[A-Z]{2}"),
     # Many other European layouts: 1-3 letters, 1-2 letters, 1-4 digits (DE, AT, PL);
     # it ranks a reading with its letters first (PIDK23) above a misread (P1DK23).
     _grammar(
@@ -205,6 +217,55 @@ DEFAULT_GRAMMARS: tuple[PlateGrammar, ...] = (
     _grammar("eu_generic", PlateRegion.EU, LATIN_PLATE_SHAPE, weight=0.8),
     _grammar("br_generic", PlateRegion.BR, LATIN_PLATE_SHAPE, weight=0.8),
 )
+
+
+_LAYOUT_TOKEN = re.compile(r"(\[[^\]]+\]|\\d|[A-Z0-9])(?:\{(\d+)\})?")
+
+
+@functools.lru_cache(maxsize=512)
+def fixed_layout(pattern: str) -> str | None:
+    """The layout of an anchored pattern made only of character classes, ``\\d`` and
+    literal letters or digits, each repeated a fixed number of times (see
+    :attr:`PlateGrammar.layout`); None otherwise."""
+    body = pattern.removeprefix("^(?:").removesuffix(")$")
+    if body == pattern:
+        body = pattern.removeprefix("^").removesuffix("$")
+    layout, at = [], 0
+    while at < len(body):
+        token = _LAYOUT_TOKEN.match(body, at)
+        if token is None:
+            return None
+        unit, count = token.group(1), int(token.group(2) or 1)
+        members = _class_members(unit)
+        if not members:
+            return None
+        kind = "L" if members.isalpha() else "N" if members.isdigit() else "X"
+        layout.append(kind * count)
+        at = token.end()
+    return "".join(layout) or None
+
+
+def _class_members(unit: str) -> str:
+    """The ASCII letters and digits a class (``[A-HJ-NP-Z]``, ``\\d``) or literal stands
+    for; empty for a negated class or one holding anything else."""
+    if unit == "\\d":
+        return "0123456789"
+    if not unit.startswith("["):
+        return unit
+    inner = unit[1:-1]
+    if inner.startswith("^"):
+        return ""
+    members, at = [], 0
+    while at < len(inner):
+        if at + 2 < len(inner) and inner[at + 1] == "-":
+            low, high = inner[at], inner[at + 2]
+            members += [chr(c) for c in range(ord(low), ord(high) + 1)]
+            at += 3
+        else:
+            members.append(inner[at])
+            at += 1
+    text = "".join(members)
+    return text if text.isascii() and text.isalnum() and text.upper() == text else ""
 
 
 def normalise_plate(raw: str) -> str:

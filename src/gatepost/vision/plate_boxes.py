@@ -53,7 +53,8 @@ _LEVEL = 0.35  # neighbours: centres at most this many heights apart vertically
 _GAP = (-0.3, 1.6)  # neighbours: the gap between them, in character heights
 _TOP_ROW = (0.45, 1.15)  # two rows: the top row's height against the bottom row's
 _ROW_GAP = 0.8  # two rows: at most this many bottom-row heights apart
-_STACKED_ASPECT = (0.8, 4.5)
+_ROW_OVERLAP = 0.5  # or overlapping by this much (detector boxes are grown)
+_STACKED_ASPECT = (0.6, 4.5)
 
 
 def order_corners(quad: Quad) -> Quad:
@@ -155,7 +156,7 @@ def _stacked(top: _Line, bottom: _Line) -> bool:
     if not _TOP_ROW[0] * bottom.height <= top.height <= _TOP_ROW[1] * bottom.height:
         return False
     gap = bottom.top - top.bottom
-    if not -0.3 * bottom.height <= gap <= _ROW_GAP * bottom.height:
+    if not -_ROW_OVERLAP * bottom.height <= gap <= _ROW_GAP * bottom.height:
         return False
     if not bottom.left <= top.centre[0] <= bottom.right or top.width > 1.2 * bottom.width:
         return False

@@ -37,7 +37,7 @@ from __future__ import annotations
 import importlib.util
 import threading
 from collections import OrderedDict, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from math import ceil, floor
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -89,6 +89,7 @@ _SURE = 0.92
 # 48: a plate crop is narrower, and padding costs as much as pixels. At 3 (144 px)
 # the Brazilian, CCPD and synthetic sets read as at 6.67, in 60-75% of the time.
 _MIN_CROP_RATIO = 3.0
+_LATIN_MODEL = "PP-OCRv6_rec_small.onnx"
 _BATCH_SPREAD = 1.3  # crops batched together differ in width by at most this factor
 _UPPER_REACH = 0.8  # how far above a box a plate's upper row may reach, in box heights
 _SURE_WEIGHT = 1.0  # only a fit to a layout with fixed places (or a site's own) is sure
@@ -156,30 +157,34 @@ def _plausible(decoded: DecodedText, text: str, repaired: str) -> bool:
     )
 
 
-def _candidates(decoded: DecodedText) -> list[str]:
-    """The normalised reading, then its constrained form and their plausible repairs,
-    once each."""
+def _candidates(decoded: DecodedText, layouts: Sequence[str]) -> list[str]:
+    """The normalised reading, then its constrained form and their plausible repairs
+    (``layouts``: those of the accepted grammars), once each."""
     text = normalise_plate(decoded.text)
     constrained = _constrained(decoded, text)
     found = list(dict.fromkeys((text, constrained)))
     for base in tuple(found):
-        found += [r for r in _repairs(base) if _plausible(decoded, base, r)]
+        found += [r for r in _repairs(base, layouts) if _plausible(decoded, base, r)]
     return list(dict.fromkeys(found))
 
 
-def _repairs(text: str) -> list[str]:
-    """Where a fixed layout says which places hold letters and which digits, the reading
-    with confusable characters moved to the right kind (none elsewhere)."""
+def _repairs(text: str, layouts: Sequence[str]) -> list[str]:
+    """Where a fixed layout says which places hold letters and which digits (a
+    Brazilian LLLNLNN, a French LLNNNLL, a site's own pattern), the reading with
+    look-alike characters moved to the kind their place holds; a Chinese plate's
+    issuing letter made a letter; a Latin reading's lone digit among letters made a
+    letter and lone letter among digits a digit."""
     candidates = []
-    if len(text) == 7 and text[0] not in CN_PROVINCES:  # BR: LLL N (L|N) NN
-        fixed = [
-            _TO_LETTER.get(c, c) if i < 3 else _TO_DIGIT.get(c, c) if i in (3, 5, 6) else c
-            for i, c in enumerate(text)
-        ]
-        candidates.append("".join(fixed))
     if len(text) in (7, 8) and text[0] in CN_PROVINCES:  # the issuing letter is a letter
-        candidates.append(text[0] + _TO_LETTER.get(text[1], text[1]) + text[2:])
-    elif text.isascii() and len(text) >= 4:  # Latin: groups of letters and of digits
+        return [text[0] + _TO_LETTER.get(text[1], text[1]) + text[2:]]
+    for layout in layouts:
+        if len(layout) == len(text):
+            fixed = [
+                _TO_LETTER.get(c, c) if kind == "L" else _TO_DIGIT.get(c, c) if kind == "N" else c
+                for kind, c in zip(layout, text, strict=True)
+            ]
+            candidates.append("".join(fixed))
+    if text.isascii() and len(text) >= 4:
         candidates.append(_grouped(text))
     return candidates
 
@@ -209,13 +214,16 @@ class RapidOcrPlateReader:
         max_candidates: int = 6,
         threads: int = 1,
         plate_detector: bool = True,
+        latin_model: bool = True,
     ) -> None:
         """``plate_detector``: also take boxes from hyperlpr2's SSD plate detector (a
         network trained on Chinese plates; it keeps the province character the text
         detector sometimes cuts off). Default: on, used only for frames whose grammars
         include a Chinese one. ``grammars``: the default for :meth:`read`.
         ``second_look_side``: when nothing was read at ``detect_side``, the text
-        detector looks again at up to this long side (None: never)."""
+        detector looks again at up to this long side (None: never). ``latin_model``:
+        read Latin plates with PP-OCRv6 (from the ``rapidocr`` wheel; off: PP-OCRv4,
+        the Chinese plates' recogniser, reads them too)."""
         from rapidocr_onnxruntime import RapidOCR
 
         if not grammars:
@@ -232,8 +240,13 @@ class RapidOcrPlateReader:
         }
         self._detect_side = detect_side
         self._second_look_side = second_look_side
-        self._recognise = engine.text_rec
-        self._alphabet = Alphabet.of(engine.text_rec.postprocess_op.character)
+        rec = engine.text_rec
+        self._chinese_rec = _Recogniser(
+            rec.session, Alphabet.of(rec.postprocess_op.character), rec.resize_norm_img
+        )
+        self._latin_rec = (
+            _latin_recogniser(rec.resize_norm_img, threads) if latin_model else self._chinese_rec
+        )
         self._lock = threading.Lock()
         self._ssd = _SsdNets() if plate_detector else None  # for Chinese grammars only
 
@@ -244,8 +257,6 @@ class RapidOcrPlateReader:
         if not accepted:
             raise ValueError("a plate reader needs at least one grammar")
         chinese = any(g.region is PlateRegion.CN for g in accepted)
-        # The widest margin is for a Chinese province character the detector cut off.
-        margins = _MARGINS if chinese else _MARGINS[:2]
         bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
         with self._lock:
             # The plate detector's boxes first: when they already give a sure reading
@@ -256,16 +267,18 @@ class RapidOcrPlateReader:
             ssd = [PlateProposal((quad,), ()) for quad in self._chinese_boxes(image, bgr, chinese)]
             found = [
                 read
-                for read in self._read_proposals(bgr, ssd, accepted, margins)
+                for read in self._read_proposals(
+                    bgr, ssd, accepted, self._chinese_rec, chinese=True
+                )
                 if read.reading.region == PlateRegion.CN.value
             ]
             if not any(read.sure for read in found):
-                found += self._read_detected(bgr, self._detect_side, accepted, margins)
+                found += self._read_detected(bgr, self._detect_side, accepted)
             longest = max(bgr.shape[:2])
             second = self._second_look_side
             if not found and second is not None and longest > self._detect_side * 1.25:
                 # Nothing at all: the plate may be too small for the first look.
-                found = self._read_detected(bgr, min(second, longest), accepted, margins)
+                found = self._read_detected(bgr, min(second, longest), accepted)
         return _best_per_text(_whole_over_parts(found))
 
     def _read_detected(
@@ -273,7 +286,6 @@ class RapidOcrPlateReader:
         bgr: Any,
         side: int,
         accepted: tuple[PlateGrammar, ...],
-        margins: Sequence[tuple[float, float]],
     ) -> list[_Read]:
         """Readings of the text detector's proposals at ``side``, largest first, until
         one is sure: a gate decides on the nearest car, so smaller boxes (signs, a car
@@ -292,22 +304,49 @@ class RapidOcrPlateReader:
                 parts = set(batch[0].parts)
                 batch += [p for p in queue if set(p.parts) <= parts]
                 queue = [p for p in queue if not set(p.parts) <= parts]
-            found += self._read_proposals(bgr, batch, accepted, margins)
+            found += self._read_either_script(bgr, batch, accepted)
             if any(read.sure for read in found):
                 break
         return found
+
+    def _read_either_script(
+        self, bgr: Any, proposals: list[PlateProposal], accepted: tuple[PlateGrammar, ...]
+    ) -> list[_Read]:
+        """The proposals read by the recogniser of their script: where both Chinese and
+        Latin formats are accepted, the Chinese recogniser reads each proposal's widest
+        crop first (a province character leads a Chinese plate) to choose."""
+        cn, chinese_rec, latin_rec = PlateRegion.CN, self._chinese_rec, self._latin_rec
+        if not any(g.region is cn for g in accepted):
+            return self._read_proposals(bgr, proposals, accepted, latin_rec, chinese=False)
+        if all(g.region is cn for g in accepted) or latin_rec is chinese_rec:
+            return self._read_proposals(bgr, proposals, accepted, chinese_rec, chinese=True)
+        mx, my = _MARGINS[-1]
+        probes = self._recognise_crops(
+            chinese_rec, [_warp(bgr, p.rows[0], mx, my) for p in proposals]
+        )
+        led = [p for p, t in zip(proposals, probes, strict=True) if _chinese_led(t.text)]
+        rest = [p for p in proposals if not any(p is q for q in led)]
+        return self._read_proposals(
+            bgr, led, accepted, chinese_rec, chinese=True
+        ) + self._read_proposals(bgr, rest, accepted, latin_rec, chinese=False)
 
     def _read_proposals(
         self,
         bgr: Any,
         proposals: Sequence[PlateProposal],
         accepted: tuple[PlateGrammar, ...],
-        margins: Sequence[tuple[float, float]],
+        recogniser: _Recogniser,
+        *,
+        chinese: bool,
     ) -> list[_Read]:
         """A reading per proposal whose crops vote for a plate format, with the
         detector boxes it was made of. A two-row proposal's rows are cut and recognised
         apart and their readings joined, top row first. A European plate's blue band
         is cut off each crop first (its letters are not part of the plate)."""
+        if not proposals:
+            return []
+        # The widest margin is for a Chinese province character the detector cut off.
+        margins = _MARGINS if chinese else _MARGINS[:2]
         proposals = self._with_two_rows(bgr, proposals)
         crops, banded = [], []
         for proposal in proposals:
@@ -317,7 +356,7 @@ class RapidOcrPlateReader:
                     band = band_width(crop)
                     crops.append(crop[:, band:])
                     banded.append(band > 0)
-        texts = self._recognise_crops(crops)
+        texts = self._recognise_crops(recogniser, crops)
         found = []
         at = 0  # the first crop of this proposal
         for proposal in proposals:
@@ -376,12 +415,12 @@ class RapidOcrPlateReader:
 
         return DetPreProcess(side, "max", self._detect.mean, self._detect.std)
 
-    def _recognise_crops(self, crops: list[Any]) -> list[DecodedText]:
+    @staticmethod
+    def _recognise_crops(recogniser: _Recogniser, crops: list[Any]) -> list[DecodedText]:
         """The crops recognised in batches of similar width (each padded to its widest,
         see ``_MIN_CROP_RATIO``), decoded keeping alternatives; in the order given."""
         if not crops:
             return []
-        recogniser = self._recognise
         ratios = [max(_MIN_CROP_RATIO, c.shape[1] / c.shape[0]) for c in crops]
         order = sorted(range(len(crops)), key=lambda i: ratios[i])
         decoded: dict[int, DecodedText] = {}
@@ -389,10 +428,10 @@ class RapidOcrPlateReader:
             batch = [i for i in order if ratios[i] <= ratios[order[0]] * _BATCH_SPREAD]
             order = order[len(batch) :]
             ratio = ratios[batch[-1]]
-            pixels = np.stack([recogniser.resize_norm_img(crops[i], ratio) for i in batch])
-            columns = recogniser.session(pixels.astype(np.float32))[0]
+            pixels = np.stack([recogniser.resize(crops[i], ratio) for i in batch])
+            columns = recogniser.run(pixels.astype(np.float32))[0]
             for i, crop_columns in zip(batch, columns, strict=True):
-                decoded[i] = ctc_greedy(crop_columns, self._alphabet)
+                decoded[i] = ctc_greedy(crop_columns, recogniser.alphabet)
         return [decoded[i] for i in range(len(crops))]
 
     def _chinese_boxes(self, image: RgbImage, bgr: Any, chinese: bool) -> list[Quad]:
@@ -400,7 +439,7 @@ class RapidOcrPlateReader:
         (one crop each, for the province): the others are not read further from it."""
         quads = self._plate_boxes(image, chinese)
         mx, my = _MARGINS[-1]
-        texts = self._recognise_crops([_warp(bgr, quad, mx, my) for quad in quads])
+        texts = self._recognise_crops(self._chinese_rec, [_warp(bgr, q, mx, my) for q in quads])
         return [
             q for q, t in zip(quads, texts, strict=True) if t.text[:1] and not t.text[0].isascii()
         ]
@@ -432,13 +471,14 @@ class RapidOcrPlateReader:
     ) -> tuple[str, float, PlateGrammar] | None:
         scores: dict[str, list[float]] = defaultdict(list)
         grammar_of: dict[str, PlateGrammar] = {}
+        layouts = tuple(dict.fromkeys(g.layout for g in grammars if g.layout is not None))
         for decoded in texts:
             score = decoded.score
             # Of the reading and its repairs, the one that fits the most specific grammar
             # (grammars run from specific to generic); a repair counts a little less.
             fits = [
                 (specificity, rank, candidate, grammar)
-                for rank, candidate in enumerate(_candidates(decoded))
+                for rank, candidate in enumerate(_candidates(decoded, layouts))
                 for specificity, grammar in enumerate(grammars)
                 if grammar.matches(candidate)
             ]
@@ -459,6 +499,44 @@ class RapidOcrPlateReader:
 
         best = max(scores, key=strength)
         return best, sum(scores[best]) / len(scores[best]), grammar_of[best]
+
+
+def _chinese_led(text: str) -> bool:
+    """Whether a reading begins with a Chinese character (a province, read or misread)."""
+    return bool(text) and not text[0].isascii()
+
+
+class _Recogniser(NamedTuple):
+    """A CTC text recogniser: its network (a batch of crops in, columns out), its
+    classes, and how it resizes and normalises a crop to a width / height ratio."""
+
+    run: Callable[[Any], Any]
+    alphabet: Alphabet
+    resize: Callable[[Any, float], Any]
+
+
+def _latin_recogniser(resize: Callable[[Any, float], Any], threads: int) -> _Recogniser:
+    """PP-OCRv6's small recogniser from the ``rapidocr`` 3.x wheel (Apache-2.0; the
+    package is not imported, only its model file is read). It takes the same crops as
+    PP-OCRv4's, and reads Latin plates better (docs/plates.md); its classes are in
+    the model's metadata, after the CTC blank and before a space."""
+    import onnxruntime
+
+    spec = importlib.util.find_spec("rapidocr")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("rapidocr is not installed (see the Makefile)")
+    path = Path(next(iter(spec.submodule_search_locations))) / "models" / _LATIN_MODEL
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    characters = session.get_modelmeta().custom_metadata_map["character"].splitlines()
+    name = session.get_inputs()[0].name
+    return _Recogniser(
+        lambda batch: session.run(None, {name: batch}),
+        Alphabet.of(["blank", *characters, " "]),
+        resize,
+    )
 
 
 def _is_word(text: str) -> bool:

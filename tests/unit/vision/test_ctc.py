@@ -64,3 +64,23 @@ def test_probability_counts_either_case_of_a_letter() -> None:
     assert decoded.probability(0, "G") == pytest.approx(0.8)
     assert decoded.probability(0, "9") == pytest.approx(0.1)
     assert decoded.probability(0, "Q") == 0.0
+
+
+def test_punctuation_and_symbols_drop_like_separators() -> None:
+    """An emblem between two groups read as "*", a bolt read as "|": never plate
+    characters, and they still split repeats (1*1 is two ones)."""
+    alphabet = Alphabet.of(["blank", "A", "1", "*", "|", ":"])
+    columns = np.zeros((6, 6), dtype=np.float32)
+    for at, klass in enumerate([4, 1, 2, 3, 2, 5]):  # | A 1 * 1 :
+        columns[at, klass] = 1.0
+    assert ctc_greedy(columns, alphabet).text == "A11"
+
+
+def test_two_rows_join_top_first() -> None:
+    top = ctc_greedy(_columns({"京": 0.9}, {}, {"A": 0.8}), ALPHABET)
+    bottom = ctc_greedy(_columns({"1": 0.7}, {}, {"2": 0.6}), ALPHABET)
+    both = top + bottom
+    assert both.text == "京A12" and both.probabilities.shape == (4, len(ALPHABET.characters))
+    assert both.probability(3, "2") == pytest.approx(0.6)
+    with pytest.raises(ValueError, match="one recogniser"):
+        _ = top + ctc_greedy(np.ones((1, 2), dtype=np.float32), Alphabet.of(["blank", "A"]))
