@@ -8,6 +8,9 @@ are for frames read at 1280x720 or smaller. The sets:
 - ``cn (dev)`` and ``br (dev)``: the labelled photos of ``--data``/cn and /br
   (``manifest.csv``: ``file``, ``plate``), read with that region's grammars. The reader
   was tuned on these photos, so they are development figures, not held-out ones;
+- ``latin-photos (dev)``: the real Latin-plate frames kept in the repository
+  (``bench/data/plates/latin``: 17 from one Vietnamese car-park camera, a Czech and a
+  New Jersey car; see its SOURCES.md), read with every region's grammars;
 - ``synthetic-cn``: every Chinese plate kind at 1280x720 from a seed the unit tests do
   not use, read with the Chinese grammars;
 - ``synthetic-latin``: :func:`gatepost.vision.synthetic_latin.latin_set` (European
@@ -77,12 +80,16 @@ __all__ = [
 # The figures, by set name; a --set named after a region ("eu", "us-heldout")
 # takes that region's.
 TARGETS = {"cn": 0.95, "eu": 0.90, "us": 0.85, "br": 0.90, "synthetic-cn": 0.99}
-BUILT_IN_SETS = ("cn", "br", "synthetic-cn", "synthetic-latin")
+BUILT_IN_SETS = ("cn", "br", "latin-photos", "synthetic-cn", "synthetic-latin")
 FRAME_BOX = (1280, 720)  # (width, height) of a landscape frame; portrait is turned
 _HD_PIXELS = FRAME_BOX[0] * FRAME_BOX[1]
 _REGION_ORDER = (PlateRegion.EU, PlateRegion.US, PlateRegion.BR, PlateRegion.CN)
 _MAX_BYTES, _MAX_PIXELS = 64 << 20, 50_000_000
 Grammars = tuple[PlateGrammar, ...]
+
+
+# Real Latin-plate frames kept in the repository (bench/data/plates/latin/SOURCES.md).
+LATIN_PHOTOS = Path(__file__).resolve().parents[3] / "bench" / "data" / "plates" / "latin"
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,7 @@ class PlatesOptions:
     latin: int = 144
     seed: int = 9_999
     extra: tuple[tuple[str, Path], ...] = ()  # (name, folder) from --set NAME=FOLDER
+    latin_photos: Path | None = LATIN_PHOTOS  # None: leave that set out
     misses: bool = False
 
 
@@ -274,6 +282,10 @@ def _sets(options: PlatesOptions, console: Console) -> list[_PlateSet]:
             sets.append(_PlateSet(name, list(_photos(folder, grammars, console)), dev=True))
         else:
             console.print(f"[yellow]{folder}/manifest.csv not found: set {name} skipped[/]")
+    latin = options.latin_photos
+    if latin is not None and (latin / "manifest.csv").is_file():  # in a source checkout
+        photos = list(_photos(latin, DEFAULT_GRAMMARS, console))
+        sets.append(_PlateSet("latin-photos", photos, dev=True))
     if options.synthetic:
         sets.append(_PlateSet("synthetic-cn", list(_synthetic_cn(options.synthetic, options.seed))))
     if options.latin:

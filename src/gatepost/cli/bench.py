@@ -258,7 +258,8 @@ def plates(
     """Exact plate accuracy, frames with no plate and time per frame, against full-frame OCR.
 
     Every frame is first fitted into 1280x720 (never upscaled). Sets: the development
-    photos of --data (cn, br; marked "(dev)"), a held-out synthetic set of every
+    photos of --data (cn, br; marked "(dev)"), the repository's real Latin frames
+    (bench/data/plates/latin, "(dev)"), a held-out synthetic set of every
     Chinese plate kind, a synthetic Latin set (Europe, US states, Brazil, two-row
     plates; read with every region's grammars, with a table per region and format)
     and each --set. Per set: RapidOCR over the whole frame picking the best line that

@@ -121,6 +121,7 @@ def test_run_reports_no_plate_per_format_rows_and_set_folders(tmp_path: Path) ->
     empty.mkdir()
     out = io.StringIO()
     options = PlatesOptions(
+        latin_photos=None,
         data=empty,
         synthetic=0,
         latin=4,
