@@ -288,9 +288,9 @@ _BAND_HUE = (95, 135)
 
 def band_width(crop: Any) -> int:
     """How many columns at the left of a BGR plate crop a blue country band takes (0
-    when there is none): a run of mostly blue columns starting within the first few
-    columns, 3-25% of the width, with a crop that is not blue elsewhere (a Chinese blue
-    plate is blue all over)."""
+    when there is none): a run of mostly blue columns starting within the first tenth
+    of the width (the car around the plate may come first), 3-25% of the width, with a
+    crop that is not blue elsewhere (a Chinese blue plate is blue all over)."""
     width = crop.shape[1]
     if width < 24:
         return 0
@@ -300,7 +300,7 @@ def band_width(crop: Any) -> int:
     per_column = blue.mean(axis=0)
     is_band = per_column >= 0.5
     start = 0
-    while start < width * 0.05 and not is_band[start]:
+    while start < width * 0.1 and not is_band[start]:
         start += 1
     end = start
     while end < width and is_band[end]:

@@ -96,6 +96,12 @@ _SURE_WEIGHT = 1.0  # only a fit to a layout with fixed places (or a site's own)
 # Digits alone fit the Latin shape (some US plates) but so do years, phone numbers and
 # watermarks: such a reading counts this much less.
 _DIGITS_ONLY = 0.85
+# A Latin reading that fits only a loose pattern counts this much less when it is
+# short: most plates have 6-8 characters, the signs and stickers around them fewer.
+_SHORT = {4: 0.9, 5: 0.95}
+# A reading one character longer at an end (a wider crop's) replaces the best one when
+# at least this confident, relative to it.
+_CUT_OFF = 0.9
 _TO_LETTER = {"0": "O", "1": "I", "2": "Z", "5": "S", "8": "B", "6": "G", "7": "T", "4": "A"}
 
 
@@ -487,6 +493,8 @@ class RapidOcrPlateReader:
                 # A repair counts a little less; so does a fit to a loose pattern only.
                 weight = (1.0 if rank == 0 else 0.9) * grammar.weight
                 weight *= _DIGITS_ONLY if candidate.isdigit() else 1.0
+                if grammar.generic:  # most plates have 6-8 characters; signs fewer
+                    weight *= _SHORT.get(len(candidate), 1.0)
                 scores[candidate].append(score * weight)
                 grammar_of[candidate] = grammar
         if not scores:
@@ -498,6 +506,19 @@ class RapidOcrPlateReader:
             return (sum(scores[text]) + (0.5 if length_fits else 0.0), max(scores[text]))
 
         best = max(scores, key=strength)
+        # A wider crop that read one character more at an end than the best reading:
+        # the detector's tight box had cut that character off (0KM237 / OKM2371).
+        folded = best.replace("O", "0")
+        for longer in scores:
+            alike = longer.replace("O", "0")
+            if (
+                len(longer) == len(best) + 1
+                and longer.isascii()
+                and (alike.startswith(folded) or alike.endswith(folded))
+                and max(scores[longer]) >= _CUT_OFF * max(scores[best])
+            ):
+                best = longer
+                break
         return best, sum(scores[best]) / len(scores[best]), grammar_of[best]
 
 
