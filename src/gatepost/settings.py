@@ -293,9 +293,9 @@ class FaceSettings(_Section):
 
 
 class RapidOcrPlateReaderConfig(_Section):
-    """PP-OCRv4 text detection and recognition (RapidOCR) checked against plate
-    grammars, with hyperlpr2's plate detector for Chinese plates
-    (``gatepost.vision.plate_reader``): the default."""
+    """PP-OCRv4 text detection and recognition (RapidOCR), PP-OCRv6 recognition for
+    Latin plates, checked against plate grammars, with hyperlpr2's plate detector for
+    Chinese plates (``gatepost.vision.plate_reader``): the default."""
 
     type: Literal["rapidocr"] = Field(default="rapidocr", description="Backend key: rapidocr.")
     detect_side: int = Field(
@@ -309,7 +309,20 @@ class RapidOcrPlateReaderConfig(_Section):
         default=6,
         ge=1,
         le=50,
-        description="Most plate-shaped text boxes read per frame, largest first.",
+        description="Most plate-shaped text boxes read per frame, largest first (and as "
+        "many joined neighbours or stacked rows).",
+    )
+    second_look_side: int | None = Field(
+        default=1280,
+        ge=320,
+        le=4096,
+        description="When nothing was read, the text detector looks again at this longer "
+        "side (a plate too small for detect_side); null: never.",
+    )
+    latin_model: bool = Field(
+        default=True,
+        description="Read Latin plates with PP-OCRv6 (the rapidocr 3.x wheel's model; "
+        "better on Latin plates); off: PP-OCRv4, the Chinese plates' recogniser, reads them.",
     )
     threads: int = Field(
         default=1, ge=1, le=64, description="Threads one OCR call may use (onnxruntime)."

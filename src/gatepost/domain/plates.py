@@ -22,10 +22,10 @@ __all__ = [
     "CN_PROVINCES",
     "DEFAULT_GRAMMARS",
     "LATIN_PLATE_SHAPE",
-    "fixed_layout",
     "PlateGrammar",
     "PlatePatternError",
     "PlateRegion",
+    "fixed_layout",
     "match_grammar",
     "normalise_plate",
 ]

@@ -35,10 +35,10 @@ __all__ = [
     "PlateProposal",
     "Quad",
     "band_width",
-    "order_corners",
-    "plate_proposals",
     "grown_upwards",
     "may_hold_two_rows",
+    "order_corners",
+    "plate_proposals",
     "row_split",
     "split_rows",
 ]
@@ -207,6 +207,8 @@ def plate_proposals(boxes: Any, *, limit: int) -> list[PlateProposal]:
 _SPLIT_ASPECT = 3.2  # a box this narrow (width / height) or narrower may hold two rows
 _TEXT_INK = (0.04, 0.9)  # a line of text has some ink; a solid line is a border or body
 _UPPER_ROW = (0.45, 1.0)  # a crop's upper row's height against its lower row's
+_LOWER_SHARE = 0.25  # the lower row takes at least this share of the crop's height
+_MIN_ROW_LINES = 4  # and the upper row at least this many lines
 
 
 def _bands(is_text: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
@@ -247,6 +249,8 @@ def row_split(crop: Any) -> tuple[float, float] | None:
         return None
     (top, top_end), (low_start, low_end) = bands[lower - 1], bands[lower]
     low_height = low_end - low_start
+    if low_height < _LOWER_SHARE * height or top_end - top < _MIN_ROW_LINES:
+        return None  # slivers: a row of a plate is neither
     if not _UPPER_ROW[0] * low_height <= top_end - top <= _UPPER_ROW[1] * low_height:
         return None
     if low_start - top_end > _ROW_GAP * low_height:

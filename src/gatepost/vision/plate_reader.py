@@ -69,6 +69,8 @@ _MARGINS = ((0.0, 0.0), (0.04, 0.12), (0.12, 0.2))
 # the CCPD photos and 240 synthetic frames, 0.9 and above changed no result (0.85 lost
 # two synthetic frames); it skipped for every CCPD photo and ~92% of synthetic frames.
 _SURE = 0.92
+_MAX_ASPECT = 16  # a crop at most this many times as wide as tall (a plate line's 12 x 1.3)
+_WHOLE_MARGIN = 0.1  # a piece of a plate beats the whole only this much more confident
 _UPPER_REACH = 0.8  # how far above a box a plate's upper row may reach, in box heights
 _SURE_WEIGHT = 1.0  # only a fit to a layout with fixed places (or a site's own) is sure
 
@@ -97,7 +99,7 @@ def _warp(
     )
     width = float(np.linalg.norm(across)) * (1 + 2 * margin_x)
     tall = float(np.linalg.norm(down)) * (1 + 2 * margin_y)
-    out_w = max(8, round(stretch * height * width / max(tall, 1.0)))
+    out_w = max(8, min(_MAX_ASPECT * height, round(stretch * height * width / max(tall, 1.0))))
     target = np.array([[0, 0], [out_w, 0], [out_w, height], [0, height]], dtype=np.float32)
     matrix: Any = cv2.getPerspectiveTransform(grown, target)
     return cv2.warpPerspective(
@@ -147,9 +149,11 @@ class RapidOcrPlateReader:
         self._chinese_rec = Recogniser(
             rec.session, Alphabet.of(rec.postprocess_op.character), rec.resize_norm_img
         )
-        self._latin_rec = (
-            latin_recogniser(rec.resize_norm_img, threads) if latin_model else self._chinese_rec
-        )
+        # PP-OCRv6 is loaded on the first Latin proposal (a Chinese-only site never does).
+        self._latin_model = latin_model
+        self._latin: Recogniser | None = None
+        self._resize = rec.resize_norm_img
+        self._threads = threads
         self._lock = threading.Lock()
         self._ssd = SsdNets() if plate_detector else None  # for Chinese grammars only
 
@@ -181,7 +185,7 @@ class RapidOcrPlateReader:
             second = self._second_look_side
             if not found and second is not None and longest > self._detect_side * 1.25:
                 # Nothing at all: the plate may be too small for the first look.
-                found = self._read_detected(bgr, min(second, longest), accepted)
+                found = self._read_detected(bgr, second, accepted)
         return _best_per_text(_whole_over_parts(found))
 
     def _read_detected(
@@ -218,18 +222,20 @@ class RapidOcrPlateReader:
         """The proposals read by the recogniser of their script: where both Chinese and
         Latin formats are accepted, the Chinese recogniser reads each proposal's widest
         crop first (a province character leads a Chinese plate) to choose."""
-        cn, chinese_rec, latin_rec = PlateRegion.CN, self._chinese_rec, self._latin_rec
+        cn, chinese_rec = PlateRegion.CN, self._chinese_rec
         if not any(g.region is cn for g in accepted):
-            return self._read_proposals(bgr, proposals, accepted, latin_rec, chinese=False)
-        if all(g.region is cn for g in accepted) or latin_rec is chinese_rec:
+            return self._read_proposals(bgr, proposals, accepted, self._latin_rec(), chinese=False)
+        if all(g.region is cn for g in accepted) or not self._latin_model:
             return self._read_proposals(bgr, proposals, accepted, chinese_rec, chinese=True)
         mx, my = _MARGINS[-1]
-        probes = recognise_crops(chinese_rec, [_warp(bgr, p.rows[0], mx, my) for p in proposals])
+        widest = [_warp(bgr, p.rows[0], mx, my) for p in proposals]
+        # The band's letters cut off first: a European plate is not Chinese-led.
+        probes = recognise_crops(chinese_rec, [c[:, band_width(c) :] for c in widest])
         led = [p for p, t in zip(proposals, probes, strict=True) if _chinese_led(t.text)]
         rest = [p for p in proposals if not any(p is q for q in led)]
         return self._read_proposals(
             bgr, led, accepted, chinese_rec, chinese=True
-        ) + self._read_proposals(bgr, rest, accepted, latin_rec, chinese=False)
+        ) + self._read_proposals(bgr, rest, accepted, self._latin_rec(), chinese=False)
 
     def _read_proposals(
         self,
@@ -266,7 +272,8 @@ class RapidOcrPlateReader:
             for _ in margins[:1] if proposal.split else margins:
                 rows = texts[at : at + len(proposal.rows)]
                 at += len(proposal.rows)
-                if len(rows) == 1 or not any(_is_word(row.text) for row in rows):
+                # Every row read, and none a state's name: else not this plate's rows.
+                if len(rows) == 1 or all(r.text and not _is_word(r.text) for r in rows):
                     votes.append(sum(rows[1:], start=rows[0]))
             color = plate_color(cv2.cvtColor(tight, cv2.COLOR_BGR2RGB))
             voted = vote(votes, color, accepted)
@@ -288,8 +295,17 @@ class RapidOcrPlateReader:
             x1, y1, x2, y2 = proposal.bounds
             box = (max(0, floor(x1)), max(0, floor(y1)), ceil(x2), ceil(y2))
             reading = PlateReading(text, confidence, box, color, grammar.region.value)
-            found.append(_Read(reading, proposal.parts, sure))
+            found.append(_Read(reading, proposal.parts, proposal.split, sure))
         return found
+
+    def _latin_rec(self) -> Recogniser:
+        """The recogniser of Latin plates: PP-OCRv6, loaded on first use (under the
+        reader's lock), or PP-OCRv4 where ``latin_model`` is off."""
+        if not self._latin_model:
+            return self._chinese_rec
+        if self._latin is None:
+            self._latin = latin_recogniser(self._resize, self._threads)
+        return self._latin
 
     @staticmethod
     def _with_two_rows(bgr: Any, proposals: Sequence[PlateProposal]) -> list[PlateProposal]:
@@ -360,30 +376,46 @@ def _is_word(text: str) -> bool:
 
 
 class _Read(NamedTuple):
-    """A proposal's reading, the detector boxes it was made of, and whether it is sure
-    (see ``_SURE``; a loose pattern's fit needs the same evidence after its weight)."""
+    """A proposal's reading, the detector boxes it was made of, whether it came from a
+    box split into two rows, and whether it is sure (``_SURE``, for a fit to a layout
+    with fixed places only)."""
 
     reading: PlateReading
     parts: tuple[int, ...]
+    split: bool
     sure: bool
 
 
+def _holds(whole: _Read, part: _Read) -> bool:
+    """Whether ``part`` was read from a piece of ``whole``: fewer of its boxes, or the
+    same box before it was split into rows."""
+    if not part.parts:
+        return False
+    if set(part.parts) < set(whole.parts):
+        return True
+    return part.parts == whole.parts and whole.split and not part.split
+
+
 def _whole_over_parts(found: list[_Read]) -> list[PlateReading]:
-    """The readings, where a joined proposal (an emblem's two sides, two rows) and one
-    of its parts were both read, keeping only the better of the two: the whole unless
-    a part is clearly more confident (by 0.1)."""
-    dropped: set[int] = set()
-    for w, whole in enumerate(found):
-        if len(whole.parts) < 2:
+    """The readings, where a whole (neighbours joined across an emblem, stacked rows, a
+    box split into rows) and pieces of it were both read, keeping the whole unless a
+    piece is clearly more confident (by 0.1), then the pieces instead. Wholes are
+    weighed largest first, and only against pieces still kept, so something of every
+    plate is always kept."""
+    kept = set(range(len(found)))
+    order = sorted(kept, key=lambda i: (len(found[i].parts), found[i].split), reverse=True)
+    for w in order:
+        if w not in kept:
             continue
-        for p, part in enumerate(found):
-            if p == w or not part.parts or not set(part.parts) < set(whole.parts):
-                continue
-            if whole.reading.confidence >= part.reading.confidence - 0.1:
-                dropped.add(p)
-            else:
-                dropped.add(w)
-    return [read.reading for i, read in enumerate(found) if i not in dropped]
+        pieces = [p for p in kept if p != w and _holds(found[w], found[p])]
+        if not pieces:
+            continue
+        best_piece = max(found[p].reading.confidence for p in pieces)
+        if found[w].reading.confidence >= best_piece - _WHOLE_MARGIN:
+            kept -= set(pieces)
+        else:
+            kept.discard(w)
+    return [read.reading for i, read in enumerate(found) if i in kept]
 
 
 def _best_per_text(readings: list[PlateReading]) -> list[PlateReading]:

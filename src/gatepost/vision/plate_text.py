@@ -31,7 +31,7 @@ _MIN_REPAIR = 0.03
 _DIGITS_ONLY = 0.85
 # A Latin reading that fits only a loose pattern counts this much less when it is
 # short: most plates have 6-8 characters, the signs and stickers around them fewer.
-_SHORT = {4: 0.9, 5: 0.95}
+_SHORT = {3: 0.8, 4: 0.85, 5: 0.9}
 # A reading one character longer at an end (a wider crop's) replaces the best one when
 # at least this confident, relative to it.
 _CUT_OFF = 0.9
@@ -131,9 +131,9 @@ def vote(
             _, rank, candidate, grammar = min(fits, key=lambda fit: (fit[0], fit[1]))
             # A repair counts a little less; so does a fit to a loose pattern only.
             weight = (1.0 if rank == 0 else 0.9) * grammar.weight
-            weight *= _DIGITS_ONLY if candidate.isdigit() else 1.0
-            if grammar.generic:  # most plates have 6-8 characters; signs fewer
+            if grammar.generic:  # most plates have 6-8 characters, and letters too
                 weight *= _SHORT.get(len(candidate), 1.0)
+                weight *= _DIGITS_ONLY if candidate.isdigit() else 1.0
             scores[candidate].append(score * weight)
             grammar_of[candidate] = grammar
     if not scores:
@@ -145,17 +145,19 @@ def vote(
         return (sum(scores[text]) + (0.5 if length_fits else 0.0), max(scores[text]))
 
     best = max(scores, key=strength)
-    # A wider crop that read one character more at an end than the best reading:
-    # the detector's tight box had cut that character off (0KM237 / OKM2371).
+    # A wider crop that read one character more at an end than the best reading, and
+    # as specific a fit: the detector's tight box had cut that character off
+    # (0KM237 / OKM2371).
     folded = best.replace("O", "0")
-    for longer in scores:
-        alike = longer.replace("O", "0")
-        if (
-            len(longer) == len(best) + 1
-            and longer.isascii()
-            and (alike.startswith(folded) or alike.endswith(folded))
-            and max(scores[longer]) >= _CUT_OFF * max(scores[best])
-        ):
-            best = longer
-            break
+    longer = [
+        text
+        for text in scores
+        if len(text) == len(best) + 1
+        and text.isascii()
+        and grammar_of[text].weight >= grammar_of[best].weight
+        and max(scores[text]) >= _CUT_OFF * max(scores[best])
+        and folded in (text.replace("O", "0")[1:], text.replace("O", "0")[:-1])
+    ]
+    if longer:
+        best = max(longer, key=lambda text: max(scores[text]))
     return best, sum(scores[best]) / len(scores[best]), grammar_of[best]

@@ -91,8 +91,10 @@ def _rapidocr_plate_reader(config: RapidOcrPlateReaderConfig) -> PlateReader:
     return RapidOcrPlateReader(
         detect_side=config.detect_side,
         max_candidates=config.max_candidates,
+        second_look_side=config.second_look_side,
         threads=config.threads,
         plate_detector=config.plate_detector,
+        latin_model=config.latin_model,
     )
 
 

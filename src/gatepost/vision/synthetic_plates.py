@@ -172,7 +172,7 @@ def display_text(text: str, kind: PlateKind) -> str:
 
 
 @functools.lru_cache(maxsize=8)
-def _font(path: str, package: str = CJK_FONT_PACKAGE) -> ImageFont.FreeTypeFont:
+def load_font(path: str, package: str = CJK_FONT_PACKAGE) -> ImageFont.FreeTypeFont:
     if not Path(path).is_file():
         raise FontMissing(Path(path), package=package)
     try:
@@ -184,14 +184,14 @@ def _font(path: str, package: str = CJK_FONT_PACKAGE) -> ImageFont.FreeTypeFont:
 @functools.lru_cache(maxsize=512)
 def _glyph(path: str, char: str) -> Image.Image:
     """The ink of one character at 200 px, cropped tight, as an L mask (bold stroke)."""
-    font = _font(path)
+    font = load_font(path)
     canvas = Image.new("L", (400, 400), 0)
     ImageDraw.Draw(canvas).text((100, 50), char, font=font, fill=255, stroke_width=5)
     box = canvas.getbbox()
     return canvas.crop(box) if box else canvas.crop((0, 0, 1, 1))
 
 
-class _Row(NamedTuple):
+class GlyphRow(NamedTuple):
     """A centred row of glyph cells, in millimetres."""
 
     x: float
@@ -203,7 +203,7 @@ class _Row(NamedTuple):
     squeeze: float
 
 
-class _Plate:
+class PlateCanvas:
     """A plate canvas measured in millimetres; ``scale`` is pixels per millimetre."""
 
     def __init__(self, size_mm: tuple[float, float], height: int, background: Colour, font: str):
@@ -251,7 +251,9 @@ class _Plate:
 
     def label(self, text: str, centre: tuple[float, float], height: float, colour: Colour) -> None:
         """Small print (state names, BRASIL): natural proportions, centred."""
-        row = _Row(centre[0], centre[1], height * 0.56, height, height * 0.06, height * 0.5, 0.8)
+        row = GlyphRow(
+            centre[0], centre[1], height * 0.56, height, height * 0.06, height * 0.5, 0.8
+        )
         self.row(text, row, colour, None)
 
     def gradient(self, top: Colour, bottom: Colour, power: float) -> None:
@@ -259,7 +261,9 @@ class _Plate:
         column = (np.array(top) * (1 - t) + np.array(bottom) * t).astype(np.uint8)
         self.image.paste(Image.fromarray(np.repeat(column, self.image.width, axis=1), "RGB"))
 
-    def row(self, text: str, row: _Row, colour: Colour, rng: np.random.Generator | None) -> None:
+    def row(
+        self, text: str, row: GlyphRow, colour: Colour, rng: np.random.Generator | None
+    ) -> None:
         """Equal cells ``row.gap`` apart; a space adds ``row.space``, a dash half a cell."""
         widths = [row.space if c == " " else row.cell_w / (2 if c == "-" else 1) for c in text]
         x = row.x - (sum(widths) + row.gap * (len(text) - 1)) / 2
@@ -271,34 +275,27 @@ class _Plate:
             x += width + row.gap
 
 
-def _jittered(colour: Colour, rng: np.random.Generator | None, spread: int = 10) -> Colour:
+def jittered(colour: Colour, rng: np.random.Generator | None, spread: int = 10) -> Colour:
     if rng is None:
         return colour
     r, g, b = (int(np.clip(c + rng.integers(-spread, spread + 1), 0, 255)) for c in colour)
     return (r, g, b)
 
 
-# The drawing kit, public for the other synthetic plate modules (synthetic_latin).
-PlateCanvas = _Plate
-GlyphRow = _Row
-jittered = _jittered
-load_font = _font
-
-
 def _chinese(
     text: str, kind: PlateKind, height: int, rng: np.random.Generator | None, font: str
-) -> _Plate:
+) -> PlateCanvas:
     wide = kind is PlateKind.CN_GREEN
     if len(text) != (8 if wide else 7):
         raise ValueError(f"a {kind} plate holds {8 if wide else 7} characters, got {len(text)}")
-    ink = _jittered(_WHITE if kind is PlateKind.CN_BLUE else _BLACK, rng, 6)
+    ink = jittered(_WHITE if kind is PlateKind.CN_BLUE else _BLACK, rng, 6)
     background = {PlateKind.CN_BLUE: _CN_BLUE, PlateKind.CN_POLICE: _WHITE}.get(kind, _CN_YELLOW)
-    plate = _Plate((480.0 if wide else 440.0, 140.0), height, _jittered(background, rng), font)
+    plate = PlateCanvas((480.0 if wide else 440.0, 140.0), height, jittered(background, rng), font)
     if wide:  # white at the top fading to green at the bottom
-        plate.gradient(_jittered(_GREEN_TOP, rng), _jittered(_GREEN_BOTTOM, rng), 1.3)
+        plate.gradient(jittered(_GREEN_TOP, rng), jittered(_GREEN_BOTTOM, rng), 1.3)
     plate.border(2.5, 1.5, ink, radius=6.0)
     for x in (0.25, 0.75):  # rivets in the top margin
-        plate.dot(x * plate.image.width / plate.scale, 12.5, 6.0, _jittered(ink, rng, 30))
+        plate.dot(x * plate.image.width / plate.scale, 12.5, 6.0, jittered(ink, rng, 30))
     cell_w, gap, big_gap, left = (43.0, 9.0, 49.0, 16.5) if wide else (45.0, 12.0, 34.0, 15.5)
     x = left
     for i, char in enumerate(text):
@@ -311,26 +308,26 @@ def _chinese(
     return plate
 
 
-def _eu(text: str, height: int, rng: np.random.Generator | None, font: str) -> _Plate:
-    plate = _Plate((520.0, 110.0), height, _jittered(_WHITE, rng, 6), font)
+def _eu(text: str, height: int, rng: np.random.Generator | None, font: str) -> PlateCanvas:
+    plate = PlateCanvas((520.0, 110.0), height, jittered(_WHITE, rng, 6), font)
     plate.rect((0, 0, 42, 110), _EU_BLUE)
     for angle in np.linspace(0, 2 * np.pi, 12, endpoint=False):
         plate.dot(21 + 11 * float(np.cos(angle)), 34 + 11 * float(np.sin(angle)), 3.2, _EU_STAR)
     plate.glyph("D", (10, 66, 22, 30), _WHITE, 0.8)
     plate.border(1.0, 1.5, _BLACK, radius=4.0)
-    plate.row(text, _Row(282.0, 55.0, 44.0, 75.0, 3.0, 14.0, 0.72), _BLACK, rng)
+    plate.row(text, GlyphRow(282.0, 55.0, 44.0, 75.0, 3.0, 14.0, 0.72), _BLACK, rng)
     return plate
 
 
 def _brazil(
     text: str, kind: PlateKind, height: int, rng: np.random.Generator | None, font: str
-) -> _Plate:
+) -> PlateCanvas:
     if kind is PlateKind.BR_OLD:
-        plate = _Plate((400.0, 130.0), height, _jittered(_BR_GREY, rng), font)
+        plate = PlateCanvas((400.0, 130.0), height, jittered(_BR_GREY, rng), font)
         plate.label("SP - SAO PAULO", (200.0, 15.0), 13.0, _BLACK)
         row_y = 77.0
     else:
-        plate = _Plate((400.0, 130.0), height, _jittered(_WHITE, rng, 6), font)
+        plate = PlateCanvas((400.0, 130.0), height, jittered(_WHITE, rng, 6), font)
         plate.rect((0, 0, 400, 28), _EU_BLUE)
         plate.label("BRASIL", (200.0, 14.0), 15.0, _WHITE)
         plate.rect((362, 7, 384, 21), (0, 150, 60))
@@ -338,21 +335,21 @@ def _brazil(
         row_y = 79.0
     plate.border(1.0, 2.0, _BLACK, radius=6.0)
     plate.row(
-        display_text(text, kind), _Row(200.0, row_y, 42.0, 66.0, 5.0, 10.0, 0.72), _BLACK, rng
+        display_text(text, kind), GlyphRow(200.0, row_y, 42.0, 66.0, 5.0, 10.0, 0.72), _BLACK, rng
     )
     return plate
 
 
-def _us(text: str, height: int, rng: np.random.Generator | None, font: str) -> _Plate:
+def _us(text: str, height: int, rng: np.random.Generator | None, font: str) -> PlateCanvas:
     pick = int(rng.integers(len(_US_STATES))) if rng is not None else sum(map(ord, text))
     state, band = _US_STATES[pick % len(_US_STATES)]
-    plate = _Plate((305.0, 152.0), height, _jittered(_WHITE, rng, 6), font)
+    plate = PlateCanvas((305.0, 152.0), height, jittered(_WHITE, rng, 6), font)
     tint = tuple(round(0.9 * w + 0.1 * b) for w, b in zip(_WHITE, band, strict=True))
     plate.gradient(_WHITE, (tint[0], tint[1], tint[2]), 2.0)
     plate.label(state, (152.5, 22.0), 22.0, band)
     plate.label("DRIVE SAFELY", (152.5, 137.0), 10.0, band)
     plate.border(2.0, 2.0, band, radius=10.0)
-    row = _Row(152.5, 82.0, 33.0, 72.0, 2.5, 10.0, 0.62)
+    row = GlyphRow(152.5, 82.0, 33.0, 72.0, 2.5, 10.0, 0.62)
     plate.row(display_text(text, PlateKind.US), row, (22, 30, 96), rng)
     return plate
 
@@ -373,7 +370,7 @@ def render_plate(
         raise ValueError("render plates at least 20 pixels tall")
     gen = None if rng is None else as_rng(rng)
     font = str(font_path)
-    _font(font)  # fail early and clearly when the font is missing
+    load_font(font)  # fail early and clearly when the font is missing
     bare = _canonical(text)
     if not 1 <= len(bare) <= 10:
         raise ValueError(f"a plate holds 1 to 10 characters, got {len(bare)}")

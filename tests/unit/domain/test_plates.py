@@ -6,12 +6,15 @@ import pytest
 
 from gatepost.domain.plates import (
     DEFAULT_GRAMMARS,
+    LATIN_PLATE_SHAPE,
     PlateGrammar,
     PlateRegion,
+    fixed_layout,
     grammars_for,
     match_grammar,
     normalise_plate,
 )
+from gatepost.domain.sites import PlatePattern, SitePlateSettings
 
 
 @pytest.mark.parametrize(
@@ -82,3 +85,36 @@ def test_sites_can_add_their_own_format_and_bad_patterns_are_refused() -> None:
         PlateGrammar.custom("bad", PlateRegion.EU, "[A-Z")
     with pytest.raises(ValueError):
         PlateGrammar.custom("empty", PlateRegion.EU, "")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "layout"),
+    [
+        ("^[A-Z]{3}[0-9][A-Z][0-9]{2}$", "LLLNLNN"),
+        ("^[A-HJ-NP-Z]{2}\\d{3}[A-Z0-9]$", "LLNNNX"),
+        ("^(?:[A-Z]{2}[0-9]{2}[A-Z]{3})$", "LLNNLLL"),  # a site's own, as custom() wraps it
+        ("^AB[0-9]{4}$", "LLNNNN"),
+        ("^[A-Z]{2,3}[0-9]{4}$", None),  # a range of lengths
+        ("^[A-Z]{3}|[0-9]{4}$", None),  # an alternation
+        ("^[A-Za-z]{3}$", None),  # lower case is never on a plate
+        ("^[^0-9]{3}$", None),  # negated
+        (LATIN_PLATE_SHAPE, None),
+    ],
+)
+def test_fixed_layouts_come_from_patterns_of_fixed_places(pattern: str, layout: str | None) -> None:
+    assert fixed_layout(pattern) == layout
+
+
+def test_the_generic_latin_shape_is_in_every_latin_region_and_restricting_takes_patterns() -> None:
+    """Regions rank (each has the generic shape); a site with no region ticked and its
+    own pattern reads only that pattern."""
+    for region in (PlateRegion.EU, PlateRegion.US, PlateRegion.BR):
+        assert match_grammar("RK099AN1", grammars_for([region])) is not None
+    assert match_grammar("RK099AN1", grammars_for([PlateRegion.CN])) is None
+    for text in ("TOYOTA", "A1", "ABCDE12345"):
+        assert match_grammar(text, DEFAULT_GRAMMARS) is None
+    uk = PlatePattern("uk", "eu", "[A-Z]{2}[0-9]{2}[A-Z]{3}")
+    restricted = SitePlateSettings("s1", (), (uk,)).grammars()
+    assert [g.name for g in restricted] == ["uk"]
+    assert match_grammar("7ABC123", restricted) is None
+    assert len(SitePlateSettings("s1", None, (uk,)).grammars()) == 1 + len(DEFAULT_GRAMMARS)

@@ -20,8 +20,9 @@ from gatepost.vision.synthetic_plates import CJK_FONT, PlateKind, render_plate
 from tests.support.services import missing
 
 
-@pytest.fixture(autouse=True)
-def _fonts() -> None:
+@pytest.fixture
+def fonts() -> None:
+    """The tests that draw plates need the fonts (make test installs them)."""
     for font in LATIN_FONTS:
         if not font.path.is_file():  # make test installs them (system deps)
             missing(f"the {font.package} font")
@@ -83,6 +84,7 @@ def test_stacked_rows_make_a_two_row_proposal_and_a_state_name_does_not() -> Non
     ("printed", "code"),
     [("AB|1234", "us_moto"), ("MTQ|728", "de_moto"), ("黑J|D8228", "cn_yellow2")],
 )
+@pytest.mark.usefixtures("fonts")
 def test_a_two_row_plate_splits_between_its_rows(printed: str, code: str) -> None:
     crop = _bgr(render_latin_plate(printed, code), height=96)
     split = row_split(crop)
@@ -91,9 +93,15 @@ def test_a_two_row_plate_splits_between_its_rows(printed: str, code: str) -> Non
     assert 0 <= top < cut and 0.3 < cut < 0.65
 
 
+@pytest.mark.usefixtures("fonts")
 def test_a_one_row_plate_does_not_split() -> None:
     crop = _bgr(render_latin_plate("B AB 1234", "de"), height=48)
     assert row_split(crop) is None
+    # grown upwards over the car as the reader does: body above, one row of text
+    plate = _bgr(render_latin_plate("7ABC123", "us_ca"), height=60)
+    body = np.full((40, plate.shape[1], 3), (90, 40, 30), np.uint8)
+    grown = cv2.resize(np.vstack([body, plate]), None, fx=96 / 100, fy=96 / 100)
+    assert row_split(grown) is None
     assert row_split(np.full((96, 200, 3), 255, np.uint8)) is None  # blank
 
 
@@ -107,6 +115,7 @@ def test_split_and_grown_quads_keep_their_edges() -> None:
     assert may_hold_two_rows(narrow) != may_hold_two_rows(wide)
 
 
+@pytest.mark.usefixtures("fonts")
 def test_the_european_band_is_found_at_the_left_only() -> None:
     eu = _bgr(render_latin_plate("B AB 1234", "de"), height=48)
     band = band_width(eu)
