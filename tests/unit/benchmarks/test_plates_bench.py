@@ -25,15 +25,13 @@ from gatepost.benchmarks.plates import (
 )
 from gatepost.cli import app
 from gatepost.domain.plates import PlateRegion, grammars_for, match_grammar
-from gatepost.vision.synthetic_latin import LATIN_FONTS, latin_set
-from tests.support.services import missing
+from gatepost.vision.synthetic_latin import latin_set
+from tests.support.plate_fonts import require_plate_fonts
 
 
 @pytest.fixture(autouse=True)
 def _fonts() -> None:
-    for path, package in LATIN_FONTS:
-        if not path.is_file():  # make test installs them (system deps)
-            missing(f"the {package} font")
+    require_plate_fonts()
 
 
 def test_same_plate_counts_o_and_0_as_one_glyph_and_nothing_else() -> None:

@@ -15,19 +15,15 @@ from gatepost.vision.plate_boxes import (
     row_split,
     split_rows,
 )
-from gatepost.vision.synthetic_latin import LATIN_FONTS, render_latin_plate
-from gatepost.vision.synthetic_plates import CJK_FONT, PlateKind, render_plate
-from tests.support.services import missing
+from gatepost.vision.synthetic_latin import render_latin_plate
+from gatepost.vision.synthetic_plates import PlateKind, render_plate
+from tests.support.plate_fonts import require_plate_fonts
 
 
 @pytest.fixture
 def fonts() -> None:
     """The tests that draw plates need the fonts (make test installs them)."""
-    for font in LATIN_FONTS:
-        if not font.path.is_file():  # make test installs them (system deps)
-            missing(f"the {font.package} font")
-    if not CJK_FONT.is_file():
-        missing("the fonts-wqy-zenhei font")
+    require_plate_fonts()
 
 
 def _box(x1: float, y1: float, x2: float, y2: float) -> list[list[float]]:

@@ -18,20 +18,16 @@ import pytest
 
 from gatepost.domain.plates import DEFAULT_GRAMMARS, PlateGrammar, PlateRegion, grammars_for
 from gatepost.vision.plate_reader import RapidOcrPlateReader
-from gatepost.vision.synthetic_latin import LATIN_FONTS, format_region, latin_set
-from gatepost.vision.synthetic_plates import CJK_FONT, PlateKind, synthetic_set
-from tests.support.services import missing
+from gatepost.vision.synthetic_latin import format_region, latin_set
+from gatepost.vision.synthetic_plates import PlateKind, synthetic_set
+from tests.support.plate_fonts import require_plate_fonts
 
 SIZE = (960, 540)
 
 
 @pytest.fixture(autouse=True)
 def _fonts() -> None:
-    for font in LATIN_FONTS:
-        if not font.path.is_file():  # make test installs them (system deps)
-            missing(f"the {font.package} font")
-    if not CJK_FONT.is_file():
-        missing("the fonts-wqy-zenhei font")
+    require_plate_fonts()
 
 
 @cache

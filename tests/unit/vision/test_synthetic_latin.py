@@ -11,7 +11,6 @@ import pytest
 from gatepost.domain.plates import PlateRegion
 from gatepost.vision.synthetic_latin import (
     FORMATS,
-    LATIN_FONTS,
     LATIN_FORMATS,
     LatinFont,
     canonical_text,
@@ -20,17 +19,14 @@ from gatepost.vision.synthetic_latin import (
     random_printed_text,
     render_latin_plate,
 )
-from gatepost.vision.synthetic_plates import CJK_FONT, CJK_FONT_PACKAGE, FontMissing
+from gatepost.vision.synthetic_plates import FontMissing
 from gatepost.vision.synthetic_scene import SceneStyle
-from tests.support.services import missing
+from tests.support.plate_fonts import require_plate_fonts
 
 
 @pytest.fixture(autouse=True)
 def _fonts() -> None:
-    """Skip without the fonts, or fail under CI (scripts/install-system-deps.sh)."""
-    for path, package in (*LATIN_FONTS, (CJK_FONT, CJK_FONT_PACKAGE)):
-        if not path.is_file():
-            missing(f"the {package} font")
+    require_plate_fonts()
 
 
 # The real shapes of each format's canonical text, written out independently of the table.
