@@ -1,5 +1,5 @@
 """`gatepost bench plates`: exact plate accuracy, frames with no plate and latency per
-set, against full-frame OCR.
+set, against full-frame OCR (the sets are loaded by :mod:`gatepost.benchmarks.plate_sets`).
 
 Every frame is first fitted into 1280x720 (a portrait frame into 720x1280) with
 ``cv2.INTER_AREA``, never upscaled, outside the timed read: the targets of issue 11
@@ -42,37 +42,40 @@ and gatepost at least as accurate as the baseline on every set; p50 <= 150 ms.
 
 from __future__ import annotations
 
-import csv
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import cv2
-import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from gatepost.benchmarks.plate_sets import (
+    FRAME_BOX,
+    LATIN_PHOTOS,
+    Grammars,
+    PlateSet,
+    photos,
+    synthetic_cn,
+    synthetic_latin,
+)
 from gatepost.domain.plates import (
     DEFAULT_GRAMMARS,
-    PlateGrammar,
     PlateRegion,
     grammars_for,
     match_grammar,
     normalise_plate,
 )
-from gatepost.errors import ValidationFailed
-from gatepost.vision.images import RgbImage, decode_rgb
+from gatepost.vision.images import RgbImage
 from gatepost.vision.plate_reader import RapidOcrPlateReader
 
 __all__ = [
     "FrameOutcome",
     "PlatesOptions",
     "SetResult",
-    "fit_frame",
-    "labelled_folder",
     "run",
     "same_plate",
 ]
@@ -80,16 +83,8 @@ __all__ = [
 # The issue's figures, by set name; a --set named after a region ("eu", "us-heldout")
 # takes that region's.
 TARGETS = {"cn": 0.95, "eu": 0.90, "us": 0.85, "br": 0.90, "synthetic-cn": 0.99}
-BUILT_IN_SETS = ("cn", "br", "latin-photos", "synthetic-cn", "synthetic-latin")
-FRAME_BOX = (1280, 720)  # (width, height) of a landscape frame; portrait is turned
 _HD_PIXELS = FRAME_BOX[0] * FRAME_BOX[1]
 _REGION_ORDER = (PlateRegion.EU, PlateRegion.US, PlateRegion.BR, PlateRegion.CN)
-_MAX_BYTES, _MAX_PIXELS = 64 << 20, 50_000_000
-Grammars = tuple[PlateGrammar, ...]
-
-
-# Real Latin-plate frames kept in the repository (bench/data/plates/latin/SOURCES.md).
-LATIN_PHOTOS = Path(__file__).resolve().parents[3] / "bench" / "data" / "plates" / "latin"
 
 
 @dataclass(frozen=True)
@@ -158,20 +153,6 @@ class SetResult:
         return f"{self.name} (dev)" if self.dev else self.name
 
 
-class _Frame(NamedTuple):
-    source: str
-    label: str
-    image: RgbImage
-    grammars: Grammars
-
-
-@dataclass(frozen=True)
-class _PlateSet:
-    name: str
-    frames: list[_Frame]
-    dev: bool = False
-
-
 def same_plate(reading: str, label: str) -> bool:
     """Whether a reading is the label, counting O and 0 as one glyph (issue 11's measure)."""
     return reading.replace("O", "0") == label.replace("O", "0")
@@ -181,119 +162,30 @@ def _is_right(outcome: FrameOutcome) -> bool:
     return same_plate(outcome.reading, outcome.label)
 
 
-def fit_frame(image: RgbImage) -> RgbImage:
-    """The frame fitted into 1280x720 (portrait: 720x1280), aspect kept, never upscaled."""
-    height, width = image.shape[:2]
-    box_w, box_h = FRAME_BOX if width >= height else FRAME_BOX[::-1]
-    scale = min(box_w / width, box_h / height)
-    if scale >= 1.0:
-        return image
-    size = (min(box_w, max(1, round(width * scale))), min(box_h, max(1, round(height * scale))))
-    return np.ascontiguousarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA))
-
-
 def _percentile(values: Sequence[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * share))] if ordered else 0.0
 
 
-def _row_grammars(row: dict[str, str], line: int, default: Grammars) -> Grammars:
-    value = (row.get("region") or "").strip().lower()
-    if not value:
-        return default
-    try:
-        return grammars_for([PlateRegion(value)])
-    except ValueError:
-        known = ", ".join(r.value for r in PlateRegion)
-        raise ValueError(
-            f"manifest.csv line {line}: region {value!r} is not one of {known}"
-        ) from None
-
-
-def _manifest(folder: Path, default: Grammars) -> list[tuple[str, str, Grammars]]:
-    """(file, normalised label, grammars) per row; ValueError names the first problem."""
-    path = folder / "manifest.csv"
-    if not path.is_file():
-        raise ValueError(f"{path} not found")
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        missing = {"file", "plate"} - set(reader.fieldnames or ())
-        if missing:
-            raise ValueError(f"{path} has no column {', '.join(sorted(missing))}")
-        rows = []
-        for line, row in enumerate(reader, start=2):
-            label = normalise_plate(row["plate"] or "")
-            if not label or not (row["file"] or "").strip():
-                raise ValueError(f"{path} line {line}: empty file or plate")
-            rows.append((row["file"].strip(), label, _row_grammars(row, line, default)))
-    return rows
-
-
-def labelled_folder(value: str) -> tuple[str, Path]:
-    """``NAME=FOLDER`` of ``--set`` as (name, folder), the manifest checked; ValueError
-    says what is wrong."""
-    name, equals, folder = value.partition("=")
-    name = name.strip()
-    if not equals or not name or not folder.strip():
-        raise ValueError(f"{value!r} is not NAME=FOLDER")
-    if name in BUILT_IN_SETS:
-        raise ValueError(f"{name!r} names a built-in set; pick another (e.g. {name}-heldout)")
-    path = Path(folder.strip()).expanduser()
-    if not path.is_dir():
-        raise ValueError(f"{path} is not a folder")
-    _manifest(path, DEFAULT_GRAMMARS)
-    return name, path
-
-
-def _photos(folder: Path, default: Grammars, console: Console) -> Iterator[_Frame]:
-    for file, label, grammars in _manifest(folder, default):
-        try:
-            data = (folder / file).read_bytes()
-            image = decode_rgb(data, max_bytes=_MAX_BYTES, max_pixels=_MAX_PIXELS)
-        except (OSError, ValidationFailed) as exc:
-            console.print(f"[yellow]{folder / file}: skipped ({exc})[/]")
-            continue
-        yield _Frame(file, label, fit_frame(image), grammars)
-
-
-def _synthetic_cn(count: int, seed: int) -> Iterator[_Frame]:
-    from gatepost.vision.synthetic_plates import PlateKind, synthetic_set
-
-    kinds = [kind for kind in PlateKind if kind.chinese]
-    grammars = grammars_for([PlateRegion.CN])
-    for text, kind, frame in synthetic_set(kinds, count, seed):
-        yield _Frame(str(kind), text, fit_frame(np.ascontiguousarray(frame.image)), grammars)
-
-
-def _synthetic_latin(count: int, seed: int) -> Iterator[_Frame]:
-    from gatepost.vision.synthetic_latin import latin_set
-
-    for text, code, frame in latin_set(count, seed):
-        image = fit_frame(np.ascontiguousarray(frame.image))
-        yield _Frame(code, text, image, DEFAULT_GRAMMARS)
-
-
-def _sets(options: PlatesOptions, console: Console) -> list[_PlateSet]:
+def _sets(options: PlatesOptions, console: Console) -> list[PlateSet]:
     sets = []
     for name, region in (("cn", PlateRegion.CN), ("br", PlateRegion.BR)):
         folder = options.data / name
         if (folder / "manifest.csv").is_file():
             grammars = grammars_for([region])
-            sets.append(_PlateSet(name, list(_photos(folder, grammars, console)), dev=True))
+            sets.append(PlateSet(name, list(photos(folder, grammars, console)), dev=True))
         else:
             console.print(f"[yellow]{folder}/manifest.csv not found: set {name} skipped[/]")
     latin = options.latin_photos
     if latin is not None and (latin / "manifest.csv").is_file():  # in a source checkout
-        photos = list(_photos(latin, DEFAULT_GRAMMARS, console))
-        sets.append(_PlateSet("latin-photos", photos, dev=True))
+        frames = list(photos(latin, DEFAULT_GRAMMARS, console))
+        sets.append(PlateSet("latin-photos", frames, dev=True))
     if options.synthetic:
-        sets.append(_PlateSet("synthetic-cn", list(_synthetic_cn(options.synthetic, options.seed))))
+        sets.append(PlateSet("synthetic-cn", list(synthetic_cn(options.synthetic, options.seed))))
     if options.latin:
-        sets.append(
-            _PlateSet("synthetic-latin", list(_synthetic_latin(options.latin, options.seed)))
-        )
+        sets.append(PlateSet("synthetic-latin", list(synthetic_latin(options.latin, options.seed))))
     for name, folder in options.extra:
-        sets.append(_PlateSet(name, list(_photos(folder, DEFAULT_GRAMMARS, console))))
+        sets.append(PlateSet(name, list(photos(folder, DEFAULT_GRAMMARS, console))))
     for empty in [s for s in sets if not s.frames]:
         console.print(f"[yellow]set {empty.name}: no readable frame, skipped[/]")
     return [s for s in sets if s.frames]
@@ -330,7 +222,7 @@ def _target(name: str) -> float | None:
     return TARGETS.get(region) if region in {r.value for r in PlateRegion} else None
 
 
-def _measure(plate_set: _PlateSet, method: str, read: Read) -> SetResult:
+def _measure(plate_set: PlateSet, method: str, read: Read) -> SetResult:
     outcomes = []
     for frame in plate_set.frames:
         started = time.perf_counter()

@@ -268,7 +268,8 @@ def plates(
     Targets (issue 11): cn >= 95%, eu >= 90%, us >= 85%, br >= 90%, synthetic-cn >= 99%,
     at least the baseline on every set, p50 <= 150 ms.
     """
-    from gatepost.benchmarks.plates import PlatesOptions, labelled_folder, run
+    from gatepost.benchmarks.plate_sets import labelled_folder
+    from gatepost.benchmarks.plates import PlatesOptions, run
 
     extra = []
     for value in labelled_sets or ():

@@ -14,12 +14,11 @@ from PIL import Image
 from rich.console import Console
 from typer.testing import CliRunner
 
+from gatepost.benchmarks.plate_sets import fit_frame, labelled_folder
 from gatepost.benchmarks.plates import (
     FrameOutcome,
     PlatesOptions,
     SetResult,
-    fit_frame,
-    labelled_folder,
     run,
     same_plate,
 )
