@@ -12,7 +12,7 @@ Brazil's Mercosul plate is drawn by :mod:`gatepost.vision.synthetic_plates`, and
 Chinese two-row yellow plate is here too so two-row reading is tested on both scripts.
 
 Layouts are likenesses, not legal designs. Printed patterns use ``L`` (a letter of the
-format's alphabet), ``N`` (a digit), ``Z`` (a digit but 0), ``X`` (letter or digit),
+format's alphabet), ``N`` (a digit), ``Z`` (a digit but 0), ``A`` (any: letter or digit),
 ``P`` (a Chinese province), ``C`` (a Chinese plate letter); a lower-case letter is that
 letter printed as is; space and ``-`` are printed separators, ``*`` is an emblem and
 ``|`` starts the second row. The canonical text keeps only letters, digits and CJK.
@@ -39,7 +39,7 @@ from gatepost.vision.synthetic_plates import (
     random_plate_text,
     render_plate,
 )
-from gatepost.vision.synthetic_scene import SceneStyle, SyntheticFrame, as_rng, render_scene
+from gatepost.vision.synthetic_scene import SceneStyle, SyntheticFrame, as_rng, scene_set
 
 __all__ = [
     "FORMATS",
@@ -208,9 +208,9 @@ _VANITY = (
     "LLLL",
     "LLLLL",
     "LLLLLLL",
-    "XXX",
-    "XXXXX",
-    "XXXXXX",
+    "AAA",
+    "AAAAA",
+    "AAAAAA",
     "LLLN",
     "ZLLLLL",
     "LL LLLL",
@@ -331,7 +331,7 @@ def random_printed_text(code: str, rng: np.random.Generator | int) -> str:
     if fmt.region is PlateRegion.BR:
         return random_plate_text(PlateKind.BR_MERCOSUL, gen)
     pattern = fmt.patterns[int(gen.integers(len(fmt.patterns)))]
-    alphabets = {"L": fmt.letters, "N": _DIGITS, "Z": _DIGITS[1:], "X": fmt.letters + _DIGITS}
+    alphabets = {"L": fmt.letters, "N": _DIGITS, "Z": _DIGITS[1:], "A": fmt.letters + _DIGITS}
     alphabets |= {"P": CN_PROVINCES, "C": _CN_LETTERS}
     out = []
     for symbol in pattern:
@@ -607,12 +607,17 @@ def latin_set(
         raise ValueError("latin_set needs at least one format")
     for code in codes:
         _format(code)
-    for i in range(count):
-        code = codes[i % len(codes)]
-        rng = np.random.default_rng([seed, i])
-        printed = random_printed_text(code, rng)
-        plate = render_latin_plate(printed, code, rng=rng)
-        frame = render_scene(
-            plate, size=size, rng=rng, plate_width_range=plate_width_range, style=style
-        )
-        yield canonical_text(printed), code, frame
+    yield from scene_set(
+        count,
+        seed,
+        codes,
+        _draw_format,
+        size=size,
+        plate_width_range=plate_width_range,
+        style=style,
+    )
+
+
+def _draw_format(code: str, rng: np.random.Generator) -> tuple[str, Image.Image]:
+    printed = random_printed_text(code, rng)
+    return canonical_text(printed), render_latin_plate(printed, code, rng=rng)

@@ -26,7 +26,13 @@ from PIL import Image, ImageDraw, ImageFont
 
 from gatepost.domain.plates import CN_PROVINCES
 from gatepost.errors import GatepostError
-from gatepost.vision.synthetic_scene import SceneStyle, SyntheticFrame, as_rng, render_scene
+from gatepost.vision.synthetic_scene import (
+    SceneStyle,
+    SyntheticFrame,
+    as_rng,
+    render_scene,
+    scene_set,
+)
 
 __all__ = [
     "CJK_FONT",
@@ -396,12 +402,17 @@ def synthetic_set(
     ``(seed, i)``, so any one can be rebuilt alone and sets of two seeds differ."""
     if not kinds:
         raise ValueError("synthetic_set needs at least one kind")
-    for i in range(count):
-        kind = kinds[i % len(kinds)]
-        rng = np.random.default_rng([seed, i])
-        text = random_plate_text(kind, rng)
-        plate = render_plate(text, kind, rng=rng)
-        frame = render_scene(
-            plate, size=size, rng=rng, plate_width_range=plate_width_range, style=style
-        )
-        yield text, kind, frame
+    yield from scene_set(
+        count,
+        seed,
+        kinds,
+        _draw_kind,
+        size=size,
+        plate_width_range=plate_width_range,
+        style=style,
+    )
+
+
+def _draw_kind(kind: PlateKind, rng: np.random.Generator) -> tuple[str, Image.Image]:
+    text = random_plate_text(kind, rng)
+    return text, render_plate(text, kind, rng=rng)

@@ -12,8 +12,9 @@ seed gives the same pixels every time. Test and benchmark material only.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import cv2
 import numpy as np
@@ -30,6 +31,7 @@ __all__ = [
     "gaussian_blur",
     "motion_blur",
     "render_scene",
+    "scene_set",
     "sensor_noise",
 ]
 
@@ -343,3 +345,30 @@ def _jpeg(image: RgbImage, quality: int) -> RgbImage:
         raise RuntimeError("JPEG round trip failed")
     out: RgbImage = np.ascontiguousarray(cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB), dtype=np.uint8)
     return out
+
+
+Choice = TypeVar("Choice")
+
+
+def scene_set(
+    count: int,
+    seed: int,
+    choices: Sequence[Choice],
+    draw: Callable[[Choice, np.random.Generator], tuple[str, Image.Image]],
+    *,
+    size: tuple[int, int],
+    plate_width_range: tuple[int, int],
+    style: SceneStyle | None,
+) -> Iterator[tuple[str, Choice, SyntheticFrame]]:
+    """``count`` labelled frames ``(label, choice, frame)``, the choices (plate kinds,
+    formats) taken in turn; ``draw`` gives a choice's label and plate. Item ``i``
+    depends only on ``(seed, i)``, so any one can be rebuilt alone and sets of two
+    seeds differ."""
+    for i in range(count):
+        choice = choices[i % len(choices)]
+        rng = np.random.default_rng([seed, i])
+        label, plate = draw(choice, rng)
+        frame = render_scene(
+            plate, size=size, rng=rng, plate_width_range=plate_width_range, style=style
+        )
+        yield label, choice, frame
